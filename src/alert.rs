@@ -1,0 +1,115 @@
+//! An alert: one story that matched one watch, in the shape every output shares
+//! (`match --json`, the jsonl notifier, the outbox payload).
+
+use chrono::SecondsFormat;
+use serde::{Deserialize, Serialize};
+
+use crate::feed::Story;
+use crate::matcher::{Document, MatchedTerm, WatchMatch};
+
+/// About how many characters of context a snippet shows.
+pub const SNIPPET_CHARS: usize = 200;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alert {
+    pub watch: String,
+    /// The feed's name.
+    pub feed: String,
+    /// The story's stable key within its feed.
+    pub id: String,
+    pub url: Option<String>,
+    pub title: String,
+    /// RFC 3339, or null when the feed gave no date.
+    pub published: Option<String>,
+    pub matched: Vec<MatchedTerm>,
+    /// About 200 characters around the first hit.
+    pub snippet: String,
+}
+
+impl Alert {
+    pub fn new(feed: &str, story: &Story, doc: &Document, m: WatchMatch) -> Alert {
+        let snippet = m.matched.first().map(|t| snippet(doc.field(t.field), t.start, t.end)).unwrap_or_default();
+        Alert {
+            watch: m.watch,
+            feed: feed.to_string(),
+            id: story.key.clone(),
+            url: story.url.clone(),
+            title: story.title.clone(),
+            published: story.published.map(|p| p.to_rfc3339_opts(SecondsFormat::Secs, true)),
+            matched: m.matched,
+            snippet,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("an alert always serialises")
+    }
+}
+
+/// The matcher's view of a story: one plain-text string per field.
+pub fn document(story: &Story, feed_name: &str, tags: &[String]) -> Document {
+    let mut feed = feed_name.to_string();
+    for t in tags {
+        feed.push_str(" | ");
+        feed.push_str(t);
+    }
+    Document {
+        title: story.title.clone(),
+        body: story.body.clone(),
+        author: story.author.clone(),
+        category: story.categories.join(" | "),
+        feed,
+    }
+}
+
+/// About [`SNIPPET_CHARS`] characters of `text` around the characters `start..end`, cut at word
+/// boundaries, with an ellipsis where text was left out.
+pub fn snippet(text: &str, start: usize, end: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= SNIPPET_CHARS {
+        return text.to_string();
+    }
+    let room = SNIPPET_CHARS.saturating_sub(end - start);
+    let mut from = start.saturating_sub(room / 3);
+    let mut to = (end + room - (start - from)).min(chars.len());
+    if to == chars.len() {
+        from = to.saturating_sub(SNIPPET_CHARS).min(start);
+    }
+    while from > 0 && from < start && !chars[from - 1].is_whitespace() {
+        from += 1;
+    }
+    while to < chars.len() && to > end && !chars[to].is_whitespace() {
+        to -= 1;
+    }
+    let mut out = String::new();
+    if from > 0 {
+        out.push('…');
+    }
+    out.extend(chars[from..to].iter());
+    let trimmed_len = out.trim_end().len();
+    out.truncate(trimmed_len);
+    if to < chars.len() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::snippet;
+
+    #[test]
+    fn short_text_is_whole() {
+        assert_eq!(snippet("a short text", 2, 7), "a short text");
+    }
+
+    #[test]
+    fn long_text_is_cut_around_the_hit_at_word_boundaries() {
+        let text = format!("{} Pyongyang {}", "word ".repeat(100), "more ".repeat(100));
+        let start = 500;
+        let s = snippet(&text, start, start + 9);
+        assert!(s.contains("Pyongyang"), "{s}");
+        assert!(s.starts_with("…word") && s.ends_with("more…"), "{s}");
+        assert!(s.chars().count() <= super::SNIPPET_CHARS + 2, "{}", s.chars().count());
+    }
+}

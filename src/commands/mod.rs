@@ -1,0 +1,53 @@
+//! One function per subcommand. Each loads what it needs, calls the library and reports; errors
+//! come back typed so `main` can map them to exit codes.
+
+mod check;
+mod match_cmd;
+mod run;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use crate::cli::{Cli, Command};
+use crate::config::{Config, ConfigErrors};
+
+/// Exit code for an invalid config, so systemd's `RestartPreventExitStatus=2` stops a restart loop.
+pub const EXIT_CONFIG: u8 = 2;
+/// Exit code for any other fatal error.
+pub const EXIT_FAILURE: u8 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error("{0}")]
+    Config(#[from] ConfigErrors),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl CommandError {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            CommandError::Config(_) => ExitCode::from(EXIT_CONFIG),
+            CommandError::Other(_) => ExitCode::from(EXIT_FAILURE),
+        }
+    }
+}
+
+/// Runs the command `cli` names.
+pub fn execute(cli: Cli) -> Result<ExitCode, CommandError> {
+    let path = Config::resolve_path(cli.config.as_deref());
+    let config = Config::load(&path)?;
+    match cli.command {
+        Command::Check => Ok(check::check(&config)),
+        Command::Once => runtime()?.block_on(run::once(Arc::new(config))),
+        Command::Run => runtime()?.block_on(run::run(Arc::new(config))),
+        Command::Match { json, sources } => runtime()?.block_on(match_cmd::run(&config, json, &sources)),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CommandError::Other(anyhow::anyhow!("cannot start the async runtime: {e}")))
+}

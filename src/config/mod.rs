@@ -1,0 +1,173 @@
+//! Configuration: one TOML file, parsed into [`raw::RawConfig`] and validated into [`Config`].
+//!
+//! This module owns every default and every check on the file. Nothing past it sees a raw string
+//! it has to re-check: durations are `Duration`s, feed locations are parsed, queries are compiled.
+//! It does no network or database IO.
+
+mod error;
+mod raw;
+mod validate;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use error::{ConfigError, ConfigErrors, line_col};
+
+use crate::matcher::Matcher;
+
+/// Default interval between two polls of one feed.
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(15 * 60);
+/// Default number of fetches in flight at once.
+pub const DEFAULT_CONCURRENCY: usize = 32;
+/// Default total deadline of one fetch, connect included.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Connect timeout of one fetch; never longer than the total deadline.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default cap on a feed body, counted after decompression.
+pub const DEFAULT_MAX_BODY: u64 = 10 * 1024 * 1024;
+/// Default age limit for alerting on a feed's first sight.
+pub const DEFAULT_BACKFILL: Duration = Duration::from_secs(24 * 3600);
+/// Default database file name, beside the config file.
+pub const DEFAULT_DB_FILE: &str = "wirewatch.db";
+/// Environment variable naming the config file when `--config` is absent.
+pub const CONFIG_ENV: &str = "WIREWATCH_CONFIG";
+/// Config file used when neither `--config` nor `$WIREWATCH_CONFIG` is given.
+pub const DEFAULT_CONFIG_FILE: &str = "config.toml";
+
+/// A validated configuration.
+#[derive(Debug)]
+pub struct Config {
+    /// The file this was read from.
+    pub source: PathBuf,
+    pub storage: Storage,
+    pub poll: Poll,
+    pub feeds: Vec<Feed>,
+    pub entity_count: usize,
+    pub watches: Vec<Watch>,
+    pub notifiers: Vec<Notifier>,
+    /// Every watch compiled into one matcher.
+    pub matcher: Matcher,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Storage {
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Poll {
+    pub interval: Duration,
+    pub concurrency: usize,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub max_body: u64,
+    pub backfill: Duration,
+}
+
+impl Default for Poll {
+    fn default() -> Self {
+        Poll {
+            interval: DEFAULT_POLL_INTERVAL,
+            concurrency: DEFAULT_CONCURRENCY,
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            max_body: DEFAULT_MAX_BODY,
+            backfill: DEFAULT_BACKFILL,
+        }
+    }
+}
+
+/// Where a feed's bytes come from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum FeedLocation {
+    Http(url::Url),
+    File(PathBuf),
+}
+
+impl FeedLocation {
+    /// The stable text that identifies this feed in the database and in logs.
+    pub fn key(&self) -> String {
+        match self {
+            FeedLocation::Http(url) => url.to_string(),
+            FeedLocation::File(path) => url::Url::from_file_path(path)
+                .map(|u| u.to_string())
+                .unwrap_or_else(|()| path.display().to_string()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Feed {
+    pub location: FeedLocation,
+    /// The configured name; the feed's own title is used when absent.
+    pub name: Option<String>,
+    pub interval: Duration,
+    pub tags: Vec<String>,
+}
+
+impl Feed {
+    /// The feed's URL as stored and logged.
+    pub fn url(&self) -> String {
+        self.location.key()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watch {
+    pub name: String,
+    pub query: String,
+    /// Names of the notifiers this watch alerts; never empty after validation.
+    pub notify: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notifier {
+    pub name: String,
+    pub kind: NotifierKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotifierKind {
+    /// One human-readable block per alert on standard output.
+    Stdout,
+    /// One JSON object per line, appended to a file.
+    Jsonl { path: PathBuf },
+}
+
+impl NotifierKind {
+    pub const TYPES: &'static [&'static str] = &["stdout", "jsonl"];
+}
+
+impl Config {
+    /// Reads and validates the config file at `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::whole_file(path, format!("cannot read config file: {e}")))?;
+        Config::from_str(&text, path)
+    }
+
+    /// Validates config text; `path` names it in errors and anchors relative paths.
+    pub fn from_str(text: &str, path: &Path) -> Result<Config, ConfigErrors> {
+        let raw: raw::RawConfig = toml::from_str(text).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            ConfigError::at(path, text, span, e.message().trim_end().to_string())
+        })?;
+        validate::validate(raw, text, path)
+    }
+
+    /// The config file to use: `--config`, else `$WIREWATCH_CONFIG`, else `./config.toml`.
+    pub fn resolve_path(flag: Option<&Path>) -> PathBuf {
+        if let Some(p) = flag {
+            return p.to_path_buf();
+        }
+        match std::env::var_os(CONFIG_ENV) {
+            Some(p) if !p.is_empty() => PathBuf::from(p),
+            _ => PathBuf::from(DEFAULT_CONFIG_FILE),
+        }
+    }
+
+    /// Looks up a feed by its key (see [`FeedLocation::key`]).
+    pub fn feed(&self, key: &str) -> Option<&Feed> {
+        self.feeds.iter().find(|f| f.url() == key)
+    }
+}

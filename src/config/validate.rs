@@ -1,0 +1,260 @@
+//! Turns a [`RawConfig`] into a [`Config`], collecting every error with its place in the file.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use toml::Spanned;
+
+use super::raw::{RawConfig, RawFeed, RawNotifier, RawPoll};
+use super::{
+    Config, ConfigError, ConfigErrors, DEFAULT_DB_FILE, Feed, FeedLocation, Notifier, NotifierKind,
+    Poll, Storage, Watch,
+};
+use crate::matcher::{EntityDef, Matcher, WatchDef};
+
+/// Collects errors against one file so validation can report them all at once.
+struct Checker<'a> {
+    file: &'a Path,
+    text: &'a str,
+    errors: Vec<ConfigError>,
+}
+
+impl Checker<'_> {
+    fn error<T>(&mut self, spanned: &Spanned<T>, message: impl Into<String>) {
+        let e = ConfigError::at(self.file, self.text, spanned.span(), message);
+        self.errors.push(e);
+    }
+
+    fn duration(&mut self, value: &Option<Spanned<String>>, key: &str, default: Duration) -> Duration {
+        let Some(v) = value else { return default };
+        match humantime::parse_duration(v.get_ref().trim()) {
+            Ok(d) if !d.is_zero() => d,
+            Ok(_) => {
+                self.error(v, format!("{key} must be longer than zero"));
+                default
+            }
+            Err(e) => {
+                let msg = format!(
+                    "invalid duration {:?} for {key}: {e}; write e.g. \"90s\", \"15m\", \"1h 30m\"",
+                    v.get_ref()
+                );
+                self.error(v, msg);
+                default
+            }
+        }
+    }
+
+    /// A path from the file, resolved against the config file's folder when relative.
+    fn path(&self, value: &str) -> PathBuf {
+        let p = Path::new(value);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.file.parent().unwrap_or(Path::new("")).join(p)
+        }
+    }
+}
+
+pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config, ConfigErrors> {
+    let mut c = Checker { file, text, errors: Vec::new() };
+    let storage = Storage {
+        path: c.path(raw.storage.path.as_ref().map_or(DEFAULT_DB_FILE, |p| p.get_ref().as_str())),
+    };
+    let poll = poll(&mut c, &raw.poll);
+    let feeds = feeds(&mut c, &raw.feeds, &poll);
+    let notifiers = notifiers(&mut c, &raw.notifiers);
+    let watches = watches(&mut c, &raw, &notifiers);
+    let entities: Vec<EntityDef> = raw
+        .entities
+        .iter()
+        .map(|e| EntityDef { name: e.name.get_ref().clone(), aliases: e.aliases.clone() })
+        .collect();
+    for e in &raw.entities {
+        if e.name.get_ref().trim().is_empty() {
+            c.error(&e.name, "entity name must not be empty");
+        }
+    }
+    let defs: Vec<WatchDef> = watches
+        .iter()
+        .map(|w| WatchDef { name: w.name.clone(), query: w.query.clone() })
+        .collect();
+    let builtin = raw.matcher.builtin_entities.unwrap_or(true);
+    let matcher = match Matcher::compile(&entities, &defs, builtin) {
+        Ok(m) => Some(m),
+        Err(errors) => {
+            for e in errors {
+                let at = &raw.watches[e.watch_index].query;
+                c.error(at, e.to_string());
+            }
+            None
+        }
+    };
+    match matcher {
+        Some(matcher) if c.errors.is_empty() => Ok(Config {
+            source: file.to_path_buf(),
+            storage,
+            poll,
+            feeds,
+            entity_count: entities.len(),
+            watches,
+            notifiers,
+            matcher,
+        }),
+        _ => Err(ConfigErrors(c.errors)),
+    }
+}
+
+fn poll(c: &mut Checker, raw: &RawPoll) -> Poll {
+    let d = Poll::default();
+    let concurrency = match &raw.concurrency {
+        None => d.concurrency,
+        Some(v) if (1..=10_000).contains(v.get_ref()) => *v.get_ref() as usize,
+        Some(v) => {
+            c.error(v, "poll.concurrency must be between 1 and 10000");
+            d.concurrency
+        }
+    };
+    let max_body = match &raw.max_body {
+        None => d.max_body,
+        Some(v) => match v.get_ref().trim().parse::<bytesize::ByteSize>() {
+            Ok(size) if size.as_u64() > 0 => size.as_u64(),
+            _ => {
+                c.error(v, format!("invalid size {:?} for poll.max_body; write e.g. \"10MiB\" or \"512KiB\"", v.get_ref()));
+                d.max_body
+            }
+        },
+    };
+    let timeout = c.duration(&raw.timeout, "poll.timeout", d.timeout);
+    Poll {
+        interval: c.duration(&raw.interval, "poll.interval", d.interval),
+        concurrency,
+        timeout,
+        connect_timeout: d.connect_timeout.min(timeout),
+        max_body,
+        backfill: c.duration(&raw.backfill, "poll.backfill", d.backfill),
+    }
+}
+
+fn feeds(c: &mut Checker, raw: &[RawFeed], poll: &Poll) -> Vec<Feed> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for f in raw {
+        let Some(location) = feed_location(c, &f.url) else { continue };
+        if !seen.insert(location.key()) {
+            c.error(&f.url, format!("feed {} is listed twice", location.key()));
+            continue;
+        }
+        out.push(Feed {
+            location,
+            name: f.name.clone().filter(|n| !n.trim().is_empty()),
+            interval: c.duration(&f.interval, "feed.interval", poll.interval),
+            tags: f.tags.clone(),
+        });
+    }
+    out
+}
+
+fn feed_location(c: &mut Checker, url: &Spanned<String>) -> Option<FeedLocation> {
+    let text = url.get_ref().trim();
+    if text.is_empty() {
+        c.error(url, "feed url must not be empty; write an http(s) URL, a file:// URL or a path");
+        return None;
+    }
+    if !text.contains("://") {
+        return Some(FeedLocation::File(c.path(text)));
+    }
+    match url::Url::parse(text) {
+        Ok(u) if u.scheme() == "http" || u.scheme() == "https" => Some(FeedLocation::Http(u)),
+        Ok(u) if u.scheme() == "file" => match u.to_file_path() {
+            Ok(p) => Some(FeedLocation::File(p)),
+            Err(()) => {
+                c.error(url, format!("file URL {text:?} does not name a local file"));
+                None
+            }
+        },
+        Ok(u) => {
+            let msg = format!("unsupported URL scheme {:?} in {text:?}; use http, https or file", u.scheme());
+            c.error(url, msg);
+            None
+        }
+        Err(e) => {
+            c.error(url, format!("invalid feed URL {text:?}: {e}"));
+            None
+        }
+    }
+}
+
+fn notifiers(c: &mut Checker, raw: &[RawNotifier]) -> Vec<Notifier> {
+    if raw.is_empty() {
+        return vec![Notifier { name: "stdout".into(), kind: NotifierKind::Stdout }];
+    }
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for n in raw {
+        let name = n.name.get_ref().trim().to_string();
+        if name.is_empty() {
+            c.error(&n.name, "notifier name must not be empty");
+            continue;
+        }
+        if !seen.insert(name.clone()) {
+            c.error(&n.name, format!("notifier {name:?} is defined twice"));
+            continue;
+        }
+        if let Some(kind) = notifier_kind(c, n) {
+            out.push(Notifier { name, kind });
+        }
+    }
+    out
+}
+
+fn notifier_kind(c: &mut Checker, n: &RawNotifier) -> Option<NotifierKind> {
+    let kind = match n.kind.get_ref().as_str() {
+        "stdout" => NotifierKind::Stdout,
+        "jsonl" => match &n.path {
+            Some(p) if !p.get_ref().trim().is_empty() => NotifierKind::Jsonl { path: c.path(p.get_ref()) },
+            _ => {
+                c.error(&n.kind, "a jsonl notifier needs path = \"alerts.jsonl\"");
+                return None;
+            }
+        },
+        other => {
+            let valid = NotifierKind::TYPES.join(", ");
+            c.error(&n.kind, format!("unknown notifier type {other:?}; valid types: {valid}"));
+            return None;
+        }
+    };
+    if let (NotifierKind::Stdout, Some(p)) = (&kind, &n.path) {
+        c.error(p, "a stdout notifier takes no path");
+    }
+    Some(kind)
+}
+
+fn watches(c: &mut Checker, raw: &RawConfig, notifiers: &[Notifier]) -> Vec<Watch> {
+    let all: Vec<String> = notifiers.iter().map(|n| n.name.clone()).collect();
+    let declared: Vec<&str> = raw.notifiers.iter().map(|n| n.name.get_ref().trim()).collect();
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for w in &raw.watches {
+        let name = w.name.get_ref().trim().to_string();
+        if name.is_empty() {
+            c.error(&w.name, "watch name must not be empty");
+        } else if !seen.insert(name.clone()) {
+            c.error(&w.name, format!("watch {name:?} is defined twice"));
+        }
+        let notify = match &w.notify {
+            None => all.clone(),
+            Some(list) => {
+                for n in list.get_ref() {
+                    if !declared.contains(&n.as_str()) {
+                        let valid = if declared.is_empty() { "none".to_string() } else { declared.join(", ") };
+                        c.error(list, format!("watch {name:?}: unknown notifier {n:?}; defined notifiers: {valid}"));
+                    }
+                }
+                list.get_ref().clone()
+            }
+        };
+        out.push(Watch { name, query: w.query.get_ref().clone(), notify });
+    }
+    out
+}

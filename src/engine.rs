@@ -1,0 +1,202 @@
+//! Wiring: poll tasks, the ingest writer and the dispatcher, for one pass (`once`) or as a
+//! daemon (`run`).
+//!
+//! Stages talk through a bounded channel (poll tasks to the writer) and a `Notify` (writer to
+//! dispatcher). Shutdown is an event: the scheduler stops taking work, in-flight polls get a
+//! grace period, the writer commits what it has, the dispatcher makes a last pass.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+use tokio::sync::{Notify, Semaphore, mpsc, oneshot, watch};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tracing::{info, warn};
+
+use crate::config::Config;
+use crate::ingest::{self, FeedReport, Job};
+use crate::notify::Dispatcher;
+use crate::poller::{Fetcher, Validators, poll_feed};
+use crate::store::Store;
+
+/// Parsed feeds waiting for the writer. Each holds a whole parsed feed in memory, so this
+/// bounds memory while letting fetches run ahead of a briefly busy disk.
+const WRITER_QUEUE: usize = 64;
+/// How long in-flight polls may finish after a shutdown signal before they are abandoned.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// How often the dispatcher looks for retries that came due, when nothing new arrives.
+const DELIVERY_TICK: Duration = Duration::from_secs(15);
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("cannot build the HTTP client: {0}")]
+    Client(#[from] crate::poller::FetchError),
+}
+
+/// Totals of one `once` pass.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub polled: usize,
+    pub failed: usize,
+    pub new_stories: usize,
+    pub delivered: usize,
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "polled {} feeds ({} failed), {} new stories, {} alerts delivered",
+            self.polled, self.failed, self.new_stories, self.delivered
+        )
+    }
+}
+
+/// The running parts shared by `once` and `run`.
+struct Parts {
+    config: Arc<Config>,
+    fetcher: Arc<Fetcher>,
+    jobs: mpsc::Sender<Job>,
+    writer: std::thread::JoinHandle<()>,
+    committed: Arc<Notify>,
+    dispatcher: Arc<Dispatcher>,
+}
+
+impl Parts {
+    fn start(config: Arc<Config>) -> Result<Parts, EngineError> {
+        let store = Store::open(&config.storage.path)?;
+        let dispatcher = Arc::new(Dispatcher::new(&config)?);
+        let fetcher = Arc::new(Fetcher::new(&config.poll)?);
+        let (jobs, rx) = mpsc::channel(WRITER_QUEUE);
+        let committed = Arc::new(Notify::new());
+        let writer = ingest::spawn(Arc::clone(&config), store, rx, Arc::clone(&committed));
+        Ok(Parts { config, fetcher, jobs, writer, committed, dispatcher })
+    }
+
+    async fn validators(&self) -> Vec<Validators> {
+        let (reply, rx) = oneshot::channel();
+        let _ = self.jobs.send(Job::Validators { reply }).await;
+        rx.await.unwrap_or_else(|_| vec![Validators::default(); self.config.feeds.len()])
+    }
+
+    /// Polls feed `index` and waits until the writer has applied the outcome.
+    fn poll(&self, index: usize, validators: Validators, permits: Arc<Semaphore>) -> impl Future<Output = Option<(usize, FeedReport)>> + use<> {
+        let (config, fetcher, jobs) = (Arc::clone(&self.config), Arc::clone(&self.fetcher), self.jobs.clone());
+        async move {
+            let outcome = {
+                let _permit = permits.acquire_owned().await.ok()?;
+                poll_feed(&fetcher, &config.feeds[index], &validators).await
+            };
+            let (reply, rx) = oneshot::channel();
+            jobs.send(Job::Ingest { feed: index, outcome, reply }).await.ok()?;
+            rx.await.ok().map(|r| (index, r))
+        }
+    }
+
+    /// Stops the writer after it has committed everything sent to it.
+    fn stop_writer(self) -> Arc<Dispatcher> {
+        drop(self.jobs);
+        if self.writer.join().is_err() {
+            warn!("the ingest writer panicked");
+        }
+        self.dispatcher
+    }
+}
+
+/// Polls every feed once, then delivers every queued alert.
+pub async fn once(config: Arc<Config>) -> Result<Summary, EngineError> {
+    let parts = Parts::start(config)?;
+    let validators = parts.validators().await;
+    let permits = Arc::new(Semaphore::new(parts.config.poll.concurrency));
+    let mut tasks = JoinSet::new();
+    for (i, v) in validators.into_iter().enumerate() {
+        tasks.spawn(parts.poll(i, v, Arc::clone(&permits)));
+    }
+    let mut summary = Summary::default();
+    while let Some(done) = tasks.join_next().await {
+        let Ok(Some((_, report))) = done else { continue };
+        summary.polled += 1;
+        match report.result {
+            Ok(stats) => summary.new_stories += stats.new_stories,
+            Err(_) => summary.failed += 1,
+        }
+    }
+    let dispatcher = parts.stop_writer();
+    summary.delivered = dispatcher.drain().await?;
+    Ok(summary)
+}
+
+/// Polls every feed on its schedule until `shutdown` turns true.
+pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Result<(), EngineError> {
+    let parts = Parts::start(config)?;
+    let mut validators = parts.validators().await;
+    let permits = Arc::new(Semaphore::new(parts.config.poll.concurrency));
+    let mut due: BinaryHeap<Reverse<(Instant, usize)>> = (0..parts.config.feeds.len()).map(|i| Reverse((Instant::now(), i))).collect();
+    let mut tasks = JoinSet::new();
+    let delivery = tokio::spawn(deliver_loop(Arc::clone(&parts.dispatcher), Arc::clone(&parts.committed), shutdown.clone()));
+    info!(feeds = parts.config.feeds.len(), watches = parts.config.watches.len(), "wirewatch running");
+    loop {
+        let next = due.peek().map(|Reverse((t, _))| *t);
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            _ = sleep_until(next) => {
+                while let Some(Reverse((t, i))) = due.peek().copied() {
+                    if t > Instant::now() { break; }
+                    due.pop();
+                    tasks.spawn(parts.poll(i, std::mem::take(&mut validators[i]), Arc::clone(&permits)));
+                }
+            }
+            Some(done) = tasks.join_next(), if !tasks.is_empty() => {
+                if let Ok(Some((i, report))) = done {
+                    validators[i] = report.validators;
+                    due.push(Reverse((Instant::now() + jittered(parts.config.feeds[i].interval), i)));
+                }
+            }
+        }
+    }
+    info!(in_flight = tasks.len(), "shutting down");
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, async { while tasks.join_next().await.is_some() {} }).await;
+    tasks.abort_all();
+    let dispatcher = parts.stop_writer();
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, delivery).await;
+    // One last pass for whatever the writer committed after the delivery task stopped.
+    match tokio::time::timeout(SHUTDOWN_GRACE, dispatcher.drain()).await {
+        Ok(Err(e)) => warn!(error = %e, "last delivery pass failed; alerts stay queued"),
+        Err(_) => warn!("last delivery pass timed out; the rest stays queued for the next start"),
+        Ok(Ok(_)) => {}
+    }
+    info!("stopped");
+    Ok(())
+}
+
+async fn deliver_loop(dispatcher: Arc<Dispatcher>, committed: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = dispatcher.drain().await {
+            warn!(error = %e, "alert delivery stopped on a database error; retrying");
+        }
+        tokio::select! {
+            _ = committed.notified() => {}
+            _ = tokio::time::sleep(DELIVERY_TICK) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+async fn sleep_until(t: Option<Instant>) {
+    match t {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// `interval` give or take 10%, so feeds added together do not fire together.
+pub fn jittered(interval: Duration) -> Duration {
+    let spread = interval.as_secs_f64() * 0.1;
+    let offset = rand::rng().random_range(-spread..=spread);
+    Duration::from_secs_f64((interval.as_secs_f64() + offset).max(1.0))
+}

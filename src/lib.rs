@@ -1,0 +1,19 @@
+//! wirewatch: a news-feed monitor. Polls RSS, Atom and JSON feeds, matches stories against
+//! watchlists, remembers every story in SQLite and alerts once per story.
+//!
+//! Layout: `config` (the file), `feed` (bytes to stories), `text` (HTML to text, folding),
+//! `matcher` (queries), `store` (SQLite), `poller` (HTTP), `ingest` (the writer thread),
+//! `notify` (delivery), `engine` (wiring), `commands` (one function per subcommand).
+
+pub mod alert;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod engine;
+pub mod feed;
+pub mod ingest;
+pub mod matcher;
+pub mod notify;
+pub mod poller;
+pub mod store;
+pub mod text;

@@ -1,0 +1,297 @@
+//! Compiling watches, entities and the gazetteer into one [`Matcher`].
+
+use std::collections::HashMap;
+use std::fmt;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+
+use super::eval::{Leaf, Node, Target};
+use super::query::{self, Ast, Field, SyntaxError, TermKind};
+use crate::text::{fold, is_unspaced};
+
+pub(super) type TermId = u32;
+
+/// An entity as configured: a name and the other names it goes by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntityDef {
+    pub name: String,
+    pub aliases: Vec<String>,
+}
+
+/// A watch as configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchDef {
+    pub name: String,
+    pub query: String,
+}
+
+/// A query that does not parse, with the watch it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryError {
+    pub watch_index: usize,
+    pub watch: String,
+    pub query: String,
+    pub error: SyntaxError,
+}
+
+impl fmt::Display for QueryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "watch {:?}: {}", self.watch, self.error)?;
+        writeln!(f, "    {}", self.query)?;
+        write!(f, "    {}^", " ".repeat(self.error.column.saturating_sub(1)))
+    }
+}
+
+impl std::error::Error for QueryError {}
+
+/// How one term is matched: the automaton pattern it rides on and the checks on each occurrence.
+#[derive(Debug, Clone)]
+pub(super) struct TermSpec {
+    pub kind: TermKind,
+    /// For an all-caps term of 2 to 5 letters: the letters that must appear exactly so.
+    pub acronym: Option<String>,
+    /// Whether this is an entity name or alias, resolved leftmost-longest against the others.
+    pub entity: bool,
+    pub checks_left: bool,
+    pub checks_right: bool,
+}
+
+#[derive(Debug)]
+pub(super) struct Entity {
+    pub name: String,
+    pub terms: Vec<TermId>,
+}
+
+#[derive(Debug)]
+pub(super) struct CompiledWatch {
+    pub name: String,
+    pub root: Node,
+    pub leaves: Vec<Leaf>,
+}
+
+/// Every watch compiled against one automaton.
+#[derive(Debug)]
+pub struct Matcher {
+    automaton: AhoCorasick,
+    pattern_terms: Vec<Vec<TermId>>,
+    terms: Vec<TermSpec>,
+    pub(super) entities: Vec<Entity>,
+    pub(super) watches: Vec<CompiledWatch>,
+    /// For each term, the watches that cannot match without it or a sibling hitting.
+    pub(super) term_watches: Vec<Vec<u32>>,
+    /// Watches that can match a story with no positive hit at all (`NOT x` alone).
+    pub(super) always: Vec<u32>,
+    pub(super) has_near: bool,
+}
+
+impl Matcher {
+    /// Compiles `watches` with the given entities (plus the gazetteer when `builtin` is set).
+    pub fn compile(entities: &[EntityDef], watches: &[WatchDef], builtin: bool) -> Result<Matcher, Vec<QueryError>> {
+        let mut b = Builder::default();
+        if builtin {
+            for e in super::gazetteer::entities() {
+                b.add_entity(&e);
+            }
+        }
+        for e in entities {
+            b.add_entity(e);
+        }
+        let mut errors = Vec::new();
+        for (i, w) in watches.iter().enumerate() {
+            match query::parse(&w.query) {
+                Ok(ast) => b.add_watch(&w.name, &ast),
+                Err(error) => errors.push(QueryError {
+                    watch_index: i,
+                    watch: w.name.clone(),
+                    query: w.query.clone(),
+                    error,
+                }),
+            }
+        }
+        if errors.is_empty() { Ok(b.finish()) } else { Err(errors) }
+    }
+
+    pub fn watch_count(&self) -> usize {
+        self.watches.len()
+    }
+
+    pub fn entity_count(&self) -> usize {
+        self.entities.len()
+    }
+
+    pub(super) fn automaton(&self) -> &AhoCorasick {
+        &self.automaton
+    }
+
+    pub(super) fn pattern_terms(&self, pattern: usize) -> &[TermId] {
+        &self.pattern_terms[pattern]
+    }
+
+    pub(super) fn term(&self, t: TermId) -> &TermSpec {
+        &self.terms[t as usize]
+    }
+}
+
+/// Whether `s` is an acronym: 2 to 5 letters, all upper case.
+pub(super) fn acronym(s: &str) -> Option<String> {
+    let s = s.trim();
+    let n = s.chars().count();
+    let all_caps = s.chars().all(|c| c.is_alphabetic() && c.is_uppercase());
+    (all_caps && (2..=5).contains(&n)).then(|| s.to_string())
+}
+
+#[derive(Default)]
+struct Builder {
+    patterns: Vec<String>,
+    pattern_ids: HashMap<String, usize>,
+    pattern_terms: Vec<Vec<TermId>>,
+    terms: Vec<TermSpec>,
+    term_ids: HashMap<(usize, TermKind, Option<String>), TermId>,
+    entities: Vec<Entity>,
+    /// Folded entity name to entity index.
+    entity_names: HashMap<String, usize>,
+    /// Folded alias (exact, with its acronym rule) to its term.
+    alias_terms: HashMap<(String, Option<String>), TermId>,
+    watches: Vec<CompiledWatch>,
+}
+
+impl Builder {
+    fn term(&mut self, text: &str, kind: TermKind, entity: bool) -> Option<TermId> {
+        let folded = fold(text).text;
+        let first = folded.chars().next()?;
+        let last = folded.chars().next_back()?;
+        let acronym = if kind == TermKind::Exact { acronym(text) } else { None };
+        let p = match self.pattern_ids.get(&folded) {
+            Some(&p) => p,
+            None => {
+                self.patterns.push(folded.clone());
+                self.pattern_terms.push(Vec::new());
+                self.pattern_ids.insert(folded, self.patterns.len() - 1);
+                self.patterns.len() - 1
+            }
+        };
+        let key = (p, kind, acronym.clone());
+        if let Some(&t) = self.term_ids.get(&key) {
+            self.terms[t as usize].entity |= entity;
+            return Some(t);
+        }
+        let t = self.terms.len() as TermId;
+        self.terms.push(TermSpec {
+            kind,
+            acronym,
+            entity,
+            checks_left: !is_unspaced(first),
+            checks_right: !is_unspaced(last),
+        });
+        self.pattern_terms[p].push(t);
+        self.term_ids.insert(key, t);
+        Some(t)
+    }
+
+    fn add_entity(&mut self, def: &EntityDef) {
+        let key = fold(&def.name).text;
+        if key.is_empty() {
+            return;
+        }
+        let idx = match self.entity_names.get(&key) {
+            Some(&i) => i,
+            None => {
+                self.entities.push(Entity { name: def.name.clone(), terms: Vec::new() });
+                self.entity_names.insert(key, self.entities.len() - 1);
+                self.entities.len() - 1
+            }
+        };
+        for name in std::iter::once(&def.name).chain(&def.aliases) {
+            let Some(t) = self.term(name, TermKind::Exact, true) else { continue };
+            if !self.entities[idx].terms.contains(&t) {
+                self.entities[idx].terms.push(t);
+            }
+            self.alias_terms.insert((fold(name).text, acronym(name)), t);
+        }
+    }
+
+    fn add_watch(&mut self, name: &str, ast: &Ast) {
+        let mut leaves = Vec::new();
+        let default_fields = Field::Title.mask() | Field::Body.mask();
+        let root = self.node(ast, default_fields, &mut leaves);
+        self.watches.push(CompiledWatch { name: name.to_string(), root, leaves });
+    }
+
+    fn node(&mut self, ast: &Ast, fields: u8, leaves: &mut Vec<Leaf>) -> Node {
+        match ast {
+            Ast::Term(t) => Node::Leaf(self.leaf(t, fields, leaves)),
+            Ast::Scope(f, inner) => self.node(inner, f.mask(), leaves),
+            Ast::Not(inner) => Node::Not(Box::new(self.node(inner, fields, leaves))),
+            Ast::And(parts) => Node::And(parts.iter().map(|p| self.node(p, fields, leaves)).collect()),
+            Ast::Or(parts) => Node::Or(parts.iter().map(|p| self.node(p, fields, leaves)).collect()),
+            Ast::Near(a, b, n) => {
+                let a = self.near_leaf(a, fields, leaves);
+                let b = self.near_leaf(b, fields, leaves);
+                Node::Near(a, b, *n)
+            }
+        }
+    }
+
+    fn near_leaf(&mut self, ast: &Ast, fields: u8, leaves: &mut Vec<Leaf>) -> u32 {
+        match ast {
+            Ast::Term(t) => self.leaf(t, fields, leaves),
+            Ast::Scope(f, inner) => self.near_leaf(inner, f.mask(), leaves),
+            _ => unreachable!("the parser only puts terms beside NEAR"),
+        }
+    }
+
+    fn leaf(&mut self, t: &query::Term, fields: u8, leaves: &mut Vec<Leaf>) -> u32 {
+        let folded = fold(&t.text).text;
+        let target = if t.kind == TermKind::Exact {
+            if let Some(&e) = self.entity_names.get(&folded) {
+                Some(Target::Entity(e as u32))
+            } else {
+                let alias = self.alias_terms.get(&(folded, acronym(&t.text))).copied();
+                alias.or_else(|| self.term(&t.text, t.kind, false)).map(Target::Term)
+            }
+        } else {
+            self.term(&t.text, t.kind, false).map(Target::Term)
+        };
+        let target = target.expect("the parser rejects terms that fold to nothing");
+        leaves.push(Leaf { written: t.text.clone(), target, fields });
+        (leaves.len() - 1) as u32
+    }
+
+    fn finish(self) -> Matcher {
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&self.patterns)
+            .expect("folded patterns are valid and within automaton limits");
+        let mut term_watches = vec![Vec::new(); self.terms.len()];
+        let mut always = Vec::new();
+        let mut has_near = false;
+        for (w, watch) in self.watches.iter().enumerate() {
+            has_near |= watch.root.has_near();
+            if !watch.root.needs_hit() {
+                always.push(w as u32);
+            }
+            for leaf in &watch.leaves {
+                let terms = match leaf.target {
+                    Target::Term(t) => vec![t],
+                    Target::Entity(e) => self.entities[e as usize].terms.clone(),
+                };
+                for t in terms {
+                    let list: &mut Vec<u32> = &mut term_watches[t as usize];
+                    if list.last() != Some(&(w as u32)) {
+                        list.push(w as u32);
+                    }
+                }
+            }
+        }
+        Matcher {
+            automaton,
+            pattern_terms: self.pattern_terms,
+            terms: self.terms,
+            entities: self.entities,
+            watches: self.watches,
+            term_watches,
+            always,
+            has_near,
+        }
+    }
+}

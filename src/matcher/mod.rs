@@ -1,0 +1,40 @@
+//! The matcher: compiles every watch's query, the user's entities and the built-in gazetteer
+//! once, then evaluates a story against all watches in one pass per field.
+//!
+//! Pure: no IO, no clock, no randomness. `compile` turns query text into [`query::Ast`]s and
+//! then into [`compile::Matcher`]; `scan` finds every term occurrence in a story's folded text
+//! with one Aho-Corasick automaton; `eval` walks each candidate watch's boolean tree on those hits.
+
+mod compile;
+mod eval;
+mod gazetteer;
+pub mod query;
+mod scan;
+
+pub use compile::{EntityDef, Matcher, QueryError, WatchDef};
+pub use eval::{Hit, MatchedTerm, WatchMatch};
+pub use query::Field;
+
+/// The text of a story, one plain-text string per field (HTML already removed).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Document {
+    pub title: String,
+    /// Summary and content.
+    pub body: String,
+    pub author: String,
+    pub category: String,
+    /// The feed's name and tags.
+    pub feed: String,
+}
+
+impl Document {
+    pub fn field(&self, f: Field) -> &str {
+        match f {
+            Field::Title => &self.title,
+            Field::Body => &self.body,
+            Field::Author => &self.author,
+            Field::Category => &self.category,
+            Field::Feed => &self.feed,
+        }
+    }
+}

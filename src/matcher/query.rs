@@ -1,0 +1,368 @@
+//! The query language: a lexer and a recursive-descent parser producing an [`Ast`].
+//!
+//! Grammar, loosest binding first (`NOT` binds tighter than `AND`, which binds tighter than `OR`):
+//!
+//! ```text
+//! or      := and ("OR" and)*
+//! and     := unary (["AND"] unary)*        two terms side by side mean AND
+//! unary   := "NOT" unary | near
+//! near    := primary ("NEAR" | "NEAR/n") primary ...
+//! primary := FIELD ":" primary | "(" or ")" | "\"phrase\"" | word | word*
+//! ```
+//!
+//! Columns in errors are 1-based character positions in the query text.
+
+use std::fmt;
+
+/// The default distance of a bare `NEAR`.
+pub const DEFAULT_NEAR: u32 = 10;
+/// The fewest characters a wildcard needs before its `*`.
+pub const MIN_PREFIX: usize = 3;
+
+/// The fields a term can be scoped to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Field {
+    Title,
+    Body,
+    Author,
+    Category,
+    Feed,
+}
+
+impl Field {
+    pub const ALL: [Field; 5] = [Field::Title, Field::Body, Field::Author, Field::Category, Field::Feed];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Title => "title",
+            Field::Body => "body",
+            Field::Author => "author",
+            Field::Category => "category",
+            Field::Feed => "feed",
+        }
+    }
+
+    /// This field's bit in a field set.
+    pub fn mask(self) -> u8 {
+        1 << (self as u8)
+    }
+
+    fn from_name(s: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| f.name() == s)
+    }
+}
+
+/// How a term's text is matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TermKind {
+    /// A whole word or a run of consecutive words.
+    Exact,
+    /// A word beginning with the text (`sanction*`).
+    Prefix,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Term {
+    /// The term as written, without quotes or `*`.
+    pub text: String,
+    pub kind: TermKind,
+    /// Whether it was written in quotes.
+    pub quoted: bool,
+    pub column: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ast {
+    Term(Term),
+    Scope(Field, Box<Ast>),
+    Not(Box<Ast>),
+    And(Vec<Ast>),
+    Or(Vec<Ast>),
+    Near(Box<Ast>, Box<Ast>, u32),
+}
+
+/// A syntax error with the column it was found at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub message: String,
+    pub column: usize,
+}
+
+impl fmt::Display for SyntaxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (column {})", self.message, self.column)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Tok {
+    Open,
+    Close,
+    And,
+    Or,
+    Not,
+    Near(u32),
+    Scope(Field),
+    Word(String),
+    Phrase(String),
+}
+
+#[derive(Debug, Clone)]
+struct Token {
+    tok: Tok,
+    column: usize,
+}
+
+fn err<T>(message: impl Into<String>, column: usize) -> Result<T, SyntaxError> {
+    Err(SyntaxError { message: message.into(), column })
+}
+
+fn lex(query: &str) -> Result<Vec<Token>, SyntaxError> {
+    let chars: Vec<char> = query.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let column = i + 1;
+        if c.is_whitespace() {
+            i += 1;
+            continue;
+        }
+        let tok = match c {
+            '(' => {
+                i += 1;
+                Tok::Open
+            }
+            ')' => {
+                i += 1;
+                Tok::Close
+            }
+            '"' | '“' | '”' => {
+                let close = chars[i + 1..].iter().position(|&q| matches!(q, '"' | '“' | '”'));
+                let Some(len) = close else { return err("unclosed quote", column) };
+                let text: String = chars[i + 1..i + 1 + len].iter().collect();
+                i += len + 2;
+                Tok::Phrase(text)
+            }
+            _ => {
+                let len = chars[i..]
+                    .iter()
+                    .position(|&q| q.is_whitespace() || matches!(q, '(' | ')' | '"' | '“' | '”'))
+                    .unwrap_or(chars.len() - i);
+                let word: String = chars[i..i + len].iter().collect();
+                i += len;
+                word_token(word, column)?
+            }
+        };
+        out.push(Token { tok, column });
+    }
+    Ok(out)
+}
+
+fn word_token(word: String, column: usize) -> Result<Tok, SyntaxError> {
+    Ok(match word.as_str() {
+        "AND" => Tok::And,
+        "OR" => Tok::Or,
+        "NOT" => Tok::Not,
+        "NEAR" => Tok::Near(DEFAULT_NEAR),
+        _ => {
+            if let Some(n) = word.strip_prefix("NEAR/") {
+                match n.parse::<u32>() {
+                    Ok(n) if n >= 1 => return Ok(Tok::Near(n)),
+                    _ => return err(format!("NEAR/n needs a whole number of words of 1 or more, not {n:?}"), column),
+                }
+            }
+            if let Some((field, "")) = word.split_once(':') {
+                if let Some(f) = Field::from_name(field) {
+                    return Ok(Tok::Scope(f));
+                }
+            }
+            Tok::Word(word)
+        }
+    })
+}
+
+/// Parses a query into its syntax tree.
+pub fn parse(query: &str) -> Result<Ast, SyntaxError> {
+    let tokens = lex(query)?;
+    if tokens.is_empty() {
+        return err("the query is empty", 1);
+    }
+    let end = query.chars().count() + 1;
+    let mut p = Parser { tokens, pos: 0, end };
+    let ast = p.or()?;
+    match p.peek() {
+        None => Ok(ast),
+        Some(Token { tok: Tok::Close, column }) => err("unexpected ')' without a matching '('", *column),
+        Some(t) => err("unexpected token", t.column),
+    }
+}
+
+struct Parser {
+    tokens: Vec<Token>,
+    pos: usize,
+    /// Column just past the end of the query, for errors at the end.
+    end: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> Option<&Token> {
+        self.tokens.get(self.pos)
+    }
+
+    fn next(&mut self) -> Option<Token> {
+        let t = self.tokens.get(self.pos).cloned();
+        self.pos += 1;
+        t
+    }
+
+    fn here(&self) -> usize {
+        self.peek().map_or(self.end, |t| t.column)
+    }
+
+    fn or(&mut self) -> Result<Ast, SyntaxError> {
+        let mut parts = vec![self.and()?];
+        while let Some(Token { tok: Tok::Or, column }) = self.peek().cloned() {
+            self.pos += 1;
+            parts.push(self.operand("OR", column, Self::and)?);
+        }
+        Ok(if parts.len() == 1 { parts.remove(0) } else { Ast::Or(parts) })
+    }
+
+    fn and(&mut self) -> Result<Ast, SyntaxError> {
+        let mut parts = vec![self.unary()?];
+        loop {
+            match self.peek().cloned() {
+                Some(Token { tok: Tok::And, column }) => {
+                    self.pos += 1;
+                    parts.push(self.operand("AND", column, Self::unary)?);
+                }
+                Some(Token { tok: Tok::Open | Tok::Not | Tok::Scope(_) | Tok::Word(_) | Tok::Phrase(_), .. }) => {
+                    parts.push(self.unary()?);
+                }
+                _ => break,
+            }
+        }
+        Ok(if parts.len() == 1 { parts.remove(0) } else { Ast::And(parts) })
+    }
+
+    /// Parses the operand after an operator, turning "nothing there" into a precise error.
+    fn operand(
+        &mut self,
+        op: &str,
+        column: usize,
+        f: fn(&mut Self) -> Result<Ast, SyntaxError>,
+    ) -> Result<Ast, SyntaxError> {
+        match self.peek() {
+            None | Some(Token { tok: Tok::Close | Tok::And | Tok::Or, .. }) => {
+                let at = self.here();
+                err(format!("expected a term after {op}"), if self.peek().is_none() { column } else { at })
+            }
+            _ => f(self),
+        }
+    }
+
+    fn unary(&mut self) -> Result<Ast, SyntaxError> {
+        if let Some(Token { tok: Tok::Not, column }) = self.peek().cloned() {
+            self.pos += 1;
+            let inner = self.operand("NOT", column, Self::unary)?;
+            return Ok(Ast::Not(Box::new(inner)));
+        }
+        self.near()
+    }
+
+    fn near(&mut self) -> Result<Ast, SyntaxError> {
+        let mut left = self.primary()?;
+        while let Some(Token { tok: Tok::Near(n), column }) = self.peek().cloned() {
+            self.pos += 1;
+            let right = self.operand("NEAR", column, Self::primary)?;
+            for side in [&left, &right] {
+                if !is_near_operand(side) {
+                    return err("NEAR takes a word, phrase, wildcard or entity on each side", column);
+                }
+            }
+            left = Ast::Near(Box::new(left), Box::new(right), n);
+        }
+        Ok(left)
+    }
+
+    fn primary(&mut self) -> Result<Ast, SyntaxError> {
+        let Some(t) = self.next() else {
+            return err("expected a term", self.end);
+        };
+        match t.tok {
+            Tok::Open => {
+                let inner = self.or()?;
+                match self.next() {
+                    Some(Token { tok: Tok::Close, .. }) => Ok(inner),
+                    _ => err("unclosed '('", t.column),
+                }
+            }
+            Tok::Scope(field) => {
+                let inner = self.operand(&format!("{}:", field.name()), t.column, Self::primary)?;
+                Ok(Ast::Scope(field, Box::new(inner)))
+            }
+            Tok::Phrase(text) => term(text, true, t.column),
+            Tok::Word(text) => term(text, false, t.column),
+            Tok::Close => err("unexpected ')' without a matching '('", t.column),
+            Tok::And | Tok::Or => err("expected a term, found an operator", t.column),
+            Tok::Not => err("NOT cannot stand here", t.column),
+            Tok::Near(_) => err("NEAR needs a term on its left", t.column),
+        }
+    }
+}
+
+fn is_near_operand(ast: &Ast) -> bool {
+    match ast {
+        Ast::Term(_) => true,
+        Ast::Scope(_, inner) => matches!(**inner, Ast::Term(_)),
+        _ => false,
+    }
+}
+
+fn term(text: String, quoted: bool, column: usize) -> Result<Ast, SyntaxError> {
+    let (text, kind) = match text.strip_suffix('*') {
+        Some(stem) => {
+            if stem.contains('*') || stem.chars().filter(|c| c.is_alphanumeric()).count() < MIN_PREFIX {
+                return err(format!("a wildcard needs at least {MIN_PREFIX} letters before the *"), column);
+            }
+            (stem.to_string(), TermKind::Prefix)
+        }
+        None => (text, TermKind::Exact),
+    };
+    if crate::text::fold(&text).text.is_empty() {
+        let what = if quoted { "phrase" } else { "term" };
+        return err(format!("the {what} {text:?} has no letters or digits to match"), column);
+    }
+    Ok(Ast::Term(Term { text, kind, quoted, column }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn word(text: &str, column: usize) -> Ast {
+        Ast::Term(Term { text: text.into(), kind: TermKind::Exact, quoted: false, column })
+    }
+
+    #[test]
+    fn not_binds_tighter_than_and_tighter_than_or() {
+        let ast = parse("a OR b c NOT d").unwrap();
+        let expected = Ast::Or(vec![
+            word("a", 1),
+            Ast::And(vec![word("b", 6), word("c", 8), Ast::Not(Box::new(word("d", 14)))]),
+        ]);
+        assert_eq!(ast, expected);
+    }
+
+    #[test]
+    fn errors_name_the_column() {
+        assert_eq!(parse("sanctions AND NOT").unwrap_err().to_string(), "expected a term after NOT (column 15)");
+        assert_eq!(parse("(a OR b").unwrap_err().to_string(), "unclosed '(' (column 1)");
+        assert_eq!(parse("a)").unwrap_err().column, 2);
+        assert_eq!(parse("\"open").unwrap_err().to_string(), "unclosed quote (column 1)");
+        assert_eq!(parse("ab*").unwrap_err().column, 1);
+        assert_eq!(parse("").unwrap_err().to_string(), "the query is empty (column 1)");
+    }
+}

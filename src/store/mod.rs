@@ -1,0 +1,68 @@
+//! SQLite storage: feeds and their HTTP validators, every story seen, matches, and the alert
+//! outbox.
+//!
+//! Only this module touches SQLite. Every write that must stay consistent (a story, its matches
+//! and its outbox rows) happens in one transaction, so a crash leaves either all or nothing.
+
+mod feeds;
+mod outbox;
+mod schema;
+mod stories;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+pub use feeds::{FeedRow, FeedState};
+pub use outbox::{OutboxRow, OutboxState};
+pub use stories::{FetchMeta, IngestStats, NewAlert};
+
+/// How long a connection waits for another one's write lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open database {path}: {source}")]
+    Open { path: PathBuf, source: rusqlite::Error },
+    #[error("database {path} has schema version {found}, newer than this wirewatch knows ({known}); upgrade wirewatch")]
+    TooNew { path: PathBuf, found: i64, known: i64 },
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("corrupt alert payload in outbox row {id}: {source}")]
+    Payload { id: i64, source: serde_json::Error },
+}
+
+/// One connection to the database. Open one per thread that needs it.
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                open_err(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                    Some(format!("cannot create folder {}: {e}", dir.display())),
+                ))
+            })?;
+        }
+        let mut conn = Connection::open(path).map_err(open_err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+        // WAL lets the delivery task read while the ingest task writes; NORMAL sync is durable
+        // against a crash of wirewatch, and after a power cut loses whole transactions only.
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
+        schema::migrate(&mut conn, path)?;
+        Ok(Store { conn })
+    }
+}
+
+/// Seconds since the Unix epoch, the unit of every time column.
+pub fn unix_now() -> i64 {
+    chrono::Utc::now().timestamp()
+}

@@ -1,0 +1,76 @@
+//! Versioned schema migrations, tracked in `PRAGMA user_version`.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// Each entry moves the schema from version `i` to `i + 1`. Never edit one that has shipped:
+/// add a new one.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE feeds (
+    id                   INTEGER PRIMARY KEY,
+    url                  TEXT    NOT NULL UNIQUE,
+    title                TEXT,
+    etag                 TEXT,
+    last_modified        TEXT,
+    last_poll            INTEGER,
+    last_success         INTEGER,
+    last_error           TEXT,
+    last_error_at        INTEGER,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE stories (
+    id         INTEGER PRIMARY KEY,
+    feed_id    INTEGER NOT NULL REFERENCES feeds(id),
+    key        TEXT    NOT NULL,
+    url        TEXT,
+    title      TEXT    NOT NULL,
+    body       TEXT    NOT NULL,
+    author     TEXT    NOT NULL,
+    categories TEXT    NOT NULL,
+    published  INTEGER,
+    first_seen INTEGER NOT NULL,
+    UNIQUE (feed_id, key)
+);
+CREATE TABLE matches (
+    story_id INTEGER NOT NULL REFERENCES stories(id),
+    watch    TEXT    NOT NULL,
+    matched  TEXT    NOT NULL,
+    created  INTEGER NOT NULL,
+    PRIMARY KEY (story_id, watch)
+);
+CREATE TABLE outbox (
+    id           INTEGER PRIMARY KEY,
+    story_id     INTEGER NOT NULL REFERENCES stories(id),
+    watch        TEXT    NOT NULL,
+    notifier     TEXT    NOT NULL,
+    payload      TEXT    NOT NULL,
+    state        TEXT    NOT NULL CHECK (state IN ('queued', 'sending', 'sent', 'dead')),
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    next_attempt INTEGER NOT NULL,
+    last_error   TEXT,
+    created      INTEGER NOT NULL,
+    sent_at      INTEGER,
+    UNIQUE (story_id, watch, notifier)
+);
+CREATE INDEX outbox_due ON outbox (state, next_attempt);
+"#];
+
+/// The schema version this build writes.
+pub const VERSION: i64 = MIGRATIONS.len() as i64;
+
+pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > VERSION {
+        return Err(StoreError::TooNew { path: path.to_path_buf(), found, known: VERSION });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,101 @@
+//! Ingesting a polled feed: stories, matches and outbox rows in one transaction.
+
+use rusqlite::params;
+
+use super::{Store, StoreError};
+use crate::feed::Story;
+
+/// An alert to queue for a new story: one watch, delivered to each of `notifiers`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAlert {
+    pub watch: String,
+    /// The matched terms as JSON, kept with the match.
+    pub matched: String,
+    pub notifiers: Vec<String>,
+    /// The alert as JSON, delivered as is.
+    pub payload: String,
+}
+
+/// What one ingest added.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IngestStats {
+    pub new_stories: usize,
+    /// Outbox rows queued.
+    pub alerts: usize,
+}
+
+/// HTTP validators and title from a successful fetch.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FetchMeta<'a> {
+    pub title: Option<&'a str>,
+    pub etag: Option<&'a str>,
+    pub last_modified: Option<&'a str>,
+}
+
+impl Store {
+    /// Stores the stories of one successful poll. `alerts_for` is called once for each story not
+    /// seen before and returns the alerts to queue for it. The feed's validators are saved in the
+    /// same transaction, so a crash cannot record a feed as fetched without its stories.
+    pub fn ingest(
+        &mut self,
+        feed_id: i64,
+        meta: &FetchMeta<'_>,
+        stories: &[Story],
+        now: i64,
+        mut alerts_for: impl FnMut(&Story) -> Vec<NewAlert>,
+    ) -> Result<IngestStats, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut stats = IngestStats::default();
+        {
+            let mut insert_story = tx.prepare_cached(
+                "INSERT OR IGNORE INTO stories
+                    (feed_id, key, url, title, body, author, categories, published, first_seen)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?;
+            let mut insert_match = tx.prepare_cached(
+                "INSERT OR IGNORE INTO matches (story_id, watch, matched, created) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            let mut insert_alert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO outbox (story_id, watch, notifier, payload, state, next_attempt, created)
+                 VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?5)",
+            )?;
+            for story in stories {
+                let categories = serde_json::to_string(&story.categories).expect("strings serialise");
+                let inserted = insert_story.execute(params![
+                    feed_id,
+                    story.key,
+                    story.url,
+                    story.title,
+                    story.body,
+                    story.author,
+                    categories,
+                    story.published.map(|p| p.timestamp()),
+                    now,
+                ])?;
+                if inserted == 0 {
+                    continue;
+                }
+                stats.new_stories += 1;
+                let story_id = tx.last_insert_rowid();
+                for alert in alerts_for(story) {
+                    insert_match.execute(params![story_id, alert.watch, alert.matched, now])?;
+                    for notifier in &alert.notifiers {
+                        stats.alerts += insert_alert.execute(params![story_id, alert.watch, notifier, alert.payload, now])?;
+                    }
+                }
+            }
+        }
+        tx.execute(
+            "UPDATE feeds SET title = COALESCE(?2, title), etag = ?3, last_modified = ?4, last_poll = ?5,
+                last_success = ?5, consecutive_failures = 0 WHERE id = ?1",
+            params![feed_id, meta.title, meta.etag, meta.last_modified, now],
+        )?;
+        tx.commit()?;
+        Ok(stats)
+    }
+
+    /// Number of stories stored for all feeds.
+    pub fn story_count(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row("SELECT COUNT(*) FROM stories", [], |r| r.get(0))?)
+    }
+}

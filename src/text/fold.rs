@@ -1,0 +1,146 @@
+//! Folding: the normal form that matching runs on.
+//!
+//! Each character of the source becomes zero or more characters of the folded text:
+//! compatibility-decomposed (NFKD, which covers NFKC's equivalences), stripped of diacritics,
+//! lower-cased. Everything that is not a word character (punctuation, apostrophes, dashes,
+//! white space) becomes a single space, so `Kim Jong-un`, `Kim Jong Un` and `kim  jong un` all
+//! fold to `kim jong un`, and `Russia's` folds to `russia s`. Hangul syllables are kept whole
+//! (NFKD would split them into jamo and break substring matching on syllables).
+
+use unicode_normalization::char::{decompose_compatible, is_combining_mark};
+
+/// Folded text with, for every byte of it, the byte offset of the source character it came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Folded {
+    pub text: String,
+    pub origin: Vec<u32>,
+}
+
+impl Folded {
+    /// Byte range in the source covered by folded range `start..end` (`end > start`).
+    pub fn source_range(&self, source: &str, start: usize, end: usize) -> std::ops::Range<usize> {
+        let s = self.origin[start] as usize;
+        let last = self.origin[end - 1] as usize;
+        let e = last + source[last..].chars().next().map_or(0, char::len_utf8);
+        s..e
+    }
+
+    fn push(&mut self, c: char, origin: usize) {
+        let before = self.text.len();
+        self.text.push(c);
+        let n = self.text.len() - before;
+        self.origin.extend(std::iter::repeat_n(origin as u32, n));
+    }
+
+    fn push_separator(&mut self, origin: usize) {
+        if !self.text.is_empty() && !self.text.ends_with(' ') {
+            self.push(' ', origin);
+        }
+    }
+}
+
+/// Folds `source` (plain text, already stripped of HTML).
+pub fn fold(source: &str) -> Folded {
+    let mut out = Folded {
+        text: String::with_capacity(source.len()),
+        origin: Vec::with_capacity(source.len()),
+    };
+    for (at, c) in source.char_indices() {
+        if c.is_ascii() {
+            if c.is_ascii_alphanumeric() {
+                out.push(c.to_ascii_lowercase(), at);
+            } else {
+                out.push_separator(at);
+            }
+        } else if is_hangul_syllable(c) {
+            out.push(c, at);
+        } else {
+            decompose_compatible(c, |d| fold_decomposed(&mut out, d, at));
+        }
+    }
+    if out.text.ends_with(' ') {
+        out.text.pop();
+        out.origin.pop();
+    }
+    out
+}
+
+fn fold_decomposed(out: &mut Folded, d: char, at: usize) {
+    if is_diacritic(d) {
+        return;
+    }
+    if is_word_char(d) {
+        for l in d.to_lowercase() {
+            out.push(l, at);
+        }
+    } else {
+        out.push_separator(at);
+    }
+}
+
+/// Letters, digits and the combining marks that are part of a letter in their script.
+pub fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || (!c.is_ascii() && is_combining_mark(c) && !is_diacritic(c))
+}
+
+/// Combining marks that decorate a letter without changing which word it spells: Latin, Greek
+/// and Cyrillic accents, Hebrew points and Arabic vowel marks.
+fn is_diacritic(c: char) -> bool {
+    matches!(c,
+        '\u{0300}'..='\u{036F}' | '\u{1AB0}'..='\u{1AFF}' | '\u{1DC0}'..='\u{1DFF}'
+        | '\u{20D0}'..='\u{20FF}' | '\u{FE20}'..='\u{FE2F}'
+        | '\u{0591}'..='\u{05BD}' | '\u{05BF}' | '\u{05C1}'..='\u{05C2}' | '\u{05C4}'..='\u{05C5}'
+        | '\u{05C7}' | '\u{0610}'..='\u{061A}' | '\u{064B}'..='\u{065F}' | '\u{0670}'
+        | '\u{06D6}'..='\u{06DC}' | '\u{06DF}'..='\u{06E4}' | '\u{06E7}'..='\u{06E8}'
+        | '\u{06EA}'..='\u{06ED}')
+}
+
+fn is_hangul_syllable(c: char) -> bool {
+    ('\u{AC00}'..='\u{D7A3}').contains(&c)
+}
+
+/// Scripts written without spaces between words (Han, Kana, Hangul, Thai, Lao, Khmer, Myanmar):
+/// terms in them match as substrings, since particles attach to nouns.
+pub fn is_unspaced(c: char) -> bool {
+    matches!(c,
+        '\u{0E00}'..='\u{0EFF}' | '\u{1000}'..='\u{109F}' | '\u{1100}'..='\u{11FF}'
+        | '\u{1780}'..='\u{17FF}' | '\u{2E80}'..='\u{2FDF}' | '\u{3040}'..='\u{30FF}'
+        | '\u{3100}'..='\u{31FF}' | '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}'
+        | '\u{A960}'..='\u{A97F}' | '\u{AC00}'..='\u{D7FF}' | '\u{F900}'..='\u{FAFF}'
+        | '\u{FF66}'..='\u{FF9F}' | '\u{20000}'..='\u{3FFFF}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(s: &str) -> String {
+        fold(s).text
+    }
+
+    #[test]
+    fn folds_case_diacritics_and_punctuation() {
+        assert_eq!(f("São Paulo"), "sao paulo");
+        assert_eq!(f("Kim Jong-un"), "kim jong un");
+        assert_eq!(f("Russia’s  army"), "russia s army");
+        assert_eq!(f("  “Quoted” — dash  "), "quoted dash");
+        assert_eq!(f("ＦＵＬＬ width ﬁ"), "full width fi");
+        assert_eq!(f("Ελλάδα Москва"), "ελλαδα москва");
+    }
+
+    #[test]
+    fn keeps_hangul_syllables_whole() {
+        assert_eq!(f("북한이"), "북한이");
+    }
+
+    #[test]
+    fn origin_maps_back_to_source() {
+        let src = "¡São Paulo!";
+        let folded = fold(src);
+        assert_eq!(folded.text, "sao paulo");
+        let r = folded.source_range(src, 0, 3);
+        assert_eq!(&src[r], "São");
+        let r = folded.source_range(src, 4, 9);
+        assert_eq!(&src[r], "Paulo");
+    }
+}
