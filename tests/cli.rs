@@ -1,0 +1,141 @@
+//! The command-line contract, exercised through the real binary.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::{FeedServer, Item, Setup, bin, rss};
+
+fn run(cmd: &mut std::process::Command) -> (i32, String, String) {
+    let out = cmd.output().expect("wirewatch runs");
+    let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+    (out.status.code().unwrap_or(-1), text(out.stdout), text(out.stderr))
+}
+
+#[test]
+fn check_summarises_a_valid_config_with_config_before_or_after_the_subcommand() {
+    let setup = Setup::new(&["https://example.org/feed.xml".to_string()]);
+    let (code, out, _) = run(bin().arg("check").arg("--config").arg(&setup.config));
+    assert_eq!(code, 0);
+    assert!(out.contains("1 feeds") && out.contains("1 watches") && out.contains("1 notifiers"), "{out}");
+    let (code, _, _) = run(bin().arg("--config").arg(&setup.config).arg("check"));
+    assert_eq!(code, 0);
+    let (code, out, _) = run(bin().arg("check").env("WIREWATCH_CONFIG", &setup.config));
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn check_exits_2_naming_file_line_column_and_valid_keys() {
+    let setup = Setup::with_config("[poll]\nintervall = \"5m\"\n");
+    let (code, _, err) = run(bin().arg("check").arg("--config").arg(&setup.config));
+    assert_eq!(code, 2);
+    let expected = format!("{}:2:1: unknown field `intervall`, expected one of `interval`", setup.config.display());
+    assert!(err.contains(&expected), "{err}");
+}
+
+#[test]
+fn check_reports_every_bad_value_at_once() {
+    let toml = "[poll]\ninterval = \"soon\"\n[[feed]]\nurl = \"ftp://example.org/x\"\n[[watch]]\nname = \"s\"\nquery = \"sanctions AND NOT\"\n";
+    let setup = Setup::with_config(toml);
+    let (code, _, err) = run(bin().arg("check").arg("--config").arg(&setup.config));
+    assert_eq!(code, 2);
+    assert!(err.contains(":2:12: invalid duration \"soon\" for poll.interval"), "{err}");
+    assert!(err.contains(":4:7: unsupported URL scheme \"ftp\""), "{err}");
+    assert!(err.contains(":7:9: watch \"s\": expected a term after NOT (column 15)"), "{err}");
+    assert!(err.contains("    sanctions AND NOT\n                  ^"), "{err}");
+}
+
+#[test]
+fn a_missing_config_file_is_a_config_error() {
+    let (code, _, err) = run(bin().args(["check", "--config", "/nonexistent/wirewatch.toml"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("/nonexistent/wirewatch.toml: cannot read config file"), "{err}");
+}
+
+#[test]
+fn match_json_prints_one_object_per_story_and_watch_with_every_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("feed.xml");
+    let items = [
+        Item {
+            link: Some("https://example.org/visit?id=7"),
+            ..Item::new("visit-7", "Russian official in <b>Pyongyang</b> for treaty talks", "<p>The DPRK welcomed the delegation.</p>")
+        },
+        Item::new("other", "Weather", "Rain."),
+    ];
+    std::fs::write(&feed, rss("Demo Wire", &items).replace("<b>", "&lt;b&gt;").replace("</b>", "&lt;/b&gt;").replace("<p>", "&lt;p&gt;").replace("</p>", "&lt;/p&gt;")).unwrap();
+    let setup = Setup::new(&[]);
+    let (code, out, err) = run(bin().args(["match", "--json"]).arg(&feed).arg("--config").arg(&setup.config));
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 1, "{out}");
+    let m = &lines[0];
+    assert_eq!(m["watch"], "dprk");
+    assert_eq!(m["feed"], "Demo Wire");
+    assert_eq!(m["id"], "guid:visit-7");
+    assert_eq!(m["url"], "https://example.org/visit?id=7");
+    assert_eq!(m["title"], "Russian official in Pyongyang for treaty talks");
+    assert_eq!(m["published"], "2026-11-28T09:00:00Z");
+    let matched = m["matched"].as_array().unwrap();
+    let triples: Vec<(String, String, String)> = matched
+        .iter()
+        .map(|t| (t["term"].as_str().unwrap().into(), t["text"].as_str().unwrap().into(), t["field"].as_str().unwrap().into()))
+        .collect();
+    assert_eq!(
+        triples,
+        vec![
+            ("North Korea".into(), "Pyongyang".into(), "title".into()),
+            ("treaty".into(), "treaty".into(), "title".into()),
+            ("North Korea".into(), "DPRK".into(), "body".into()),
+        ]
+    );
+    assert_eq!((matched[0]["start"].as_u64(), matched[0]["end"].as_u64()), (Some(20), Some(29)));
+    assert!(!dir.path().join("state").exists(), "match must not create a database");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_process_on_the_same_database_alerts_nothing_old() {
+    let server = FeedServer::start().await;
+    server.set_rss("wire.xml", rss("Wire", &[Item::new("t", "North Korea treaty signed", "x")]));
+    let setup = Setup::new(&[server.url("wire.xml")]);
+    let config = setup.config.clone();
+    let once = move || run(bin().arg("once").arg("--config").arg(&config));
+    let (code, out, _) = tokio::task::spawn_blocking(once.clone()).await.unwrap();
+    assert_eq!(code, 0);
+    assert_eq!(out.trim(), "polled 1 feeds (0 failed), 1 new stories, 1 alerts delivered");
+    // A changed body (so the server sends it in full) that still holds the old story.
+    server.set_rss("wire.xml", rss("Wire", &[Item::new("t", "North Korea treaty signed", "x"), Item::new("u", "Rain", "y")]));
+    let (code, out, _) = tokio::task::spawn_blocking(once).await.unwrap();
+    assert_eq!(code, 0);
+    assert_eq!(out.trim(), "polled 1 feeds (0 failed), 1 new stories, 0 alerts delivered");
+    assert_eq!(setup.alerts().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn run_polls_alerts_and_exits_0_on_sigterm() {
+    let server = FeedServer::start().await;
+    server.set_rss("wire.xml", rss("Wire", &[Item::new("t", "North Korea treaty signed", "x")]));
+    let toml = format!(
+        "[storage]\npath = \"w.db\"\n[poll]\nbackfill = \"100000d\"\n[[feed]]\nurl = \"{}\"\n{}",
+        server.url("wire.xml"),
+        common::WATCHES.replace("type = \"jsonl\"\npath = \"alerts.jsonl\"", "type = \"stdout\"")
+    );
+    let setup = Setup::with_config(&toml);
+    let mut child = bin().arg("run").arg("--config").arg(&setup.config).stdout(Stdio::piped()).spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let first = tokio::task::spawn_blocking(move || BufReader::new(stdout).lines().next().map(Result::unwrap)).await.unwrap();
+    assert_eq!(first.as_deref(), Some("[dprk] North Korea treaty signed"));
+
+    let status = std::process::Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    assert!(status.success());
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait()).unwrap());
+    let exit = rx.recv_timeout(Duration::from_secs(20)).expect("wirewatch stops after SIGTERM").unwrap();
+    assert_eq!(exit.code(), Some(0));
+    let db = rusqlite::Connection::open(setup.path("w.db")).unwrap();
+    let sent: i64 = db.query_row("SELECT COUNT(*) FROM outbox WHERE state = 'sent'", [], |r| r.get(0)).unwrap();
+    assert_eq!(sent, 1);
+}

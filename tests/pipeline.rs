@@ -1,0 +1,124 @@
+//! End to end over real parts: a feed server on 127.0.0.1, a SQLite file in a temp dir, the
+//! jsonl notifier writing a real file.
+
+mod common;
+
+use common::{FeedServer, Item, Route, Setup, rss};
+use wirewatch::engine;
+
+const TREATY: &str = "North Korea and Russia sign a defence treaty";
+
+fn base_items() -> Vec<Item<'static>> {
+    vec![
+        Item::new("a-1", TREATY, "Officials met in Pyongyang."),
+        Item::new("a-2", "Weather in Lisbon", "Sunny spells."),
+        Item::new("a-3", "Election results", "Turnout rose."),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn first_poll_stores_and_alerts_and_a_second_gets_304_and_nothing() {
+    let server = FeedServer::start().await;
+    server.set_rss("wire.xml", rss("Wire", &base_items()));
+    let setup = Setup::new(&[server.url("wire.xml")]);
+
+    let first = engine::once(setup.load()).await.unwrap();
+    assert_eq!((first.polled, first.failed, first.new_stories, first.delivered), (1, 0, 3, 1));
+    let alerts = setup.alerts();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0]["title"], TREATY);
+    assert_eq!(alerts[0]["watch"], "dprk");
+
+    let second = engine::once(setup.load()).await.unwrap();
+    assert_eq!((second.polled, second.failed, second.new_stories, second.delivered), (1, 0, 0, 0));
+    assert_eq!(server.not_modified(), 1, "the second poll must be conditional");
+    assert_eq!(setup.alerts().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_new_items_are_new_and_only_the_matching_one_alerts() {
+    let server = FeedServer::start().await;
+    server.set_rss("wire.xml", rss("Wire", &base_items()));
+    let setup = Setup::new(&[server.url("wire.xml")]);
+    engine::once(setup.load()).await.unwrap();
+
+    let mut items = base_items();
+    items.insert(0, Item::new("a-4", "DPRK faces new sanctions", "The council voted."));
+    items.insert(0, Item::new("a-5", "Markets close higher", "Shares rose."));
+    server.set_rss("wire.xml", rss("Wire", &items));
+    let s = engine::once(setup.load()).await.unwrap();
+    assert_eq!((s.new_stories, s.delivered), (2, 1));
+    let titles: Vec<_> = setup.alerts().iter().map(|a| a["title"].as_str().unwrap().to_string()).collect();
+    assert_eq!(titles, vec![TREATY.to_string(), "DPRK faces new sanctions".to_string()]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_feed_without_guids_keeps_stable_ids_across_polls() {
+    let server = FeedServer::start().await;
+    let items = |extra: bool| {
+        let mut v = vec![
+            Item { guid: None, link: Some("https://example.org/treaty"), ..Item::new("", TREATY, "Signed today.") },
+            Item { guid: None, link: None, ..Item::new("", "North Korea sanctions eased", "No link here.") },
+        ];
+        if extra {
+            v.push(Item { guid: None, link: None, ..Item::new("", "Quiet day", "Nothing.") });
+        }
+        v
+    };
+    server.set_rss("noguid.xml", rss("No guids", &items(false)));
+    let setup = Setup::new(&[server.url("noguid.xml")]);
+    let first = engine::once(setup.load()).await.unwrap();
+    assert_eq!((first.new_stories, first.delivered), (2, 2));
+
+    // A changed document (so no 304) that still lists the same two entries.
+    server.set_rss("noguid.xml", rss("No guids", &items(true)));
+    let second = engine::once(setup.load()).await.unwrap();
+    assert_eq!((second.new_stories, second.delivered), (1, 0));
+    assert_eq!(setup.alerts().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn broken_feeds_are_recorded_while_the_others_succeed() {
+    let server = FeedServer::start().await;
+    server.set_rss("good.xml", rss("Good", &base_items()));
+    server.set("e500.xml", Route::Status(500));
+    server.set("hang.xml", Route::Hang);
+    server.set("page.html", Route::Feed { body: b"<!DOCTYPE html><html><body>Hi</body></html>".to_vec(), content_type: "text/html" });
+    server.set("broken.xml", Route::Feed { body: b"<rss version=\"2.0\"><channel><item><title>x</ti".to_vec(), content_type: "application/xml" });
+    let names = ["good.xml", "e500.xml", "hang.xml", "page.html", "broken.xml"];
+    let setup = Setup::new(&names.map(|n| server.url(n)));
+
+    let s = engine::once(setup.load()).await.unwrap();
+    assert_eq!((s.polled, s.failed, s.new_stories, s.delivered), (5, 4, 3, 1));
+
+    let db = setup.db();
+    let error = |name: &str| -> (Option<String>, i64) {
+        db.query_row(
+            "SELECT last_error, consecutive_failures FROM feeds WHERE url = ?1",
+            [server.url(name)],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap()
+    };
+    assert_eq!(error("good.xml"), (None, 0));
+    assert_eq!(error("e500.xml"), (Some("HTTP status 500".into()), 1));
+    assert_eq!(error("hang.xml").0.unwrap(), "timed out after 2s");
+    assert_eq!(error("page.html").0.unwrap(), "not a feed: the document is an HTML page");
+    assert!(error("broken.xml").0.unwrap().starts_with("malformed feed: "), "{:?}", error("broken.xml"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn first_sight_alerts_only_stories_newer_than_backfill() {
+    let server = FeedServer::start().await;
+    let recent = chrono::Utc::now().to_rfc2822();
+    let items = vec![
+        Item { date: "Mon, 02 Jan 2006 09:00:00 GMT", ..Item::new("old", "Old North Korea sanctions story", "x") },
+        Item { date: &recent, ..Item::new("new", "New North Korea sanctions story", "x") },
+    ];
+    server.set_rss("wire.xml", rss("Wire", &items));
+    let toml = std::fs::read_to_string(Setup::new(&[server.url("wire.xml")]).config).unwrap();
+    let setup = Setup::with_config(&toml.replace("backfill = \"100000d\"", "backfill = \"24h\""));
+    let s = engine::once(setup.load()).await.unwrap();
+    assert_eq!((s.new_stories, s.delivered), (2, 1));
+    assert_eq!(setup.alerts()[0]["id"], "guid:new");
+}
