@@ -85,7 +85,12 @@ impl Parts {
     }
 
     /// Polls feed `index` and waits until the writer has applied the outcome.
-    fn poll(&self, index: usize, validators: Validators, permits: Arc<Semaphore>) -> impl Future<Output = Option<(usize, FeedReport)>> + use<> {
+    fn poll(
+        &self,
+        index: usize,
+        validators: Validators,
+        permits: Arc<Semaphore>,
+    ) -> impl Future<Output = Option<(usize, FeedReport)>> + use<> {
         let (config, fetcher, jobs) = (Arc::clone(&self.config), Arc::clone(&self.fetcher), self.jobs.clone());
         async move {
             let outcome = {
@@ -136,9 +141,11 @@ pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Re
     let parts = Parts::start(config)?;
     let mut validators = parts.validators().await;
     let permits = Arc::new(Semaphore::new(parts.config.poll.concurrency));
-    let mut due: BinaryHeap<Reverse<(Instant, usize)>> = (0..parts.config.feeds.len()).map(|i| Reverse((Instant::now(), i))).collect();
+    let mut due: BinaryHeap<Reverse<(Instant, usize)>> =
+        (0..parts.config.feeds.len()).map(|i| Reverse((Instant::now(), i))).collect();
     let mut tasks = JoinSet::new();
-    let delivery = tokio::spawn(deliver_loop(Arc::clone(&parts.dispatcher), Arc::clone(&parts.committed), shutdown.clone()));
+    let delivery =
+        tokio::spawn(deliver_loop(Arc::clone(&parts.dispatcher), Arc::clone(&parts.committed), shutdown.clone()));
     info!(feeds = parts.config.feeds.len(), watches = parts.config.watches.len(), "wirewatch running");
     loop {
         let next = due.peek().map(|Reverse((t, _))| *t);

@@ -26,8 +26,14 @@ pub struct FeedReport {
 
 pub enum Job {
     /// Look up the stored validators of every configured feed, in config order.
-    Validators { reply: oneshot::Sender<Vec<Validators>> },
-    Ingest { feed: usize, outcome: PollOutcome, reply: oneshot::Sender<FeedReport> },
+    Validators {
+        reply: oneshot::Sender<Vec<Validators>>,
+    },
+    Ingest {
+        feed: usize,
+        outcome: PollOutcome,
+        reply: oneshot::Sender<FeedReport>,
+    },
 }
 
 /// Starts the writer thread. `committed` is notified after each ingest that queued alerts.
@@ -91,7 +97,11 @@ impl Writer {
         FeedReport { url, result, validators }
     }
 
-    fn try_apply(&mut self, feed: &Feed, outcome: PollOutcome) -> Result<(Result<IngestStats, String>, Validators), StoreError> {
+    fn try_apply(
+        &mut self,
+        feed: &Feed,
+        outcome: PollOutcome,
+    ) -> Result<(Result<IngestStats, String>, Validators), StoreError> {
         let url = feed.url();
         let state = self.store.feed_state(&url)?;
         let now = unix_now();
@@ -107,7 +117,11 @@ impl Writer {
             }
             PollOutcome::Parsed { feed: parsed, etag, last_modified } => {
                 let name = feed.name.clone().or(parsed.title.clone()).unwrap_or_else(|| url.clone());
-                let meta = FetchMeta { title: parsed.title.as_deref(), etag: etag.as_deref(), last_modified: last_modified.as_deref() };
+                let meta = FetchMeta {
+                    title: parsed.title.as_deref(),
+                    etag: etag.as_deref(),
+                    last_modified: last_modified.as_deref(),
+                };
                 let backfill_cutoff = (!state.seen_before).then(|| now - self.config.poll.backfill.as_secs() as i64);
                 let config = Arc::clone(&self.config);
                 let stats = self.store.ingest(state.id, &meta, &parsed.stories, now, |story| {

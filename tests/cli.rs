@@ -62,11 +62,23 @@ fn match_json_prints_one_object_per_story_and_watch_with_every_field() {
     let items = [
         Item {
             link: Some("https://example.org/visit?id=7"),
-            ..Item::new("visit-7", "Russian official in <b>Pyongyang</b> for treaty talks", "<p>The DPRK welcomed the delegation.</p>")
+            ..Item::new(
+                "visit-7",
+                "Russian official in <b>Pyongyang</b> for treaty talks",
+                "<p>The DPRK welcomed the delegation.</p>",
+            )
         },
         Item::new("other", "Weather", "Rain."),
     ];
-    std::fs::write(&feed, rss("Demo Wire", &items).replace("<b>", "&lt;b&gt;").replace("</b>", "&lt;/b&gt;").replace("<p>", "&lt;p&gt;").replace("</p>", "&lt;/p&gt;")).unwrap();
+    std::fs::write(
+        &feed,
+        rss("Demo Wire", &items)
+            .replace("<b>", "&lt;b&gt;")
+            .replace("</b>", "&lt;/b&gt;")
+            .replace("<p>", "&lt;p&gt;")
+            .replace("</p>", "&lt;/p&gt;"),
+    )
+    .unwrap();
     let setup = Setup::new(&[]);
     let (code, out, err) = run(bin().args(["match", "--json"]).arg(&feed).arg("--config").arg(&setup.config));
     assert_eq!(code, 0, "{err}");
@@ -82,7 +94,13 @@ fn match_json_prints_one_object_per_story_and_watch_with_every_field() {
     let matched = m["matched"].as_array().unwrap();
     let triples: Vec<(String, String, String)> = matched
         .iter()
-        .map(|t| (t["term"].as_str().unwrap().into(), t["text"].as_str().unwrap().into(), t["field"].as_str().unwrap().into()))
+        .map(|t| {
+            (
+                t["term"].as_str().unwrap().into(),
+                t["text"].as_str().unwrap().into(),
+                t["field"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     assert_eq!(
         triples,
@@ -107,7 +125,10 @@ async fn a_new_process_on_the_same_database_alerts_nothing_old() {
     assert_eq!(code, 0);
     assert_eq!(out.trim(), "polled 1 feeds (0 failed), 1 new stories, 1 alerts delivered");
     // A changed body (so the server sends it in full) that still holds the old story.
-    server.set_rss("wire.xml", rss("Wire", &[Item::new("t", "North Korea treaty signed", "x"), Item::new("u", "Rain", "y")]));
+    server.set_rss(
+        "wire.xml",
+        rss("Wire", &[Item::new("t", "North Korea treaty signed", "x"), Item::new("u", "Rain", "y")]),
+    );
     let (code, out, _) = tokio::task::spawn_blocking(once).await.unwrap();
     assert_eq!(code, 0);
     assert_eq!(out.trim(), "polled 1 feeds (0 failed), 1 new stories, 0 alerts delivered");
@@ -126,7 +147,8 @@ async fn run_polls_alerts_and_exits_0_on_sigterm() {
     let setup = Setup::with_config(&toml);
     let mut child = bin().arg("run").arg("--config").arg(&setup.config).stdout(Stdio::piped()).spawn().unwrap();
     let stdout = child.stdout.take().unwrap();
-    let first = tokio::task::spawn_blocking(move || BufReader::new(stdout).lines().next().map(Result::unwrap)).await.unwrap();
+    let first =
+        tokio::task::spawn_blocking(move || BufReader::new(stdout).lines().next().map(Result::unwrap)).await.unwrap();
     assert_eq!(first.as_deref(), Some("[dprk] North Korea treaty signed"));
 
     let status = std::process::Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
@@ -138,4 +160,34 @@ async fn run_polls_alerts_and_exits_0_on_sigterm() {
     let db = rusqlite::Connection::open(setup.path("w.db")).unwrap();
     let sent: i64 = db.query_row("SELECT COUNT(*) FROM outbox WHERE state = 'sent'", [], |r| r.get(0)).unwrap();
     assert_eq!(sent, 1);
+}
+
+#[test]
+fn the_shipped_config_parses() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml");
+    let config = wirewatch::config::Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert!((10..=20).contains(&config.feeds.len()), "{} feeds", config.feeds.len());
+    assert!(config.watches.iter().any(|w| w.name.contains("sanction")));
+}
+
+#[test]
+fn the_demo_alerts_on_the_first_run_and_not_on_the_second() {
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo");
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(&demo).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    }
+    let config = dir.path().join("demo.toml");
+    let (code, first, err) = run(bin().arg("once").arg("--config").arg(&config));
+    assert_eq!(code, 0, "{err}");
+    assert!(first.contains("[dprk-russia] "), "{first}");
+    let summary = first.lines().last().unwrap();
+    assert!(
+        summary.starts_with("polled 4 feeds (0 failed), ") && !summary.ends_with(" 0 alerts delivered"),
+        "{summary}"
+    );
+    let (code, second, _) = run(bin().arg("once").arg("--config").arg(&config));
+    assert_eq!(code, 0);
+    assert_eq!(second.trim(), "polled 4 feeds (0 failed), 0 new stories, 0 alerts delivered");
 }

@@ -83,8 +83,17 @@ async fn broken_feeds_are_recorded_while_the_others_succeed() {
     server.set_rss("good.xml", rss("Good", &base_items()));
     server.set("e500.xml", Route::Status(500));
     server.set("hang.xml", Route::Hang);
-    server.set("page.html", Route::Feed { body: b"<!DOCTYPE html><html><body>Hi</body></html>".to_vec(), content_type: "text/html" });
-    server.set("broken.xml", Route::Feed { body: b"<rss version=\"2.0\"><channel><item><title>x</ti".to_vec(), content_type: "application/xml" });
+    server.set(
+        "page.html",
+        Route::Feed { body: b"<!DOCTYPE html><html><body>Hi</body></html>".to_vec(), content_type: "text/html" },
+    );
+    server.set(
+        "broken.xml",
+        Route::Feed {
+            body: b"<rss version=\"2.0\"><channel><item><title>x</ti".to_vec(),
+            content_type: "application/xml",
+        },
+    );
     let names = ["good.xml", "e500.xml", "hang.xml", "page.html", "broken.xml"];
     let setup = Setup::new(&names.map(|n| server.url(n)));
 
@@ -93,11 +102,9 @@ async fn broken_feeds_are_recorded_while_the_others_succeed() {
 
     let db = setup.db();
     let error = |name: &str| -> (Option<String>, i64) {
-        db.query_row(
-            "SELECT last_error, consecutive_failures FROM feeds WHERE url = ?1",
-            [server.url(name)],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        db.query_row("SELECT last_error, consecutive_failures FROM feeds WHERE url = ?1", [server.url(name)], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .unwrap()
     };
     assert_eq!(error("good.xml"), (None, 0));

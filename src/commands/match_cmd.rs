@@ -47,10 +47,7 @@ async fn alerts(config: &Config, fetcher: &Fetcher, source: &str) -> anyhow::Res
     };
     let parsed = feed::parse(&bytes, Some(&location.key()))?;
     let configured = config.feed(&location.key());
-    let name = configured
-        .and_then(|f| f.name.clone())
-        .or(parsed.title.clone())
-        .unwrap_or_else(|| source.to_string());
+    let name = configured.and_then(|f| f.name.clone()).or(parsed.title.clone()).unwrap_or_else(|| source.to_string());
     let tags = configured.map(|f| f.tags.clone()).unwrap_or_default();
     let mut out = Vec::new();
     for story in &parsed.stories {

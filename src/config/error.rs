@@ -21,11 +21,7 @@ impl ConfigError {
 
     /// An error at a byte span of `source`, the text of `file`.
     pub fn at(file: &Path, source: &str, span: Range<usize>, message: impl Into<String>) -> Self {
-        ConfigError {
-            file: file.to_path_buf(),
-            position: Some(line_col(source, span.start)),
-            message: message.into(),
-        }
+        ConfigError { file: file.to_path_buf(), position: Some(line_col(source, span.start)), message: message.into() }
     }
 }
 

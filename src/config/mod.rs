@@ -89,9 +89,9 @@ impl FeedLocation {
     pub fn key(&self) -> String {
         match self {
             FeedLocation::Http(url) => url.to_string(),
-            FeedLocation::File(path) => url::Url::from_file_path(path)
-                .map(|u| u.to_string())
-                .unwrap_or_else(|()| path.display().to_string()),
+            FeedLocation::File(path) => {
+                url::Url::from_file_path(path).map(|u| u.to_string()).unwrap_or_else(|()| path.display().to_string())
+            }
         }
     }
 }

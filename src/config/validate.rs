@@ -8,8 +8,8 @@ use toml::Spanned;
 
 use super::raw::{RawConfig, RawFeed, RawNotifier, RawPoll};
 use super::{
-    Config, ConfigError, ConfigErrors, DEFAULT_DB_FILE, Feed, FeedLocation, Notifier, NotifierKind,
-    Poll, Storage, Watch,
+    Config, ConfigError, ConfigErrors, DEFAULT_DB_FILE, Feed, FeedLocation, Notifier, NotifierKind, Poll, Storage,
+    Watch,
 };
 use crate::matcher::{EntityDef, Matcher, WatchDef};
 
@@ -48,37 +48,26 @@ impl Checker<'_> {
     /// A path from the file, resolved against the config file's folder when relative.
     fn path(&self, value: &str) -> PathBuf {
         let p = Path::new(value);
-        if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            self.file.parent().unwrap_or(Path::new("")).join(p)
-        }
+        if p.is_absolute() { p.to_path_buf() } else { self.file.parent().unwrap_or(Path::new("")).join(p) }
     }
 }
 
 pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config, ConfigErrors> {
     let mut c = Checker { file, text, errors: Vec::new() };
-    let storage = Storage {
-        path: c.path(raw.storage.path.as_ref().map_or(DEFAULT_DB_FILE, |p| p.get_ref().as_str())),
-    };
+    let storage = Storage { path: c.path(raw.storage.path.as_ref().map_or(DEFAULT_DB_FILE, |p| p.get_ref().as_str())) };
     let poll = poll(&mut c, &raw.poll);
     let feeds = feeds(&mut c, &raw.feeds, &poll);
     let notifiers = notifiers(&mut c, &raw.notifiers);
     let watches = watches(&mut c, &raw, &notifiers);
-    let entities: Vec<EntityDef> = raw
-        .entities
-        .iter()
-        .map(|e| EntityDef { name: e.name.get_ref().clone(), aliases: e.aliases.clone() })
-        .collect();
+    let entities: Vec<EntityDef> =
+        raw.entities.iter().map(|e| EntityDef { name: e.name.get_ref().clone(), aliases: e.aliases.clone() }).collect();
     for e in &raw.entities {
         if e.name.get_ref().trim().is_empty() {
             c.error(&e.name, "entity name must not be empty");
         }
     }
-    let defs: Vec<WatchDef> = watches
-        .iter()
-        .map(|w| WatchDef { name: w.name.clone(), query: w.query.clone() })
-        .collect();
+    let defs: Vec<WatchDef> =
+        watches.iter().map(|w| WatchDef { name: w.name.clone(), query: w.query.clone() }).collect();
     let builtin = raw.matcher.builtin_entities.unwrap_or(true);
     let matcher = match Matcher::compile(&entities, &defs, builtin) {
         Ok(m) => Some(m),
@@ -120,7 +109,10 @@ fn poll(c: &mut Checker, raw: &RawPoll) -> Poll {
         Some(v) => match v.get_ref().trim().parse::<bytesize::ByteSize>() {
             Ok(size) if size.as_u64() > 0 => size.as_u64(),
             _ => {
-                c.error(v, format!("invalid size {:?} for poll.max_body; write e.g. \"10MiB\" or \"512KiB\"", v.get_ref()));
+                c.error(
+                    v,
+                    format!("invalid size {:?} for poll.max_body; write e.g. \"10MiB\" or \"512KiB\"", v.get_ref()),
+                );
                 d.max_body
             }
         },
@@ -245,6 +237,11 @@ fn watches(c: &mut Checker, raw: &RawConfig, notifiers: &[Notifier]) -> Vec<Watc
         let notify = match &w.notify {
             None => all.clone(),
             Some(list) => {
+                if list.get_ref().is_empty() {
+                    let msg =
+                        format!("watch {name:?}: notify is empty; name notifiers, or leave notify out to use all");
+                    c.error(list, msg);
+                }
                 for n in list.get_ref() {
                     if !declared.contains(&n.as_str()) {
                         let valid = if declared.is_empty() { "none".to_string() } else { declared.join(", ") };

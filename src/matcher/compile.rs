@@ -58,7 +58,6 @@ pub(super) struct TermSpec {
 
 #[derive(Debug)]
 pub(super) struct Entity {
-    pub name: String,
     pub terms: Vec<TermId>,
 }
 
@@ -100,12 +99,9 @@ impl Matcher {
         for (i, w) in watches.iter().enumerate() {
             match query::parse(&w.query) {
                 Ok(ast) => b.add_watch(&w.name, &ast),
-                Err(error) => errors.push(QueryError {
-                    watch_index: i,
-                    watch: w.name.clone(),
-                    query: w.query.clone(),
-                    error,
-                }),
+                Err(error) => {
+                    errors.push(QueryError { watch_index: i, watch: w.name.clone(), query: w.query.clone(), error })
+                }
             }
         }
         if errors.is_empty() { Ok(b.finish()) } else { Err(errors) }
@@ -196,7 +192,7 @@ impl Builder {
         let idx = match self.entity_names.get(&key) {
             Some(&i) => i,
             None => {
-                self.entities.push(Entity { name: def.name.clone(), terms: Vec::new() });
+                self.entities.push(Entity { terms: Vec::new() });
                 self.entity_names.insert(key, self.entities.len() - 1);
                 self.entities.len() - 1
             }

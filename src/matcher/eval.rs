@@ -141,10 +141,8 @@ impl Matcher {
             .filter_map(|w| {
                 let watch = &self.watches[w as usize];
                 let ctx = Ctx { m: self, s: &scanned, leaves: &watch.leaves };
-                ctx.eval(&watch.root).then(|| WatchMatch {
-                    watch: watch.name.clone(),
-                    matched: ctx.matched(&watch.root),
-                })
+                ctx.eval(&watch.root)
+                    .then(|| WatchMatch { watch: watch.name.clone(), matched: ctx.matched(&watch.root) })
             })
             .collect()
     }

@@ -349,10 +349,8 @@ mod tests {
     #[test]
     fn not_binds_tighter_than_and_tighter_than_or() {
         let ast = parse("a OR b c NOT d").unwrap();
-        let expected = Ast::Or(vec![
-            word("a", 1),
-            Ast::And(vec![word("b", 6), word("c", 8), Ast::Not(Box::new(word("d", 14)))]),
-        ]);
+        let expected =
+            Ast::Or(vec![word("a", 1), Ast::And(vec![word("b", 6), word("c", 8), Ast::Not(Box::new(word("d", 14)))])]);
         assert_eq!(ast, expected);
     }
 

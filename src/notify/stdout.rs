@@ -14,11 +14,8 @@ pub fn render(a: &Alert) -> String {
         let _ = writeln!(s, "  {url}");
     }
     if !a.matched.is_empty() {
-        let terms: Vec<String> = a
-            .matched
-            .iter()
-            .map(|m| format!("{} → \"{}\" in {}", m.term, m.text, m.field.name()))
-            .collect();
+        let terms: Vec<String> =
+            a.matched.iter().map(|m| format!("{} → \"{}\" in {}", m.term, m.text, m.field.name())).collect();
         let _ = writeln!(s, "  matched: {}", dedup(terms).join("; "));
     }
     if !a.snippet.is_empty() {

@@ -22,7 +22,11 @@ pub const MAX_REDIRECTS: usize = 5;
 pub enum Fetched {
     /// HTTP 304: nothing changed since the validators were stored.
     NotModified,
-    Body { bytes: Vec<u8>, etag: Option<String>, last_modified: Option<String> },
+    Body {
+        bytes: Vec<u8>,
+        etag: Option<String>,
+        last_modified: Option<String>,
+    },
 }
 
 /// Validators from the last successful fetch.

@@ -33,14 +33,7 @@ impl Store {
         let state = self.conn.query_row(
             "SELECT id, etag, last_modified, last_success IS NOT NULL FROM feeds WHERE url = ?1",
             [url],
-            |r| {
-                Ok(FeedState {
-                    id: r.get(0)?,
-                    etag: r.get(1)?,
-                    last_modified: r.get(2)?,
-                    seen_before: r.get(3)?,
-                })
-            },
+            |r| Ok(FeedState { id: r.get(0)?, etag: r.get(1)?, last_modified: r.get(2)?, seen_before: r.get(3)? }),
         )?;
         Ok(state)
     }
@@ -66,10 +59,7 @@ impl Store {
 
     /// The title the feed gave itself, if a poll has recorded one.
     pub fn feed_title(&self, url: &str) -> Result<Option<String>, StoreError> {
-        let title = self
-            .conn
-            .query_row("SELECT title FROM feeds WHERE url = ?1", [url], |r| r.get(0))
-            .optional()?;
+        let title = self.conn.query_row("SELECT title FROM feeds WHERE url = ?1", [url], |r| r.get(0)).optional()?;
         Ok(title.flatten())
     }
 

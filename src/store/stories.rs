@@ -80,7 +80,8 @@ impl Store {
                 for alert in alerts_for(story) {
                     insert_match.execute(params![story_id, alert.watch, alert.matched, now])?;
                     for notifier in &alert.notifiers {
-                        stats.alerts += insert_alert.execute(params![story_id, alert.watch, notifier, alert.payload, now])?;
+                        stats.alerts +=
+                            insert_alert.execute(params![story_id, alert.watch, notifier, alert.payload, now])?;
                     }
                 }
             }

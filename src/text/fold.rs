@@ -41,10 +41,7 @@ impl Folded {
 
 /// Folds `source` (plain text, already stripped of HTML).
 pub fn fold(source: &str) -> Folded {
-    let mut out = Folded {
-        text: String::with_capacity(source.len()),
-        origin: Vec::with_capacity(source.len()),
-    };
+    let mut out = Folded { text: String::with_capacity(source.len()), origin: Vec::with_capacity(source.len()) };
     for (at, c) in source.char_indices() {
         if c.is_ascii() {
             if c.is_ascii_alphanumeric() {

@@ -9,9 +9,41 @@ const HIDDEN: &[&str] = &["script", "style", "head", "noscript", "template", "ti
 
 /// Elements that end a line or paragraph: they separate words.
 const BLOCK: &[&str] = &[
-    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
-    "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav",
-    "ol", "p", "pre", "section", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "br",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "figcaption",
+    "figure",
+    "footer",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
 ];
 
 /// Returns the text of `html` as a reader sees it, with runs of white space collapsed to one
@@ -73,7 +105,10 @@ fn memchr_lt(b: &[u8]) -> Option<usize> {
 }
 
 enum Tag {
-    Element { name: String, closing: bool },
+    Element {
+        name: String,
+        closing: bool,
+    },
     /// A comment, doctype, CDATA marker or processing instruction.
     Other,
 }

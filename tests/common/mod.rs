@@ -92,10 +92,7 @@ async fn serve(State(shared): State<Arc<Shared>>, UrlPath(path): UrlPath<String>
 }
 
 fn status(code: u16) -> Response {
-    Response::builder()
-        .status(StatusCode::from_u16(code).unwrap())
-        .body(Body::from(format!("status {code}")))
-        .unwrap()
+    Response::builder().status(StatusCode::from_u16(code).unwrap()).body(Body::from(format!("status {code}"))).unwrap()
 }
 
 fn fxhash(b: &[u8]) -> u64 {
@@ -119,7 +116,8 @@ impl<'a> Item<'a> {
 
 /// An RSS 2.0 document with the given items.
 pub fn rss(title: &str, items: &[Item]) -> String {
-    let mut s = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel><title>{title}</title>\n");
+    let mut s =
+        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel><title>{title}</title>\n");
     for i in items {
         s.push_str("<item>");
         if let Some(g) = i.guid {
@@ -162,7 +160,9 @@ path = "alerts.jsonl"
 impl Setup {
     /// A config with `feeds` (URLs), a long backfill, a 2s timeout and [`WATCHES`].
     pub fn new(feeds: &[String]) -> Setup {
-        let mut toml = String::from("[storage]\npath = \"state/wirewatch.db\"\n[poll]\ntimeout = \"2s\"\nbackfill = \"100000d\"\n");
+        let mut toml = String::from(
+            "[storage]\npath = \"state/wirewatch.db\"\n[poll]\ntimeout = \"2s\"\nbackfill = \"100000d\"\n",
+        );
         for f in feeds {
             toml.push_str(&format!("[[feed]]\nurl = \"{f}\"\n"));
         }

@@ -5,9 +5,12 @@
 //! never feed-rs's invented random id.
 
 use chrono::{DateTime, Utc};
+use feed_rs::parser::{ParseErrorKind, ParseFeedError};
 use sha2::{Digest, Sha256};
 
 use crate::text::html_to_text;
+
+mod prepare;
 
 /// One item of a feed, as plain text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,12 +63,16 @@ pub fn parse(bytes: &[u8], base: Option<&str>) -> Result<ParsedFeed, ParseError>
         // An empty id marks "the feed gave none"; `story_key` then derives a stable one.
         .id_generator(|_, _, _| String::new())
         .build();
-    let feed = parser.parse(bytes).map_err(|e| match e {
-        feed_rs::parser::ParseFeedError::ParseError(feed_rs::parser::ParseErrorKind::NoFeedRoot) => {
-            ParseError::NoFeedRoot
+    let prepared = prepare::prepare(bytes);
+    let feed = match parser.parse(&*prepared) {
+        Ok(feed) => feed,
+        // `<rss>` with no `<channel>` is an empty feed, not a broken one.
+        Err(ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot)) if prepare::is_channelless_rss(&prepared) => {
+            return Ok(ParsedFeed { title: None, stories: Vec::new() });
         }
-        other => ParseError::Malformed(other.to_string()),
-    })?;
+        Err(ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot)) => return Err(ParseError::NoFeedRoot),
+        Err(other) => return Err(ParseError::Malformed(other.to_string())),
+    };
     Ok(ParsedFeed {
         title: feed.title.map(|t| html_to_text(&t.content)).filter(|t| !t.is_empty()),
         stories: feed.entries.into_iter().map(story).collect(),
@@ -94,16 +101,18 @@ fn story(entry: feed_rs::model::Entry) -> Story {
         .filter(|h| !h.is_empty());
     let title = entry.title.as_ref().map(|t| html_to_text(&t.content)).unwrap_or_default();
     let summary = entry.summary.as_ref().map(|t| html_to_text(&t.content)).unwrap_or_default();
-    let content = entry
-        .content
-        .as_ref()
-        .and_then(|c| c.body.as_deref())
-        .map(html_to_text)
-        .unwrap_or_default();
+    let content = entry.content.as_ref().and_then(|c| c.body.as_deref()).map(html_to_text).unwrap_or_default();
     let body = join_distinct(summary, content);
     let published = entry.published.or(entry.updated);
     let key = story_key(&entry.id, url.as_deref(), &title, published);
-    let author = entry.authors.iter().filter_map(|p| p.name.as_deref()).map(str::trim).filter(|n| !n.is_empty()).collect::<Vec<_>>().join(", ");
+    let author = entry
+        .authors
+        .iter()
+        .filter_map(|p| p.name.as_deref())
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ");
     let categories = entry
         .categories
         .iter()

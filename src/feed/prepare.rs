@@ -1,0 +1,162 @@
+//! Small repairs applied to feed bytes before feed-rs sees them, for real-world feeds that
+//! feed-rs would otherwise reject or read as empty. Each repair is narrow and only touches a
+//! document that shows the exact defect.
+//!
+//! - UTF-16 and UTF-32 documents (with or without a BOM) are transcoded to UTF-8 and their XML
+//!   declaration dropped, since the declaration would name the old encoding.
+//! - `<rss>` without a `version` attribute is read as RSS 2.0.
+//! - RSS 0.90 (RDF with the Netscape 0.9 namespace) is read as RSS 1.0, which has the same shape.
+//! - JSON Feeds that name their version with `http://` or give `tags` as one string are
+//!   normalised to the spec's form.
+
+use std::borrow::Cow;
+
+/// The two spellings of the RSS 0.90 namespace seen in the wild.
+const RSS090_NS: [&[u8]; 2] =
+    [b"http://channel.netscape.com/rdf/simple/0.9/", b"http://my.netscape.com/rdf/simple/0.9/"];
+const RSS10_NS: &[u8] = b"http://purl.org/rss/1.0/";
+
+/// Returns the bytes to hand to feed-rs.
+pub fn prepare(bytes: &[u8]) -> Cow<'_, [u8]> {
+    let mut out = Cow::Borrowed(bytes);
+    if let Some(utf8) = wide_to_utf8(bytes) {
+        out = Cow::Owned(drop_xml_declaration(utf8).into_bytes());
+    }
+    if let Some(fixed) = json_feed(&out) {
+        return Cow::Owned(fixed);
+    }
+    for ns in RSS090_NS {
+        if let Some(pos) = find(&out, ns) {
+            let mut v = out.into_owned();
+            v.splice(pos..pos + ns.len(), RSS10_NS.iter().copied());
+            out = Cow::Owned(v);
+        }
+    }
+    if let Some(at) = rss_without_version(&out) {
+        let mut v = out.into_owned();
+        v.splice(at..at, b" version=\"2.0\"".iter().copied());
+        out = Cow::Owned(v);
+    }
+    out
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Whether the document's root is `<rss …>` and it holds no `<channel`.
+pub fn is_channelless_rss(b: &[u8]) -> bool {
+    let start = b.iter().position(|&c| c == b'<').unwrap_or(b.len());
+    let rest = &b[start..];
+    let root = rest
+        .windows(4)
+        .position(|w| w == b"<rss")
+        .is_some_and(|p| !rest[..p].windows(2).any(|w| w[0] == b'<' && w[1].is_ascii_alphabetic()));
+    root && find(b, b"<channel").is_none()
+}
+
+/// Decodes UTF-16 or UTF-32 (detected from a BOM or from the zero bytes around the first `<`).
+fn wide_to_utf8(b: &[u8]) -> Option<String> {
+    let (unit, big_endian, skip) = match b {
+        [0, 0, 0xFE, 0xFF, ..] => (4, true, 4),
+        [0xFF, 0xFE, 0, 0, ..] => (4, false, 4),
+        [0xFE, 0xFF, ..] => (2, true, 2),
+        [0xFF, 0xFE, ..] => (2, false, 2),
+        [0, 0, 0, b'<', ..] => (4, true, 0),
+        [b'<', 0, 0, 0, ..] => (4, false, 0),
+        [0, b'<', ..] => (2, true, 0),
+        [b'<', 0, ..] => (2, false, 0),
+        _ => return None,
+    };
+    let body = &b[skip..];
+    if unit == 2 {
+        let enc = if big_endian { encoding_rs::UTF_16BE } else { encoding_rs::UTF_16LE };
+        return Some(enc.decode_without_bom_handling(body).0.into_owned());
+    }
+    let chars = body.chunks_exact(4).map(|c| {
+        let n = if big_endian {
+            u32::from_be_bytes([c[0], c[1], c[2], c[3]])
+        } else {
+            u32::from_le_bytes([c[0], c[1], c[2], c[3]])
+        };
+        char::from_u32(n).unwrap_or(char::REPLACEMENT_CHARACTER)
+    });
+    Some(chars.collect())
+}
+
+fn drop_xml_declaration(s: String) -> String {
+    match (s.trim_start().starts_with("<?xml"), s.find("?>")) {
+        (true, Some(end)) => s[end + 2..].to_string(),
+        _ => s,
+    }
+}
+
+/// Where to insert a version attribute, when the root is `<rss` without one.
+fn rss_without_version(b: &[u8]) -> Option<usize> {
+    let head = &b[..b.len().min(8192)];
+    let mut from = 0;
+    while let Some(p) = find(&head[from..], b"<rss") {
+        let at = from + p + 4;
+        match head.get(at) {
+            Some(b' ' | b'\t' | b'\r' | b'\n' | b'>') => {
+                let end = find(&head[at..], b">").map_or(head.len(), |e| at + e);
+                return (find(&head[at..end], b"version").is_none()).then_some(at);
+            }
+            _ => from = at,
+        }
+    }
+    None
+}
+
+/// Normalises a JSON Feed's version URL and string-valued `tags`; `None` when not needed.
+fn json_feed(b: &[u8]) -> Option<Vec<u8>> {
+    let first = b.iter().find(|c| !c.is_ascii_whitespace())?;
+    if *first != b'{' {
+        return None;
+    }
+    let mut v: serde_json::Value = serde_json::from_slice(b).ok()?;
+    let mut changed = false;
+    if let Some(serde_json::Value::String(version)) = v.get_mut("version") {
+        if let Some(rest) = version.strip_prefix("http://jsonfeed.org/") {
+            *version = format!("https://jsonfeed.org/{rest}");
+            changed = true;
+        }
+    }
+    if let Some(items) = v.get_mut("items").and_then(|i| i.as_array_mut()) {
+        for item in items {
+            if let Some(tags) = item.get_mut("tags") {
+                if let serde_json::Value::String(s) = tags {
+                    let list = s.split(',').map(|t| serde_json::Value::String(t.trim().to_string())).collect();
+                    *tags = serde_json::Value::Array(list);
+                    changed = true;
+                }
+            }
+        }
+    }
+    changed.then(|| serde_json::to_vec(&v).expect("a parsed value serialises"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adds_a_missing_rss_version() {
+        assert_eq!(&*prepare(b"<rss><channel/></rss>"), b"<rss version=\"2.0\"><channel/></rss>");
+        assert_eq!(&*prepare(b"<rss version=\"0.91\">"), b"<rss version=\"0.91\">");
+    }
+
+    #[test]
+    fn transcodes_utf16_without_its_declaration() {
+        let doc = "<?xml version=\"1.0\" encoding=\"utf-16\"?><rss version=\"2.0\"/>";
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend(doc.encode_utf16().flat_map(|u| u.to_le_bytes()));
+        assert_eq!(&*prepare(&bytes), b"<rss version=\"2.0\"/>");
+    }
+
+    #[test]
+    fn leaves_ordinary_feeds_alone() {
+        let doc = b"<?xml version=\"1.0\"?><rss version=\"2.0\"></rss>";
+        assert!(matches!(prepare(doc), Cow::Borrowed(_)));
+    }
+}
