@@ -178,8 +178,10 @@ fn the_demo_alerts_on_the_first_run_and_not_on_the_second() {
         let entry = entry.unwrap();
         std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
     }
-    let config = dir.path().join("demo.toml");
-    let (code, first, err) = run(bin().arg("once").arg("--config").arg(&config));
+    // A relative config path, as in the README's quick start.
+    let config = std::path::Path::new(dir.path().file_name().unwrap()).join("demo.toml");
+    let parent = dir.path().parent().unwrap();
+    let (code, first, err) = run(bin().arg("once").arg("--config").arg(&config).current_dir(parent));
     assert_eq!(code, 0, "{err}");
     assert!(first.contains("[dprk-russia] "), "{first}");
     let summary = first.lines().last().unwrap();
@@ -187,7 +189,7 @@ fn the_demo_alerts_on_the_first_run_and_not_on_the_second() {
         summary.starts_with("polled 4 feeds (0 failed), ") && !summary.ends_with(" 0 alerts delivered"),
         "{summary}"
     );
-    let (code, second, _) = run(bin().arg("once").arg("--config").arg(&config));
+    let (code, second, _) = run(bin().arg("once").arg("--config").arg(&config).current_dir(parent));
     assert_eq!(code, 0);
     assert_eq!(second.trim(), "polled 4 feeds (0 failed), 0 new stories, 0 alerts delivered");
 }

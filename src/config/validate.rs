@@ -45,10 +45,11 @@ impl Checker<'_> {
         }
     }
 
-    /// A path from the file, resolved against the config file's folder when relative.
+    /// A path from the file, resolved against the config file's folder when relative, and made
+    /// absolute so that it means the same thing whatever the working directory later is.
     fn path(&self, value: &str) -> PathBuf {
-        let p = Path::new(value);
-        if p.is_absolute() { p.to_path_buf() } else { self.file.parent().unwrap_or(Path::new("")).join(p) }
+        let p = self.file.parent().unwrap_or(Path::new("")).join(value);
+        std::path::absolute(&p).unwrap_or(p)
     }
 }
 
