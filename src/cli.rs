@@ -26,8 +26,11 @@ pub enum Command {
     /// Dry run: match feed files or URLs against the watches; touches no database
     Match {
         /// One JSON object per line per (story, watch) match
-        #[arg(long)]
+        #[arg(long, conflicts_with = "explain")]
         json: bool,
+        /// Print each watch's evaluation tree for each story: which terms hit where, which failed
+        #[arg(long)]
+        explain: bool,
         /// Feed file paths or http(s) URLs
         #[arg(required = true, value_name = "SOURCE")]
         sources: Vec<String>,

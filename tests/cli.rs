@@ -193,3 +193,28 @@ fn the_demo_alerts_on_the_first_run_and_not_on_the_second() {
     assert_eq!(code, 0);
     assert_eq!(second.trim(), "polled 4 feeds (0 failed), 0 new stories, 0 alerts delivered");
 }
+
+#[test]
+fn match_explain_shows_aliases_failures_and_the_excluding_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("feed.xml");
+    std::fs::write(&feed, rss("Wire", &[Item::new("x", "Trade envoy lands in Pyongyang", "Talks begin.")])).unwrap();
+    let toml = "[[entity]]\nname = \"North Korea\"\naliases = [\"Pyongyang\"]\n[[watch]]\nname = \"w\"\nquery = '\"North Korea\" NOT trade OR sanctions'\n";
+    let setup = Setup::with_config(toml);
+    let (code, out, err) = run(bin().args(["match", "--explain"]).arg(&feed).arg("--config").arg(&setup.config));
+    assert_eq!(code, 0, "{err}");
+    let expected = "story guid:x (Wire): Trade envoy lands in Pyongyang
+  watch w: no match
+    ✗ OR
+      ✗ AND
+        ✓ \"North Korea\"
+            title \"Pyongyang\" at 21..30 (via \"Pyongyang\")
+        ✗ NOT
+            excluded the story: the negated part matched
+          ✓ trade
+              title \"Trade\" at 0..5
+      ✗ sanctions
+          not found in title, body
+";
+    assert_eq!(out.trim_end(), expected.trim_end(), "{out}");
+}

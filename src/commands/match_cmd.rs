@@ -10,21 +10,31 @@ use anyhow::Context;
 use super::CommandError;
 use crate::alert::{Alert, document};
 use crate::config::{Config, FeedLocation};
-use crate::feed;
+use crate::feed::{self, Story};
+use crate::matcher::render_explanation;
 use crate::notify::stdout::render;
 use crate::poller::{Fetched, Fetcher, Validators};
 
-pub async fn run(config: &Config, json: bool, sources: &[String]) -> Result<ExitCode, CommandError> {
+/// How `match` prints its findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A readable block per match.
+    Text,
+    /// One JSON object per line per (story, watch) match.
+    Json,
+    /// Every watch's evaluation tree for every story.
+    Explain,
+}
+
+pub async fn run(config: &Config, format: Format, sources: &[String]) -> Result<ExitCode, CommandError> {
     let fetcher = Fetcher::new(&config.poll).context("cannot build the HTTP client")?;
     let mut failed = false;
     let mut out = std::io::stdout().lock();
     for source in sources {
-        match alerts(config, &fetcher, source).await {
-            Ok(alerts) => {
-                for a in alerts {
-                    let text = if json { format!("{}\n", a.to_json()) } else { render(&a) };
-                    out.write_all(text.as_bytes()).context("cannot write to stdout")?;
-                }
+        match load(config, &fetcher, source).await {
+            Ok(loaded) => {
+                let text = report(config, &loaded, format);
+                out.write_all(text.as_bytes()).context("cannot write to stdout")?;
             }
             Err(e) => {
                 failed = true;
@@ -35,7 +45,14 @@ pub async fn run(config: &Config, json: bool, sources: &[String]) -> Result<Exit
     Ok(if failed { ExitCode::from(super::EXIT_FAILURE) } else { ExitCode::SUCCESS })
 }
 
-async fn alerts(config: &Config, fetcher: &Fetcher, source: &str) -> anyhow::Result<Vec<Alert>> {
+/// A parsed source with the name and tags its stories are matched under.
+struct Loaded {
+    name: String,
+    tags: Vec<String>,
+    stories: Vec<Story>,
+}
+
+async fn load(config: &Config, fetcher: &Fetcher, source: &str) -> anyhow::Result<Loaded> {
     let location = if source.starts_with("http://") || source.starts_with("https://") {
         FeedLocation::Http(url::Url::parse(source).context("invalid URL")?)
     } else {
@@ -47,14 +64,33 @@ async fn alerts(config: &Config, fetcher: &Fetcher, source: &str) -> anyhow::Res
     };
     let parsed = feed::parse(&bytes, Some(&location.key()))?;
     let configured = config.feed(&location.key());
-    let name = configured.and_then(|f| f.name.clone()).or(parsed.title.clone()).unwrap_or_else(|| source.to_string());
+    let name = configured.and_then(|f| f.name.clone()).or(parsed.title).unwrap_or_else(|| source.to_string());
     let tags = configured.map(|f| f.tags.clone()).unwrap_or_default();
-    let mut out = Vec::new();
-    for story in &parsed.stories {
-        let doc = document(story, &name, &tags);
+    Ok(Loaded { name, tags, stories: parsed.stories })
+}
+
+fn report(config: &Config, loaded: &Loaded, format: Format) -> String {
+    let mut out = String::new();
+    for story in &loaded.stories {
+        let doc = document(story, &loaded.name, &loaded.tags);
+        if format == Format::Explain {
+            out.push_str(&format!("story {} ({}): {}\n", story.key, loaded.name, story.title));
+            for e in config.matcher.explain(&doc) {
+                out.push_str(&render_explanation(&e));
+            }
+            out.push('\n');
+            continue;
+        }
         for m in config.matcher.match_document(&doc) {
-            out.push(Alert::new(&name, story, &doc, m));
+            let alert = Alert::new(&loaded.name, story, &doc, m);
+            match format {
+                Format::Json => {
+                    out.push_str(&alert.to_json());
+                    out.push('\n');
+                }
+                _ => out.push_str(&render(&alert)),
+            }
         }
     }
-    Ok(out)
+    out
 }

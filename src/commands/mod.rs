@@ -41,7 +41,14 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CommandError> {
         Command::Check => Ok(check::check(&config)),
         Command::Once => runtime()?.block_on(run::once(Arc::new(config))),
         Command::Run => runtime()?.block_on(run::run(Arc::new(config))),
-        Command::Match { json, sources } => runtime()?.block_on(match_cmd::run(&config, json, &sources)),
+        Command::Match { json, explain, sources } => {
+            let format = match (json, explain) {
+                (true, _) => match_cmd::Format::Json,
+                (_, true) => match_cmd::Format::Explain,
+                _ => match_cmd::Format::Text,
+            };
+            runtime()?.block_on(match_cmd::run(&config, format, &sources))
+        }
     }
 }
 

@@ -47,6 +47,8 @@ impl std::error::Error for QueryError {}
 /// How one term is matched: the automaton pattern it rides on and the checks on each occurrence.
 #[derive(Debug, Clone)]
 pub(super) struct TermSpec {
+    /// The text as first written (a query term, an entity name or an alias).
+    pub text: String,
     pub kind: TermKind,
     /// For an all-caps term of 2 to 5 letters: the letters that must appear exactly so.
     pub acronym: Option<String>,
@@ -173,6 +175,7 @@ impl Builder {
         }
         let t = self.terms.len() as TermId;
         self.terms.push(TermSpec {
+            text: text.trim().to_string(),
             kind,
             acronym,
             entity,

@@ -13,6 +13,8 @@ pub struct Hit {
     pub field: Field,
     pub start: u32,
     pub end: u32,
+    /// The term (query word, entity name or alias) that occurred.
+    pub term: TermId,
 }
 
 #[derive(Debug, Clone)]
@@ -82,7 +84,7 @@ pub struct WatchMatch {
 }
 
 /// A story's fields, folded, with every term hit found in them.
-struct Scanned<'d> {
+pub(super) struct Scanned<'d> {
     doc: &'d Document,
     folded: Vec<(Field, Folded)>,
     /// Sorted by term, then field and position.
@@ -147,7 +149,7 @@ impl Matcher {
             .collect()
     }
 
-    fn scan<'d>(&self, doc: &'d Document) -> Scanned<'d> {
+    pub(super) fn scan<'d>(&self, doc: &'d Document) -> Scanned<'d> {
         let mut folded = Vec::with_capacity(Field::ALL.len());
         let mut hits = Vec::new();
         let mut spaces = Vec::new();
@@ -167,14 +169,14 @@ impl Matcher {
     }
 }
 
-struct Ctx<'a> {
-    m: &'a Matcher,
-    s: &'a Scanned<'a>,
-    leaves: &'a [Leaf],
+pub(super) struct Ctx<'a> {
+    pub m: &'a Matcher,
+    pub s: &'a Scanned<'a>,
+    pub leaves: &'a [Leaf],
 }
 
 impl Ctx<'_> {
-    fn eval(&self, node: &Node) -> bool {
+    pub fn eval(&self, node: &Node) -> bool {
         match node {
             Node::Leaf(l) => !self.hits(*l).is_empty(),
             Node::And(parts) => parts.iter().all(|p| self.eval(p)),
@@ -184,12 +186,12 @@ impl Ctx<'_> {
         }
     }
 
-    fn hits(&self, leaf: u32) -> Vec<Hit> {
+    pub fn hits(&self, leaf: u32) -> Vec<Hit> {
         self.s.leaf_hits(self.m, &self.leaves[leaf as usize])
     }
 
     /// Hits of `a` and `b` that lie within `n` words of each other in the same field.
-    fn near_hits(&self, a: u32, b: u32, n: u32) -> Vec<(u32, Hit)> {
+    pub fn near_hits(&self, a: u32, b: u32, n: u32) -> Vec<(u32, Hit)> {
         let (ha, hb) = (self.hits(a), self.hits(b));
         let mut out = Vec::new();
         for x in &ha {
@@ -233,7 +235,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn describe(&self, leaf: u32, h: Hit) -> MatchedTerm {
+    pub fn describe(&self, leaf: u32, h: Hit) -> MatchedTerm {
         let source = self.s.doc.field(h.field);
         let range = self.s.folded(h.field).source_range(source, h.start as usize, h.end as usize);
         let start = source[..range.start].chars().count();

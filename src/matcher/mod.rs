@@ -7,12 +7,14 @@
 
 mod compile;
 mod eval;
+mod explain;
 mod gazetteer;
 pub mod query;
 mod scan;
 
 pub use compile::{EntityDef, Matcher, QueryError, WatchDef};
-pub use eval::{Hit, MatchedTerm, WatchMatch};
+pub use eval::{MatchedTerm, WatchMatch};
+pub use explain::{ExplainNode, Explanation, render as render_explanation};
 pub use query::Field;
 
 /// The text of a story, one plain-text string per field (HTML already removed).

@@ -43,7 +43,7 @@ pub(super) fn scan(m: &Matcher, field: Field, source: &str, folded: &Folded, out
             if spec.entity {
                 entity.push(Candidate { start, end, term: t });
             } else {
-                out.push((t, Hit { field, start, end }));
+                out.push((t, Hit { field, start, end, term: t }));
             }
         }
     }
@@ -62,7 +62,7 @@ fn resolve_leftmost_longest(cands: &mut [Candidate], field: Field, out: &mut Vec
         };
         if take {
             chosen = Some((c.start, c.end));
-            out.push((c.term, Hit { field, start: c.start, end: c.end }));
+            out.push((c.term, Hit { field, start: c.start, end: c.end, term: c.term }));
         }
     }
 }
