@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use aho_corasick::{AhoCorasick, MatchKind};
+use unicode_normalization::UnicodeNormalization;
 
 use super::eval::{Leaf, Node, Target};
 use super::query::{self, Ast, Field, SyntaxError, TermKind};
@@ -132,10 +133,10 @@ impl Matcher {
 
 /// Whether `s` is an acronym: 2 to 5 letters, all upper case.
 pub(super) fn acronym(s: &str) -> Option<String> {
-    let s = s.trim();
+    let s: String = s.trim().nfkc().collect();
     let n = s.chars().count();
     let all_caps = s.chars().all(|c| c.is_alphabetic() && c.is_uppercase());
-    (all_caps && (2..=5).contains(&n)).then(|| s.to_string())
+    (all_caps && (2..=5).contains(&n)).then_some(s)
 }
 
 #[derive(Default)]

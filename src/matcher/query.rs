@@ -47,10 +47,6 @@ impl Field {
     pub fn mask(self) -> u8 {
         1 << (self as u8)
     }
-
-    fn from_name(s: &str) -> Option<Field> {
-        Field::ALL.into_iter().find(|f| f.name() == s)
-    }
 }
 
 /// How a term's text is matched.
@@ -145,6 +141,11 @@ fn lex(query: &str) -> Result<Vec<Token>, SyntaxError> {
                 i += len + 2;
                 Tok::Phrase(text)
             }
+            _ if scope_prefix(&chars[i..]).is_some() => {
+                let (field, len) = scope_prefix(&chars[i..]).expect("checked by the guard");
+                i += len;
+                Tok::Scope(field)
+            }
             _ => {
                 let len = chars[i..]
                     .iter()
@@ -160,6 +161,14 @@ fn lex(query: &str) -> Result<Vec<Token>, SyntaxError> {
     Ok(out)
 }
 
+/// A field scope at the start of `chars` (`title:` and what follows), with its length.
+fn scope_prefix(chars: &[char]) -> Option<(Field, usize)> {
+    Field::ALL.into_iter().find_map(|f| {
+        let name: Vec<char> = f.name().chars().chain([':']).collect();
+        chars.starts_with(&name).then_some((f, name.len()))
+    })
+}
+
 fn word_token(word: String, column: usize) -> Result<Tok, SyntaxError> {
     Ok(match word.as_str() {
         "AND" => Tok::And,
@@ -171,11 +180,6 @@ fn word_token(word: String, column: usize) -> Result<Tok, SyntaxError> {
                 match n.parse::<u32>() {
                     Ok(n) if n >= 1 => return Ok(Tok::Near(n)),
                     _ => return err(format!("NEAR/n needs a whole number of words of 1 or more, not {n:?}"), column),
-                }
-            }
-            if let Some((field, "")) = word.split_once(':') {
-                if let Some(f) = Field::from_name(field) {
-                    return Ok(Tok::Scope(f));
                 }
             }
             Tok::Word(word)

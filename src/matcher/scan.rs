@@ -5,6 +5,8 @@
 //! names and aliases then claim their spans leftmost-longest, so "South Sudan" is not also a
 //! mention of Sudan.
 
+use unicode_normalization::UnicodeNormalization;
+
 use super::compile::{Matcher, TermId};
 use super::eval::Hit;
 use super::query::{Field, TermKind};
@@ -35,7 +37,7 @@ pub(super) fn scan(m: &Matcher, field: Field, source: &str, folded: &Folded, out
             };
             if let Some(acronym) = &spec.acronym {
                 let seen = &source[folded.source_range(source, s, e)];
-                if !seen.chars().filter(|c| c.is_alphanumeric()).eq(acronym.chars()) {
+                if !seen.nfkc().filter(|c| c.is_alphanumeric()).eq(acronym.chars()) {
                     continue;
                 }
             }

@@ -42,8 +42,14 @@ impl Folded {
 /// Folds `source` (plain text, already stripped of HTML).
 pub fn fold(source: &str) -> Folded {
     let mut out = Folded { text: String::with_capacity(source.len()), origin: Vec::with_capacity(source.len()) };
-    for (at, c) in source.char_indices() {
-        if c.is_ascii() {
+    let mut chars = source.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        if is_apostrophe(c) && is_possessive_s(source, at + c.len_utf8()) {
+            // "Russia's" folds to "russia": the possessive neither hides the word nor counts as
+            // a word of its own in NEAR distances.
+            chars.next();
+            out.push_separator(at);
+        } else if c.is_ascii() {
             if c.is_ascii_alphanumeric() {
                 out.push(c.to_ascii_lowercase(), at);
             } else {
@@ -68,11 +74,22 @@ fn fold_decomposed(out: &mut Folded, d: char, at: usize) {
     }
     if is_word_char(d) {
         for l in d.to_lowercase() {
-            out.push(l, at);
+            // Final sigma folds like sigma, as Unicode case folding has it.
+            out.push(if l == 'ς' { 'σ' } else { l }, at);
         }
     } else {
         out.push_separator(at);
     }
+}
+
+fn is_apostrophe(c: char) -> bool {
+    matches!(c, '\'' | '\u{2019}' | '\u{02BC}')
+}
+
+/// Whether `source[at..]` starts with an `s` that ends its word.
+fn is_possessive_s(source: &str, at: usize) -> bool {
+    let mut rest = source[at..].chars();
+    matches!(rest.next(), Some('s' | 'S')) && rest.next().is_none_or(|c| !is_word_char(c))
 }
 
 /// Letters, digits and the combining marks that are part of a letter in their script.
@@ -119,7 +136,9 @@ mod tests {
     fn folds_case_diacritics_and_punctuation() {
         assert_eq!(f("São Paulo"), "sao paulo");
         assert_eq!(f("Kim Jong-un"), "kim jong un");
-        assert_eq!(f("Russia’s  army"), "russia s army");
+        assert_eq!(f("Russia’s  army"), "russia army");
+        assert_eq!(f("it's a dog's life"), "it a dog life");
+        assert_eq!(f("O'Sullivan"), "o sullivan");
         assert_eq!(f("  “Quoted” — dash  "), "quoted dash");
         assert_eq!(f("ＦＵＬＬ width ﬁ"), "full width fi");
         assert_eq!(f("Ελλάδα Москва"), "ελλαδα москва");
