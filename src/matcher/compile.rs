@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use unicode_normalization::UnicodeNormalization;
 
 use super::eval::{Leaf, Node, Target};
@@ -258,8 +258,11 @@ impl Builder {
     }
 
     fn finish(self) -> Matcher {
+        // A DFA scans two to three times faster than the default NFA on these patterns; for
+        // 11,000 patterns it costs about 50 ms to build and 21 MiB, once per config load.
         let automaton = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&self.patterns)
             .expect("folded patterns are valid and within automaton limits");
         let mut term_watches = vec![Vec::new(); self.terms.len()];

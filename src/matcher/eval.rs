@@ -114,6 +114,15 @@ impl Scanned<'_> {
         out
     }
 
+    /// Whether the leaf has any hit, without collecting them.
+    fn leaf_any(&self, m: &Matcher, leaf: &Leaf) -> bool {
+        let terms: &[TermId] = match &leaf.target {
+            Target::Term(t) => std::slice::from_ref(t),
+            Target::Entity(e) => &m.entities[*e as usize].terms,
+        };
+        terms.iter().any(|&t| self.term_hits(t).iter().any(|(_, h)| leaf.fields & h.field.mask() != 0))
+    }
+
     fn word_index(&self, field: Field, at: u32) -> usize {
         let spaces = &self.spaces.iter().find(|(f, _)| *f == field).expect("every field is indexed").1;
         spaces.partition_point(|&s| s < at)
@@ -178,7 +187,7 @@ pub(super) struct Ctx<'a> {
 impl Ctx<'_> {
     pub fn eval(&self, node: &Node) -> bool {
         match node {
-            Node::Leaf(l) => !self.hits(*l).is_empty(),
+            Node::Leaf(l) => self.s.leaf_any(self.m, &self.leaves[*l as usize]),
             Node::And(parts) => parts.iter().all(|p| self.eval(p)),
             Node::Or(parts) => parts.iter().any(|p| self.eval(p)),
             Node::Not(inner) => !self.eval(inner),
