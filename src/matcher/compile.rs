@@ -126,6 +126,10 @@ impl Matcher {
         &self.pattern_terms[pattern]
     }
 
+    pub(super) fn term_count(&self) -> usize {
+        self.terms.len()
+    }
+
     pub(super) fn term(&self, t: TermId) -> &TermSpec {
         &self.terms[t as usize]
     }

@@ -91,6 +91,8 @@ pub(super) struct Scanned<'d> {
     hits: Vec<(TermId, Hit)>,
     /// Per field, the byte offsets of the spaces of its folded text (for word distances).
     spaces: Vec<(Field, Vec<u32>)>,
+    /// For each term, the set (bit mask) of fields it occurs in: a leaf's truth in O(1).
+    term_fields: Vec<u8>,
 }
 
 impl Scanned<'_> {
@@ -120,7 +122,7 @@ impl Scanned<'_> {
             Target::Term(t) => std::slice::from_ref(t),
             Target::Entity(e) => &m.entities[*e as usize].terms,
         };
-        terms.iter().any(|&t| self.term_hits(t).iter().any(|(_, h)| leaf.fields & h.field.mask() != 0))
+        terms.iter().any(|&t| self.term_fields[t as usize] & leaf.fields != 0)
     }
 
     fn word_index(&self, field: Field, at: u32) -> usize {
@@ -174,7 +176,11 @@ impl Matcher {
         }
         hits.sort_unstable_by_key(|(t, h)| (*t, h.field, h.start, h.end));
         hits.dedup();
-        Scanned { doc, folded, hits, spaces }
+        let mut term_fields = vec![0u8; self.term_count()];
+        for (t, h) in &hits {
+            term_fields[*t as usize] |= h.field.mask();
+        }
+        Scanned { doc, folded, hits, spaces, term_fields }
     }
 }
 
