@@ -6,7 +6,7 @@ use std::fmt;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use unicode_normalization::UnicodeNormalization;
 
-use super::eval::{Leaf, Node, Target};
+use super::eval::{Leaf, Node, Target, leaf_terms};
 use super::query::{self, Ast, Field, SyntaxError, TermKind};
 use crate::text::{fold, is_unspaced};
 
@@ -278,11 +278,7 @@ impl Builder {
                 always.push(w as u32);
             }
             for leaf in &watch.leaves {
-                let terms = match leaf.target {
-                    Target::Term(t) => vec![t],
-                    Target::Entity(e) => self.entities[e as usize].terms.clone(),
-                };
-                for t in terms {
+                for &t in leaf_terms(&self.entities, leaf) {
                     let list: &mut Vec<u32> = &mut term_watches[t as usize];
                     if list.last() != Some(&(w as u32)) {
                         list.push(w as u32);

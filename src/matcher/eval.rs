@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::compile::{Matcher, TermId};
+use super::compile::{Entity, Matcher, TermId};
 use super::query::Field;
 use super::{Document, scan};
 use crate::text::{Folded, fold};
@@ -102,12 +102,8 @@ impl Scanned<'_> {
         &self.hits[lo..hi]
     }
 
-    fn leaf_hits(&self, m: &Matcher, leaf: &super::eval::Leaf) -> Vec<Hit> {
-        let terms: &[TermId] = match &leaf.target {
-            Target::Term(t) => std::slice::from_ref(t),
-            Target::Entity(e) => &m.entities[*e as usize].terms,
-        };
-        let mut out: Vec<Hit> = terms
+    fn leaf_hits(&self, m: &Matcher, leaf: &Leaf) -> Vec<Hit> {
+        let mut out: Vec<Hit> = leaf_terms(&m.entities, leaf)
             .iter()
             .flat_map(|&t| self.term_hits(t).iter().map(|(_, h)| *h))
             .filter(|h| leaf.fields & h.field.mask() != 0)
@@ -118,11 +114,7 @@ impl Scanned<'_> {
 
     /// Whether the leaf has any hit, without collecting them.
     fn leaf_any(&self, m: &Matcher, leaf: &Leaf) -> bool {
-        let terms: &[TermId] = match &leaf.target {
-            Target::Term(t) => std::slice::from_ref(t),
-            Target::Entity(e) => &m.entities[*e as usize].terms,
-        };
-        terms.iter().any(|&t| self.term_fields[t as usize] & leaf.fields != 0)
+        leaf_terms(&m.entities, leaf).iter().any(|&t| self.term_fields[t as usize] & leaf.fields != 0)
     }
 
     fn word_index(&self, field: Field, at: u32) -> usize {
@@ -132,6 +124,14 @@ impl Scanned<'_> {
 
     fn folded(&self, field: Field) -> &Folded {
         &self.folded.iter().find(|(f, _)| *f == field).expect("every field is folded").1
+    }
+}
+
+/// The terms a leaf stands for: its own, or every name and alias of its entity.
+pub(super) fn leaf_terms<'a>(entities: &'a [Entity], leaf: &'a Leaf) -> &'a [TermId] {
+    match &leaf.target {
+        Target::Term(t) => std::slice::from_ref(t),
+        Target::Entity(e) => &entities[*e as usize].terms,
     }
 }
 

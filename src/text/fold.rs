@@ -42,7 +42,7 @@ impl Folded {
 /// Folds `source` (plain text, already stripped of HTML).
 pub fn fold(source: &str) -> Folded {
     let mut out = Folded { text: String::with_capacity(source.len()), origin: Vec::with_capacity(source.len()) };
-    let mut chars = source.char_indices().peekable();
+    let mut chars = source.char_indices();
     while let Some((at, c)) = chars.next() {
         if is_apostrophe(c) && is_possessive_s(source, at + c.len_utf8()) {
             // "Russia's" folds to "russia": the possessive neither hides the word nor counts as

@@ -159,12 +159,17 @@ fn find_tag_end(html: &str, from: usize) -> Option<usize> {
 
 /// Skips the content of a hidden element up to and including its end tag.
 fn skip_hidden(html: &str, from: usize, name: &str) -> usize {
-    let lower = html[from..].to_ascii_lowercase();
-    let close = format!("</{name}");
-    match lower.find(&close) {
-        Some(p) => find_tag_end(html, from + p + 1).unwrap_or(html.len()),
-        None => html.len(),
+    let bytes = html.as_bytes();
+    let mut at = from;
+    while let Some(p) = html[at..].find("</") {
+        let name_at = at + p + 2;
+        let candidate = bytes.get(name_at..name_at + name.len());
+        if candidate.is_some_and(|c| c.eq_ignore_ascii_case(name.as_bytes())) {
+            return find_tag_end(html, at + p + 1).unwrap_or(html.len());
+        }
+        at = name_at;
     }
+    html.len()
 }
 
 #[cfg(test)]
@@ -192,6 +197,7 @@ mod tests {
     #[test]
     fn drops_scripts_styles_and_comments() {
         assert_eq!(html_to_text("a<script>alert('<p>')</script>b"), "ab");
+        assert_eq!(html_to_text("a<SCRIPT>x</b></Script>b"), "ab");
         assert_eq!(html_to_text("a<!-- hidden -->b<style>p{}</style>"), "ab");
     }
 
