@@ -53,11 +53,7 @@ struct Loaded {
 }
 
 async fn load(config: &Config, fetcher: &Fetcher, source: &str) -> anyhow::Result<Loaded> {
-    let location = if source.starts_with("http://") || source.starts_with("https://") {
-        FeedLocation::Http(url::Url::parse(source).context("invalid URL")?)
-    } else {
-        FeedLocation::File(std::path::absolute(Path::new(source)).context("invalid path")?)
-    };
+    let location = FeedLocation::parse(source, Path::new("")).map_err(anyhow::Error::msg)?;
     let bytes = match fetcher.fetch(&location, &Validators::default()).await? {
         Fetched::Body { bytes, .. } => bytes,
         Fetched::NotModified => anyhow::bail!("server answered 304 to an unconditional request"),

@@ -34,6 +34,13 @@ pub const CONFIG_ENV: &str = "WIREWATCH_CONFIG";
 /// Config file used when neither `--config` nor `$WIREWATCH_CONFIG` is given.
 pub const DEFAULT_CONFIG_FILE: &str = "config.toml";
 
+/// `value` resolved against `base` when relative, and made absolute so that it means the same
+/// thing whatever the working directory later is.
+fn resolve(base: &Path, value: &str) -> PathBuf {
+    let p = base.join(value);
+    std::path::absolute(&p).unwrap_or(p)
+}
+
 /// A validated configuration.
 #[derive(Debug)]
 pub struct Config {
@@ -85,6 +92,27 @@ pub enum FeedLocation {
 }
 
 impl FeedLocation {
+    /// Reads a feed source as written in the config or on the command line: an http(s) URL, a
+    /// `file://` URL, or a path (relative ones resolved against `base`, then made absolute).
+    pub fn parse(text: &str, base: &Path) -> Result<FeedLocation, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err("feed url must not be empty; write an http(s) URL, a file:// URL or a path".into());
+        }
+        if !text.contains("://") {
+            return Ok(FeedLocation::File(resolve(base, text)));
+        }
+        match url::Url::parse(text) {
+            Ok(u) if u.scheme() == "http" || u.scheme() == "https" => Ok(FeedLocation::Http(u)),
+            Ok(u) if u.scheme() == "file" => u
+                .to_file_path()
+                .map(FeedLocation::File)
+                .map_err(|()| format!("file URL {text:?} does not name a local file")),
+            Ok(u) => Err(format!("unsupported URL scheme {:?} in {text:?}; use http, https or file", u.scheme())),
+            Err(e) => Err(format!("invalid feed URL {text:?}: {e}")),
+        }
+    }
+
     /// The stable text that identifies this feed in the database and in logs.
     pub fn key(&self) -> String {
         match self {

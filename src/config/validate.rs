@@ -45,11 +45,9 @@ impl Checker<'_> {
         }
     }
 
-    /// A path from the file, resolved against the config file's folder when relative, and made
-    /// absolute so that it means the same thing whatever the working directory later is.
+    /// A path from the file, resolved against the config file's folder.
     fn path(&self, value: &str) -> PathBuf {
-        let p = self.file.parent().unwrap_or(Path::new("")).join(value);
-        std::path::absolute(&p).unwrap_or(p)
+        super::resolve(self.file.parent().unwrap_or(Path::new("")), value)
     }
 }
 
@@ -149,33 +147,8 @@ fn feeds(c: &mut Checker, raw: &[RawFeed], poll: &Poll) -> Vec<Feed> {
 }
 
 fn feed_location(c: &mut Checker, url: &Spanned<String>) -> Option<FeedLocation> {
-    let text = url.get_ref().trim();
-    if text.is_empty() {
-        c.error(url, "feed url must not be empty; write an http(s) URL, a file:// URL or a path");
-        return None;
-    }
-    if !text.contains("://") {
-        return Some(FeedLocation::File(c.path(text)));
-    }
-    match url::Url::parse(text) {
-        Ok(u) if u.scheme() == "http" || u.scheme() == "https" => Some(FeedLocation::Http(u)),
-        Ok(u) if u.scheme() == "file" => match u.to_file_path() {
-            Ok(p) => Some(FeedLocation::File(p)),
-            Err(()) => {
-                c.error(url, format!("file URL {text:?} does not name a local file"));
-                None
-            }
-        },
-        Ok(u) => {
-            let msg = format!("unsupported URL scheme {:?} in {text:?}; use http, https or file", u.scheme());
-            c.error(url, msg);
-            None
-        }
-        Err(e) => {
-            c.error(url, format!("invalid feed URL {text:?}: {e}"));
-            None
-        }
-    }
+    let base = c.file.parent().unwrap_or(Path::new(""));
+    FeedLocation::parse(url.get_ref(), base).map_err(|msg| c.error(url, msg)).ok()
 }
 
 fn notifiers(c: &mut Checker, raw: &[RawNotifier]) -> Vec<Notifier> {
