@@ -53,7 +53,8 @@ pub fn spawn(
                         let _ = reply.send(w.validators());
                     }
                     Job::Ingest { feed, outcome, reply } => {
-                        let report = w.apply(&w.config.feeds[feed].clone(), outcome);
+                        let config = Arc::clone(&w.config);
+                        let report = w.apply(&config.feeds[feed], outcome);
                         if matches!(report.result, Ok(s) if s.alerts > 0) {
                             committed.notify_one();
                         }
@@ -149,15 +150,15 @@ fn alerts_for(config: &Config, feed: &Feed, name: &str, story: &Story, backfill_
         .matcher
         .match_document(&doc)
         .into_iter()
-        .filter_map(|m| {
-            let watch = config.watches.iter().find(|w| w.name == m.watch)?;
+        .map(|m| {
+            let notifiers = config.watches[m.index].notify.clone();
             let alert = Alert::new(name, story, &doc, m);
-            Some(NewAlert {
+            NewAlert {
                 watch: alert.watch.clone(),
                 matched: serde_json::to_string(&alert.matched).expect("matches serialise"),
-                notifiers: watch.notify.clone(),
+                notifiers,
                 payload: alert.to_json(),
-            })
+            }
         })
         .collect()
 }

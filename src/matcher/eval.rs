@@ -80,6 +80,8 @@ pub struct MatchedTerm {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WatchMatch {
     pub watch: String,
+    /// The watch's position among the compiled watches (the config's order).
+    pub index: usize,
     pub matched: Vec<MatchedTerm>,
 }
 
@@ -154,8 +156,11 @@ impl Matcher {
             .filter_map(|w| {
                 let watch = &self.watches[w as usize];
                 let ctx = Ctx { m: self, s: &scanned, leaves: &watch.leaves };
-                ctx.eval(&watch.root)
-                    .then(|| WatchMatch { watch: watch.name.clone(), matched: ctx.matched(&watch.root) })
+                ctx.eval(&watch.root).then(|| WatchMatch {
+                    watch: watch.name.clone(),
+                    index: w as usize,
+                    matched: ctx.matched(&watch.root),
+                })
             })
             .collect()
     }
