@@ -90,16 +90,21 @@ impl Parts {
         index: usize,
         validators: Validators,
         permits: Arc<Semaphore>,
-    ) -> impl Future<Output = Option<(usize, FeedReport)>> + use<> {
+    ) -> impl Future<Output = (usize, Option<FeedReport>)> + use<> {
         let (config, fetcher, jobs) = (Arc::clone(&self.config), Arc::clone(&self.fetcher), self.jobs.clone());
         async move {
-            let outcome = {
-                let _permit = permits.acquire_owned().await.ok()?;
-                poll_feed(&fetcher, &config.feeds[index], &validators).await
+            let report = async {
+                let outcome = {
+                    let _permit = permits.acquire_owned().await.ok()?;
+                    poll_feed(&fetcher, &config.feeds[index], &validators).await
+                };
+                let (reply, rx) = oneshot::channel();
+                jobs.send(Job::Ingest { feed: index, outcome, reply }).await.ok()?;
+                rx.await.ok()
             };
-            let (reply, rx) = oneshot::channel();
-            jobs.send(Job::Ingest { feed: index, outcome, reply }).await.ok()?;
-            rx.await.ok().map(|r| (index, r))
+            // The index always comes back, so the scheduler never loses a feed; the report is
+            // missing only when the writer has stopped.
+            (index, report.await)
         }
     }
 
@@ -124,7 +129,7 @@ pub async fn once(config: Arc<Config>) -> Result<Summary, EngineError> {
     }
     let mut summary = Summary::default();
     while let Some(done) = tasks.join_next().await {
-        let Ok(Some((_, report))) = done else { continue };
+        let Ok((_, Some(report))) = done else { continue };
         summary.polled += 1;
         match report.result {
             Ok(stats) => summary.new_stories += stats.new_stories,
@@ -155,12 +160,14 @@ pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Re
                 while let Some(Reverse((t, i))) = due.peek().copied() {
                     if t > Instant::now() { break; }
                     due.pop();
-                    tasks.spawn(parts.poll(i, std::mem::take(&mut validators[i]), Arc::clone(&permits)));
+                    tasks.spawn(parts.poll(i, validators[i].clone(), Arc::clone(&permits)));
                 }
             }
             Some(done) = tasks.join_next(), if !tasks.is_empty() => {
-                if let Ok(Some((i, report))) = done {
-                    validators[i] = report.validators;
+                if let Ok((i, report)) = done {
+                    if let Some(report) = report {
+                        validators[i] = report.validators;
+                    }
                     due.push(Reverse((Instant::now() + jittered(parts.config.feeds[i].interval), i)));
                 }
             }

@@ -61,10 +61,6 @@ fn spans(text: &str, term: &str, kind: TermKind) -> Vec<(usize, usize)> {
     out
 }
 
-fn fields_of(mask: &[Field]) -> Vec<Field> {
-    mask.to_vec()
-}
-
 fn eval(ast: &Ast, doc: &Document, fields: &[Field]) -> bool {
     match ast {
         Ast::Term(t) => fields.iter().any(|f| !spans(doc.field(*f), &t.text, t.kind).is_empty()),
@@ -92,7 +88,7 @@ fn eval(ast: &Ast, doc: &Document, fields: &[Field]) -> bool {
 
 fn leaf<'a>(ast: &'a Ast, fields: &[Field]) -> (&'a wirewatch::matcher::query::Term, Vec<Field>) {
     match ast {
-        Ast::Term(t) => (t, fields_of(fields)),
+        Ast::Term(t) => (t, fields.to_vec()),
         Ast::Scope(f, inner) => leaf(inner, &[*f]),
         _ => unreachable!("NEAR takes terms"),
     }
