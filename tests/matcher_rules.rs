@@ -490,6 +490,11 @@ const SCRIPTS: &[Case] = &[
     c("ロシア", "", "ﾛｼｱ政府", true),
     c("とうきょう", "", "とうきょうと", true),
     c("Apple", "", "Apple公司", true),
+    c("NATO", "", "美国和NATO的关系", true),
+    c("NATO AND 关系", "", "美国和NATO的关系", true),
+    c("\"G7 峰会\"", "", "G7峰会开幕", true),
+    c("Москва", "", "Москва北京", true),
+    c("nato*", "", "在NATO的", true),
 ];
 
 #[test]

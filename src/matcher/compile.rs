@@ -46,6 +46,11 @@ impl fmt::Display for QueryError {
 impl std::error::Error for QueryError {}
 
 /// How one term is matched: the automaton pattern it rides on and the checks on each occurrence.
+///
+/// Word boundaries are part of the pattern: a term that starts with a letter of a spaced script
+/// is the pattern `" word"`, and an exact term that ends with one also gets a trailing space.
+/// The automaton scans the folded text with a space on each side, so the raw occurrences are
+/// already whole words and no occurrence inside a longer word is ever reported.
 #[derive(Debug, Clone)]
 pub(super) struct TermSpec {
     /// The text as first written (a query term, an entity name or an alias).
@@ -55,8 +60,6 @@ pub(super) struct TermSpec {
     pub acronym: Option<String>,
     /// Whether this is an entity name or alias, resolved leftmost-longest against the others.
     pub entity: bool,
-    pub checks_left: bool,
-    pub checks_right: bool,
 }
 
 #[derive(Debug)]
@@ -83,7 +86,6 @@ pub struct Matcher {
     pub(super) term_watches: Vec<Vec<u32>>,
     /// Watches that can match a story with no positive hit at all (`NOT x` alone).
     pub(super) always: Vec<u32>,
-    pub(super) has_near: bool,
 }
 
 impl Matcher {
@@ -161,15 +163,16 @@ struct Builder {
 impl Builder {
     fn term(&mut self, text: &str, kind: TermKind, entity: bool) -> Option<TermId> {
         let folded = fold(text).text;
-        let first = folded.chars().next()?;
-        let last = folded.chars().next_back()?;
+        let left_space = !is_unspaced(folded.chars().next()?);
+        let right_space = kind == TermKind::Exact && !is_unspaced(folded.chars().next_back()?);
+        let pattern = format!("{}{folded}{}", if left_space { " " } else { "" }, if right_space { " " } else { "" });
         let acronym = if kind == TermKind::Exact { acronym(text) } else { None };
-        let p = match self.pattern_ids.get(&folded) {
+        let p = match self.pattern_ids.get(&pattern) {
             Some(&p) => p,
             None => {
-                self.patterns.push(folded.clone());
+                self.patterns.push(pattern.clone());
                 self.pattern_terms.push(Vec::new());
-                self.pattern_ids.insert(folded, self.patterns.len() - 1);
+                self.pattern_ids.insert(pattern, self.patterns.len() - 1);
                 self.patterns.len() - 1
             }
         };
@@ -179,14 +182,7 @@ impl Builder {
             return Some(t);
         }
         let t = self.terms.len() as TermId;
-        self.terms.push(TermSpec {
-            text: text.trim().to_string(),
-            kind,
-            acronym,
-            entity,
-            checks_left: !is_unspaced(first),
-            checks_right: !is_unspaced(last),
-        });
+        self.terms.push(TermSpec { text: text.trim().to_string(), kind, acronym, entity });
         self.pattern_terms[p].push(t);
         self.term_ids.insert(key, t);
         Some(t)
@@ -267,13 +263,12 @@ impl Builder {
         let automaton = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
             .kind(Some(AhoCorasickKind::DFA))
+            .prefilter(false)
             .build(&self.patterns)
             .expect("folded patterns are valid and within automaton limits");
         let mut term_watches = vec![Vec::new(); self.terms.len()];
         let mut always = Vec::new();
-        let mut has_near = false;
         for (w, watch) in self.watches.iter().enumerate() {
-            has_near |= watch.root.has_near();
             if !watch.root.needs_hit() {
                 always.push(w as u32);
             }
@@ -294,7 +289,6 @@ impl Builder {
             watches: self.watches,
             term_watches,
             always,
-            has_near,
         }
     }
 }

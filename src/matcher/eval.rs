@@ -1,5 +1,7 @@
 //! Evaluating compiled watches on one story's hits, and reporting what matched.
 
+use std::cell::OnceCell;
+
 use serde::{Deserialize, Serialize};
 
 use super::compile::{Entity, Matcher, TermId};
@@ -52,15 +54,6 @@ impl Node {
             Node::Not(_) => false,
         }
     }
-
-    pub fn has_near(&self) -> bool {
-        match self {
-            Node::Near(..) => true,
-            Node::Leaf(_) => false,
-            Node::And(parts) | Node::Or(parts) => parts.iter().any(Node::has_near),
-            Node::Not(inner) => inner.has_near(),
-        }
-    }
 }
 
 /// A query term that was satisfied, located in the text a reader sees.
@@ -88,11 +81,13 @@ pub struct WatchMatch {
 /// A story's fields, folded, with every term hit found in them.
 pub(super) struct Scanned<'d> {
     doc: &'d Document,
-    folded: Vec<(Field, Folded)>,
+    /// Each field folded, in `Field::ALL` order (which is the order of `Field`'s variants).
+    folded: Vec<Folded>,
     /// Sorted by term, then field and position.
     hits: Vec<(TermId, Hit)>,
-    /// Per field, the byte offsets of the spaces of its folded text (for word distances).
-    spaces: Vec<(Field, Vec<u32>)>,
+    /// Per field, the byte offsets of the spaces of its folded text, for
+    /// word distances; computed when a NEAR first needs them.
+    spaces: [OnceCell<Vec<u32>>; Field::ALL.len()],
     /// For each term, the set (bit mask) of fields it occurs in: a leaf's truth in O(1).
     term_fields: Vec<u8>,
 }
@@ -120,12 +115,15 @@ impl Scanned<'_> {
     }
 
     fn word_index(&self, field: Field, at: u32) -> usize {
-        let spaces = &self.spaces.iter().find(|(f, _)| *f == field).expect("every field is indexed").1;
+        let spaces = self.spaces[field as usize].get_or_init(|| {
+            let text = self.folded(field).text.as_bytes();
+            text.iter().enumerate().filter(|(_, b)| **b == b' ').map(|(i, _)| i as u32).collect()
+        });
         spaces.partition_point(|&s| s < at)
     }
 
     fn folded(&self, field: Field) -> &Folded {
-        &self.folded.iter().find(|(f, _)| *f == field).expect("every field is folded").1
+        &self.folded[field as usize]
     }
 }
 
@@ -167,17 +165,13 @@ impl Matcher {
 
     pub(super) fn scan<'d>(&self, doc: &'d Document) -> Scanned<'d> {
         let mut folded = Vec::with_capacity(Field::ALL.len());
-        let mut hits = Vec::new();
-        let mut spaces = Vec::new();
+        let mut hits = Vec::with_capacity(64);
+        let mut padded = String::new();
         for field in Field::ALL {
             let source = doc.field(field);
             let f = fold(source);
-            scan::scan(self, field, source, &f, &mut hits);
-            if self.has_near {
-                let s = f.text.bytes().enumerate().filter(|(_, b)| *b == b' ').map(|(i, _)| i as u32).collect();
-                spaces.push((field, s));
-            }
-            folded.push((field, f));
+            scan::scan(self, field, source, &f, &mut hits, &mut padded);
+            folded.push(f);
         }
         hits.sort_unstable_by_key(|(t, h)| (*t, h.field, h.start, h.end));
         hits.dedup();
@@ -185,7 +179,7 @@ impl Matcher {
         for (t, h) in &hits {
             term_fields[*t as usize] |= h.field.mask();
         }
-        Scanned { doc, folded, hits, spaces, term_fields }
+        Scanned { doc, folded, hits, spaces: Default::default(), term_fields }
     }
 }
 
@@ -202,12 +196,17 @@ impl Ctx<'_> {
             Node::And(parts) => parts.iter().all(|p| self.eval(p)),
             Node::Or(parts) => parts.iter().any(|p| self.eval(p)),
             Node::Not(inner) => !self.eval(inner),
-            Node::Near(a, b, n) => !self.near_hits(*a, *b, *n).is_empty(),
+            Node::Near(a, b, n) => self.near_any(*a, *b, *n),
         }
     }
 
     pub fn hits(&self, leaf: u32) -> Vec<Hit> {
         self.s.leaf_hits(self.m, &self.leaves[leaf as usize])
+    }
+
+    fn near_any(&self, a: u32, b: u32, n: u32) -> bool {
+        let any = |l: u32| self.s.leaf_any(self.m, &self.leaves[l as usize]);
+        any(a) && any(b) && !self.near_hits(a, b, n).is_empty()
     }
 
     /// Hits of `a` and `b` that lie within `n` words of each other in the same field.

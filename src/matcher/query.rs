@@ -19,7 +19,8 @@ pub const DEFAULT_NEAR: u32 = 10;
 /// The fewest characters a wildcard needs before its `*`.
 pub const MIN_PREFIX: usize = 3;
 
-/// The fields a term can be scoped to.
+/// The fields a term can be scoped to, in the order of `Field::ALL` (per-field tables are indexed
+/// by `field as usize`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Field {

@@ -1,7 +1,8 @@
 //! Finding term occurrences in one field's folded text.
 //!
-//! One overlapping Aho-Corasick pass finds every pattern occurrence; each is then checked against
-//! the rules of the terms that share the pattern (word boundaries, prefix, acronym case). Entity
+//! One overlapping Aho-Corasick pass finds every pattern occurrence; patterns carry their word
+//! boundaries, so each occurrence is a whole word (or a word prefix for `word*`) and only the
+//! acronym rule is left to check. Entity
 //! names and aliases then claim their spans leftmost-longest, so "South Sudan" is not also a
 //! mention of Sudan.
 
@@ -19,19 +20,30 @@ struct Candidate {
     term: TermId,
 }
 
-/// Appends to `out` every term hit in one field.
-pub(super) fn scan(m: &Matcher, field: Field, source: &str, folded: &Folded, out: &mut Vec<(TermId, Hit)>) {
+/// Appends to `out` every term hit in one field; `padded` is scratch space.
+pub(super) fn scan(
+    m: &Matcher,
+    field: Field,
+    source: &str,
+    folded: &Folded,
+    out: &mut Vec<(TermId, Hit)>,
+    padded: &mut String,
+) {
     let text = folded.text.as_str();
+    // Patterns carry their word boundaries as spaces (see `TermSpec`), so the text gets a space
+    // on each side; offsets below are converted back to `text`.
+    padded.clear();
+    padded.push(' ');
+    padded.push_str(text);
+    padded.push(' ');
     let mut entity = Vec::new();
-    for mat in m.automaton().find_overlapping_iter(text) {
-        let (s, e) = (mat.start(), mat.end());
+    for mat in m.automaton().find_overlapping_iter(padded.as_str()) {
+        let found = &padded.as_bytes()[mat.start()..mat.end()];
+        let s = mat.start() + usize::from(found.first() == Some(&b' ')) - 1;
+        let e = mat.end() - usize::from(found.last() == Some(&b' ')) - 1;
         for &t in m.pattern_terms(mat.pattern().as_usize()) {
             let spec = m.term(t);
-            if spec.checks_left && !boundary_before(text, s) {
-                continue;
-            }
             let end = match spec.kind {
-                TermKind::Exact if spec.checks_right && !boundary_after(text, e) => continue,
                 TermKind::Exact => e,
                 TermKind::Prefix => word_end(text, e),
             };
@@ -66,22 +78,6 @@ fn resolve_leftmost_longest(cands: &mut [Candidate], field: Field, out: &mut Vec
             chosen = Some((c.start, c.end));
             out.push((c.term, Hit { field, start: c.start, end: c.end, term: c.term }));
         }
-    }
-}
-
-/// Whether a word may start at byte `at`: text start, after a space, or after an unspaced script.
-fn boundary_before(text: &str, at: usize) -> bool {
-    match text[..at].chars().next_back() {
-        None | Some(' ') => true,
-        Some(c) => is_unspaced(c),
-    }
-}
-
-/// Whether a word may end at byte `at`.
-fn boundary_after(text: &str, at: usize) -> bool {
-    match text[at..].chars().next() {
-        None | Some(' ') => true,
-        Some(c) => is_unspaced(c),
     }
 }
 

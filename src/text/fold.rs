@@ -4,8 +4,10 @@
 //! compatibility-decomposed (NFKD, which covers NFKC's equivalences), stripped of diacritics,
 //! lower-cased. Everything that is not a word character (punctuation, apostrophes, dashes,
 //! white space) becomes a single space, so `Kim Jong-un`, `Kim Jong Un` and `kim  jong un` all
-//! fold to `kim jong un`, and `Russia's` folds to `russia s`. Hangul syllables are kept whole
-//! (NFKD would split them into jamo and break substring matching on syllables).
+//! fold to `kim jong un`, and `Russia's` folds to `russia`. Where a spaced script meets an
+//! unspaced one (`美国和NATO`) a space goes between them, so every word boundary is a space.
+//! Hangul syllables are kept whole (NFKD would split them into jamo and break substring
+//! matching on syllables).
 
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 
@@ -24,43 +26,92 @@ impl Folded {
         let e = last + source[last..].chars().next().map_or(0, char::len_utf8);
         s..e
     }
+}
 
+/// Builds a [`Folded`], remembering whether the last character pushed is of an unspaced script.
+struct Folder {
+    out: Folded,
+    last_unspaced: bool,
+}
+
+impl Folder {
     fn push(&mut self, c: char, origin: usize) {
-        let before = self.text.len();
-        self.text.push(c);
-        let n = self.text.len() - before;
-        self.origin.extend(std::iter::repeat_n(origin as u32, n));
+        let before = self.out.text.len();
+        self.out.text.push(c);
+        let n = self.out.text.len() - before;
+        self.out.origin.extend(std::iter::repeat_n(origin as u32, n));
+    }
+
+    fn ends_in_word(&self) -> bool {
+        self.out.text.as_bytes().last().is_some_and(|&b| b != b' ')
+    }
+
+    /// Pushes a lower-case ASCII letter or digit.
+    fn push_ascii(&mut self, b: u8, origin: usize) {
+        if self.last_unspaced {
+            self.push(' ', origin);
+            self.last_unspaced = false;
+        }
+        self.out.text.push(char::from(b));
+        self.out.origin.push(origin as u32);
+    }
+
+    /// Pushes a word character; a space goes first where the text passes between a spaced and
+    /// an unspaced script (`和NATO`), so that a word boundary is always a space.
+    fn push_word(&mut self, c: char, origin: usize) {
+        let unspaced = is_unspaced(c);
+        if self.ends_in_word() && unspaced != self.last_unspaced {
+            self.push(' ', origin);
+        }
+        self.push(c, origin);
+        self.last_unspaced = unspaced;
     }
 
     fn push_separator(&mut self, origin: usize) {
-        if !self.text.is_empty() && !self.text.ends_with(' ') {
+        if self.ends_in_word() {
             self.push(' ', origin);
         }
+        self.last_unspaced = false;
     }
 }
 
 /// Folds `source` (plain text, already stripped of HTML).
 pub fn fold(source: &str) -> Folded {
-    let mut out = Folded { text: String::with_capacity(source.len()), origin: Vec::with_capacity(source.len()) };
-    let mut chars = source.char_indices();
-    while let Some((at, c)) = chars.next() {
-        if is_apostrophe(c) && is_possessive_s(source, at + c.len_utf8()) {
+    let out = Folded { text: String::with_capacity(source.len()), origin: Vec::with_capacity(source.len()) };
+    let mut f = Folder { out, last_unspaced: false };
+    let bytes = source.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        let b = bytes[at];
+        if b.is_ascii_alphanumeric() {
+            f.push_ascii(b.to_ascii_lowercase(), at);
+            at += 1;
+            continue;
+        }
+        if b.is_ascii() && !is_apostrophe(char::from(b)) {
+            f.push_separator(at);
+            at += 1;
+            continue;
+        }
+        let c = source[at..].chars().next().expect("`at` is a character boundary");
+        let next = at + c.len_utf8();
+        if is_apostrophe(c) && is_possessive_s(source, next) {
             // "Russia's" folds to "russia": the possessive neither hides the word nor counts as
             // a word of its own in NEAR distances.
-            chars.next();
-            out.push_separator(at);
-        } else if c.is_ascii() {
-            if c.is_ascii_alphanumeric() {
-                out.push(c.to_ascii_lowercase(), at);
-            } else {
-                out.push_separator(at);
-            }
-        } else if is_hangul_syllable(c) {
-            out.push(c, at);
-        } else {
-            decompose_compatible(c, |d| fold_decomposed(&mut out, d, at));
+            f.push_separator(at);
+            at = next + 1;
+            continue;
         }
+        if c.is_ascii() {
+            f.push_separator(at);
+        } else if is_hangul_syllable(c) {
+            f.push_word(c, at);
+        } else {
+            decompose_compatible(c, |d| fold_decomposed(&mut f, d, at));
+        }
+        at = next;
     }
+    let mut out = f.out;
     if out.text.ends_with(' ') {
         out.text.pop();
         out.origin.pop();
@@ -68,14 +119,14 @@ pub fn fold(source: &str) -> Folded {
     out
 }
 
-fn fold_decomposed(out: &mut Folded, d: char, at: usize) {
+fn fold_decomposed(out: &mut Folder, d: char, at: usize) {
     if is_diacritic(d) {
         return;
     }
     if is_word_char(d) {
         for l in d.to_lowercase() {
             // Final sigma folds like sigma, as Unicode case folding has it.
-            out.push(if l == 'ς' { 'σ' } else { l }, at);
+            out.push_word(if l == 'ς' { 'σ' } else { l }, at);
         }
     } else {
         out.push_separator(at);
@@ -147,6 +198,13 @@ mod tests {
     #[test]
     fn keeps_hangul_syllables_whole() {
         assert_eq!(f("북한이"), "북한이");
+    }
+
+    #[test]
+    fn separates_spaced_from_unspaced_scripts() {
+        assert_eq!(f("美国和NATO的"), "美国和 nato 的");
+        assert_eq!(f("G7峰会"), "g7 峰会");
+        assert_eq!(f("Москва北京"), "москва 北京");
     }
 
     #[test]
