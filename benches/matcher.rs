@@ -11,7 +11,7 @@
 //!
 //! Benchmarks: `match/shipped`, `match/generated` (one iteration = every corpus story once),
 //! `compile/generated` and `fold/corpus`. Before criterion runs, a summary line per
-//! configuration is printed with single-run throughput measured with `Instant` over 3 runs.
+//! configuration is printed with single-run throughput measured with `Instant` over 11 runs.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::{HashMap, HashSet};
@@ -482,17 +482,20 @@ fn mb(bytes: u64) -> f64 {
     bytes as f64 / 1e6
 }
 
+/// Single runs behind each summary line (their median and best are printed).
+const SUMMARY_RUNS: usize = 11;
+
 fn summary(label: &str, m: &Matcher, corpus: &Corpus, extra: &str) {
     let (matches, matched_stories, matched_watches) = match_counts(m, &corpus.docs);
     let mut times = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..SUMMARY_RUNS {
         let t = Instant::now();
         black_box(match_all(m, &corpus.docs));
         times.push(t.elapsed());
     }
     times.sort();
     let best = times[0].as_secs_f64();
-    let median = times[1].as_secs_f64();
+    let median = times[SUMMARY_RUNS / 2].as_secs_f64();
     let n = corpus.docs.len() as f64;
     println!(
         "summary {label:<9}: {} watches, {} stories, {:.2} MB, {matches} matches in {matched_stories} stories by {matched_watches} watches; \

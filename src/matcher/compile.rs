@@ -62,6 +62,14 @@ pub(super) struct TermSpec {
     pub entity: bool,
 }
 
+/// What scanning needs to know of a term, in three bytes.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ScanSpec {
+    pub prefix: bool,
+    pub entity: bool,
+    pub acronym: bool,
+}
+
 #[derive(Debug)]
 pub(super) struct Entity {
     pub terms: Vec<TermId>,
@@ -78,11 +86,19 @@ pub(super) struct CompiledWatch {
 #[derive(Debug)]
 pub struct Matcher {
     automaton: AhoCorasick,
-    pattern_terms: Vec<Vec<TermId>>,
+    /// The terms riding on each pattern, flattened: pattern `p`'s terms are
+    /// `pattern_terms[pattern_starts[p]..pattern_starts[p + 1]]`. With `scan_specs` these are
+    /// the only tables touched per raw occurrence, kept small and contiguous for the cache.
+    pattern_starts: Vec<u32>,
+    pattern_terms: Vec<TermId>,
+    scan_specs: Vec<ScanSpec>,
     terms: Vec<TermSpec>,
     pub(super) entities: Vec<Entity>,
+    /// For each term, the entities it names.
+    term_entities: Vec<Vec<u32>>,
     pub(super) watches: Vec<CompiledWatch>,
-    /// For each term, the watches that cannot match without it or a sibling hitting.
+    /// For each term, the watches to evaluate when it hits: a watch is listed under the terms
+    /// of its trigger leaves (see [`Node::triggers`]), one of which hits whenever it matches.
     pub(super) term_watches: Vec<Vec<u32>>,
     /// Watches that can match a story with no positive hit at all (`NOT x` alone).
     pub(super) always: Vec<u32>,
@@ -125,11 +141,19 @@ impl Matcher {
     }
 
     pub(super) fn pattern_terms(&self, pattern: usize) -> &[TermId] {
-        &self.pattern_terms[pattern]
+        &self.pattern_terms[self.pattern_starts[pattern] as usize..self.pattern_starts[pattern + 1] as usize]
+    }
+
+    pub(super) fn scan_spec(&self, t: TermId) -> ScanSpec {
+        self.scan_specs[t as usize]
     }
 
     pub(super) fn term_count(&self) -> usize {
         self.terms.len()
+    }
+
+    pub(super) fn term_entities(&self, t: TermId) -> &[u32] {
+        &self.term_entities[t as usize]
     }
 
     pub(super) fn term(&self, t: TermId) -> &TermSpec {
@@ -257,23 +281,21 @@ impl Builder {
         (leaves.len() - 1) as u32
     }
 
-    fn finish(self) -> Matcher {
-        // A DFA scans two to three times faster than the default NFA on these patterns; for
-        // 11,000 patterns it costs about 50 ms to build and 21 MiB, once per config load.
-        let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
-            .prefilter(false)
-            .build(&self.patterns)
-            .expect("folded patterns are valid and within automaton limits");
+    /// The watches each term triggers, and the watches that match with no hit at all.
+    fn index_watches(&self) -> (Vec<Vec<u32>>, Vec<u32>) {
         let mut term_watches = vec![Vec::new(); self.terms.len()];
         let mut always = Vec::new();
         for (w, watch) in self.watches.iter().enumerate() {
-            if !watch.root.needs_hit() {
+            let cost = |l: u32| {
+                let terms = leaf_terms(&self.entities, &watch.leaves[l as usize]);
+                terms.iter().map(|&t| 1.0 + 4.0 / (self.terms[t as usize].text.len() as f64 + 1.0)).sum()
+            };
+            let Some(triggers) = watch.root.triggers(&cost) else {
                 always.push(w as u32);
-            }
-            for leaf in &watch.leaves {
-                for &t in leaf_terms(&self.entities, leaf) {
+                continue;
+            };
+            for l in triggers {
+                for &t in leaf_terms(&self.entities, &watch.leaves[l as usize]) {
                     let list: &mut Vec<u32> = &mut term_watches[t as usize];
                     if list.last() != Some(&(w as u32)) {
                         list.push(w as u32);
@@ -281,14 +303,80 @@ impl Builder {
                 }
             }
         }
+        (term_watches, always)
+    }
+
+    fn finish(self) -> Matcher {
+        // Measured with `cargo bench --bench matcher`: the DFA matches the shipped config 35%
+        // faster than the contiguous NFA and the generated 1,000-watch config 8% faster, for
+        // 27 MiB instead of 5 and 60 ms of build time instead of 30, once per config load.
+        // Every spaced-script pattern starts with a space, so a prefilter would stop at every
+        // word: it costs more than it skips.
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .prefilter(false)
+            .build(&self.patterns)
+            .expect("folded patterns are valid and within automaton limits");
+        let mut pattern_starts = vec![0];
+        for terms in &self.pattern_terms {
+            pattern_starts.push(pattern_starts[pattern_starts.len() - 1] + terms.len() as u32);
+        }
+        let pattern_terms = self.pattern_terms.concat();
+        let scan_specs = self
+            .terms
+            .iter()
+            .map(|t| ScanSpec { prefix: t.kind == TermKind::Prefix, entity: t.entity, acronym: t.acronym.is_some() })
+            .collect();
+        let mut term_entities = vec![Vec::new(); self.terms.len()];
+        for (e, entity) in self.entities.iter().enumerate() {
+            for &t in &entity.terms {
+                term_entities[t as usize].push(e as u32);
+            }
+        }
+        let (term_watches, always) = self.index_watches();
         Matcher {
             automaton,
-            pattern_terms: self.pattern_terms,
+            pattern_starts,
+            pattern_terms,
+            scan_specs,
             terms: self.terms,
             entities: self.entities,
+            term_entities,
             watches: self.watches,
             term_watches,
             always,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn triggered_by(query: &str) -> (Vec<String>, bool) {
+        let watch = WatchDef { name: "w".into(), query: query.into() };
+        let m = Matcher::compile(&[], &[watch], false).expect("query parses");
+        let terms = (0..m.term_count() as TermId)
+            .filter(|&t| !m.term_watches[t as usize].is_empty())
+            .map(|t| m.term(t).text.clone())
+            .collect();
+        (terms, !m.always.is_empty())
+    }
+
+    #[test]
+    fn an_and_is_triggered_by_its_cheapest_part() {
+        assert_eq!(triggered_by("sanctions AND (Russia OR Iran OR Syria)"), (vec!["sanctions".into()], false));
+        assert_eq!(triggered_by("(oil OR gas) AND embargo"), (vec!["embargo".into()], false));
+        assert_eq!(triggered_by("treaty NOT draft"), (vec!["treaty".into()], false));
+    }
+
+    #[test]
+    fn an_or_is_triggered_by_every_part() {
+        let (terms, always) = triggered_by("embargo OR (oil AND gas)");
+        assert_eq!(terms.len(), 2, "{terms:?}");
+        assert!(terms.contains(&"embargo".to_string()) && !always);
+        assert_eq!(triggered_by("embargo OR NOT oil"), (vec![], true));
+        assert_eq!(triggered_by("NOT oil"), (vec![], true));
     }
 }

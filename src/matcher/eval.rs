@@ -44,14 +44,20 @@ pub(super) enum Node {
 }
 
 impl Node {
-    /// Whether the node can only be true when some term hit (so watches are only evaluated for
-    /// stories in which one of their terms occurs).
-    pub fn needs_hit(&self) -> bool {
+    /// Leaves of which at least one hits whenever the node is true, or `None` when the node can
+    /// be true with no hit at all (`NOT x`). Of an AND's parts, the one whose leaves cost least
+    /// by `cost` (fewer and longer terms, so likely rarer) stands for the whole AND, so a watch
+    /// like `sanctions AND (Russia OR Iran)` is only evaluated on stories that mention sanctions.
+    pub fn triggers(&self, cost: &dyn Fn(u32) -> f64) -> Option<Vec<u32>> {
+        let total = |leaves: &Vec<u32>| leaves.iter().map(|&l| cost(l)).sum::<f64>();
         match self {
-            Node::Leaf(_) | Node::Near(..) => true,
-            Node::And(parts) => parts.iter().any(Node::needs_hit),
-            Node::Or(parts) => parts.iter().all(Node::needs_hit),
-            Node::Not(_) => false,
+            Node::Leaf(l) => Some(vec![*l]),
+            Node::Near(a, b, _) => Some(vec![if cost(*a) <= cost(*b) { *a } else { *b }]),
+            Node::Not(_) => None,
+            Node::Or(parts) => parts.iter().map(|p| p.triggers(cost)).collect::<Option<Vec<_>>>().map(|v| v.concat()),
+            Node::And(parts) => {
+                parts.iter().filter_map(|p| p.triggers(cost)).min_by(|a, b| total(a).total_cmp(&total(b)))
+            }
         }
     }
 }
@@ -83,35 +89,41 @@ pub(super) struct Scanned<'d> {
     doc: &'d Document,
     /// Each field folded, in `Field::ALL` order (which is the order of `Field`'s variants).
     folded: Vec<Folded>,
-    /// Sorted by term, then field and position.
-    hits: Vec<(TermId, Hit)>,
+    /// In scanning order (by field, then roughly by position).
+    hits: Vec<Hit>,
     /// Per field, the byte offsets of the spaces of its folded text, for
     /// word distances; computed when a NEAR first needs them.
     spaces: [OnceCell<Vec<u32>>; Field::ALL.len()],
     /// For each term, the set (bit mask) of fields it occurs in: a leaf's truth in O(1).
     term_fields: Vec<u8>,
+    /// The same for each entity, over all its names and aliases.
+    entity_fields: Vec<u8>,
 }
 
 impl Scanned<'_> {
-    fn term_hits(&self, t: TermId) -> &[(TermId, Hit)] {
-        let lo = self.hits.partition_point(|(x, _)| *x < t);
-        let hi = self.hits.partition_point(|(x, _)| *x <= t);
-        &self.hits[lo..hi]
-    }
-
     fn leaf_hits(&self, m: &Matcher, leaf: &Leaf) -> Vec<Hit> {
-        let mut out: Vec<Hit> = leaf_terms(&m.entities, leaf)
+        if !self.leaf_any(leaf) {
+            return Vec::new();
+        }
+        let terms = leaf_terms(&m.entities, leaf);
+        let mut out: Vec<Hit> = self
+            .hits
             .iter()
-            .flat_map(|&t| self.term_hits(t).iter().map(|(_, h)| *h))
-            .filter(|h| leaf.fields & h.field.mask() != 0)
+            .filter(|h| leaf.fields & h.field.mask() != 0 && terms.contains(&h.term))
+            .copied()
             .collect();
-        out.sort_by_key(|h| (h.field, h.start));
+        out.sort_by_key(|h| (h.field, h.start, h.end, h.term));
+        out.dedup();
         out
     }
 
     /// Whether the leaf has any hit, without collecting them.
-    fn leaf_any(&self, m: &Matcher, leaf: &Leaf) -> bool {
-        leaf_terms(&m.entities, leaf).iter().any(|&t| self.term_fields[t as usize] & leaf.fields != 0)
+    fn leaf_any(&self, leaf: &Leaf) -> bool {
+        let fields = match leaf.target {
+            Target::Term(t) => self.term_fields[t as usize],
+            Target::Entity(e) => self.entity_fields[e as usize],
+        };
+        fields & leaf.fields != 0
     }
 
     fn word_index(&self, field: Field, at: u32) -> usize {
@@ -139,18 +151,17 @@ impl Matcher {
     /// Every watch that matches `doc`, in configuration order.
     pub fn match_document(&self, doc: &Document) -> Vec<WatchMatch> {
         let scanned = self.scan(doc);
-        let mut candidates: Vec<u32> = self.always.clone();
-        let mut last = None;
-        for (t, _) in &scanned.hits {
-            if last != Some(*t) {
-                candidates.extend(&self.term_watches[*t as usize]);
-                last = Some(*t);
-            }
+        // The watches to evaluate, as a bit set so that they come out in configuration order.
+        let mut candidates = vec![0u64; self.watches.len().div_ceil(64)];
+        for w in self.always.iter().chain(scanned.hits.iter().flat_map(|h| &self.term_watches[h.term as usize])) {
+            candidates[*w as usize / 64] |= 1 << (w % 64);
         }
-        candidates.sort_unstable();
-        candidates.dedup();
+        let set =
+            |(i, bits): (usize, u64)| (0..64).filter(move |b| bits & (1 << b) != 0).map(move |b| (i * 64 + b) as u32);
         candidates
             .into_iter()
+            .enumerate()
+            .flat_map(set)
             .filter_map(|w| {
                 let watch = &self.watches[w as usize];
                 let ctx = Ctx { m: self, s: &scanned, leaves: &watch.leaves };
@@ -173,13 +184,15 @@ impl Matcher {
             scan::scan(self, field, source, &f, &mut hits, &mut padded);
             folded.push(f);
         }
-        hits.sort_unstable_by_key(|(t, h)| (*t, h.field, h.start, h.end));
-        hits.dedup();
         let mut term_fields = vec![0u8; self.term_count()];
-        for (t, h) in &hits {
-            term_fields[*t as usize] |= h.field.mask();
+        let mut entity_fields = vec![0u8; self.entities.len()];
+        for h in &hits {
+            term_fields[h.term as usize] |= h.field.mask();
+            for &e in self.term_entities(h.term) {
+                entity_fields[e as usize] |= h.field.mask();
+            }
         }
-        Scanned { doc, folded, hits, spaces: Default::default(), term_fields }
+        Scanned { doc, folded, hits, spaces: Default::default(), term_fields, entity_fields }
     }
 }
 
@@ -192,7 +205,7 @@ pub(super) struct Ctx<'a> {
 impl Ctx<'_> {
     pub fn eval(&self, node: &Node) -> bool {
         match node {
-            Node::Leaf(l) => self.s.leaf_any(self.m, &self.leaves[*l as usize]),
+            Node::Leaf(l) => self.s.leaf_any(&self.leaves[*l as usize]),
             Node::And(parts) => parts.iter().all(|p| self.eval(p)),
             Node::Or(parts) => parts.iter().any(|p| self.eval(p)),
             Node::Not(inner) => !self.eval(inner),
@@ -205,7 +218,7 @@ impl Ctx<'_> {
     }
 
     fn near_any(&self, a: u32, b: u32, n: u32) -> bool {
-        let any = |l: u32| self.s.leaf_any(self.m, &self.leaves[l as usize]);
+        let any = |l: u32| self.s.leaf_any(&self.leaves[l as usize]);
         any(a) && any(b) && !self.near_hits(a, b, n).is_empty()
     }
 

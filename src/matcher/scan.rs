@@ -10,7 +10,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::compile::{Matcher, TermId};
 use super::eval::Hit;
-use super::query::{Field, TermKind};
+use super::query::Field;
 use crate::text::{Folded, is_unspaced};
 
 /// A checked occurrence of an entity term, before overlapping ones are resolved.
@@ -21,14 +21,7 @@ struct Candidate {
 }
 
 /// Appends to `out` every term hit in one field; `padded` is scratch space.
-pub(super) fn scan(
-    m: &Matcher,
-    field: Field,
-    source: &str,
-    folded: &Folded,
-    out: &mut Vec<(TermId, Hit)>,
-    padded: &mut String,
-) {
+pub(super) fn scan(m: &Matcher, field: Field, source: &str, folded: &Folded, out: &mut Vec<Hit>, padded: &mut String) {
     let text = folded.text.as_str();
     // Patterns carry their word boundaries as spaces (see `TermSpec`), so the text gets a space
     // on each side; offsets below are converted back to `text`.
@@ -42,31 +35,31 @@ pub(super) fn scan(
         let s = mat.start() + usize::from(found.first() == Some(&b' ')) - 1;
         let e = mat.end() - usize::from(found.last() == Some(&b' ')) - 1;
         for &t in m.pattern_terms(mat.pattern().as_usize()) {
-            let spec = m.term(t);
-            let end = match spec.kind {
-                TermKind::Exact => e,
-                TermKind::Prefix => word_end(text, e),
-            };
-            if let Some(acronym) = &spec.acronym {
-                let seen = &source[folded.source_range(source, s, e)];
-                if !seen.nfkc().filter(|c| c.is_alphanumeric()).eq(acronym.chars()) {
-                    continue;
-                }
+            let spec = m.scan_spec(t);
+            let end = if spec.prefix { word_end(text, e) } else { e };
+            if spec.acronym && !acronym_as_written(m, t, &source[folded.source_range(source, s, e)]) {
+                continue;
             }
             let (start, end) = (s as u32, end as u32);
             if spec.entity {
                 entity.push(Candidate { start, end, term: t });
             } else {
-                out.push((t, Hit { field, start, end, term: t }));
+                out.push(Hit { field, start, end, term: t });
             }
         }
     }
     resolve_leftmost_longest(&mut entity, field, out);
 }
 
+/// Whether `seen` spells acronym term `t` exactly (the case-sensitive rule for UN, US, NATO).
+fn acronym_as_written(m: &Matcher, t: TermId, seen: &str) -> bool {
+    let acronym = m.term(t).acronym.as_deref().unwrap_or_default();
+    seen.nfkc().filter(|c| c.is_alphanumeric()).eq(acronym.chars())
+}
+
 /// Keeps, from overlapping entity candidates, the leftmost and then longest; candidates with
 /// exactly the chosen span (one alias shared by two entities) are all kept.
-fn resolve_leftmost_longest(cands: &mut [Candidate], field: Field, out: &mut Vec<(TermId, Hit)>) {
+fn resolve_leftmost_longest(cands: &mut [Candidate], field: Field, out: &mut Vec<Hit>) {
     cands.sort_unstable_by_key(|c| (c.start, std::cmp::Reverse(c.end)));
     let mut chosen: Option<(u32, u32)> = None;
     for c in cands.iter() {
@@ -76,7 +69,7 @@ fn resolve_leftmost_longest(cands: &mut [Candidate], field: Field, out: &mut Vec
         };
         if take {
             chosen = Some((c.start, c.end));
-            out.push((c.term, Hit { field, start: c.start, end: c.end, term: c.term }));
+            out.push(Hit { field, start: c.start, end: c.end, term: c.term });
         }
     }
 }
