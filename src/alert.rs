@@ -41,6 +41,52 @@ impl Alert {
         }
     }
 
+    /// One line saying which terms matched, as what, where: `Russia → "Russian" in title`.
+    pub fn why(&self) -> String {
+        let mut seen = std::collections::HashSet::new();
+        self.matched
+            .iter()
+            .map(|m| format!("{} → \"{}\" in {}", m.term, m.text, m.field.name()))
+            .filter(|line| seen.insert(line.clone()))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// Publication time shown in `tz`, or "undated".
+    pub fn published_in(&self, tz: chrono_tz::Tz) -> String {
+        self.published
+            .as_deref()
+            .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
+            .map_or_else(|| "undated".to_string(), |t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string())
+    }
+
+    /// The snippet cut into runs, each marked whether it is matched text.
+    pub fn snippet_runs(&self) -> Vec<(&str, bool)> {
+        let mut marks: Vec<(usize, usize)> = Vec::new();
+        for m in self.matched.iter().filter(|m| !m.text.is_empty()) {
+            for (at, _) in self.snippet.match_indices(m.text.as_str()) {
+                marks.push((at, at + m.text.len()));
+            }
+        }
+        marks.sort_unstable();
+        let mut runs = Vec::new();
+        let mut pos = 0;
+        for (s, e) in marks {
+            if s < pos {
+                continue;
+            }
+            if s > pos {
+                runs.push((&self.snippet[pos..s], false));
+            }
+            runs.push((&self.snippet[s..e], true));
+            pos = e;
+        }
+        if pos < self.snippet.len() {
+            runs.push((&self.snippet[pos..], false));
+        }
+        runs
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("an alert always serialises")
     }

@@ -34,6 +34,8 @@ const DELIVERY_TICK: Duration = Duration::from_secs(15);
 pub enum EngineError {
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Dispatch(#[from] crate::notify::DispatchError),
     #[error("cannot build the HTTP client: {0}")]
     Client(#[from] crate::poller::FetchError),
 }

@@ -5,13 +5,16 @@
 //! It does no network or database IO.
 
 mod error;
+mod notifier;
 mod raw;
 mod validate;
+mod validate_notifier;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use error::{ConfigError, ConfigErrors, line_col};
+pub use notifier::*;
 
 use crate::matcher::Matcher;
 
@@ -146,24 +149,6 @@ pub struct Watch {
     pub query: String,
     /// Names of the notifiers this watch alerts; never empty after validation.
     pub notify: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Notifier {
-    pub name: String,
-    pub kind: NotifierKind,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NotifierKind {
-    /// One human-readable block per alert on standard output.
-    Stdout,
-    /// One JSON object per line, appended to a file.
-    Jsonl { path: PathBuf },
-}
-
-impl NotifierKind {
-    pub const TYPES: &'static [&'static str] = &["stdout", "jsonl"];
 }
 
 impl Config {

@@ -81,4 +81,55 @@ pub struct RawNotifier {
     #[serde(rename = "type")]
     pub kind: Spanned<String>,
     pub path: Option<Spanned<String>>,
+    pub to: Option<Spanned<Vec<String>>>,
+    pub from: Option<Spanned<String>>,
+    pub smtp: Option<Spanned<String>>,
+    pub password_env: Option<Spanned<String>>,
+    pub password_file: Option<Spanned<String>>,
+    pub ca_file: Option<Spanned<String>>,
+    pub transport: Option<Spanned<String>>,
+    pub subject: Option<Spanned<String>>,
+    pub url: Option<Spanned<String>>,
+    pub format: Option<Spanned<String>>,
+    pub secret_env: Option<Spanned<String>>,
+    pub secret_file: Option<Spanned<String>>,
+    pub mode: Option<Spanned<String>>,
+    pub digest: Option<Spanned<String>>,
+    pub at: Option<Spanned<Vec<String>>>,
+    pub timezone: Option<Spanned<String>>,
+    pub burst: Option<Spanned<i64>>,
+    pub max_age: Option<Spanned<String>>,
+}
+
+impl RawNotifier {
+    /// The optional keys that are set, by name, with the span of their value.
+    pub fn keys_set(&self) -> Vec<(&'static str, std::ops::Range<usize>)> {
+        fn span<T>(v: &Option<Spanned<T>>) -> Option<std::ops::Range<usize>> {
+            v.as_ref().map(Spanned::span)
+        }
+        [
+            ("path", span(&self.path)),
+            ("to", span(&self.to)),
+            ("from", span(&self.from)),
+            ("smtp", span(&self.smtp)),
+            ("password_env", span(&self.password_env)),
+            ("password_file", span(&self.password_file)),
+            ("ca_file", span(&self.ca_file)),
+            ("transport", span(&self.transport)),
+            ("subject", span(&self.subject)),
+            ("url", span(&self.url)),
+            ("format", span(&self.format)),
+            ("secret_env", span(&self.secret_env)),
+            ("secret_file", span(&self.secret_file)),
+            ("mode", span(&self.mode)),
+            ("digest", span(&self.digest)),
+            ("at", span(&self.at)),
+            ("timezone", span(&self.timezone)),
+            ("burst", span(&self.burst)),
+            ("max_age", span(&self.max_age)),
+        ]
+        .into_iter()
+        .filter_map(|(k, s)| s.map(|s| (k, s)))
+        .collect()
+    }
 }

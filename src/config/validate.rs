@@ -6,27 +6,28 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::raw::{RawConfig, RawFeed, RawNotifier, RawPoll};
-use super::{
-    Config, ConfigError, ConfigErrors, DEFAULT_DB_FILE, Feed, FeedLocation, Notifier, NotifierKind, Poll, Storage,
-    Watch,
-};
+use super::raw::{RawConfig, RawFeed, RawPoll};
+use super::{Config, ConfigError, ConfigErrors, DEFAULT_DB_FILE, Feed, FeedLocation, Notifier, Poll, Storage, Watch};
 use crate::matcher::{EntityDef, Matcher, WatchDef};
 
 /// Collects errors against one file so validation can report them all at once.
-struct Checker<'a> {
-    file: &'a Path,
+pub(super) struct Checker<'a> {
+    pub file: &'a Path,
     text: &'a str,
     errors: Vec<ConfigError>,
 }
 
 impl Checker<'_> {
-    fn error<T>(&mut self, spanned: &Spanned<T>, message: impl Into<String>) {
-        let e = ConfigError::at(self.file, self.text, spanned.span(), message);
+    pub fn error<T>(&mut self, spanned: &Spanned<T>, message: impl Into<String>) {
+        self.error_at(spanned.span(), message);
+    }
+
+    pub fn error_at(&mut self, span: std::ops::Range<usize>, message: impl Into<String>) {
+        let e = ConfigError::at(self.file, self.text, span, message);
         self.errors.push(e);
     }
 
-    fn duration(&mut self, value: &Option<Spanned<String>>, key: &str, default: Duration) -> Duration {
+    pub fn duration(&mut self, value: &Option<Spanned<String>>, key: &str, default: Duration) -> Duration {
         let Some(v) = value else { return default };
         match humantime::parse_duration(v.get_ref().trim()) {
             Ok(d) if !d.is_zero() => d,
@@ -46,7 +47,7 @@ impl Checker<'_> {
     }
 
     /// A path from the file, resolved against the config file's folder.
-    fn path(&self, value: &str) -> PathBuf {
+    pub fn path(&self, value: &str) -> PathBuf {
         super::resolve(self.file.parent().unwrap_or(Path::new("")), value)
     }
 }
@@ -56,7 +57,7 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
     let storage = Storage { path: c.path(raw.storage.path.as_ref().map_or(DEFAULT_DB_FILE, |p| p.get_ref().as_str())) };
     let poll = poll(&mut c, &raw.poll);
     let feeds = feeds(&mut c, &raw.feeds, &poll);
-    let notifiers = notifiers(&mut c, &raw.notifiers);
+    let notifiers = super::validate_notifier::notifiers(&mut c, &raw.notifiers);
     let watches = watches(&mut c, &raw, &notifiers);
     let entities: Vec<EntityDef> =
         raw.entities.iter().map(|e| EntityDef { name: e.name.get_ref().clone(), aliases: e.aliases.clone() }).collect();
@@ -149,51 +150,6 @@ fn feeds(c: &mut Checker, raw: &[RawFeed], poll: &Poll) -> Vec<Feed> {
 fn feed_location(c: &mut Checker, url: &Spanned<String>) -> Option<FeedLocation> {
     let base = c.file.parent().unwrap_or(Path::new(""));
     FeedLocation::parse(url.get_ref(), base).map_err(|msg| c.error(url, msg)).ok()
-}
-
-fn notifiers(c: &mut Checker, raw: &[RawNotifier]) -> Vec<Notifier> {
-    if raw.is_empty() {
-        return vec![Notifier { name: "stdout".into(), kind: NotifierKind::Stdout }];
-    }
-    let mut seen = HashSet::new();
-    let mut out = Vec::new();
-    for n in raw {
-        let name = n.name.get_ref().trim().to_string();
-        if name.is_empty() {
-            c.error(&n.name, "notifier name must not be empty");
-            continue;
-        }
-        if !seen.insert(name.clone()) {
-            c.error(&n.name, format!("notifier {name:?} is defined twice"));
-            continue;
-        }
-        if let Some(kind) = notifier_kind(c, n) {
-            out.push(Notifier { name, kind });
-        }
-    }
-    out
-}
-
-fn notifier_kind(c: &mut Checker, n: &RawNotifier) -> Option<NotifierKind> {
-    let kind = match n.kind.get_ref().as_str() {
-        "stdout" => NotifierKind::Stdout,
-        "jsonl" => match &n.path {
-            Some(p) if !p.get_ref().trim().is_empty() => NotifierKind::Jsonl { path: c.path(p.get_ref()) },
-            _ => {
-                c.error(&n.kind, "a jsonl notifier needs path = \"alerts.jsonl\"");
-                return None;
-            }
-        },
-        other => {
-            let valid = NotifierKind::TYPES.join(", ");
-            c.error(&n.kind, format!("unknown notifier type {other:?}; valid types: {valid}"));
-            return None;
-        }
-    };
-    if let (NotifierKind::Stdout, Some(p)) = (&kind, &n.path) {
-        c.error(p, "a stdout notifier takes no path");
-    }
-    Some(kind)
 }
 
 fn watches(c: &mut Checker, raw: &RawConfig, notifiers: &[Notifier]) -> Vec<Watch> {

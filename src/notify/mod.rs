@@ -5,15 +5,19 @@
 //! failed.
 
 mod dispatch;
+pub mod email;
+pub mod render;
+pub mod schedule;
 pub mod stdout;
+pub mod webhook;
 
 use std::io::Write;
 use std::path::PathBuf;
 
-pub use dispatch::{Dispatcher, backoff};
+pub use dispatch::{DispatchError, Dispatcher, backoff};
 
 use crate::alert::Alert;
-use crate::config::{self, NotifierKind};
+use crate::config::{self, Delivery, NotifierKind};
 
 /// Why one delivery failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -26,44 +30,80 @@ pub enum DeliveryError {
     Permanent(String),
 }
 
+/// What one delivery carries: one alert, or several as a digest.
+#[derive(Debug)]
+pub struct Outgoing<'a> {
+    pub alerts: &'a [Alert],
+    /// Stable across retries of the same rows; email derives its Message-ID from it.
+    pub key: String,
+    pub digest: bool,
+}
+
 /// A configured notifier, ready to deliver.
 #[derive(Debug)]
-pub enum Notifier {
+pub struct Notifier {
+    pub name: String,
+    pub delivery: Delivery,
+    sink: Sink,
+}
+
+#[derive(Debug)]
+enum Sink {
     Stdout,
     Jsonl { path: PathBuf },
+    Email(email::EmailNotifier),
+    Webhook(webhook::WebhookNotifier),
 }
 
 impl Notifier {
-    pub fn new(spec: &config::Notifier) -> Notifier {
-        match &spec.kind {
-            NotifierKind::Stdout => Notifier::Stdout,
-            NotifierKind::Jsonl { path } => Notifier::Jsonl { path: path.clone() },
-        }
+    /// Builds the notifier; secrets are read here, and the error says which one is missing.
+    pub fn new(spec: &config::Notifier) -> Result<Notifier, String> {
+        let tz = spec.delivery.timezone;
+        let sink = match &spec.kind {
+            NotifierKind::Stdout => Sink::Stdout,
+            NotifierKind::Jsonl { path } => Sink::Jsonl { path: path.clone() },
+            NotifierKind::Email(e) => Sink::Email(email::EmailNotifier::new(e, tz)?),
+            NotifierKind::Webhook(w) => Sink::Webhook(webhook::WebhookNotifier::new(w, tz)?),
+        };
+        Ok(Notifier { name: spec.name.clone(), delivery: spec.delivery.clone(), sink })
     }
 
-    /// Delivers one alert.
-    pub async fn deliver(&self, alert: &Alert) -> Result<(), DeliveryError> {
-        match self {
-            Notifier::Stdout => {
-                let text = stdout::render(alert);
-                let mut out = std::io::stdout().lock();
-                out.write_all(text.as_bytes())
-                    .and_then(|()| out.flush())
+    /// Builds every configured notifier, or says which cannot be built.
+    pub fn all(config: &config::Config) -> Result<Vec<Notifier>, String> {
+        config.notifiers.iter().map(|n| Notifier::new(n).map_err(|e| format!("notifier {:?}: {e}", n.name))).collect()
+    }
+
+    /// Whether several alerts can go as one message (email and webhooks).
+    pub fn batches(&self) -> bool {
+        matches!(self.sink, Sink::Email(_) | Sink::Webhook(_))
+    }
+
+    /// Delivers `out`; returns what the receiving end answered.
+    pub async fn send(&self, out: &Outgoing<'_>) -> Result<String, DeliveryError> {
+        match &self.sink {
+            Sink::Stdout => {
+                let text: String = out.alerts.iter().map(stdout::render).collect();
+                let mut so = std::io::stdout().lock();
+                so.write_all(text.as_bytes())
+                    .and_then(|()| so.flush())
+                    .map(|()| "written to standard output".to_string())
                     .map_err(|e| DeliveryError::Transient(format!("cannot write to stdout: {e}")))
             }
-            Notifier::Jsonl { path } => append_line(path, &alert.to_json()).await,
+            Sink::Jsonl { path } => {
+                let lines: String = out.alerts.iter().map(|a| a.to_json() + "\n").collect();
+                append(path, &lines).await.map(|()| format!("appended to {}", path.display()))
+            }
+            Sink::Email(e) => e.send(out).await,
+            Sink::Webhook(w) => w.send(out).await,
         }
     }
 }
 
-async fn append_line(path: &std::path::Path, line: &str) -> Result<(), DeliveryError> {
+async fn append(path: &std::path::Path, lines: &str) -> Result<(), DeliveryError> {
     use tokio::io::AsyncWriteExt;
     let fail = |e: std::io::Error| DeliveryError::Transient(format!("cannot append to {}: {e}", path.display()));
     let mut file = tokio::fs::OpenOptions::new().create(true).append(true).open(path).await.map_err(fail)?;
-    let mut buf = String::with_capacity(line.len() + 1);
-    buf.push_str(line);
-    buf.push('\n');
-    // One write call per line, so concurrent appenders never interleave within a line.
-    file.write_all(buf.as_bytes()).await.map_err(fail)?;
+    // One write call, so concurrent appenders never interleave within a line.
+    file.write_all(lines.as_bytes()).await.map_err(fail)?;
     file.flush().await.map_err(fail)
 }

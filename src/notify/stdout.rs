@@ -14,19 +14,11 @@ pub fn render(a: &Alert) -> String {
         let _ = writeln!(s, "  {url}");
     }
     if !a.matched.is_empty() {
-        let terms: Vec<String> =
-            a.matched.iter().map(|m| format!("{} → \"{}\" in {}", m.term, m.text, m.field.name())).collect();
-        let _ = writeln!(s, "  matched: {}", dedup(terms).join("; "));
+        let _ = writeln!(s, "  matched: {}", a.why());
     }
     if !a.snippet.is_empty() {
         let _ = writeln!(s, "  {}", a.snippet);
     }
     s.push('\n');
     s
-}
-
-fn dedup(mut v: Vec<String>) -> Vec<String> {
-    let mut seen = std::collections::HashSet::new();
-    v.retain(|x| seen.insert(x.clone()));
-    v
 }

@@ -15,7 +15,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 pub use feeds::{FeedRow, FeedState};
-pub use outbox::{OutboxRow, OutboxState};
+pub use outbox::{OutboxEntry, OutboxRow, OutboxState};
 pub use stories::{FetchMeta, IngestStats, NewAlert};
 
 /// How long a connection waits for another one's write lock before failing.

@@ -16,6 +16,8 @@ pub enum OutboxState {
 }
 
 impl OutboxState {
+    pub const ALL: [OutboxState; 4] = [OutboxState::Queued, OutboxState::Sending, OutboxState::Sent, OutboxState::Dead];
+
     pub fn as_str(self) -> &'static str {
         match self {
             OutboxState::Queued => "queued",
@@ -26,6 +28,21 @@ impl OutboxState {
     }
 }
 
+/// One outbox row as `wirewatch outbox` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OutboxEntry {
+    pub id: i64,
+    pub state: String,
+    pub attempts: i64,
+    pub notifier: String,
+    pub watch: String,
+    pub created: i64,
+    pub next_attempt: i64,
+    pub sent_at: Option<i64>,
+    pub last_error: Option<String>,
+    pub title: String,
+}
+
 /// An alert claimed for delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxRow {
@@ -34,7 +51,8 @@ pub struct OutboxRow {
     pub notifier: String,
     pub payload: String,
     pub attempts: i64,
-    pub created: i64,
+    /// When the row was queued, or last requeued by hand: `max_age` counts from here.
+    pub since: i64,
 }
 
 impl Store {
@@ -43,22 +61,22 @@ impl Store {
         Ok(self.conn.execute("UPDATE outbox SET state = 'queued' WHERE state = 'sending'", [])?)
     }
 
-    /// Marks up to `limit` due rows as sending and returns them, oldest first.
-    pub fn claim_due(&mut self, now: i64, limit: usize) -> Result<Vec<OutboxRow>, StoreError> {
+    /// Marks up to `limit` of `notifier`'s due rows as sending and returns them, oldest first.
+    pub fn claim_due(&mut self, notifier: &str, now: i64, limit: usize) -> Result<Vec<OutboxRow>, StoreError> {
         let tx = self.conn.transaction()?;
         let rows = {
             let mut stmt = tx.prepare_cached(
-                "SELECT id, watch, notifier, payload, attempts, created FROM outbox
-                 WHERE state = 'queued' AND next_attempt <= ?1 ORDER BY id LIMIT ?2",
+                "SELECT id, watch, notifier, payload, attempts, max(created, coalesce(retried_at, 0)) FROM outbox
+                 WHERE notifier = ?1 AND state = 'queued' AND next_attempt <= ?2 ORDER BY id LIMIT ?3",
             )?;
-            let rows = stmt.query_map(params![now, limit as i64], |r| {
+            let rows = stmt.query_map(params![notifier, now, limit as i64], |r| {
                 Ok(OutboxRow {
                     id: r.get(0)?,
                     watch: r.get(1)?,
                     notifier: r.get(2)?,
                     payload: r.get(3)?,
                     attempts: r.get(4)?,
-                    created: r.get(5)?,
+                    since: r.get(5)?,
                 })
             })?;
             rows.collect::<Result<Vec<_>, _>>()?
@@ -73,26 +91,124 @@ impl Store {
         Ok(rows)
     }
 
-    pub fn mark_sent(&self, id: i64, now: i64) -> Result<(), StoreError> {
+    /// Marks rows delivered, in one transaction.
+    pub fn mark_sent(&mut self, ids: &[i64], now: i64) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?2, last_error = NULL WHERE id = ?1",
+            )?;
+            for id in ids {
+                stmt.execute(params![id, now])?;
+            }
+        }
+        Ok(tx.commit()?)
+    }
+
+    /// Records a failed attempt of each row: queued again for `next_attempt`, or dead when `None`.
+    pub fn mark_failed(&mut self, failures: &[(i64, Option<i64>)], error: &str) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE outbox SET state = ?2, attempts = attempts + 1, last_error = ?3,
+                    next_attempt = CASE WHEN ?2 = 'queued' THEN ?4 ELSE next_attempt END WHERE id = ?1",
+            )?;
+            for &(id, next_attempt) in failures {
+                let (state, next) = match next_attempt {
+                    Some(t) => ("queued", t),
+                    None => ("dead", 0),
+                };
+                stmt.execute(params![id, state, error, next])?;
+            }
+        }
+        Ok(tx.commit()?)
+    }
+
+    /// Whether `notifier` has a row that failed before and is due for another try.
+    pub fn retry_due(&self, notifier: &str, now: i64) -> Result<bool, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM outbox WHERE notifier = ?1 AND state = 'queued'
+                AND attempts > 0 AND next_attempt <= ?2)",
+            params![notifier, now],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// When `notifier` last sent a scheduled digest, if ever.
+    pub fn digest_last(&self, notifier: &str) -> Result<Option<i64>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT last_sent FROM digests WHERE notifier = ?1")?;
+        let mut rows = stmt.query([notifier])?;
+        Ok(match rows.next()? {
+            Some(r) => Some(r.get(0)?),
+            None => None,
+        })
+    }
+
+    pub fn set_digest_last(&self, notifier: &str, at: i64) -> Result<(), StoreError> {
         self.conn.execute(
-            "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?2, last_error = NULL WHERE id = ?1",
-            params![id, now],
+            "INSERT INTO digests (notifier, last_sent) VALUES (?1, ?2)
+             ON CONFLICT (notifier) DO UPDATE SET last_sent = excluded.last_sent",
+            params![notifier, at],
         )?;
         Ok(())
     }
 
-    /// Records a failed attempt: queued again for `next_attempt`, or dead when `None`.
-    pub fn mark_failed(&self, id: i64, error: &str, next_attempt: Option<i64>) -> Result<(), StoreError> {
-        let (state, next) = match next_attempt {
-            Some(t) => ("queued", t),
-            None => ("dead", 0),
-        };
-        self.conn.execute(
-            "UPDATE outbox SET state = ?2, attempts = attempts + 1, last_error = ?3,
-                next_attempt = CASE WHEN ?2 = 'queued' THEN ?4 ELSE next_attempt END WHERE id = ?1",
-            params![id, state, error, next],
+    /// Alerts in the given states, newest first, at most `limit`.
+    pub fn outbox_list(&self, states: &[OutboxState], limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        let names: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
+        let mut stmt = self.conn.prepare(
+            "SELECT id, state, attempts, notifier, watch, created, next_attempt, sent_at, last_error, payload
+             FROM outbox WHERE state IN (SELECT value FROM json_each(?1)) ORDER BY id DESC LIMIT ?2",
         )?;
-        Ok(())
+        let json = serde_json::to_string(&names).expect("strings serialise");
+        let rows = stmt.query_map(params![json, limit as i64], |r| {
+            let payload: String = r.get(9)?;
+            let title = serde_json::from_str::<serde_json::Value>(&payload)
+                .ok()
+                .and_then(|v| v.get("title").and_then(|t| t.as_str()).map(str::to_string))
+                .unwrap_or_default();
+            Ok(OutboxEntry {
+                id: r.get(0)?,
+                state: r.get(1)?,
+                attempts: r.get(2)?,
+                notifier: r.get(3)?,
+                watch: r.get(4)?,
+                created: r.get(5)?,
+                next_attempt: r.get(6)?,
+                sent_at: r.get(7)?,
+                last_error: r.get(8)?,
+                title,
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Queues dead or queued rows again, due now, with a fresh `max_age`; returns the ids
+    /// requeued (a sent row is never sent again).
+    pub fn requeue(&mut self, ids: Option<&[i64]>, now: i64) -> Result<Vec<i64>, StoreError> {
+        let tx = self.conn.transaction()?;
+        let requeued = {
+            let chosen: Vec<i64> = match ids {
+                Some(ids) => ids.to_vec(),
+                None => {
+                    let mut stmt = tx.prepare("SELECT id FROM outbox WHERE state = 'dead' ORDER BY id")?;
+                    stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?
+                }
+            };
+            let mut stmt = tx.prepare_cached(
+                "UPDATE outbox SET state = 'queued', next_attempt = ?2, retried_at = ?2
+                 WHERE id = ?1 AND state IN ('dead', 'queued')",
+            )?;
+            let mut done = Vec::new();
+            for id in chosen {
+                if stmt.execute(params![id, now])? == 1 {
+                    done.push(id);
+                }
+            }
+            done
+        };
+        tx.commit()?;
+        Ok(requeued)
     }
 
     /// Number of outbox rows in `state`.

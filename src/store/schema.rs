@@ -8,7 +8,8 @@ use super::StoreError;
 
 /// Each entry moves the schema from version `i` to `i + 1`. Never edit one that has shipped:
 /// add a new one.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE feeds (
     id                   INTEGER PRIMARY KEY,
     url                  TEXT    NOT NULL UNIQUE,
@@ -56,7 +57,16 @@ CREATE TABLE outbox (
     UNIQUE (story_id, watch, notifier)
 );
 CREATE INDEX outbox_due ON outbox (state, next_attempt);
-"#];
+"#,
+    r#"
+ALTER TABLE outbox ADD COLUMN retried_at INTEGER;
+CREATE INDEX outbox_notifier_due ON outbox (notifier, state, next_attempt);
+CREATE TABLE digests (
+    notifier  TEXT    PRIMARY KEY,
+    last_sent INTEGER NOT NULL
+);
+"#,
+];
 
 /// The schema version this build writes.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;

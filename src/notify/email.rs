@@ -1,0 +1,163 @@
+//! The email notifier: one multipart message per alert, or one digest for many, over SMTP
+//! (pooled connections), a local sendmail, or into a folder of `.eml` files.
+
+use std::time::Duration;
+
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::PoolConfig;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::{AsyncFileTransport, AsyncSendmailTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use sha2::{Digest, Sha256};
+
+use super::{DeliveryError, Outgoing, render};
+use crate::config::{self, EmailTransport, SmtpSecurity};
+
+/// Longest wait for one SMTP command, connecting included.
+const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+/// Connections kept open to one SMTP server.
+const POOL_SIZE: u32 = 2;
+
+pub struct EmailNotifier {
+    from: Mailbox,
+    to: Vec<Mailbox>,
+    subject: String,
+    timezone: chrono_tz::Tz,
+    transport: Transport,
+}
+
+enum Transport {
+    Smtp { server: String, mailer: AsyncSmtpTransport<Tokio1Executor> },
+    Sendmail(AsyncSendmailTransport<Tokio1Executor>),
+    File(AsyncFileTransport<Tokio1Executor>),
+}
+
+impl std::fmt::Debug for EmailNotifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmailNotifier").field("from", &self.from).field("to", &self.to).finish_non_exhaustive()
+    }
+}
+
+impl EmailNotifier {
+    /// Builds the notifier, reading its password; errors name the notifier's setting, never a secret.
+    pub fn new(spec: &config::Email, timezone: chrono_tz::Tz) -> Result<EmailNotifier, String> {
+        let from = spec.from.parse().map_err(|e| format!("invalid from address: {e}"))?;
+        let to = spec.to.iter().map(|a| a.parse()).collect::<Result<_, _>>().map_err(|e| format!("invalid to: {e}"))?;
+        let transport = match &spec.transport {
+            EmailTransport::Smtp(smtp) => smtp_transport(smtp)?,
+            EmailTransport::Sendmail { program: Some(p) } => {
+                Transport::Sendmail(AsyncSendmailTransport::new_with_command(p.as_os_str()))
+            }
+            EmailTransport::Sendmail { program: None } => Transport::Sendmail(AsyncSendmailTransport::new()),
+            EmailTransport::File { dir } => {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("cannot create mail folder {}: {e}", dir.display()))?;
+                Transport::File(AsyncFileTransport::new(dir))
+            }
+        };
+        Ok(EmailNotifier { from, to, subject: spec.subject.clone(), timezone, transport })
+    }
+
+    /// Sends one message for `out`; returns the server's answer.
+    pub async fn send(&self, out: &Outgoing<'_>) -> Result<String, DeliveryError> {
+        let message = self.message(out)?;
+        match &self.transport {
+            Transport::Smtp { server, mailer } => match mailer.send(message).await {
+                Ok(response) => {
+                    Ok(format!("{server}: {} {}", response.code(), response.message().collect::<Vec<_>>().join(" ")))
+                }
+                Err(e) if e.is_permanent() => Err(DeliveryError::Permanent(format!("{server}: {e}"))),
+                Err(e) => Err(DeliveryError::Transient(format!("{server}: {e}"))),
+            },
+            Transport::Sendmail(mailer) => mailer
+                .send(message)
+                .await
+                .map(|()| "handed to sendmail".to_string())
+                .map_err(|e| DeliveryError::Transient(format!("sendmail: {e}"))),
+            Transport::File(mailer) => mailer
+                .send(message)
+                .await
+                .map(|id| format!("wrote {id}.eml"))
+                .map_err(|e| DeliveryError::Transient(format!("cannot write mail file: {e}"))),
+        }
+    }
+
+    fn message(&self, out: &Outgoing<'_>) -> Result<Message, DeliveryError> {
+        let subject = match out.alerts {
+            [one] if !out.digest => render::subject(&self.subject, one),
+            many => render::digest_subject(many),
+        };
+        let watch = out.alerts.first().map_or("wirewatch", |a| a.watch.as_str());
+        let mut b = Message::builder()
+            .from(self.from.clone())
+            .subject(subject)
+            .message_id(Some(message_id(&out.key, &self.from)))
+            .date_now()
+            .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("List-Id"), list_id(watch, out)))
+            .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("Auto-Submitted"), "auto-generated".into()));
+        for to in &self.to {
+            b = b.to(to.clone());
+        }
+        let text = render::text(out.alerts, self.timezone);
+        let html = render::html(out.alerts, self.timezone);
+        b.multipart(MultiPart::alternative_plain_html(text, html))
+            .map_err(|e| DeliveryError::Permanent(format!("cannot build the message: {e}")))
+    }
+}
+
+/// `Message-ID` from the outbox key alone, so a message sent again after a crash carries the
+/// same id and mail clients fold the duplicate (RFC 1047).
+pub fn message_id(key: &str, from: &Mailbox) -> String {
+    let digest = Sha256::digest(key.as_bytes());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("<wirewatch.{hex}@{}>", from.email.domain())
+}
+
+/// `List-Id: <WATCH.wirewatch>`, the watch name reduced to characters a list id may hold; a
+/// digest of several watches is `<digest.wirewatch>`.
+fn list_id(watch: &str, out: &Outgoing<'_>) -> String {
+    let several = out.alerts.iter().any(|a| a.watch != watch);
+    let label = if several { "digest" } else { watch };
+    let mut id: String = label
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c.to_ascii_lowercase() } else { '-' })
+        .collect();
+    id = id.trim_matches('-').to_string();
+    if id.is_empty() {
+        id.push_str("watch");
+    }
+    format!("<{id}.wirewatch>")
+}
+
+fn smtp_transport(smtp: &config::Smtp) -> Result<Transport, String> {
+    let tls_params = || -> Result<TlsParameters, String> {
+        let mut b = TlsParameters::builder(smtp.host.clone());
+        if let Some(ca) = &smtp.ca_file {
+            let pem = std::fs::read(ca).map_err(|e| format!("cannot read ca_file {}: {e}", ca.display()))?;
+            let cert = Certificate::from_pem(&pem).map_err(|e| format!("ca_file {}: {e}", ca.display()))?;
+            b = b.add_root_certificate(cert);
+        }
+        b.build_rustls().map_err(|e| format!("TLS setup for {}: {e}", smtp.host))
+    };
+    let tls = match smtp.security {
+        SmtpSecurity::None => Tls::None,
+        SmtpSecurity::Opportunistic => Tls::Opportunistic(tls_params()?),
+        SmtpSecurity::StartTls => Tls::Required(tls_params()?),
+        SmtpSecurity::Wrapper => Tls::Wrapper(tls_params()?),
+    };
+    let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.host.clone())
+        .port(smtp.port)
+        .tls(tls)
+        .timeout(Some(SMTP_TIMEOUT))
+        .pool_config(PoolConfig::new().max_size(POOL_SIZE));
+    if let Some(user) = &smtp.user {
+        let password = match &smtp.password {
+            Some(secret) => secret.read()?,
+            None => String::new(),
+        };
+        b = b.credentials(Credentials::new(user.clone(), password));
+    }
+    let server = format!("smtp {}:{}", smtp.host, smtp.port);
+    Ok(Transport::Smtp { server, mailer: b.build() })
+}

@@ -1,0 +1,142 @@
+//! Alert and digest messages as text and HTML: pure functions of alerts, shared by the email
+//! and webhook notifiers.
+//!
+//! Every string that came from a feed is escaped before it enters HTML (ammonia's `clean_text`
+//! escapes every character that could open markup or leave an attribute), and control
+//! characters are removed from anything that becomes a header, so a hostile title can neither
+//! inject markup nor headers.
+
+use std::fmt::Write;
+
+use chrono_tz::Tz;
+
+use crate::alert::Alert;
+
+/// Text safe for a one-line header: control characters (CR and LF among them) become spaces.
+pub fn header_safe(s: &str) -> String {
+    let cleaned: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The subject of a single-alert message from `template` (`{watch}`, `{title}`, `{feed}`).
+pub fn subject(template: &str, a: &Alert) -> String {
+    let s = template.replace("{watch}", &a.watch).replace("{title}", &a.title).replace("{feed}", &a.feed);
+    header_safe(&s)
+}
+
+/// The subject of a digest: how many stories, and for which watches.
+pub fn digest_subject(alerts: &[Alert]) -> String {
+    let groups = by_watch(alerts);
+    let counts: Vec<String> = groups.iter().map(|(w, list)| format!("{w} {}", list.len())).collect();
+    let stories = if alerts.len() == 1 { "story" } else { "stories" };
+    header_safe(&format!("[wirewatch] digest: {} {stories} ({})", alerts.len(), counts.join(", ")))
+}
+
+/// Alerts grouped by watch (watches in order of first appearance), each group newest first.
+pub fn by_watch(alerts: &[Alert]) -> Vec<(&str, Vec<&Alert>)> {
+    let mut groups: Vec<(&str, Vec<&Alert>)> = Vec::new();
+    for a in alerts {
+        match groups.iter_mut().find(|(w, _)| *w == a.watch) {
+            Some((_, list)) => list.push(a),
+            None => groups.push((&a.watch, vec![a])),
+        }
+    }
+    for (_, list) in &mut groups {
+        // RFC 3339 in UTC sorts as text; undated stories go last.
+        list.sort_by(|x, y| y.published.cmp(&x.published));
+    }
+    groups
+}
+
+/// The plain-text part: one block per story, matched text in `*stars*`.
+pub fn text(alerts: &[Alert], tz: Tz) -> String {
+    let mut s = String::new();
+    let groups = by_watch(alerts);
+    for (watch, list) in &groups {
+        if alerts.len() > 1 {
+            let _ = writeln!(s, "== {watch} ({}) ==\n", list.len());
+        }
+        for a in list {
+            text_story(&mut s, a, tz);
+        }
+    }
+    s.push_str("-- \nSent by wirewatch. Matched terms are marked *like this*.\n");
+    s
+}
+
+fn text_story(s: &mut String, a: &Alert, tz: Tz) {
+    let _ = writeln!(s, "{}", a.title);
+    if let Some(url) = &a.url {
+        let _ = writeln!(s, "{url}");
+    }
+    let _ = writeln!(s, "{} · {} · watch: {}", a.feed, a.published_in(tz), a.watch);
+    if !a.snippet.is_empty() {
+        let snippet: String =
+            a.snippet_runs().into_iter().map(|(t, hit)| if hit { format!("*{t}*") } else { t.to_string() }).collect();
+        let _ = writeln!(s, "\n{snippet}");
+    }
+    if !a.matched.is_empty() {
+        let _ = writeln!(s, "\nWhy: {}", a.why());
+    }
+    s.push('\n');
+}
+
+const BODY_STYLE: &str = "font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;font-size:16px;\
+                          line-height:1.45;max-width:640px;margin:0 auto;padding:8px";
+const META_STYLE: &str = "font-size:13px;opacity:0.75;margin:2px 0 8px";
+const MARK_STYLE: &str = "background:#ffe066;color:#000;padding:0 2px;border-radius:2px";
+
+/// The HTML part: simple, inline-styled, no images or scripts; colours left to the client
+/// except for the highlight, which keeps black on yellow in dark mode too.
+pub fn html(alerts: &[Alert], tz: Tz) -> String {
+    let mut s = String::from(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <meta name=\"color-scheme\" content=\"light dark\"></head>\n",
+    );
+    let _ = writeln!(s, "<body style=\"{BODY_STYLE}\">");
+    for (watch, list) in by_watch(alerts) {
+        if alerts.len() > 1 {
+            let _ = writeln!(s, "<h2 style=\"font-size:18px;margin:16px 0 8px\">{} ({})</h2>", esc(watch), list.len());
+        }
+        for a in list {
+            html_story(&mut s, a, tz);
+        }
+    }
+    s.push_str("<p style=\"font-size:12px;opacity:0.6\">Sent by wirewatch.</p>\n</body></html>\n");
+    s
+}
+
+fn html_story(s: &mut String, a: &Alert, tz: Tz) {
+    s.push_str("<div style=\"margin:0 0 20px\">\n");
+    let title = esc(&a.title);
+    match a.url.as_deref().filter(|u| u.starts_with("https://") || u.starts_with("http://")) {
+        Some(url) => {
+            let _ = writeln!(s, "<h3 style=\"font-size:17px;margin:0\"><a href=\"{}\">{title}</a></h3>", esc(url));
+        }
+        None => {
+            let _ = writeln!(s, "<h3 style=\"font-size:17px;margin:0\">{title}</h3>");
+        }
+    }
+    let meta = format!("{} · {} · watch: {}", a.feed, a.published_in(tz), a.watch);
+    let _ = writeln!(s, "<p style=\"{META_STYLE}\">{}</p>", esc(&meta));
+    if !a.snippet.is_empty() {
+        s.push_str("<p style=\"margin:0 0 6px\">");
+        for (text, hit) in a.snippet_runs() {
+            if hit {
+                let _ = write!(s, "<mark style=\"{MARK_STYLE}\">{}</mark>", esc(text));
+            } else {
+                s.push_str(&esc(text));
+            }
+        }
+        s.push_str("</p>\n");
+    }
+    if !a.matched.is_empty() {
+        let _ = writeln!(s, "<p style=\"{META_STYLE}\">Why: {}</p>", esc(&a.why()));
+    }
+    s.push_str("</div>\n");
+}
+
+fn esc(s: &str) -> String {
+    ammonia::clean_text(s)
+}
