@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(name = "wirewatch", version, about = "Watches news feeds and alerts once per matching story")]
@@ -34,5 +34,45 @@ pub enum Command {
         /// Feed file paths or http(s) URLs
         #[arg(required = true, value_name = "SOURCE")]
         sources: Vec<String>,
+    },
+    /// List alerts in the outbox with their state, attempts and last error; `outbox retry` requeues
+    Outbox(OutboxArgs),
+    /// Send one test alert through each notifier (or the one named) and print the answer
+    NotifyTest {
+        /// Only this notifier
+        #[arg(long, value_name = "NAME")]
+        notifier: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct OutboxArgs {
+    /// Which alerts to list: queued (including sending), dead, or all [default: queued and dead]
+    #[arg(long, value_enum)]
+    pub state: Option<StateFilter>,
+    /// Show at most this many, newest first
+    #[arg(long, default_value_t = 100)]
+    pub limit: usize,
+    #[command(subcommand)]
+    pub action: Option<OutboxAction>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StateFilter {
+    Queued,
+    Dead,
+    All,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxAction {
+    /// Queue alerts again, due now, with a fresh max_age: the IDs given, or every dead one
+    Retry {
+        #[arg(value_name = "ID", required_unless_present = "all_dead", conflicts_with = "all_dead")]
+        ids: Vec<i64>,
+        /// Every dead alert
+        #[arg(long)]
+        all_dead: bool,
     },
 }

@@ -3,6 +3,8 @@
 
 mod check;
 mod match_cmd;
+mod notify_test;
+mod outbox;
 mod run;
 
 use std::process::ExitCode;
@@ -49,6 +51,8 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CommandError> {
             };
             runtime()?.block_on(match_cmd::run(&config, format, &sources))
         }
+        Command::Outbox(args) => outbox::outbox(&config, &args),
+        Command::NotifyTest { notifier } => runtime()?.block_on(notify_test::notify_test(&config, notifier.as_deref())),
     }
 }
 
