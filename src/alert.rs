@@ -5,7 +5,7 @@ use chrono::SecondsFormat;
 use serde::{Deserialize, Serialize};
 
 use crate::feed::Story;
-use crate::matcher::{Document, MatchedTerm, WatchMatch};
+use crate::matcher::{Document, Field, MatchedTerm, WatchMatch};
 
 /// About how many characters of context a snippet shows.
 pub const SNIPPET_CHARS: usize = 200;
@@ -22,13 +22,15 @@ pub struct Alert {
     /// RFC 3339, or null when the feed gave no date.
     pub published: Option<String>,
     pub matched: Vec<MatchedTerm>,
-    /// About 200 characters around the first hit.
+    /// About 200 characters around the first hit in the body, else in the title.
     pub snippet: String,
 }
 
 impl Alert {
     pub fn new(feed: &str, story: &Story, doc: &Document, m: WatchMatch) -> Alert {
-        let snippet = m.matched.first().map(|t| snippet(doc.field(t.field), t.start, t.end)).unwrap_or_default();
+        // The title is shown anyway: the snippet comes from the body when a term hit there.
+        let first = m.matched.iter().find(|t| t.field == Field::Body).or(m.matched.first());
+        let snippet = first.map(|t| snippet(doc.field(t.field), t.start, t.end)).unwrap_or_default();
         Alert {
             watch: m.watch,
             feed: feed.to_string(),

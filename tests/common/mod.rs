@@ -2,6 +2,8 @@
 //! builders. Shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

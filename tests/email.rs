@@ -1,0 +1,279 @@
+//! Email alerts end to end: a feed server on 127.0.0.1, a SQLite file in a temp dir, and a real
+//! SMTP server (Postfix's smtp-sink) on 127.0.0.1 with its fault injection.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::smtp::SmtpSink;
+use common::{FeedServer, Item, Setup, bin, rss};
+use mailparse::{MailHeaderMap, ParsedMail};
+use wirewatch::engine;
+
+const TREATY: &str = "North Korea and Russia sign a defence treaty";
+
+/// A config with one feed, the `dprk` and `sanctions` watches and one email notifier;
+/// `notifier_extra` adds keys to the notifier table.
+fn setup(feed: &str, smtp: &str, notifier_extra: &str) -> Setup {
+    Setup::with_config(&format!(
+        r#"
+[storage]
+path = "state/wirewatch.db"
+[poll]
+timeout = "2s"
+backfill = "100000d"
+[[feed]]
+url = "{feed}"
+name = "Wire"
+[[entity]]
+name = "North Korea"
+aliases = ["DPRK", "Pyongyang"]
+[[watch]]
+name = "dprk"
+query = '"North Korea" AND (treaty OR sanctions)'
+[[watch]]
+name = "sanctions"
+query = "sanction*"
+[[notifier]]
+name = "desk"
+type = "email"
+to = ["desk@example.org"]
+from = "wirewatch <alerts@example.org>"
+smtp = "{smtp}"
+{notifier_extra}
+"#
+    ))
+}
+
+fn treaty_item() -> Item<'static> {
+    Item {
+        link: Some("https://example.org/treaty"),
+        ..Item::new("t-1", TREATY, "Officials met in Pyongyang to sign the treaty on Friday.")
+    }
+}
+
+fn parse(raw: &str) -> ParsedMail<'_> {
+    mailparse::parse_mail(raw.as_bytes()).expect("the server received a parseable message")
+}
+
+fn header(m: &ParsedMail, name: &str) -> String {
+    m.headers.get_first_value(name).unwrap_or_else(|| panic!("no {name} header"))
+}
+
+fn outbox(setup: &Setup) -> Vec<(i64, String, i64, Option<String>)> {
+    let db = setup.db();
+    let mut stmt = db.prepare("SELECT id, state, attempts, last_error FROM outbox ORDER BY id").unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).unwrap().map(Result::unwrap).collect()
+}
+
+fn cli(setup: &Setup, args: &[&str]) -> std::process::Output {
+    bin().arg("--config").arg(&setup.config).args(args).output().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_alert_arrives_as_a_multipart_email_that_explains_itself() {
+    let server = FeedServer::start().await;
+    server.set_rss("wire.xml", rss("Wire", &[treaty_item()]));
+    let sink = SmtpSink::start(&[]);
+    let setup = setup(&server.url("wire.xml"), &sink.url(), "");
+
+    let s = engine::once(setup.load()).await.unwrap();
+    assert_eq!(s.delivered, 1);
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 1);
+    let m = parse(&messages[0]);
+    assert_eq!(header(&m, "Subject"), format!("[wirewatch] dprk: {TREATY}"));
+    assert_eq!(header(&m, "From"), "wirewatch <alerts@example.org>");
+    assert_eq!(header(&m, "To"), "desk@example.org");
+    assert_eq!(header(&m, "List-Id"), "<dprk.wirewatch>");
+    assert_eq!(header(&m, "Auto-Submitted"), "auto-generated");
+    assert!(header(&m, "Message-ID").starts_with("<wirewatch.") && header(&m, "Date").contains("20"));
+    assert_eq!(m.ctype.mimetype, "multipart/alternative");
+    assert_eq!(m.subparts.len(), 2);
+    let text = m.subparts[0].get_body().unwrap();
+    let html = m.subparts[1].get_body().unwrap();
+    assert_eq!(m.subparts[0].ctype.mimetype, "text/plain");
+    assert_eq!(m.subparts[1].ctype.mimetype, "text/html");
+    assert!(text.contains(TREATY) && text.contains("https://example.org/treaty"), "{text}");
+    assert!(text.contains("Wire · 2026-11-28 09:00 UTC · watch: dprk"), "{text}");
+    assert!(text.contains("Why: North Korea → \"North Korea\" in title; treaty → \"treaty\" in title; North Korea → \"Pyongyang\" in body"), "{text}");
+    assert!(text.contains("met in *Pyongyang* to sign the *treaty*"), "{text}");
+    assert!(html.contains("<a href=\"https://example.org/treaty\">North Korea and Russia"), "{html}");
+    assert!(html.contains(">Pyongyang</mark>") && !html.contains("<img"), "{html}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hostile_title_and_summary_inject_neither_headers_nor_markup() {
+    let server = FeedServer::start().await;
+    let item = Item::new(
+        "evil-1",
+        "New sanctions on DPRK&#13;&#10;Bcc: spy@evil.example",
+        "&lt;script&gt;alert(1)&lt;/script&gt;North Korea sanctions &lt;b onclick=\"x()\"&gt;widen&lt;/b&gt; &amp;lt;i&amp;gt;",
+    );
+    server.set_rss("wire.xml", rss("Wire", &[item]));
+    let sink = SmtpSink::start(&[]);
+    let setup = setup(&server.url("wire.xml"), &sink.url(), "");
+
+    engine::once(setup.load()).await.unwrap();
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 2, "one per watch (dprk, sanctions)");
+    for raw in &messages {
+        let m = parse(raw);
+        assert_eq!(m.headers.get_all_values("Subject").len(), 1);
+        assert!(m.headers.get_first_value("Bcc").is_none(), "{raw}");
+        assert!(raw.contains("X-Rcpt-Args: <desk@example.org>") && !raw.contains("spy@evil.example>"), "{raw}");
+        assert!(header(&m, "Subject").contains("New sanctions on DPRK Bcc: spy@evil.example"));
+        let html = m.subparts[1].get_body().unwrap();
+        assert!(!html.contains("<script") && !html.contains("onclick") && !html.contains("<b>"), "{html}");
+        assert!(html.contains("&lt;i&gt;"), "literal text stays visible as text: {html}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_down_at_first_gets_the_alert_once_after_a_retry() {
+    let server = FeedServer::start().await;
+    server.set_rss("wire.xml", rss("Wire", &[treaty_item()]));
+    let mut sink = SmtpSink::down();
+    let setup = setup(&server.url("wire.xml"), &sink.url(), "");
+
+    let s = engine::once(setup.load()).await.unwrap();
+    assert_eq!(s.delivered, 0);
+    let rows = outbox(&setup);
+    assert_eq!(rows.len(), 1);
+    let (id, state, attempts, error) = &rows[0];
+    assert_eq!((state.as_str(), *attempts), ("queued", 1));
+    assert!(error.as_deref().unwrap_or_default().contains(&sink.addr.to_string()), "{error:?}");
+
+    sink.restart(&[]);
+    let out = cli(&setup, &["outbox", "retry", &id.to_string()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(engine::once(setup.load()).await.unwrap().delivered, 1);
+    assert_eq!(engine::once(setup.load()).await.unwrap().delivered, 0);
+    assert_eq!(sink.messages().len(), 1);
+    assert_eq!(outbox(&setup)[0].1, "sent");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_4xx_is_retried_and_a_5xx_is_dead_until_retried_by_hand() {
+    let server = FeedServer::start().await;
+    server.set_rss("wire.xml", rss("Wire", &[treaty_item()]));
+    let mut sink = SmtpSink::start(&["-r", "RCPT"]);
+    let setup = setup(&server.url("wire.xml"), &sink.url(), "");
+
+    engine::once(setup.load()).await.unwrap();
+    let (id, state, _, error) = outbox(&setup).remove(0);
+    assert_eq!(state, "queued", "a 4xx is transient: {error:?}");
+
+    sink.restart(&["-f", "RCPT"]);
+    assert!(cli(&setup, &["outbox", "retry", &id.to_string()]).status.success());
+    engine::once(setup.load()).await.unwrap();
+    let (_, state, attempts, error) = outbox(&setup).remove(0);
+    assert_eq!((state.as_str(), attempts), ("dead", 2), "a 5xx is permanent: {error:?}");
+    let error = error.unwrap();
+    assert!(error.contains("5"), "the server's reply is kept: {error}");
+
+    let listed = cli(&setup, &["outbox", "--state", "dead"]);
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.contains("dead") && listed.contains(TREATY) && listed.contains(&error), "{listed}");
+    let queued = cli(&setup, &["outbox", "--state", "queued"]);
+    assert_eq!(String::from_utf8_lossy(&queued.stdout), "no alerts\n");
+
+    sink.restart(&[]);
+    let retried = cli(&setup, &["outbox", "retry", "--all-dead"]);
+    assert_eq!(String::from_utf8_lossy(&retried.stdout), format!("requeued 1 alert(s) {id}\n"));
+    assert_eq!(engine::once(setup.load()).await.unwrap().delivered, 1);
+    assert_eq!(sink.messages().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_burst_of_fifty_alerts_arrives_as_one_digest() {
+    let server = FeedServer::start().await;
+    let titles: Vec<String> = (0..50).map(|i| format!("Sanctions story number {i}")).collect();
+    let guids: Vec<String> = (0..50).map(|i| format!("s-{i}")).collect();
+    let items: Vec<Item> = titles.iter().zip(&guids).map(|(t, g)| Item::new(g, t, "New measures.")).collect();
+    server.set_rss("wire.xml", rss("Wire", &items));
+    let sink = SmtpSink::start(&[]);
+    let setup = setup(&server.url("wire.xml"), &sink.url(), "");
+
+    assert_eq!(engine::once(setup.load()).await.unwrap().delivered, 50);
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 1);
+    let m = parse(&messages[0]);
+    assert_eq!(header(&m, "Subject"), "[wirewatch] digest: 50 stories (sanctions 50)");
+    let text = m.subparts[0].get_body().unwrap();
+    assert!(titles.iter().all(|t| text.contains(t.as_str())), "{text}");
+    assert!(outbox(&setup).iter().all(|r| r.1 == "sent"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scheduled_digest_groups_stories_by_watch() {
+    let server = FeedServer::start().await;
+    let items = [
+        treaty_item(),
+        Item::new("s-1", "EU widens sanctions", "A new package."),
+        Item::new("s-2", "Pyongyang faces new sanctions", "Measures widen."),
+    ];
+    server.set_rss("wire.xml", rss("Wire", &items));
+    let sink = SmtpSink::start(&[]);
+    let setup = setup(&server.url("wire.xml"), &sink.url(), "mode = \"digest\"\ndigest = \"1h\"");
+
+    assert_eq!(engine::once(setup.load()).await.unwrap().delivered, 0, "the first hour starts now");
+    assert_eq!(sink.messages().len(), 0);
+    // An hour passes: move the last digest back rather than wait.
+    setup.db().execute("UPDATE digests SET last_sent = last_sent - 3600", []).unwrap();
+    assert_eq!(engine::once(setup.load()).await.unwrap().delivered, 4);
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 1);
+    let m = parse(&messages[0]);
+    assert_eq!(header(&m, "Subject"), "[wirewatch] digest: 4 stories (dprk 2, sanctions 2)");
+    assert_eq!(header(&m, "List-Id"), "<digest.wirewatch>");
+    let text = m.subparts[0].get_body().unwrap();
+    let dprk = text.find("== dprk (2) ==").expect("a dprk group");
+    let sanctions = text.find("== sanctions (2) ==").expect("a sanctions group");
+    assert!(dprk < sanctions, "{text}");
+    assert_eq!(engine::once(setup.load()).await.unwrap().delivered, 0, "nothing new until the next hour");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alerts_survive_a_kill_during_delivery_and_arrive_once() {
+    let server = FeedServer::start().await;
+    let items = [
+        treaty_item(),
+        Item::new("d-2", "Pyongyang faces new sanctions", "Measures widen."),
+        Item::new("d-3", "DPRK treaty talks resume", "Envoys meet."),
+    ];
+    server.set_rss("wire.xml", rss("Wire", &items));
+    // The server stalls before answering DATA, so the daemon is caught mid-delivery.
+    let mut sink = SmtpSink::start(&["-W", "DATA:60"]);
+    let setup = setup(&server.url("wire.xml"), &sink.url(), "");
+    let mut daemon = bin().arg("--config").arg(&setup.config).arg("run").spawn().unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let sending = setup.path("state/wirewatch.db").exists()
+            && setup
+                .db()
+                .query_row("SELECT COUNT(*) FROM outbox WHERE state = 'sending'", [], |r| r.get::<_, i64>(0))
+                .unwrap_or(0)
+                > 0;
+        if sending {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the daemon never started a delivery");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    let total: i64 = setup.db().query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0)).unwrap();
+
+    sink.restart(&[]);
+    engine::once(setup.load()).await.unwrap();
+    let messages = sink.messages();
+    let mut ids: Vec<String> = messages.iter().map(|raw| header(&parse(raw), "Message-ID")).collect();
+    let received = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len() as i64, total, "every alert arrives");
+    assert_eq!(received as i64, total, "and none twice");
+    assert!(outbox(&setup).iter().all(|r| r.1 == "sent"));
+}
