@@ -157,3 +157,65 @@ fn html_story(s: &mut String, a: &Alert, tz: Tz) {
 fn esc(s: &str) -> String {
     html_escape::encode_text(s).into_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matcher::{Field, MatchedTerm};
+
+    fn alert(watch: &str, title: &str, published: &str, body_hit: (&str, &str)) -> Alert {
+        let snippet = format!("Officials said on Friday that {} would follow within weeks.", body_hit.1);
+        let start = snippet.find(body_hit.1).unwrap_or_default();
+        Alert {
+            watch: watch.into(),
+            feed: "Wire".into(),
+            id: format!("{watch}-{title}"),
+            url: Some("https://example.org/story?id=1&src=rss".into()),
+            title: title.into(),
+            published: Some(published.into()),
+            matched: vec![MatchedTerm {
+                term: body_hit.0.into(),
+                text: body_hit.1.into(),
+                field: Field::Body,
+                start,
+                end: start + body_hit.1.chars().count(),
+            }],
+            snippet,
+        }
+    }
+
+    fn sample() -> Vec<Alert> {
+        vec![
+            alert("sanctions", "EU widens sanctions on Russia", "2026-11-28T09:00:00Z", ("sanction*", "sanctions")),
+            alert("dprk", "Talks with Pyongyang resume", "2026-11-28T11:30:00Z", ("North Korea", "DPRK")),
+            alert("sanctions", "UK adds names to sanctions list", "2026-11-28T12:15:00Z", ("sanction*", "sanctioned")),
+        ]
+    }
+
+    #[test]
+    fn text_of_a_single_alert() {
+        let london: Tz = "Europe/London".parse().unwrap();
+        insta::assert_snapshot!(text(&sample()[..1], london));
+    }
+
+    #[test]
+    fn text_of_a_digest() {
+        insta::assert_snapshot!(text(&sample(), Tz::UTC));
+    }
+
+    #[test]
+    fn html_of_a_digest() {
+        insta::assert_snapshot!(html(&sample(), Tz::UTC));
+    }
+
+    #[test]
+    fn subjects() {
+        let a = sample();
+        assert_eq!(
+            subject("[wirewatch] {watch}: {title} ({feed})", &a[0]),
+            "[wirewatch] sanctions: EU widens sanctions on Russia (Wire)"
+        );
+        assert_eq!(digest_subject(&a), "[wirewatch] digest: 3 stories (sanctions 2, dprk 1)");
+        assert_eq!(header_safe("a\r\nBcc: x@y\tz"), "a Bcc: x@y z");
+    }
+}

@@ -1,0 +1,130 @@
+//! Webhooks end to end: a receiver on 127.0.0.1 that records each request and answers with the
+//! statuses it is told to, a feed server, and a SQLite file in a temp dir.
+
+mod common;
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use common::{FeedServer, Item, Setup, bin, rss};
+use wirewatch::engine;
+use wirewatch::notify::webhook::{SIGNATURE_HEADER, signature};
+
+#[derive(Default)]
+struct Receiver {
+    answers: Mutex<VecDeque<u16>>,
+    seen: Mutex<Vec<(HeaderMap, Bytes)>>,
+}
+
+async fn hook(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    r.seen.lock().unwrap().push((headers, body));
+    let code = r.answers.lock().unwrap().pop_front().unwrap_or(200);
+    StatusCode::from_u16(code).unwrap()
+}
+
+async fn receiver(answers: &[u16]) -> (String, Arc<Receiver>) {
+    let r = Arc::new(Receiver { answers: Mutex::new(answers.iter().copied().collect()), ..Default::default() });
+    // ntfy publishes JSON to the server root, the others to the URL as given.
+    let app = axum::Router::new()
+        .route("/hook", axum::routing::post(hook))
+        .route("/", axum::routing::post(hook))
+        .with_state(Arc::clone(&r));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, r)
+}
+
+fn setup(feed: &str, hook: &str, format: &str) -> Setup {
+    let setup = Setup::with_config(&format!(
+        r#"
+[storage]
+path = "state/wirewatch.db"
+[poll]
+backfill = "100000d"
+[[feed]]
+url = "{feed}"
+name = "Wire"
+[[watch]]
+name = "sanctions"
+query = "sanction*"
+[[notifier]]
+name = "chat"
+type = "webhook"
+url = "{hook}"
+format = "{format}"
+secret_file = "hook.secret"
+"#
+    ));
+    std::fs::write(setup.path("hook.secret"), "s3cret\n").unwrap();
+    setup
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_webhook_gets_signed_json_and_a_500_is_retried() {
+    let server = FeedServer::start().await;
+    let item = Item { link: Some("https://example.org/s"), ..Item::new("s-1", "EU widens sanctions", "A package.") };
+    server.set_rss("wire.xml", rss("Wire", &[item]));
+    let (url, hook) = receiver(&[500]).await;
+    let setup = setup(&server.url("wire.xml"), &url, "generic");
+
+    assert_eq!(engine::once(setup.load()).await.unwrap().delivered, 0, "the receiver answered 500");
+    let (id, state): (i64, String) =
+        setup.db().query_row("SELECT id, state FROM outbox", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    assert_eq!(state, "queued", "a 500 is transient");
+    let out = bin().arg("--config").arg(&setup.config).args(["outbox", "retry", &id.to_string()]).output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(engine::once(setup.load()).await.unwrap().delivered, 1);
+
+    let seen = hook.seen.lock().unwrap();
+    assert_eq!(seen.len(), 2);
+    for (headers, body) in seen.iter() {
+        let sig = headers.get(SIGNATURE_HEADER).expect("signed").to_str().unwrap();
+        assert_eq!(sig, signature(b"s3cret", body), "the signature covers the exact body");
+        assert_eq!(headers.get("content-type").unwrap(), "application/json");
+    }
+    let json: serde_json::Value = serde_json::from_slice(&seen[1].1).unwrap();
+    assert_eq!(json["kind"], "alert");
+    assert_eq!(json["count"], 1);
+    let alert = &json["alerts"][0];
+    assert_eq!(alert["watch"], "sanctions");
+    assert_eq!(alert["title"], "EU widens sanctions");
+    assert_eq!(alert["url"], "https://example.org/s");
+    assert_eq!(alert["matched"][0]["text"], "sanctions");
+    assert_eq!(alert["feed"], "Wire");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_4xx_other_than_429_is_dead_at_once() {
+    let server = FeedServer::start().await;
+    server.set_rss("wire.xml", rss("Wire", &[Item::new("s-1", "EU widens sanctions", "A package.")]));
+    let (url, _hook) = receiver(&[404]).await;
+    let setup = setup(&server.url("wire.xml"), &url, "generic");
+    engine::once(setup.load()).await.unwrap();
+    let (state, error): (String, String) =
+        setup.db().query_row("SELECT state, last_error FROM outbox", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    assert_eq!(state, "dead");
+    assert!(error.contains("404"), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chat_formats_carry_the_alert_as_text() {
+    let server = FeedServer::start().await;
+    server.set_rss("wire.xml", rss("Wire", &[Item::new("s-1", "EU widens sanctions", "A package.")]));
+    for (format, field) in [("slack", "text"), ("discord", "content"), ("ntfy", "message")] {
+        let (url, hook) = receiver(&[]).await;
+        let setup = setup(&server.url("wire.xml"), &url, format);
+        assert_eq!(engine::once(setup.load()).await.unwrap().delivered, 1, "{format}");
+        let seen = hook.seen.lock().unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&seen[0].1).unwrap();
+        let text = json[field].as_str().unwrap_or_else(|| panic!("{format}: no {field} in {json}"));
+        assert!(text.contains("EU widens sanctions") && text.contains("*sanctions*"), "{format}: {text}");
+        if format == "ntfy" {
+            assert_eq!(json["topic"], "hook");
+            assert_eq!(json["title"], "sanctions: EU widens sanctions");
+        }
+    }
+}
