@@ -277,3 +277,42 @@ async fn alerts_survive_a_kill_during_delivery_and_arrive_once() {
     assert_eq!(received as i64, total, "and none twice");
     assert!(outbox(&setup).iter().all(|r| r.1 == "sent"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_password_appears_in_no_log_line_or_message() {
+    let server = FeedServer::start().await;
+    server.set_rss("wire.xml", rss("Wire", &[treaty_item()]));
+    let sink = SmtpSink::start(&[]);
+    let url = format!("smtp://alerts@{}", sink.addr);
+    let setup = setup(&server.url("wire.xml"), &url, "password_file = \"smtp.secret\"");
+    let password = "hunter2-very-secret";
+    std::fs::write(setup.path("smtp.secret"), format!("{password}\n")).unwrap();
+
+    let mut printed = String::new();
+    for (args, expect) in [
+        (&["once"][..], "1 alerts delivered"),
+        (&["check"][..], "1 notifiers"),
+        (&["notify-test"][..], "desk: ok: smtp 127.0.0.1"),
+    ] {
+        let out = bin().arg("--config").arg(&setup.config).args(args).env("RUST_LOG", "trace").output().unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(text.contains(expect), "{args:?}: {text}");
+        printed.push_str(&text);
+    }
+    assert!(!printed.contains(password), "{printed}");
+    sink.messages().iter().for_each(|m| assert!(!m.contains(password)));
+}
+
+#[test]
+fn a_missing_password_variable_is_a_config_error_naming_it() {
+    let setup = setup(
+        "https://example.org/feed.xml",
+        "smtp://alerts@127.0.0.1:25",
+        "password_env = \"WW_TEST_UNSET_PASSWORD\"",
+    );
+    let out =
+        bin().arg("--config").arg(&setup.config).arg("once").env_remove("WW_TEST_UNSET_PASSWORD").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("notifier \"desk\": environment variable WW_TEST_UNSET_PASSWORD is not set"), "{err}");
+}
