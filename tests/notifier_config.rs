@@ -45,7 +45,7 @@ fn every_notifier_mistake_is_reported_with_its_place() {
             &format!("{EMAIL}smtp = \"smtps://u@h\"\npassword_env = \"P\"\npassword_file = \"p\""),
             "set password_env or password_file, not both",
         ),
-        (&format!("{EMAIL}"), "needs smtp = \"smtp://user@mail.example.org:587?tls=required\""),
+        (EMAIL, "needs smtp = \"smtp://user@mail.example.org:587?tls=required\""),
         (
             &format!("{EMAIL}transport = \"pigeon\""),
             "unknown transport \"pigeon\"; valid transports: smtp, sendmail, file",
