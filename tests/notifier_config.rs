@@ -136,3 +136,21 @@ max_age = "2h"
     assert_eq!((chat.delivery.burst, chat.delivery.max_age.as_secs()), (5, 7200));
     assert_eq!(config.watches[0].notify, ["analysts", "chat"]);
 }
+
+#[test]
+fn the_commented_notifier_examples_in_the_shipped_config_are_valid() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let start = text.find("# Uncomment to also append").expect("the examples are in the file");
+    let uncommented: String = text[start..]
+        .lines()
+        .filter_map(|l| l.strip_prefix("# "))
+        .filter(|l| l.starts_with("[[notifier]]") || l.split_once(" = ").is_some_and(|(k, _)| !k.contains(' ')))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(uncommented.matches("[[notifier]]").count(), 3, "{uncommented}");
+    let config =
+        Config::from_str(&format!("{}\n{uncommented}", &text[..start]), &path).unwrap_or_else(|e| panic!("{e}"));
+    let names: Vec<&str> = config.notifiers.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(names, ["console", "log", "analysts", "chat"]);
+}

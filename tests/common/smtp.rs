@@ -3,7 +3,7 @@
 //! and hang-up, `-W CMD:delay` stall).
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -42,7 +42,8 @@ impl SmtpSink {
         // smtp-sink drops privileges when run as root; the dump folder must be writable then.
         let dump = self.dir.path().join("mail");
         std::fs::create_dir_all(&dump).unwrap();
-        let mut cmd = Command::new("smtp-sink");
+        let program = ["/usr/sbin/smtp-sink", "/usr/local/sbin/smtp-sink"].into_iter().find(|p| Path::new(p).exists());
+        let mut cmd = Command::new(program.unwrap_or("smtp-sink"));
         if is_root() {
             #[cfg(unix)]
             {
