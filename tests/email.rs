@@ -316,3 +316,19 @@ fn a_missing_password_variable_is_a_config_error_naming_it() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("notifier \"desk\": environment variable WW_TEST_UNSET_PASSWORD is not set"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_alert_failing_past_max_age_is_dead() {
+    let server = FeedServer::start().await;
+    server.set_rss("wire.xml", rss("Wire", &[treaty_item()]));
+    let sink = SmtpSink::down();
+    let setup = setup(&server.url("wire.xml"), &sink.url(), "max_age = \"1h\"");
+
+    engine::once(setup.load()).await.unwrap();
+    assert_eq!(outbox(&setup)[0].1, "queued", "young enough to retry");
+    // Two hours pass and the retry comes due: move the row back rather than wait.
+    setup.db().execute("UPDATE outbox SET created = created - 7200, next_attempt = 0", []).unwrap();
+    engine::once(setup.load()).await.unwrap();
+    let (_, state, attempts, error) = outbox(&setup).remove(0);
+    assert_eq!((state.as_str(), attempts), ("dead", 2), "{error:?}");
+}
