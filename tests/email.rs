@@ -15,34 +15,13 @@ const TREATY: &str = "North Korea and Russia sign a defence treaty";
 /// A config with one feed, the `dprk` and `sanctions` watches and one email notifier;
 /// `notifier_extra` adds keys to the notifier table.
 fn setup(feed: &str, smtp: &str, notifier_extra: &str) -> Setup {
-    Setup::with_config(&format!(
-        r#"
-[storage]
-path = "state/wirewatch.db"
-[poll]
-timeout = "2s"
-backfill = "100000d"
-[[feed]]
-url = "{feed}"
-name = "Wire"
-[[entity]]
-name = "North Korea"
-aliases = ["DPRK", "Pyongyang"]
-[[watch]]
-name = "dprk"
-query = '"North Korea" AND (treaty OR sanctions)'
-[[watch]]
-name = "sanctions"
-query = "sanction*"
-[[notifier]]
-name = "desk"
-type = "email"
-to = ["desk@example.org"]
-from = "wirewatch <alerts@example.org>"
-smtp = "{smtp}"
-{notifier_extra}
-"#
-    ))
+    let dprk = "[[entity]]\nname = \"North Korea\"\naliases = [\"DPRK\", \"Pyongyang\"]\n\
+                [[watch]]\nname = \"dprk\"\nquery = '\"North Korea\" AND (treaty OR sanctions)'";
+    let notifier = format!(
+        "name = \"desk\"\ntype = \"email\"\nto = [\"desk@example.org\"]\n\
+         from = \"wirewatch <alerts@example.org>\"\nsmtp = \"{smtp}\"\n{notifier_extra}"
+    );
+    Setup::one_feed(feed, dprk, &notifier)
 }
 
 fn treaty_item() -> Item<'static> {

@@ -64,26 +64,11 @@ impl Drop for TlsSmtp {
 
 fn setup(feed: &str, port: u16, ca: bool) -> Setup {
     let ca_line = if ca { "ca_file = \"ca.pem\"" } else { "" };
-    Setup::with_config(&format!(
-        r#"
-[storage]
-path = "state/wirewatch.db"
-[poll]
-backfill = "100000d"
-[[feed]]
-url = "{feed}"
-[[watch]]
-name = "sanctions"
-query = "sanction*"
-[[notifier]]
-name = "desk"
-type = "email"
-to = ["desk@example.org"]
-from = "wirewatch <alerts@example.org>"
-smtp = "smtp://127.0.0.1:{port}?tls=required"
-{ca_line}
-"#
-    ))
+    let notifier = format!(
+        "name = \"desk\"\ntype = \"email\"\nto = [\"desk@example.org\"]\n\
+         from = \"wirewatch <alerts@example.org>\"\nsmtp = \"smtp://127.0.0.1:{port}?tls=required\"\n{ca_line}"
+    );
+    Setup::one_feed(feed, "", &notifier)
 }
 
 #[tokio::test(flavor = "multi_thread")]

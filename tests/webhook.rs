@@ -39,26 +39,10 @@ async fn receiver(answers: &[u16]) -> (String, Arc<Receiver>) {
 }
 
 fn setup(feed: &str, hook: &str, format: &str) -> Setup {
-    let setup = Setup::with_config(&format!(
-        r#"
-[storage]
-path = "state/wirewatch.db"
-[poll]
-backfill = "100000d"
-[[feed]]
-url = "{feed}"
-name = "Wire"
-[[watch]]
-name = "sanctions"
-query = "sanction*"
-[[notifier]]
-name = "chat"
-type = "webhook"
-url = "{hook}"
-format = "{format}"
-secret_file = "hook.secret"
-"#
-    ));
+    let notifier = format!(
+        "name = \"chat\"\ntype = \"webhook\"\nurl = \"{hook}\"\nformat = \"{format}\"\nsecret_file = \"hook.secret\""
+    );
+    let setup = Setup::one_feed(feed, "", &notifier);
     std::fs::write(setup.path("hook.secret"), "s3cret\n").unwrap();
     setup
 }

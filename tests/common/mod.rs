@@ -172,6 +172,17 @@ impl Setup {
         Setup::with_config(&toml)
     }
 
+    /// A config polling one feed named "Wire" (database beside it, long backfill, 2s timeout)
+    /// with the `sanctions` watch (`sanction*`), `extra` tables (entities, watches) and one
+    /// `[[notifier]]` whose keys are `notifier`.
+    pub fn one_feed(feed: &str, extra: &str, notifier: &str) -> Setup {
+        Setup::with_config(&format!(
+            "[storage]\npath = \"state/wirewatch.db\"\n[poll]\ntimeout = \"2s\"\nbackfill = \"100000d\"\n\
+             [[feed]]\nurl = \"{feed}\"\nname = \"Wire\"\n\
+             [[watch]]\nname = \"sanctions\"\nquery = \"sanction*\"\n{extra}\n[[notifier]]\n{notifier}\n"
+        ))
+    }
+
     pub fn with_config(toml: &str) -> Setup {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("config.toml");
