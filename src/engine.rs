@@ -10,16 +10,15 @@ use std::collections::BinaryHeap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rand::Rng;
-use tokio::sync::{Notify, Semaphore, mpsc, oneshot, watch};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tracing::{info, warn};
 
 use crate::config::Config;
-use crate::ingest::{self, FeedReport, Job};
+use crate::ingest::{self, FeedReport, FeedStart, Job};
 use crate::notify::Dispatcher;
-use crate::poller::{Fetcher, Validators, poll_feed};
+use crate::poller::{FetchLimits, Fetcher, Validators, poll_feed};
 use crate::store::Store;
 
 /// Parsed feeds waiting for the writer. Each holds a whole parsed feed in memory, so this
@@ -67,6 +66,7 @@ struct Parts {
     writer: std::thread::JoinHandle<()>,
     committed: Arc<Notify>,
     dispatcher: Arc<Dispatcher>,
+    limits: Arc<FetchLimits>,
 }
 
 impl Parts {
@@ -77,31 +77,25 @@ impl Parts {
         let (jobs, rx) = mpsc::channel(WRITER_QUEUE);
         let committed = Arc::new(Notify::new());
         let writer = ingest::spawn(Arc::clone(&config), store, rx, Arc::clone(&committed));
-        Ok(Parts { config, fetcher, jobs, writer, committed, dispatcher })
+        let limits = Arc::new(FetchLimits::new(config.poll.concurrency, config.poll.per_host));
+        Ok(Parts { config, fetcher, jobs, writer, committed, dispatcher, limits })
     }
 
-    async fn validators(&self) -> Vec<Validators> {
+    async fn starts(&self) -> Vec<FeedStart> {
         let (reply, rx) = oneshot::channel();
-        let _ = self.jobs.send(Job::Validators { reply }).await;
-        rx.await.unwrap_or_else(|_| vec![Validators::default(); self.config.feeds.len()])
+        let _ = self.jobs.send(Job::Start { reply }).await;
+        rx.await.unwrap_or_else(|_| vec![FeedStart::default(); self.config.feeds.len()])
     }
 
     /// Polls feed `index` and waits until the writer has applied the outcome.
-    fn poll(
-        &self,
-        index: usize,
-        validators: Validators,
-        permits: Arc<Semaphore>,
-    ) -> impl Future<Output = (usize, Option<FeedReport>)> + use<> {
+    fn poll(&self, index: usize, validators: Validators) -> impl Future<Output = (usize, Option<FeedReport>)> + use<> {
         let (config, fetcher, jobs) = (Arc::clone(&self.config), Arc::clone(&self.fetcher), self.jobs.clone());
+        let limits = Arc::clone(&self.limits);
         async move {
             let report = async {
-                let outcome = {
-                    let _permit = permits.acquire_owned().await.ok()?;
-                    poll_feed(&fetcher, &config.feeds[index], &validators).await
-                };
+                let polled = poll_feed(&fetcher, &limits, &config.feeds[index], &validators).await;
                 let (reply, rx) = oneshot::channel();
-                jobs.send(Job::Ingest { feed: index, outcome, reply }).await.ok()?;
+                jobs.send(Job::Ingest { feed: index, polled: Box::new(polled), reply }).await.ok()?;
                 rx.await.ok()
             };
             // The index always comes back, so the scheduler never loses a feed; the report is
@@ -123,11 +117,11 @@ impl Parts {
 /// Polls every feed once, then delivers every queued alert.
 pub async fn once(config: Arc<Config>) -> Result<Summary, EngineError> {
     let parts = Parts::start(config)?;
-    let validators = parts.validators().await;
-    let permits = Arc::new(Semaphore::new(parts.config.poll.concurrency));
     let mut tasks = JoinSet::new();
-    for (i, v) in validators.into_iter().enumerate() {
-        tasks.spawn(parts.poll(i, v, Arc::clone(&permits)));
+    for (i, start) in parts.starts().await.into_iter().enumerate() {
+        if !start.gone {
+            tasks.spawn(parts.poll(i, start.validators));
+        }
     }
     let mut summary = Summary::default();
     while let Some(done) = tasks.join_next().await {
@@ -146,10 +140,20 @@ pub async fn once(config: Arc<Config>) -> Result<Summary, EngineError> {
 /// Polls every feed on its schedule until `shutdown` turns true.
 pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Result<(), EngineError> {
     let parts = Parts::start(config)?;
-    let mut validators = parts.validators().await;
-    let permits = Arc::new(Semaphore::new(parts.config.poll.concurrency));
-    let mut due: BinaryHeap<Reverse<(Instant, usize)>> =
-        (0..parts.config.feeds.len()).map(|i| Reverse((Instant::now(), i))).collect();
+    let starts = parts.starts().await;
+    // A restart keeps each feed's planned time (so it does not hammer every server at once);
+    // gone feeds stay out of the schedule.
+    let now = (Instant::now(), crate::store::unix_now());
+    let mut due: BinaryHeap<Reverse<(Instant, usize)>> = starts
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !s.gone)
+        .map(|(i, s)| {
+            let wait = s.next_poll.map_or(0, |t| (t - now.1).clamp(0, parts.config.poll.max_interval.as_secs() as i64));
+            Reverse((now.0 + Duration::from_secs(wait as u64), i))
+        })
+        .collect();
+    let mut validators: Vec<Validators> = starts.into_iter().map(|s| s.validators).collect();
     let mut tasks = JoinSet::new();
     let delivery =
         tokio::spawn(deliver_loop(Arc::clone(&parts.dispatcher), Arc::clone(&parts.committed), shutdown.clone()));
@@ -162,15 +166,22 @@ pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Re
                 while let Some(Reverse((t, i))) = due.peek().copied() {
                     if t > Instant::now() { break; }
                     due.pop();
-                    tasks.spawn(parts.poll(i, validators[i].clone(), Arc::clone(&permits)));
+                    tasks.spawn(parts.poll(i, validators[i].clone()));
                 }
             }
             Some(done) = tasks.join_next(), if !tasks.is_empty() => {
                 if let Ok((i, report)) = done {
-                    if let Some(report) = report {
-                        validators[i] = report.validators;
+                    // No report: the writer has stopped; poll again after the usual interval.
+                    let next = match report {
+                        Some(report) => {
+                            validators[i] = report.validators;
+                            report.next
+                        }
+                        None => Some(parts.config.feeds[i].interval),
+                    };
+                    if let Some(next) = next {
+                        due.push(Reverse((Instant::now() + next, i)));
                     }
-                    due.push(Reverse((Instant::now() + jittered(parts.config.feeds[i].interval), i)));
                 }
             }
         }
@@ -208,11 +219,4 @@ async fn sleep_until(t: Option<Instant>) {
         Some(t) => tokio::time::sleep_until(t).await,
         None => std::future::pending().await,
     }
-}
-
-/// `interval` give or take 10%, so feeds added together do not fire together.
-pub fn jittered(interval: Duration) -> Duration {
-    let spread = interval.as_secs_f64() * 0.1;
-    let offset = rand::rng().random_range(-spread..=spread);
-    Duration::from_secs_f64((interval.as_secs_f64() + offset).max(1.0))
 }

@@ -9,11 +9,14 @@ use std::sync::Arc;
 use tokio::sync::{Notify, mpsc, oneshot};
 use tracing::{info, warn};
 
+use std::time::Duration;
+
 use crate::alert::{Alert, document};
 use crate::config::{Config, Feed};
 use crate::feed::Story;
-use crate::poller::{PollOutcome, Validators};
-use crate::store::{FetchMeta, IngestStats, NewAlert, Store, StoreError, unix_now};
+use crate::poller::schedule::{self, Seen};
+use crate::poller::{PollOutcome, Polled, Validators};
+use crate::store::{FeedState, FetchMeta, IngestStats, NewAlert, Store, StoreError, unix_now};
 
 /// What the writer did with one poll.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,16 +25,27 @@ pub struct FeedReport {
     pub result: Result<IngestStats, String>,
     /// The validators now stored for the feed, for its next fetch.
     pub validators: Validators,
+    /// How long until the feed's next poll (jittered); `None` once the feed is gone.
+    pub next: Option<Duration>,
+}
+
+/// What the scheduler needs to know of a feed when it starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeedStart {
+    pub validators: Validators,
+    pub gone: bool,
+    /// When the next poll was planned by an earlier run (Unix seconds).
+    pub next_poll: Option<i64>,
 }
 
 pub enum Job {
-    /// Look up the stored validators of every configured feed, in config order.
-    Validators {
-        reply: oneshot::Sender<Vec<Validators>>,
+    /// Look up the stored state of every configured feed, in config order.
+    Start {
+        reply: oneshot::Sender<Vec<FeedStart>>,
     },
     Ingest {
         feed: usize,
-        outcome: PollOutcome,
+        polled: Box<Polled>,
         reply: oneshot::Sender<FeedReport>,
     },
 }
@@ -49,12 +63,12 @@ pub fn spawn(
             let mut w = Writer { config, store };
             while let Some(job) = jobs.blocking_recv() {
                 match job {
-                    Job::Validators { reply } => {
-                        let _ = reply.send(w.validators());
+                    Job::Start { reply } => {
+                        let _ = reply.send(w.starts());
                     }
-                    Job::Ingest { feed, outcome, reply } => {
+                    Job::Ingest { feed, polled, reply } => {
                         let config = Arc::clone(&w.config);
-                        let report = w.apply(&config.feeds[feed], outcome);
+                        let report = w.apply(&config.feeds[feed], *polled);
                         if matches!(report.result, Ok(s) if s.alerts > 0) {
                             committed.notify_one();
                         }
@@ -72,68 +86,123 @@ struct Writer {
 }
 
 impl Writer {
-    fn validators(&self) -> Vec<Validators> {
+    fn starts(&self) -> Vec<FeedStart> {
         self.config
             .feeds
             .iter()
             .map(|f| match self.store.feed_state(&f.url()) {
-                Ok(s) => Validators { etag: s.etag, last_modified: s.last_modified },
+                Ok(s) => FeedStart { validators: validators(&s), gone: s.gone, next_poll: s.next_poll },
                 Err(e) => {
                     warn!(feed = %f.url(), error = %e, "cannot read feed state; fetching unconditionally");
-                    Validators::default()
+                    FeedStart::default()
                 }
             })
             .collect()
     }
 
-    fn apply(&mut self, feed: &Feed, outcome: PollOutcome) -> FeedReport {
+    fn apply(&mut self, feed: &Feed, polled: Polled) -> FeedReport {
         let url = feed.url();
-        let (result, validators) = match self.try_apply(feed, outcome) {
+        let (result, validators, next) = match self.try_apply(feed, polled) {
             Ok(r) => r,
-            Err(e) => (Err(format!("cannot store poll result: {e}")), Validators::default()),
+            Err(e) => (Err(format!("cannot store poll result: {e}")), Validators::default(), Some(feed.interval)),
         };
         if let Err(reason) = &result {
             warn!(feed = %url, error = %reason, "feed poll failed");
         }
-        FeedReport { url, result, validators }
+        FeedReport { url, result, validators, next }
     }
 
+    #[allow(clippy::type_complexity)]
     fn try_apply(
         &mut self,
         feed: &Feed,
-        outcome: PollOutcome,
-    ) -> Result<(Result<IngestStats, String>, Validators), StoreError> {
+        polled: Polled,
+    ) -> Result<(Result<IngestStats, String>, Validators, Option<Duration>), StoreError> {
         let url = feed.url();
         let state = self.store.feed_state(&url)?;
         let now = unix_now();
-        let kept = Validators { etag: state.etag.clone(), last_modified: state.last_modified.clone() };
-        match outcome {
-            PollOutcome::NotModified => {
-                self.store.record_unchanged(state.id, now)?;
-                Ok((Ok(IngestStats::default()), kept))
+        let mut kept = validators(&state);
+        if let Some(to) = &polled.moved_to {
+            if state.moved_to.as_deref() != Some(to.as_str()) {
+                info!(feed = %url, moved_to = %to, "feed moved permanently; polling its new address from now on");
+                self.store.record_moved(state.id, to.as_str())?;
             }
-            PollOutcome::Failed(reason) => {
-                self.store.record_failure(state.id, &reason, now)?;
-                Ok((Err(reason), kept))
-            }
-            PollOutcome::Parsed { feed: parsed, etag, last_modified } => {
-                let name = feed.name.clone().or(parsed.title.clone()).unwrap_or_else(|| url.clone());
-                let meta = FetchMeta {
-                    title: parsed.title.as_deref(),
-                    etag: etag.as_deref(),
-                    last_modified: last_modified.as_deref(),
-                };
-                let backfill_cutoff = (!state.seen_before).then(|| now - self.config.poll.backfill.as_secs() as i64);
-                let config = Arc::clone(&self.config);
-                let stats = self.store.ingest(state.id, &meta, &parsed.stories, now, |story| {
-                    alerts_for(&config, feed, &name, story, backfill_cutoff)
-                })?;
-                if stats.new_stories > 0 {
-                    info!(feed = %url, new_stories = stats.new_stories, alerts = stats.alerts, "feed polled");
-                }
-                Ok((Ok(stats), Validators { etag, last_modified }))
-            }
+            kept.moved_to = Some(to.clone());
         }
+        let hint = polled.hint;
+        let (result, validators, seen) = match polled.outcome {
+            PollOutcome::NotModified => {
+                self.store.record_unchanged(state.id, now, None, None)?;
+                (Ok(IngestStats::default()), kept, Seen::Success { gap: None, hint })
+            }
+            PollOutcome::Unchanged { etag, last_modified } => {
+                self.store.record_unchanged(state.id, now, etag.as_deref(), last_modified.as_deref())?;
+                let kept = Validators {
+                    etag: etag.or(kept.etag),
+                    last_modified: last_modified.or(kept.last_modified),
+                    ..kept
+                };
+                (Ok(IngestStats::default()), kept, Seen::Success { gap: None, hint })
+            }
+            PollOutcome::Failed { reason, retry_after } => {
+                let failures = self.store.record_failure(state.id, &reason, now)?;
+                (Err(reason), kept, Seen::Failure { failures: failures.clamp(1, 64) as u32, retry_after })
+            }
+            PollOutcome::Gone(reason) => {
+                warn!(feed = %url, "feed answered 410 Gone; it is no longer polled (see `wirewatch feeds`)");
+                self.store.record_gone(state.id, &reason, now)?;
+                return Ok((Err(reason), kept, None));
+            }
+            PollOutcome::Parsed { feed: parsed, validators } => {
+                let stats = self.ingest(feed, &state, &parsed, &validators, now)?;
+                let dates: Vec<i64> =
+                    parsed.stories.iter().filter_map(|s| s.published.map(|p| p.timestamp())).collect();
+                let seen = Seen::Success { gap: schedule::publishing_gap(&dates, now), hint };
+                (Ok(stats), Validators { moved_to: kept.moved_to, ..validators }, seen)
+            }
+        };
+        let current = state.interval_secs.map(|s| Duration::from_secs(s.max(0) as u64));
+        let plan = schedule::plan(&self.config.poll, feed.interval, current, seen);
+        let delay = schedule::jittered(plan.delay);
+        self.store.record_plan(state.id, plan.interval.as_secs() as i64, now + delay.as_secs() as i64)?;
+        Ok((result, validators, Some(delay)))
+    }
+
+    fn ingest(
+        &mut self,
+        feed: &Feed,
+        state: &FeedState,
+        parsed: &crate::feed::ParsedFeed,
+        v: &Validators,
+        now: i64,
+    ) -> Result<IngestStats, StoreError> {
+        let url = feed.url();
+        let name = feed.name.clone().or(parsed.title.clone()).unwrap_or_else(|| url.clone());
+        let meta = FetchMeta {
+            title: parsed.title.as_deref(),
+            etag: v.etag.as_deref(),
+            last_modified: v.last_modified.as_deref(),
+            content_hash: v.content_hash.as_deref(),
+        };
+        let backfill_cutoff = (!state.seen_before).then(|| now - self.config.poll.backfill.as_secs() as i64);
+        let config = Arc::clone(&self.config);
+        let stats = self.store.ingest(state.id, &meta, &parsed.stories, now, |story| {
+            alerts_for(&config, feed, &name, story, backfill_cutoff)
+        })?;
+        if stats.new_stories > 0 {
+            info!(feed = %url, new_stories = stats.new_stories, alerts = stats.alerts, "feed polled");
+        }
+        Ok(stats)
+    }
+}
+
+/// What the next fetch of a feed needs from its stored state.
+fn validators(s: &FeedState) -> Validators {
+    Validators {
+        etag: s.etag.clone(),
+        last_modified: s.last_modified.clone(),
+        content_hash: s.content_hash.clone(),
+        moved_to: s.moved_to.as_deref().and_then(|u| url::Url::parse(u).ok()),
     }
 }
 

@@ -54,7 +54,7 @@ struct Loaded {
 
 async fn load(config: &Config, fetcher: &Fetcher, source: &str) -> anyhow::Result<Loaded> {
     let location = FeedLocation::parse(source, Path::new("")).map_err(anyhow::Error::msg)?;
-    let bytes = match fetcher.fetch(&location, &Validators::default()).await? {
+    let bytes = match fetcher.fetch(&location, &Validators::default()).await?.body {
         Fetched::Body { bytes, .. } => bytes,
         Fetched::NotModified => anyhow::bail!("server answered 304 to an unconditional request"),
     };

@@ -22,6 +22,12 @@ use crate::matcher::Matcher;
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(15 * 60);
 /// Default number of fetches in flight at once.
 pub const DEFAULT_CONCURRENCY: usize = 32;
+/// Shortest interval between two polls of one feed, whatever hints or adaptivity say.
+pub const DEFAULT_MIN_INTERVAL: Duration = Duration::from_secs(60);
+/// Longest interval: no hint, backoff or quiet feed stretches a feed's polls beyond it.
+pub const DEFAULT_MAX_INTERVAL: Duration = Duration::from_secs(6 * 3600);
+/// Default concurrent fetches to one host.
+pub const DEFAULT_PER_HOST: usize = 2;
 /// Default total deadline of one fetch, connect included.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Connect timeout of one fetch; never longer than the total deadline.
@@ -67,7 +73,15 @@ pub struct Storage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Poll {
     pub interval: Duration,
+    pub min_interval: Duration,
+    pub max_interval: Duration,
+    /// Whether a feed's interval follows how often it publishes.
+    pub adaptive: bool,
     pub concurrency: usize,
+    /// Concurrent fetches to one host, on top of `concurrency`.
+    pub per_host: usize,
+    /// Proxy for every fetch; `None`: the standard environment variables apply.
+    pub proxy: Option<url::Url>,
     pub timeout: Duration,
     pub connect_timeout: Duration,
     pub max_body: u64,
@@ -78,7 +92,12 @@ impl Default for Poll {
     fn default() -> Self {
         Poll {
             interval: DEFAULT_POLL_INTERVAL,
+            min_interval: DEFAULT_MIN_INTERVAL,
+            max_interval: DEFAULT_MAX_INTERVAL,
+            adaptive: true,
             concurrency: DEFAULT_CONCURRENCY,
+            per_host: DEFAULT_PER_HOST,
+            proxy: None,
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             max_body: DEFAULT_MAX_BODY,

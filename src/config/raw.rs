@@ -36,7 +36,12 @@ pub struct RawStorage {
 #[serde(deny_unknown_fields)]
 pub struct RawPoll {
     pub interval: Option<Spanned<String>>,
+    pub min_interval: Option<Spanned<String>>,
+    pub max_interval: Option<Spanned<String>>,
+    pub adaptive: Option<bool>,
     pub concurrency: Option<Spanned<i64>>,
+    pub per_host: Option<Spanned<i64>>,
+    pub proxy: Option<Spanned<String>>,
     pub timeout: Option<Spanned<String>>,
     pub max_body: Option<Spanned<String>>,
     pub backfill: Option<Spanned<String>>,

@@ -46,6 +46,32 @@ impl Checker<'_> {
         }
     }
 
+    /// A whole number within `range`, or the default with an error.
+    pub fn count(
+        &mut self,
+        v: &Option<Spanned<i64>>,
+        key: &str,
+        range: std::ops::RangeInclusive<i64>,
+        d: usize,
+    ) -> usize {
+        match v {
+            None => d,
+            Some(n) if range.contains(n.get_ref()) => *n.get_ref() as usize,
+            Some(n) => {
+                self.error(n, format!("{key} must be between {} and {}", range.start(), range.end()));
+                d
+            }
+        }
+    }
+
+    /// Reports an interval outside `min..=max`.
+    pub fn interval_within(&mut self, at: &Spanned<String>, key: &str, value: Duration, min: Duration, max: Duration) {
+        if value < min || value > max {
+            let (min, max) = (humantime::format_duration(min), humantime::format_duration(max));
+            self.error(at, format!("{key} must be between poll.min_interval ({min}) and poll.max_interval ({max})"));
+        }
+    }
+
     /// A path from the file, resolved against the config file's folder.
     pub fn path(&self, value: &str) -> PathBuf {
         super::resolve(self.file.parent().unwrap_or(Path::new("")), value)
@@ -96,14 +122,8 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
 
 fn poll(c: &mut Checker, raw: &RawPoll) -> Poll {
     let d = Poll::default();
-    let concurrency = match &raw.concurrency {
-        None => d.concurrency,
-        Some(v) if (1..=10_000).contains(v.get_ref()) => *v.get_ref() as usize,
-        Some(v) => {
-            c.error(v, "poll.concurrency must be between 1 and 10000");
-            d.concurrency
-        }
-    };
+    let concurrency = c.count(&raw.concurrency, "poll.concurrency", 1..=10_000, d.concurrency);
+    let per_host = c.count(&raw.per_host, "poll.per_host", 1..=100, d.per_host);
     let max_body = match &raw.max_body {
         None => d.max_body,
         Some(v) => match v.get_ref().trim().parse::<bytesize::ByteSize>() {
@@ -117,10 +137,32 @@ fn poll(c: &mut Checker, raw: &RawPoll) -> Poll {
             }
         },
     };
+    let proxy = raw.proxy.as_ref().and_then(|p| match url::Url::parse(p.get_ref().trim()) {
+        Ok(u) if matches!(u.scheme(), "http" | "https" | "socks5" | "socks5h") => Some(u),
+        _ => {
+            let msg = format!("invalid poll.proxy {:?}; write e.g. \"http://proxy.example.org:3128\"", p.get_ref());
+            c.error(p, msg);
+            None
+        }
+    });
     let timeout = c.duration(&raw.timeout, "poll.timeout", d.timeout);
+    let min_interval = c.duration(&raw.min_interval, "poll.min_interval", d.min_interval);
+    let max_interval = c.duration(&raw.max_interval, "poll.max_interval", d.max_interval);
+    if let (Some(at), true) = (&raw.max_interval, max_interval < min_interval) {
+        c.error(at, "poll.max_interval must not be shorter than poll.min_interval");
+    }
+    let interval = c.duration(&raw.interval, "poll.interval", d.interval);
+    if let Some(at) = &raw.interval {
+        c.interval_within(at, "poll.interval", interval, min_interval, max_interval);
+    }
     Poll {
-        interval: c.duration(&raw.interval, "poll.interval", d.interval),
+        interval,
+        min_interval,
+        max_interval,
+        adaptive: raw.adaptive.unwrap_or(d.adaptive),
         concurrency,
+        per_host,
+        proxy,
         timeout,
         connect_timeout: d.connect_timeout.min(timeout),
         max_body,
@@ -137,10 +179,14 @@ fn feeds(c: &mut Checker, raw: &[RawFeed], poll: &Poll) -> Vec<Feed> {
             c.error(&f.url, format!("feed {} is listed twice", location.key()));
             continue;
         }
+        let interval = c.duration(&f.interval, "feed.interval", poll.interval);
+        if let Some(at) = &f.interval {
+            c.interval_within(at, "feed.interval", interval, poll.min_interval, poll.max_interval);
+        }
         out.push(Feed {
             location,
             name: f.name.clone().filter(|n| !n.trim().is_empty()),
-            interval: c.duration(&f.interval, "feed.interval", poll.interval),
+            interval,
             tags: f.tags.clone(),
         });
     }

@@ -10,7 +10,10 @@ use sha2::{Digest, Sha256};
 
 use crate::text::html_to_text;
 
+mod hints;
 mod prepare;
+
+pub use hints::apply_http_charset;
 
 /// One item of a feed, as plain text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +35,8 @@ pub struct ParsedFeed {
     /// The feed's own title, as plain text.
     pub title: Option<String>,
     pub stories: Vec<Story>,
+    /// How often the feed says it is worth polling (RSS `ttl`, `sy:updatePeriod`), the longer.
+    pub refresh: Option<std::time::Duration>,
 }
 
 /// Why bytes did not yield a feed.
@@ -68,14 +73,17 @@ pub fn parse(bytes: &[u8], base: Option<&str>) -> Result<ParsedFeed, ParseError>
         Ok(feed) => feed,
         // `<rss>` with no `<channel>` is an empty feed, not a broken one.
         Err(ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot)) if prepare::is_channelless_rss(&prepared) => {
-            return Ok(ParsedFeed { title: None, stories: Vec::new() });
+            return Ok(ParsedFeed { title: None, stories: Vec::new(), refresh: None });
         }
         Err(ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot)) => return Err(ParseError::NoFeedRoot),
         Err(other) => return Err(ParseError::Malformed(other.to_string())),
     };
+    let ttl = feed.ttl.map(|minutes| std::time::Duration::from_secs(u64::from(minutes) * 60));
+    let refresh = ttl.into_iter().chain(hints::syndication_period(bytes)).max();
     Ok(ParsedFeed {
         title: feed.title.map(|t| html_to_text(&t.content)).filter(|t| !t.is_empty()),
         stories: feed.entries.into_iter().map(story).collect(),
+        refresh,
     })
 }
 

@@ -1,13 +1,18 @@
 //! Fetching feed bytes: the one place that builds an HTTP client.
 //!
 //! Conditional GET with the stored validators, a total deadline that a slow server cannot
-//! stretch, and a body cap counted after decompression. Local files are read with the same cap.
+//! stretch, and a body cap counted after decompression. Redirects are followed here (at most
+//! [`MAX_REDIRECTS`]) so that a chain of only permanent ones (301, 308) can move the feed.
+//! Local files are read with the same cap.
 
 use std::path::Path;
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use reqwest::header::{ETAG, HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
+use reqwest::header::{
+    CACHE_CONTROL, CONTENT_TYPE, ETAG, EXPIRES, HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION,
+    RETRY_AFTER,
+};
 use tokio::io::AsyncReadExt;
 
 use crate::config::{FeedLocation, Poll};
@@ -19,6 +24,15 @@ pub const MAX_REDIRECTS: usize = 5;
 
 /// What a fetch brought back.
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fetch {
+    pub body: Fetched,
+    /// Where the feed now lives, when every redirect on the way was permanent (301, 308).
+    pub moved_to: Option<url::Url>,
+    /// How long the server says the answer stays fresh (`Cache-Control: max-age`, `Expires`).
+    pub fresh_for: Option<Duration>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fetched {
     /// HTTP 304: nothing changed since the validators were stored.
     NotModified,
@@ -26,20 +40,33 @@ pub enum Fetched {
         bytes: Vec<u8>,
         etag: Option<String>,
         last_modified: Option<String>,
+        /// The `charset` of the `Content-Type` header, if any.
+        charset: Option<String>,
     },
 }
 
-/// Validators from the last successful fetch.
+/// What the last polls left for the next one: HTTP validators, the body's hash, a new address.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Validators {
     pub etag: Option<String>,
     pub last_modified: Option<String>,
+    /// SHA-256 of the last body parsed: an identical body is not parsed again.
+    pub content_hash: Option<String>,
+    /// Where the feed moved (a permanent redirect), fetched instead of the configured URL.
+    pub moved_to: Option<url::Url>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FetchError {
     #[error("HTTP status {0}")]
     Status(u16),
+    /// 429 or 503, with how long the server asked us to wait.
+    #[error("HTTP status {status}{}", retry_after.map(|d| format!(" (Retry-After: {}s)", d.as_secs())).unwrap_or_default())]
+    Busy { status: u16, retry_after: Option<Duration> },
+    #[error("HTTP status 410 Gone: the feed was removed for good; it is no longer polled")]
+    Gone,
+    #[error("{0}")]
+    Redirect(String),
     #[error("timed out after {0:?}")]
     Timeout(Duration),
     #[error("body larger than the {0}-byte limit")]
@@ -62,43 +89,72 @@ pub struct Fetcher {
 
 impl Fetcher {
     pub fn new(poll: &Poll) -> Result<Fetcher, FetchError> {
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .connect_timeout(poll.connect_timeout)
             .timeout(poll.timeout)
-            .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
-            .build()
-            .map_err(|e| FetchError::Request(e.to_string()))?;
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(proxy) = &poll.proxy {
+            builder =
+                builder.proxy(reqwest::Proxy::all(proxy.as_str()).map_err(|e| FetchError::Request(e.to_string()))?);
+        }
+        let client = builder.build().map_err(|e| FetchError::Request(e.to_string()))?;
         Ok(Fetcher { client, timeout: poll.timeout, max_body: poll.max_body })
     }
 
-    pub async fn fetch(&self, location: &FeedLocation, validators: &Validators) -> Result<Fetched, FetchError> {
+    /// Fetches the feed at `location` (or at `moved_to`, where it has moved).
+    pub async fn fetch(&self, location: &FeedLocation, validators: &Validators) -> Result<Fetch, FetchError> {
         let work = async {
             match location {
-                FeedLocation::Http(url) => self.fetch_http(url, validators).await,
+                FeedLocation::Http(url) => {
+                    self.fetch_http(validators.moved_to.as_ref().unwrap_or(url), validators).await
+                }
                 FeedLocation::File(path) => self.read_file(path).await,
             }
         };
         tokio::time::timeout(self.timeout, work).await.unwrap_or(Err(FetchError::Timeout(self.timeout)))
     }
 
-    async fn fetch_http(&self, url: &url::Url, v: &Validators) -> Result<Fetched, FetchError> {
-        let mut req = self.client.get(url.clone());
-        if let Some(etag) = &v.etag {
-            req = req.header(IF_NONE_MATCH, etag);
+    async fn fetch_http(&self, start: &url::Url, v: &Validators) -> Result<Fetch, FetchError> {
+        let mut url = start.clone();
+        let mut permanent = true;
+        for _ in 0..=MAX_REDIRECTS {
+            let mut req = self.client.get(url.clone());
+            if let Some(etag) = &v.etag {
+                req = req.header(IF_NONE_MATCH, etag);
+            }
+            if let Some(lm) = &v.last_modified {
+                req = req.header(IF_MODIFIED_SINCE, lm);
+            }
+            let resp = req.send().await.map_err(|e| self.classify(e))?;
+            let status = resp.status();
+            if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+                permanent &= matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT);
+                url = next_location(&url, resp.headers())?;
+                continue;
+            }
+            let moved_to = (permanent && url != *start).then(|| url.clone());
+            return self.answer(resp, moved_to).await;
         }
-        if let Some(lm) = &v.last_modified {
-            req = req.header(IF_MODIFIED_SINCE, lm);
-        }
-        let mut resp = req.send().await.map_err(|e| self.classify(e))?;
+        Err(FetchError::Redirect(format!("more than {MAX_REDIRECTS} redirects (last to {url})")))
+    }
+
+    async fn answer(&self, mut resp: reqwest::Response, moved_to: Option<url::Url>) -> Result<Fetch, FetchError> {
         let status = resp.status();
-        if status == StatusCode::NOT_MODIFIED {
-            return Ok(Fetched::NotModified);
+        let headers = resp.headers();
+        let fresh_for = freshness(headers);
+        match status {
+            StatusCode::NOT_MODIFIED => return Ok(Fetch { body: Fetched::NotModified, moved_to, fresh_for }),
+            StatusCode::GONE => return Err(FetchError::Gone),
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
+                let retry_after = headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(retry_after);
+                return Err(FetchError::Busy { status: status.as_u16(), retry_after });
+            }
+            s if !s.is_success() => return Err(FetchError::Status(s.as_u16())),
+            _ => {}
         }
-        if !status.is_success() {
-            return Err(FetchError::Status(status.as_u16()));
-        }
-        let (etag, last_modified) = validators(resp.headers());
+        let (etag, last_modified) = validators(headers);
+        let charset = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(charset);
         let mut bytes = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(|e| self.classify(e))? {
             if (bytes.len() + chunk.len()) as u64 > self.max_body {
@@ -106,10 +162,10 @@ impl Fetcher {
             }
             bytes.extend_from_slice(&chunk);
         }
-        Ok(Fetched::Body { bytes, etag, last_modified })
+        Ok(Fetch { body: Fetched::Body { bytes, etag, last_modified, charset }, moved_to, fresh_for })
     }
 
-    async fn read_file(&self, path: &Path) -> Result<Fetched, FetchError> {
+    async fn read_file(&self, path: &Path) -> Result<Fetch, FetchError> {
         let file_err = |e: std::io::Error| FetchError::File { path: path.display().to_string(), reason: e.to_string() };
         let file = tokio::fs::File::open(path).await.map_err(file_err)?;
         let mut bytes = Vec::new();
@@ -117,7 +173,8 @@ impl Fetcher {
         if bytes.len() as u64 > self.max_body {
             return Err(FetchError::TooLarge(self.max_body));
         }
-        Ok(Fetched::Body { bytes, etag: None, last_modified: None })
+        let body = Fetched::Body { bytes, etag: None, last_modified: None, charset: None };
+        Ok(Fetch { body, moved_to: None, fresh_for: None })
     }
 
     fn classify(&self, e: reqwest::Error) -> FetchError {
@@ -129,6 +186,53 @@ impl Fetcher {
             FetchError::Request(error_chain(&e))
         }
     }
+}
+
+/// The absolute URL a redirect points to.
+fn next_location(from: &url::Url, headers: &HeaderMap) -> Result<url::Url, FetchError> {
+    let location = headers
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| FetchError::Redirect(format!("redirect from {from} without a Location header")))?;
+    let next =
+        from.join(location).map_err(|e| FetchError::Redirect(format!("bad redirect Location {location:?}: {e}")))?;
+    if !matches!(next.scheme(), "http" | "https") {
+        return Err(FetchError::Redirect(format!("redirect to a non-HTTP URL: {next}")));
+    }
+    Ok(next)
+}
+
+/// `Retry-After`: delay-seconds or an HTTP date.
+fn retry_after(v: &str) -> Option<Duration> {
+    if let Ok(secs) = v.trim().parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(v.trim()).ok()?;
+    let secs = at.timestamp() - chrono::Utc::now().timestamp();
+    Some(Duration::from_secs(secs.max(0) as u64))
+}
+
+/// How long the answer stays fresh: `Cache-Control: max-age`, else `Expires`.
+fn freshness(headers: &HeaderMap) -> Option<Duration> {
+    let text = |name| headers.get(name).and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok());
+    let max_age = text(CACHE_CONTROL).and_then(|cc| {
+        cc.split(',')
+            .find_map(|d| d.trim().strip_prefix("max-age=").and_then(|n| n.trim_matches('"').parse::<u64>().ok()))
+    });
+    if let Some(secs) = max_age {
+        return Some(Duration::from_secs(secs));
+    }
+    let expires = chrono::DateTime::parse_from_rfc2822(text(EXPIRES)?.trim()).ok()?;
+    let secs = expires.timestamp() - chrono::Utc::now().timestamp();
+    (secs > 0).then(|| Duration::from_secs(secs as u64))
+}
+
+/// The charset parameter of a `Content-Type` value.
+fn charset(content_type: &str) -> Option<String> {
+    content_type.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim().eq_ignore_ascii_case("charset").then(|| v.trim().trim_matches('"').to_ascii_lowercase())
+    })
 }
 
 fn validators(headers: &HeaderMap) -> (Option<String>, Option<String>) {

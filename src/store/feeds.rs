@@ -12,47 +12,110 @@ pub struct FeedState {
     pub last_modified: Option<String>,
     /// Whether a poll of this feed has ever succeeded: before that, stories are backfill.
     pub seen_before: bool,
+    pub content_hash: Option<String>,
+    /// Where a permanent redirect moved the feed.
+    pub moved_to: Option<String>,
+    /// Whether the server said 410 Gone: the feed is not polled any more.
+    pub gone: bool,
+    pub consecutive_failures: i64,
+    /// The feed's current interval, once one was planned.
+    pub interval_secs: Option<i64>,
+    /// When the next poll is planned (Unix seconds).
+    pub next_poll: Option<i64>,
 }
 
 /// A feed's row, for status listings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FeedRow {
     pub url: String,
     pub title: Option<String>,
+    pub moved_to: Option<String>,
+    pub gone: bool,
     pub last_success: Option<i64>,
     pub last_error: Option<String>,
     pub last_error_at: Option<i64>,
     pub consecutive_failures: i64,
+    pub interval_secs: Option<i64>,
+    pub next_poll: Option<i64>,
     pub stories: i64,
+    /// Stories first seen in the last 7 days.
+    pub stories_7d: i64,
 }
 
 impl Store {
     /// The state of the feed at `url`, creating its row on first sight.
     pub fn feed_state(&self, url: &str) -> Result<FeedState, StoreError> {
         self.conn.execute("INSERT OR IGNORE INTO feeds (url) VALUES (?1)", [url])?;
-        let state = self.conn.query_row(
-            "SELECT id, etag, last_modified, last_success IS NOT NULL FROM feeds WHERE url = ?1",
-            [url],
-            |r| Ok(FeedState { id: r.get(0)?, etag: r.get(1)?, last_modified: r.get(2)?, seen_before: r.get(3)? }),
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, etag, last_modified, last_success IS NOT NULL, content_hash, moved_to, gone,
+                consecutive_failures, interval_secs, next_poll FROM feeds WHERE url = ?1",
         )?;
+        let state = stmt.query_row([url], |r| {
+            Ok(FeedState {
+                id: r.get(0)?,
+                etag: r.get(1)?,
+                last_modified: r.get(2)?,
+                seen_before: r.get(3)?,
+                content_hash: r.get(4)?,
+                moved_to: r.get(5)?,
+                gone: r.get(6)?,
+                consecutive_failures: r.get(7)?,
+                interval_secs: r.get(8)?,
+                next_poll: r.get(9)?,
+            })
+        })?;
         Ok(state)
     }
 
-    /// Records a successful poll that brought nothing new (HTTP 304, or an unchanged body).
-    pub fn record_unchanged(&self, feed_id: i64, now: i64) -> Result<(), StoreError> {
+    /// Records a successful poll that brought nothing new (HTTP 304, or an unchanged body),
+    /// with the validators the server sent this time when it sent any.
+    pub fn record_unchanged(
+        &self,
+        feed_id: i64,
+        now: i64,
+        etag: Option<&str>,
+        last_modified: Option<&str>,
+    ) -> Result<(), StoreError> {
         self.conn.execute(
-            "UPDATE feeds SET last_poll = ?2, last_success = ?2, consecutive_failures = 0 WHERE id = ?1",
-            params![feed_id, now],
+            "UPDATE feeds SET last_poll = ?2, last_success = ?2, consecutive_failures = 0,
+                etag = COALESCE(?3, etag), last_modified = COALESCE(?4, last_modified) WHERE id = ?1",
+            params![feed_id, now, etag, last_modified],
         )?;
         Ok(())
     }
 
-    /// Records a failed poll; validators and stories are left as they were.
-    pub fn record_failure(&self, feed_id: i64, error: &str, now: i64) -> Result<(), StoreError> {
-        self.conn.execute(
+    /// Records a failed poll; validators and stories are left as they were. Returns the number
+    /// of failures in a row, this one included.
+    pub fn record_failure(&self, feed_id: i64, error: &str, now: i64) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row(
             "UPDATE feeds SET last_poll = ?2, last_error = ?3, last_error_at = ?2,
-                consecutive_failures = consecutive_failures + 1 WHERE id = ?1",
+                consecutive_failures = consecutive_failures + 1 WHERE id = ?1 RETURNING consecutive_failures",
             params![feed_id, now, error],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Marks a feed gone (HTTP 410): it is not polled again.
+    pub fn record_gone(&self, feed_id: i64, error: &str, now: i64) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE feeds SET last_poll = ?2, last_error = ?3, last_error_at = ?2, gone = 1, next_poll = NULL
+             WHERE id = ?1",
+            params![feed_id, now, error],
+        )?;
+        Ok(())
+    }
+
+    /// Records where a feed moved for good.
+    pub fn record_moved(&self, feed_id: i64, to: &str) -> Result<(), StoreError> {
+        self.conn.execute("UPDATE feeds SET moved_to = ?2 WHERE id = ?1", params![feed_id, to])?;
+        Ok(())
+    }
+
+    /// Records a feed's interval and next planned poll.
+    pub fn record_plan(&self, feed_id: i64, interval_secs: i64, next_poll: i64) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE feeds SET interval_secs = ?2, next_poll = ?3 WHERE id = ?1",
+            params![feed_id, interval_secs, next_poll],
         )?;
         Ok(())
     }
@@ -65,20 +128,28 @@ impl Store {
 
     /// Every feed row with its story count, ordered by URL.
     pub fn feed_rows(&self) -> Result<Vec<FeedRow>, StoreError> {
+        let week_ago = super::unix_now() - 7 * 86_400;
         let mut stmt = self.conn.prepare(
-            "SELECT url, title, last_success, last_error, last_error_at, consecutive_failures,
-                (SELECT COUNT(*) FROM stories s WHERE s.feed_id = f.id)
+            "SELECT url, title, moved_to, gone, last_success, last_error, last_error_at, consecutive_failures,
+                interval_secs, next_poll,
+                (SELECT COUNT(*) FROM stories s WHERE s.feed_id = f.id),
+                (SELECT COUNT(*) FROM stories s WHERE s.feed_id = f.id AND s.first_seen >= ?1)
              FROM feeds f ORDER BY url",
         )?;
-        let rows = stmt.query_map([], |r| {
+        let rows = stmt.query_map([week_ago], |r| {
             Ok(FeedRow {
                 url: r.get(0)?,
                 title: r.get(1)?,
-                last_success: r.get(2)?,
-                last_error: r.get(3)?,
-                last_error_at: r.get(4)?,
-                consecutive_failures: r.get(5)?,
-                stories: r.get(6)?,
+                moved_to: r.get(2)?,
+                gone: r.get(3)?,
+                last_success: r.get(4)?,
+                last_error: r.get(5)?,
+                last_error_at: r.get(6)?,
+                consecutive_failures: r.get(7)?,
+                interval_secs: r.get(8)?,
+                next_poll: r.get(9)?,
+                stories: r.get(10)?,
+                stories_7d: r.get(11)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

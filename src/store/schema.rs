@@ -66,6 +66,14 @@ CREATE TABLE digests (
     last_sent INTEGER NOT NULL
 );
 "#,
+    r#"
+ALTER TABLE feeds ADD COLUMN moved_to TEXT;
+ALTER TABLE feeds ADD COLUMN gone INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE feeds ADD COLUMN content_hash TEXT;
+ALTER TABLE feeds ADD COLUMN interval_secs INTEGER;
+ALTER TABLE feeds ADD COLUMN next_poll INTEGER;
+CREATE INDEX stories_feed_seen ON stories (feed_id, first_seen);
+"#,
 ];
 
 /// The schema version this build writes.

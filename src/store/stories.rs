@@ -30,6 +30,8 @@ pub struct FetchMeta<'a> {
     pub title: Option<&'a str>,
     pub etag: Option<&'a str>,
     pub last_modified: Option<&'a str>,
+    /// SHA-256 of the body these stories came from.
+    pub content_hash: Option<&'a str>,
 }
 
 impl Store {
@@ -88,8 +90,8 @@ impl Store {
         }
         tx.execute(
             "UPDATE feeds SET title = COALESCE(?2, title), etag = ?3, last_modified = ?4, last_poll = ?5,
-                last_success = ?5, consecutive_failures = 0 WHERE id = ?1",
-            params![feed_id, meta.title, meta.etag, meta.last_modified, now],
+                last_success = ?5, consecutive_failures = 0, content_hash = ?6 WHERE id = ?1",
+            params![feed_id, meta.title, meta.etag, meta.last_modified, now, meta.content_hash],
         )?;
         tx.commit()?;
         Ok(stats)
