@@ -39,7 +39,7 @@ fn every_notifier_mistake_is_reported_with_its_place() {
         ),
         (
             &format!("{EMAIL}smtp = \"smtp://u@mail.example.org\"\npassword_env = \"P\""),
-            "credentials would cross the network in clear text",
+            "credentials could cross the network in clear text",
         ),
         (
             &format!("{EMAIL}smtp = \"smtps://u@h\"\npassword_env = \"P\"\npassword_file = \"p\""),
@@ -73,7 +73,7 @@ fn every_notifier_mistake_is_reported_with_its_place() {
         ),
         (&format!("{EMAIL}smtp = \"smtps://h\"\ndigest = \"1h\""), "digest needs mode = \"digest\""),
         (&format!("{EMAIL}smtp = \"smtps://h\"\ntimezone = \"Mars/Olympus\""), "unknown time zone \"Mars/Olympus\""),
-        (&format!("{EMAIL}smtp = \"smtps://h\"\nburst = 0"), "burst must be between 1 and 10000"),
+        (&format!("{EMAIL}smtp = \"smtps://h\"\nburst = 0"), "burst must be between 1 and 499"),
         (
             "name = \"j\"\ntype = \"jsonl\"\npath = \"a.jsonl\"\nmode = \"digest\"\ndigest = \"1h\"",
             "a jsonl notifier takes no mode",
@@ -84,6 +84,15 @@ fn every_notifier_mistake_is_reported_with_its_place() {
             "unknown webhook format \"teams\"; valid: generic, slack, discord, ntfy",
         ),
         ("name = \"h\"\ntype = \"webhook\"", "needs url = \"https://hooks.example.org/wirewatch\""),
+        (
+            "name = \"h\"\ntype = \"webhook\"\nurl = \"https://bob:pw@x\"",
+            "the webhook URL must not carry a user or password",
+        ),
+        (
+            &format!("{EMAIL}smtp = \"smtp://u@mail.example.org?tls=opportunistic\"\npassword_env = \"P\""),
+            "credentials could cross the network in clear text",
+        ),
+        (&format!("{EMAIL}smtp = \"smtps://u@mail.example.org\""), "a user needs password_env or password_file"),
     ];
     for (notifier, expected) in cases {
         let err = load(notifier).expect_err(notifier);

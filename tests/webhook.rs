@@ -82,6 +82,19 @@ async fn a_webhook_gets_signed_json_and_a_500_is_retried() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_429_is_retried_later() {
+    let server = FeedServer::start().await;
+    server.set_rss("wire.xml", rss("Wire", &[Item::new("s-1", "EU widens sanctions", "A package.")]));
+    let (url, _hook) = receiver(&[429]).await;
+    let setup = setup(&server.url("wire.xml"), &url, "generic");
+    engine::once(setup.load()).await.unwrap();
+    let (state, error): (String, String) =
+        setup.db().query_row("SELECT state, last_error FROM outbox", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    assert_eq!(state, "queued");
+    assert!(error.contains("429") && !error.contains("/hook"), "the error names no URL path: {error}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_4xx_other_than_429_is_dead_at_once() {
     let server = FeedServer::start().await;
     server.set_rss("wire.xml", rss("Wire", &[Item::new("s-1", "EU widens sanctions", "A package.")]));
@@ -97,7 +110,9 @@ async fn a_4xx_other_than_429_is_dead_at_once() {
 #[tokio::test(flavor = "multi_thread")]
 async fn chat_formats_carry_the_alert_as_text() {
     let server = FeedServer::start().await;
-    server.set_rss("wire.xml", rss("Wire", &[Item::new("s-1", "EU widens sanctions", "A package.")]));
+    // Double-escaped, so that after XML and HTML decoding the title reads `<!channel>`.
+    let title = "EU widens sanctions &amp;lt;!channel&amp;gt; @everyone";
+    server.set_rss("wire.xml", rss("Wire", &[Item::new("s-1", title, "A package.")]));
     for (format, field) in [("slack", "text"), ("discord", "content"), ("ntfy", "message")] {
         let (url, hook) = receiver(&[]).await;
         let setup = setup(&server.url("wire.xml"), &url, format);
@@ -106,9 +121,13 @@ async fn chat_formats_carry_the_alert_as_text() {
         let json: serde_json::Value = serde_json::from_slice(&seen[0].1).unwrap();
         let text = json[field].as_str().unwrap_or_else(|| panic!("{format}: no {field} in {json}"));
         assert!(text.contains("EU widens sanctions") && text.contains("*sanctions*"), "{format}: {text}");
-        if format == "ntfy" {
-            assert_eq!(json["topic"], "hook");
-            assert_eq!(json["title"], "sanctions: EU widens sanctions");
+        match format {
+            "slack" => assert!(text.contains("&lt;!channel&gt;") && !text.contains("<!channel>"), "{text}"),
+            "discord" => assert_eq!(json["allowed_mentions"]["parse"], serde_json::json!([])),
+            _ => {
+                assert_eq!(json["topic"], "hook");
+                assert_eq!(json["title"], "sanctions: EU widens sanctions <!channel> @everyone");
+            }
         }
     }
 }

@@ -16,6 +16,9 @@ use super::notifier::{
 use super::raw::RawNotifier;
 use super::validate::Checker;
 
+/// Largest `burst`: a digest holds at most 500 alerts, so a larger burst could never trigger.
+const MAX_BURST: i64 = 499;
+
 /// Keys each notifier type accepts besides `name` and `type`.
 const DELIVERY_KEYS: &[&str] = &["mode", "digest", "at", "timezone", "burst", "max_age"];
 const EMAIL_KEYS: &[&str] =
@@ -209,24 +212,30 @@ fn smtp(c: &mut Checker, n: &RawNotifier, name: &str) -> Option<Smtp> {
         c.error(raw, format!("notifier {name:?}: the smtp URL has no host"));
         return None;
     };
-    let user = Some(url.username()).filter(|u| !u.is_empty()).map(percent_decode);
+    let user = Some(url.username())
+        .filter(|u| !u.is_empty())
+        .map(|u| percent_encoding::percent_decode_str(u).decode_utf8_lossy().into_owned());
     let password = secret(c, &n.password_env, &n.password_file, name, "password");
-    if password.is_some() && user.is_none() {
-        c.error(raw, format!("notifier {name:?}: a password needs a user in the URL: smtp://user@host"));
+    match (&user, &password) {
+        (None, Some(_)) => {
+            c.error(raw, format!("notifier {name:?}: a password needs a user in the URL: smtp://user@host"))
+        }
+        (Some(_), None) => {
+            let msg = format!("notifier {name:?}: a user needs password_env or password_file");
+            c.error(raw, msg);
+        }
+        _ => {}
     }
-    if user.is_some() && security == SmtpSecurity::None && !is_loopback(&host) {
+    let clear = matches!(security, SmtpSecurity::None | SmtpSecurity::Opportunistic);
+    if user.is_some() && clear && !is_loopback(&host) {
         let msg = format!(
-            "notifier {name:?}: credentials would cross the network in clear text; \
-             add ?tls=required or use smtps://"
+            "notifier {name:?}: credentials could cross the network in clear text; \
+             use ?tls=required or smtps://"
         );
         c.error(raw, msg);
     }
     let ca_file = n.ca_file.as_ref().map(|p| c.path(p.get_ref()));
     Some(Smtp { port: url.port().unwrap_or(security.port()), host, security, user, password, ca_file })
-}
-
-fn percent_decode(s: &str) -> String {
-    url::form_urlencoded::parse(format!("u={s}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -275,6 +284,10 @@ fn webhook(c: &mut Checker, n: &RawNotifier, name: &str) -> Option<Webhook> {
         return None;
     };
     match url::Url::parse(raw.get_ref()) {
+        Ok(url) if !url.username().is_empty() || url.password().is_some() => {
+            c.error(raw, format!("notifier {name:?}: the webhook URL must not carry a user or password"));
+            None
+        }
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {
             Some(Webhook { url, format, secret })
         }
@@ -307,9 +320,9 @@ fn delivery(c: &mut Checker, n: &RawNotifier, name: &str, kind: &NotifierKind) -
     };
     let burst = match &n.burst {
         None => d.burst,
-        Some(b) if *b.get_ref() >= 1 && *b.get_ref() <= 10_000 => *b.get_ref() as usize,
+        Some(b) if (1..=MAX_BURST).contains(b.get_ref()) => *b.get_ref() as usize,
         Some(b) => {
-            c.error(b, format!("notifier {name:?}: burst must be between 1 and 10000"));
+            c.error(b, format!("notifier {name:?}: burst must be between 1 and {MAX_BURST}"));
             d.burst
         }
     };

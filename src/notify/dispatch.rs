@@ -21,6 +21,15 @@ const RETRY_BASE: Duration = Duration::from_secs(30);
 /// Longest wait between two attempts.
 const RETRY_CAP: Duration = Duration::from_secs(3600);
 
+/// What a message's `Message-ID` is derived from: the notifier and the alerts it carries (each
+/// alert's feed, story and watch, plus the outbox row for a single alert), so the same alerts
+/// sent again give the same id, and different alerts, even in another database, never do.
+fn message_key(notifier: &str, alerts: &[(OutboxRow, Alert)], digest: bool) -> String {
+    let ids: Vec<String> =
+        alerts.iter().map(|(row, a)| format!("{}|{}|{}|{}", row.id, a.feed, a.id, a.watch)).collect();
+    format!("{}/{notifier}/{}", if digest { "digest" } else { "alert" }, ids.join("\n"))
+}
+
 /// Exponential backoff with full jitter in its upper half: `attempts` failures so far.
 pub fn backoff(attempts: u32) -> Duration {
     let exp = RETRY_BASE.saturating_mul(1u32 << attempts.min(16));
@@ -48,9 +57,14 @@ impl Dispatcher {
     pub fn new(config: &Config) -> Result<Dispatcher, DispatchError> {
         let notifiers = Notifier::all(config).map_err(DispatchError::Notifier)?;
         let store = Store::open(&config.storage.path)?;
-        let requeued = store.requeue_sending()?;
+        let requeued = store.requeue_sending(unix_now())?;
         if requeued > 0 {
             info!(alerts = requeued, "requeued alerts left in sending by an earlier run");
+        }
+        let names: Vec<&str> = notifiers.iter().map(|n| n.name.as_str()).collect();
+        for (notifier, alerts) in store.bury_orphans(&names)? {
+            warn!(%notifier, alerts, "queued alerts for a notifier no longer in the config are dead; \
+                `wirewatch outbox retry` sends them once it is back");
         }
         Ok(Dispatcher { store: Arc::new(Mutex::new(store)), notifiers })
     }
@@ -59,97 +73,125 @@ impl Dispatcher {
     pub async fn drain(&self) -> Result<usize, StoreError> {
         let mut delivered = 0;
         for n in &self.notifiers {
+            delivered += self.drain_retries(n).await?;
             delivered += match &n.delivery.mode {
-                Mode::Immediate => self.drain_immediate(n).await?,
-                Mode::Digest(_) => self.drain_digest(n).await?,
+                Mode::Immediate => self.drain_fresh(n).await?,
+                Mode::Digest(_) => self.drain_scheduled(n).await?,
             };
         }
         Ok(delivered)
     }
 
-    async fn drain_immediate(&self, n: &Notifier) -> Result<usize, StoreError> {
+    /// Alerts being retried. The rows of one failed message share their next attempt, so they
+    /// come due together and go out together again: a failed digest is retried as a digest
+    /// (with the same Message-ID), and so is a message a crash interrupted.
+    async fn drain_retries(&self, n: &Notifier) -> Result<usize, StoreError> {
+        let limit = if n.batches() { DIGEST_MAX } else { CLAIM_BATCH };
         let mut delivered = 0;
         loop {
-            let limit = if n.batches() { DIGEST_MAX } else { CLAIM_BATCH };
-            let rows = self.claim(n, limit).await?;
-            if rows.len() > n.delivery.burst && n.batches() {
-                info!(notifier = %n.name, alerts = rows.len(), burst = n.delivery.burst, "burst of alerts sent as one digest");
-                delivered += self.deliver(n, rows, true).await?;
-                continue;
-            }
+            let rows = self.claim(n, limit, true).await?;
             let done = rows.len() < limit;
-            for row in rows {
-                delivered += self.deliver(n, vec![row], false).await?;
-            }
+            delivered += if n.batches() && rows.len() > 1 {
+                self.deliver(n, rows, true).await?
+            } else {
+                self.deliver_each(n, rows).await?
+            };
             if done {
                 return Ok(delivered);
             }
         }
     }
 
-    /// A scheduled digest: everything due goes out when the schedule says so, or when earlier
-    /// failed rows are due for a retry.
-    async fn drain_digest(&self, n: &Notifier) -> Result<usize, StoreError> {
-        let Mode::Digest(sched) = &n.delivery.mode else { return Ok(0) };
-        let (name, now) = (n.name.clone(), unix_now());
-        let last = self.with_store(move |s| s.digest_last(&name)).await?;
-        let Some(last) = last else {
-            // First start: the schedule begins now.
-            let name = n.name.clone();
-            self.with_store(move |s| s.set_digest_last(&name, now)).await?;
-            return Ok(0);
-        };
-        let slot = schedule::next_digest(sched, last, n.delivery.timezone) <= now;
+    /// New alerts of an immediate notifier: one message each, claimed one at a time (so a crash
+    /// interrupts at most one), unless more than `burst` are due, in which case they go as
+    /// digests.
+    async fn drain_fresh(&self, n: &Notifier) -> Result<usize, StoreError> {
         let name = n.name.clone();
-        if !slot && !self.with_store(move |s| s.retry_due(&name, now)).await? {
-            return Ok(0);
-        }
-        if slot {
-            let name = n.name.clone();
-            self.with_store(move |s| s.set_digest_last(&name, now)).await?;
+        let due = self.with_store(move |s| s.fresh_due(&name, unix_now())).await?;
+        if n.batches() && due > n.delivery.burst {
+            info!(notifier = %n.name, alerts = due, burst = n.delivery.burst, "burst of alerts sent as one digest");
+            let mut delivered = 0;
+            loop {
+                let rows = self.claim(n, DIGEST_MAX, false).await?;
+                let done = rows.len() < DIGEST_MAX;
+                delivered += self.deliver(n, rows, true).await?;
+                if done {
+                    return Ok(delivered);
+                }
+            }
         }
         let mut delivered = 0;
         loop {
-            let rows = self.claim(n, DIGEST_MAX).await?;
+            let rows = self.claim(n, 1, false).await?;
             if rows.is_empty() {
                 return Ok(delivered);
             }
-            let full = rows.len() == DIGEST_MAX;
+            delivered += self.deliver_each(n, rows).await?;
+        }
+    }
+
+    /// New alerts of a digest notifier, all together when the schedule says so.
+    async fn drain_scheduled(&self, n: &Notifier) -> Result<usize, StoreError> {
+        let Mode::Digest(sched) = &n.delivery.mode else { return Ok(0) };
+        let (name, now) = (n.name.clone(), unix_now());
+        let last = self.with_store(move |s| s.digest_last(&name)).await?;
+        let due = match last {
+            Some(last) => schedule::next_digest(sched, last, n.delivery.timezone) <= now,
+            None => false,
+        };
+        if !due {
+            if last.is_none() {
+                // First start: the schedule begins now.
+                let name = n.name.clone();
+                self.with_store(move |s| s.set_digest_last(&name, now)).await?;
+            }
+            return Ok(0);
+        }
+        let mut delivered = 0;
+        loop {
+            let rows = self.claim(n, DIGEST_MAX, false).await?;
+            let done = rows.len() < DIGEST_MAX;
             delivered += self.deliver(n, rows, true).await?;
-            if !full {
+            if done {
+                let name = n.name.clone();
+                self.with_store(move |s| s.set_digest_last(&name, now)).await?;
                 return Ok(delivered);
             }
         }
     }
 
-    async fn claim(&self, n: &Notifier, limit: usize) -> Result<Vec<OutboxRow>, StoreError> {
+    async fn claim(&self, n: &Notifier, limit: usize, retries: bool) -> Result<Vec<OutboxRow>, StoreError> {
         let name = n.name.clone();
-        self.with_store(move |s| s.claim_due(&name, unix_now(), limit)).await
+        self.with_store(move |s| s.claim_due(&name, unix_now(), limit, retries)).await
+    }
+
+    async fn deliver_each(&self, n: &Notifier, rows: Vec<OutboxRow>) -> Result<usize, StoreError> {
+        let mut delivered = 0;
+        for row in rows {
+            delivered += self.deliver(n, vec![row], false).await?;
+        }
+        Ok(delivered)
     }
 
     /// Delivers `rows` as one message (a digest when `digest`); returns how many were delivered.
     async fn deliver(&self, n: &Notifier, rows: Vec<OutboxRow>, digest: bool) -> Result<usize, StoreError> {
-        if rows.is_empty() {
-            return Ok(0);
-        }
         let mut alerts = Vec::with_capacity(rows.len());
-        let mut unreadable = Vec::new();
-        for row in &rows {
+        for row in rows {
             match serde_json::from_str::<Alert>(&row.payload) {
                 Ok(a) => alerts.push((row, a)),
-                Err(e) => unreadable.push((row.id, format!("unreadable alert payload: {e}"))),
+                Err(e) => {
+                    let (id, msg) = (row.id, format!("unreadable alert payload: {e}"));
+                    warn!(alert = id, notifier = %n.name, error = %msg, "alert is dead");
+                    self.with_store(move |s| s.mark_failed(&[(id, None)], &msg)).await?;
+                }
             }
         }
-        for (id, msg) in unreadable {
-            warn!(alert = id, notifier = %n.name, error = %msg, "alert is dead");
-            self.with_store(move |s| s.mark_failed(&[(id, None)], &msg)).await?;
+        if alerts.is_empty() {
+            return Ok(0);
         }
         let ids: Vec<i64> = alerts.iter().map(|(r, _)| r.id).collect();
-        let key = match alerts.as_slice() {
-            [(row, a)] if !digest => format!("{}/{}/{}/{}/{}", n.name, row.id, a.feed, a.id, a.watch),
-            _ => format!("digest/{}/{}", n.name, ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")),
-        };
         let batch: Vec<Alert> = alerts.iter().map(|(_, a)| a.clone()).collect();
+        let key = message_key(&n.name, &alerts, digest);
         let result = n.send(&Outgoing { alerts: &batch, key, digest }).await;
         let now = unix_now();
         match result {
@@ -159,17 +201,15 @@ impl Dispatcher {
                 Ok(count)
             }
             Err(e) => {
+                // One next attempt for the whole message, so its rows come due together again.
+                let attempts = alerts.iter().map(|(r, _)| r.attempts).max().unwrap_or(0);
+                let next = now + backoff(attempts as u32).as_secs() as i64;
                 let max_age = n.delivery.max_age.as_secs() as i64;
                 let failures: Vec<(i64, Option<i64>)> = alerts
                     .iter()
                     .map(|(row, _)| {
-                        let next = match &e {
-                            DeliveryError::Transient(_) if now - row.since < max_age => {
-                                Some(now + backoff(row.attempts as u32).as_secs() as i64)
-                            }
-                            _ => None,
-                        };
-                        (row.id, next)
+                        let retry = matches!(e, DeliveryError::Transient(_)) && now - row.since < max_age;
+                        (row.id, retry.then_some(next))
                     })
                     .collect();
                 let dead = failures.iter().filter(|(_, next)| next.is_none()).count();

@@ -14,8 +14,11 @@ use sha2::{Digest, Sha256};
 use super::{DeliveryError, Outgoing, render};
 use crate::config::{self, EmailTransport, SmtpSecurity};
 
-/// Longest wait for one SMTP command, connecting included.
+/// Longest wait for the SMTP connection.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest wait for one whole delivery: lettre bounds only the connect, so a server that
+/// accepts and then stays silent is cut off here.
+const SEND_TIMEOUT: Duration = Duration::from_secs(120);
 /// Connections kept open to one SMTP server.
 const POOL_SIZE: u32 = 2;
 
@@ -62,6 +65,11 @@ impl EmailNotifier {
     /// Sends one message for `out`; returns the server's answer.
     pub async fn send(&self, out: &Outgoing<'_>) -> Result<String, DeliveryError> {
         let message = self.message(out)?;
+        let silent = || DeliveryError::Transient(format!("no answer within {}s", SEND_TIMEOUT.as_secs()));
+        tokio::time::timeout(SEND_TIMEOUT, self.send_message(message)).await.unwrap_or_else(|_| Err(silent()))
+    }
+
+    async fn send_message(&self, message: Message) -> Result<String, DeliveryError> {
         match &self.transport {
             Transport::Smtp { server, mailer } => match mailer.send(message).await {
                 Ok(response) => {

@@ -11,21 +11,19 @@ pub fn next_digest(schedule: &Schedule, last: i64, tz: Tz) -> i64 {
         Schedule::Every(d) => last.saturating_add(d.as_secs().max(1) as i64),
         Schedule::At(times) => {
             let local = Utc.timestamp_opt(last, 0).single().unwrap_or_default().with_timezone(&tz).date_naive();
-            for day in 0..=2 {
-                let date = local + ChronoDuration::days(day);
-                for t in times {
-                    let at = NaiveDateTime::new(date, *t);
-                    // A time skipped by a DST change falls back to an hour later.
-                    let instant = tz
-                        .from_local_datetime(&at)
+            // The earliest instant after `last` over the next days' times; a time skipped by a
+            // DST change moves an hour on, which can reorder the day's times.
+            (0..=2)
+                .flat_map(|day| times.iter().map(move |t| NaiveDateTime::new(local + ChronoDuration::days(day), *t)))
+                .filter_map(|at| {
+                    tz.from_local_datetime(&at)
                         .earliest()
-                        .or_else(|| tz.from_local_datetime(&(at + ChronoDuration::hours(1))).earliest());
-                    if let Some(instant) = instant.map(|i| i.timestamp()).filter(|&i| i > last) {
-                        return instant;
-                    }
-                }
-            }
-            last + 24 * 3600
+                        .or_else(|| tz.from_local_datetime(&(at + ChronoDuration::hours(1))).earliest())
+                })
+                .map(|i| i.timestamp())
+                .filter(|&i| i > last)
+                .min()
+                .unwrap_or(last + 24 * 3600)
         }
     }
 }
@@ -70,5 +68,8 @@ mod tests {
         let london: Tz = "Europe/London".parse().expect("known zone");
         // 2026-03-29 01:30 does not exist in London (clocks go from 01:00 to 02:00).
         assert_eq!(next_digest(&s, ts("2026-03-28T23:00:00Z"), london), ts("2026-03-29T01:30:00Z"));
+        // 01:30 moves to 02:30 BST, after 02:15 BST: the earlier instant comes first.
+        let two = at(&["01:30", "02:15"]);
+        assert_eq!(next_digest(&two, ts("2026-03-28T23:00:00Z"), london), ts("2026-03-29T01:15:00Z"));
     }
 }

@@ -16,13 +16,32 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 /// Discord refuses longer message content.
 const DISCORD_LIMIT: usize = 2000;
 
-#[derive(Debug)]
 pub struct WebhookNotifier {
     client: reqwest::Client,
     url: url::Url,
     format: WebhookFormat,
     secret: Option<String>,
     timezone: chrono_tz::Tz,
+}
+
+impl std::fmt::Debug for WebhookNotifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookNotifier").field("endpoint", &endpoint(&self.url)).finish_non_exhaustive()
+    }
+}
+
+/// The URL as errors and logs show it: scheme, host and port only, since the path of a chat
+/// webhook is often its secret token.
+fn endpoint(url: &url::Url) -> String {
+    match url.port() {
+        Some(p) => format!("{}://{}:{p}", url.scheme(), url.host_str().unwrap_or_default()),
+        None => format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default()),
+    }
+}
+
+/// Slack reads `<...>` as links and mentions (`<!channel>`): feed text must not.
+fn slack_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 impl WebhookNotifier {
@@ -44,9 +63,11 @@ impl WebhookNotifier {
         if let Some(secret) = &self.secret {
             req = req.header(SIGNATURE_HEADER, signature(secret.as_bytes(), &body));
         }
-        let resp = req.body(body).send().await.map_err(|e| DeliveryError::Transient(format!("{}: {e}", self.url)))?;
+        let at = endpoint(&self.url);
+        let resp =
+            req.body(body).send().await.map_err(|e| DeliveryError::Transient(format!("{at}: {}", e.without_url())))?;
         let status = resp.status();
-        let answer = format!("{}: HTTP {status}", self.url);
+        let answer = format!("{at}: HTTP {status}");
         if status.is_success() {
             Ok(answer)
         } else if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 408 {
@@ -69,10 +90,14 @@ impl WebhookNotifier {
                 let kind = if out.digest { "digest" } else { "alert" };
                 (self.url.clone(), json!({ "kind": kind, "count": out.alerts.len(), "alerts": out.alerts }))
             }
-            WebhookFormat::Slack => (self.url.clone(), json!({ "text": format!("*{}*\n{}", title(), text()) })),
+            WebhookFormat::Slack => (
+                self.url.clone(),
+                json!({ "text": format!("*{}*\n{}", slack_escape(&title()), slack_escape(&text())) }),
+            ),
             WebhookFormat::Discord => {
                 let content: String = format!("**{}**\n{}", title(), text()).chars().take(DISCORD_LIMIT).collect();
-                (self.url.clone(), json!({ "content": content }))
+                // No @everyone, @here, user or role pings from feed text.
+                (self.url.clone(), json!({ "content": content, "allowed_mentions": { "parse": [] } }))
             }
             WebhookFormat::Ntfy => {
                 // ntfy's JSON publishing: POST to the server root with the topic in the body.

@@ -51,25 +51,58 @@ pub struct OutboxRow {
     pub notifier: String,
     pub payload: String,
     pub attempts: i64,
-    /// When the row was queued, or last requeued by hand: `max_age` counts from here.
+    /// When the row's first attempt failed, or it was last requeued by hand: `max_age` counts
+    /// from here (now, for a row never tried).
     pub since: i64,
 }
 
 impl Store {
-    /// Queues again every row a previous process left in `sending`; returns how many.
-    pub fn requeue_sending(&self) -> Result<usize, StoreError> {
-        Ok(self.conn.execute("UPDATE outbox SET state = 'queued' WHERE state = 'sending'", [])?)
+    /// Queues again every row a previous process left in `sending`, as a retry due now, so the
+    /// interrupted message goes out again with the same rows; returns how many.
+    pub fn requeue_sending(&self, now: i64) -> Result<usize, StoreError> {
+        Ok(self.conn.execute(
+            "UPDATE outbox SET state = 'queued', next_attempt = ?1, retrying_since = COALESCE(retrying_since, ?1)
+             WHERE state = 'sending'",
+            [now],
+        )?)
     }
 
-    /// Marks up to `limit` of `notifier`'s due rows as sending and returns them, oldest first.
-    pub fn claim_due(&mut self, notifier: &str, now: i64, limit: usize) -> Result<Vec<OutboxRow>, StoreError> {
+    /// Marks dead every queued row of a notifier not in `configured`; returns how many per notifier.
+    pub fn bury_orphans(&self, configured: &[&str]) -> Result<Vec<(String, i64)>, StoreError> {
+        let names = serde_json::to_string(configured).expect("strings serialise");
+        let mut stmt = self.conn.prepare(
+            "UPDATE outbox SET state = 'dead', last_error = 'notifier ' || notifier || ' is no longer configured'
+             WHERE state IN ('queued', 'sending') AND notifier NOT IN (SELECT value FROM json_each(?1))
+             RETURNING notifier",
+        )?;
+        let mut counts: Vec<(String, i64)> = Vec::new();
+        for n in stmt.query_map([names], |r| r.get::<_, String>(0))? {
+            let n = n?;
+            match counts.iter_mut().find(|(x, _)| *x == n) {
+                Some((_, c)) => *c += 1,
+                None => counts.push((n, 1)),
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Marks up to `limit` of `notifier`'s due rows as sending and returns them, oldest first:
+    /// only rows being retried (`retries`), or only fresh ones.
+    pub fn claim_due(
+        &mut self,
+        notifier: &str,
+        now: i64,
+        limit: usize,
+        retries: bool,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
         let tx = self.conn.transaction()?;
         let rows = {
             let mut stmt = tx.prepare_cached(
-                "SELECT id, watch, notifier, payload, attempts, max(created, coalesce(retried_at, 0)) FROM outbox
-                 WHERE notifier = ?1 AND state = 'queued' AND next_attempt <= ?2 ORDER BY id LIMIT ?3",
+                "SELECT id, watch, notifier, payload, attempts, max(coalesce(retrying_since, ?2), coalesce(retried_at, 0))
+                 FROM outbox WHERE notifier = ?1 AND state = 'queued' AND next_attempt <= ?2
+                    AND (retrying_since IS NOT NULL) = ?4 ORDER BY id LIMIT ?3",
             )?;
-            let rows = stmt.query_map(params![notifier, now, limit as i64], |r| {
+            let rows = stmt.query_map(params![notifier, now, limit as i64, retries], |r| {
                 Ok(OutboxRow {
                     id: r.get(0)?,
                     watch: r.get(1)?,
@@ -89,6 +122,17 @@ impl Store {
         }
         tx.commit()?;
         Ok(rows)
+    }
+
+    /// How many of `notifier`'s new (never tried) rows are due.
+    pub fn fresh_due(&self, notifier: &str, now: i64) -> Result<usize, StoreError> {
+        let n: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM outbox WHERE notifier = ?1 AND state = 'queued' AND next_attempt <= ?2
+                AND retrying_since IS NULL",
+            params![notifier, now],
+            |r| r.get(0),
+        )?;
+        Ok(n as usize)
     }
 
     /// Marks rows delivered, in one transaction.
@@ -111,27 +155,19 @@ impl Store {
         {
             let mut stmt = tx.prepare_cached(
                 "UPDATE outbox SET state = ?2, attempts = attempts + 1, last_error = ?3,
-                    next_attempt = CASE WHEN ?2 = 'queued' THEN ?4 ELSE next_attempt END WHERE id = ?1",
+                    next_attempt = CASE WHEN ?2 = 'queued' THEN ?4 ELSE next_attempt END,
+                    retrying_since = COALESCE(retrying_since, ?5) WHERE id = ?1",
             )?;
+            let now = super::unix_now();
             for &(id, next_attempt) in failures {
                 let (state, next) = match next_attempt {
                     Some(t) => ("queued", t),
                     None => ("dead", 0),
                 };
-                stmt.execute(params![id, state, error, next])?;
+                stmt.execute(params![id, state, error, next, now])?;
             }
         }
         Ok(tx.commit()?)
-    }
-
-    /// Whether `notifier` has a row that failed before and is due for another try.
-    pub fn retry_due(&self, notifier: &str, now: i64) -> Result<bool, StoreError> {
-        Ok(self.conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM outbox WHERE notifier = ?1 AND state = 'queued'
-                AND attempts > 0 AND next_attempt <= ?2)",
-            params![notifier, now],
-            |r| r.get(0),
-        )?)
     }
 
     /// When `notifier` last sent a scheduled digest, if ever.
@@ -196,7 +232,7 @@ impl Store {
                 }
             };
             let mut stmt = tx.prepare_cached(
-                "UPDATE outbox SET state = 'queued', next_attempt = ?2, retried_at = ?2
+                "UPDATE outbox SET state = 'queued', next_attempt = ?2, retried_at = ?2, retrying_since = ?2
                  WHERE id = ?1 AND state IN ('dead', 'queued')",
             )?;
             let mut done = Vec::new();

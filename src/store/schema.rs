@@ -73,6 +73,7 @@ ALTER TABLE feeds ADD COLUMN content_hash TEXT;
 ALTER TABLE feeds ADD COLUMN interval_secs INTEGER;
 ALTER TABLE feeds ADD COLUMN next_poll INTEGER;
 CREATE INDEX stories_feed_seen ON stories (feed_id, first_seen);
+ALTER TABLE outbox ADD COLUMN retrying_since INTEGER;
 "#,
 ];
 
