@@ -35,6 +35,20 @@ pub enum Command {
         #[arg(required = true, value_name = "SOURCE")]
         sources: Vec<String>,
     },
+    /// One row per feed: state (new, ok, failing, gone), failures, interval, next poll, stories
+    Feeds {
+        /// One JSON object per line per feed
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add the feeds of an OPML file to the config file, keeping its comments and layout
+    ImportOpml {
+        /// The OPML file
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+    },
+    /// Write the configured feeds as OPML 2.0 to standard output
+    ExportOpml,
     /// List alerts in the outbox with their state, attempts and last error; `outbox retry` requeues
     Outbox(OutboxArgs),
     /// Send one test alert through each notifier (or the one named) and print the answer

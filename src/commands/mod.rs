@@ -2,8 +2,10 @@
 //! come back typed so `main` can map them to exit codes.
 
 mod check;
+mod feeds;
 mod match_cmd;
 mod notify_test;
+mod opml;
 mod outbox;
 mod run;
 
@@ -52,6 +54,9 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CommandError> {
             runtime()?.block_on(match_cmd::run(&config, format, &sources))
         }
         Command::Outbox(args) => outbox::outbox(&config, &args),
+        Command::Feeds { json } => feeds::feeds(&config, json),
+        Command::ImportOpml { file } => opml::import(&config, &file),
+        Command::ExportOpml => opml::export(&config),
         Command::NotifyTest { notifier } => runtime()?.block_on(notify_test::notify_test(&config, notifier.as_deref())),
     }
 }

@@ -1,0 +1,134 @@
+//! `wirewatch feeds [--json]`: each configured feed's health and schedule.
+
+use std::collections::HashMap;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chrono::{TimeZone, Utc};
+use serde::Serialize;
+
+use super::CommandError;
+use crate::config::Config;
+use crate::store::{FeedRow, Store};
+
+/// One feed as `wirewatch feeds` reports it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FeedStatus {
+    pub url: String,
+    pub name: String,
+    /// `new` (never polled), `ok`, `failing` or `gone`.
+    pub state: &'static str,
+    /// Where a permanent redirect moved it.
+    pub moved_to: Option<String>,
+    pub last_success: Option<String>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<String>,
+    pub consecutive_failures: i64,
+    /// Seconds between polls as currently planned.
+    pub interval_secs: Option<i64>,
+    pub next_poll: Option<String>,
+    pub stories: i64,
+    /// New stories per day over the last 7 days.
+    pub new_per_day: f64,
+}
+
+pub fn feeds(config: &Config, json: bool) -> Result<ExitCode, CommandError> {
+    let store = Store::open(&config.storage.path).context("cannot open the database")?;
+    let rows: HashMap<String, FeedRow> =
+        store.feed_rows().context("cannot read feeds")?.into_iter().map(|r| (r.url.clone(), r)).collect();
+    let statuses: Vec<FeedStatus> = config
+        .feeds
+        .iter()
+        .map(|f| {
+            let url = f.url();
+            let name = f.name.clone().or_else(|| rows.get(&url).and_then(|r| r.title.clone())).unwrap_or_default();
+            status(url, name, rows.get(&f.url()))
+        })
+        .collect();
+    if json {
+        for s in &statuses {
+            println!("{}", serde_json::to_string(s).expect("statuses serialise"));
+        }
+    } else {
+        print!("{}", table(&statuses));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn time(t: Option<i64>) -> Option<String> {
+    t.and_then(|t| Utc.timestamp_opt(t, 0).single()).map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+}
+
+pub fn status(url: String, name: String, row: Option<&FeedRow>) -> FeedStatus {
+    let Some(r) = row.filter(|r| r.last_success.is_some() || r.last_error_at.is_some()) else {
+        let blank = FeedStatus {
+            url,
+            name,
+            state: "new",
+            moved_to: None,
+            last_success: None,
+            last_error: None,
+            last_error_at: None,
+            consecutive_failures: 0,
+            interval_secs: None,
+            next_poll: None,
+            stories: 0,
+            new_per_day: 0.0,
+        };
+        return blank;
+    };
+    let state = if r.gone {
+        "gone"
+    } else if r.consecutive_failures > 0 {
+        "failing"
+    } else {
+        "ok"
+    };
+    FeedStatus {
+        url,
+        name,
+        state,
+        moved_to: r.moved_to.clone(),
+        last_success: time(r.last_success),
+        last_error: r.last_error.clone(),
+        last_error_at: time(r.last_error_at),
+        consecutive_failures: r.consecutive_failures,
+        interval_secs: r.interval_secs,
+        next_poll: if r.gone { None } else { time(r.next_poll) },
+        stories: r.stories,
+        new_per_day: (r.stories_7d as f64 / 7.0 * 10.0).round() / 10.0,
+    }
+}
+
+fn table(feeds: &[FeedStatus]) -> String {
+    let mut out = format!(
+        "{:<8} {:>5} {:>9} {:>8} {:<20} {:<20} {:<20} URL\n",
+        "STATE", "FAILS", "INTERVAL", "NEW/DAY", "LAST SUCCESS", "NEXT POLL", "NAME"
+    );
+    for f in feeds {
+        let interval = f
+            .interval_secs
+            .map_or("-".into(), |s| humantime::format_duration(std::time::Duration::from_secs(s as u64)).to_string());
+        let name: String = f.name.chars().take(20).collect();
+        out.push_str(&format!(
+            "{:<8} {:>5} {:>9} {:>8.1} {:<20} {:<20} {:<20} {}\n",
+            f.state,
+            f.consecutive_failures,
+            interval,
+            f.new_per_day,
+            f.last_success.as_deref().unwrap_or("-"),
+            f.next_poll.as_deref().unwrap_or("-"),
+            name,
+            f.url
+        ));
+        if let Some(to) = &f.moved_to {
+            out.push_str(&format!("         moved permanently to {to}\n"));
+        }
+        if let (Some(e), Some(at)) = (&f.last_error, &f.last_error_at) {
+            if f.state != "ok" {
+                out.push_str(&format!("         last error at {at}: {e}\n"));
+            }
+        }
+    }
+    out
+}
