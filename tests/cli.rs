@@ -147,9 +147,13 @@ async fn run_polls_alerts_and_exits_0_on_sigterm() {
     let setup = Setup::with_config(&toml);
     let mut child = bin().arg("run").arg("--config").arg(&setup.config).stdout(Stdio::piped()).spawn().unwrap();
     let stdout = child.stdout.take().unwrap();
-    let first =
-        tokio::task::spawn_blocking(move || BufReader::new(stdout).lines().next().map(Result::unwrap)).await.unwrap();
-    assert_eq!(first.as_deref(), Some("[dprk] North Korea treaty signed"));
+    let (line_tx, line_rx) = mpsc::channel();
+    std::thread::spawn(move || line_tx.send(BufReader::new(stdout).lines().next().map(Result::unwrap)).unwrap());
+    let first = line_rx.recv_timeout(Duration::from_secs(30));
+    if first.is_err() {
+        let _ = child.kill();
+    }
+    assert_eq!(first.expect("an alert within 30 s").as_deref(), Some("[dprk] North Korea treaty signed"));
 
     let status = std::process::Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
     assert!(status.success());
@@ -217,4 +221,50 @@ fn match_explain_shows_aliases_failures_and_the_excluding_not() {
           not found in title, body
 ";
     assert_eq!(out.trim_end(), expected.trim_end(), "{out}");
+}
+
+#[test]
+fn import_opml_adds_new_feeds_keeps_comments_and_export_round_trips() {
+    let shipped =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml")).unwrap();
+    let setup = Setup::with_config(&shipped);
+    let opml = setup.path("in.opml");
+    std::fs::write(
+        &opml,
+        r#"<?xml version="1.0"?><opml version="2.0"><head/><body><outline text="Desk">
+        <outline text="Farm &amp; Field" xmlUrl="https://example.org/farm.xml"/>
+        <outline text="BBC again" xmlUrl="https://feeds.bbci.co.uk/news/world/rss.xml"/></outline></body></opml>"#,
+    )
+    .unwrap();
+    let (code, out, err) = run(bin().arg("--config").arg(&setup.config).arg("import-opml").arg(&opml));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.ends_with("added 1 feeds, skipped 1 already present\n"), "{out}");
+    let edited = std::fs::read_to_string(&setup.config).unwrap();
+    let added = "[[feed]]\nurl = \"https://example.org/farm.xml\"\nname = \"Farm & Field\"\n\n";
+    assert!(edited.contains(added), "{edited}");
+    assert_eq!(edited.replacen(added, "", 1), shipped, "every other line and comment is kept as it was");
+
+    let (code, exported, _) = run(bin().arg("--config").arg(&setup.config).arg("export-opml"));
+    assert_eq!(code, 0);
+    assert!(
+        exported.contains("<opml version=\"2.0\">") && exported.contains("text=\"Farm &amp; Field\""),
+        "{exported}"
+    );
+    let copy = Setup::with_config("[[feed]]\nurl = \"https://example.org/only.xml\"\n");
+    std::fs::write(copy.path("all.opml"), &exported).unwrap();
+    let (code, out, _) = run(bin().arg("--config").arg(&copy.config).arg("import-opml").arg(copy.path("all.opml")));
+    assert_eq!(code, 0);
+    let feeds = exported.matches("xmlUrl=").count();
+    assert!(out.ends_with(&format!("added {feeds} feeds, skipped 0 already present\n")), "{out}");
+}
+
+#[test]
+fn import_opml_refuses_a_file_that_is_not_opml() {
+    let setup = Setup::with_config("[[feed]]\nurl = \"https://example.org/only.xml\"\n");
+    std::fs::write(setup.path("page.html"), "<html><body>hi</body></html>").unwrap();
+    let before = std::fs::read_to_string(&setup.config).unwrap();
+    let (code, _, err) = run(bin().arg("--config").arg(&setup.config).arg("import-opml").arg(setup.path("page.html")));
+    assert_eq!(code, 1);
+    assert!(err.contains("page.html: not an OPML document"), "{err}");
+    assert_eq!(std::fs::read_to_string(&setup.config).unwrap(), before);
 }
