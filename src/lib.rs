@@ -9,6 +9,7 @@ pub mod alert;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod dedupe;
 pub mod engine;
 pub mod feed;
 pub mod ingest;

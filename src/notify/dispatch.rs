@@ -91,42 +91,37 @@ impl Dispatcher {
         loop {
             let rows = self.claim(n, limit, true).await?;
             let done = rows.len() < limit;
-            delivered += if n.batches() && rows.len() > 1 {
-                self.deliver(n, rows, true).await?
-            } else {
-                self.deliver_each(n, rows).await?
-            };
+            let digest = n.batches() && rows.len() > 1;
+            delivered += self.deliver(n, rows, digest).await?;
             if done {
                 return Ok(delivered);
             }
         }
     }
 
-    /// New alerts of an immediate notifier: one message each, claimed one at a time (so a crash
-    /// interrupts at most one), unless more than `burst` are due, in which case they go as
-    /// digests.
+    /// New alerts of an immediate notifier. Email and webhooks: one message each, claimed one
+    /// at a time (so a crash interrupts at most one), unless more than `burst` are due, in
+    /// which case they go as digests. Standard output and jsonl files: up to [`CLAIM_BATCH`]
+    /// alerts per write and per transaction (a crash can repeat at most one batch's lines).
     async fn drain_fresh(&self, n: &Notifier) -> Result<usize, StoreError> {
         let name = n.name.clone();
         let due = self.with_store(move |s| s.fresh_due(&name, unix_now())).await?;
-        if n.batches() && due > n.delivery.burst {
+        let bursting = n.batches() && due > n.delivery.burst;
+        if bursting {
             info!(notifier = %n.name, alerts = due, burst = n.delivery.burst, "burst of alerts sent as one digest");
-            let mut delivered = 0;
-            loop {
-                let rows = self.claim(n, DIGEST_MAX, false).await?;
-                let done = rows.len() < DIGEST_MAX;
-                delivered += self.deliver(n, rows, true).await?;
-                if done {
-                    return Ok(delivered);
-                }
-            }
         }
+        let limit = match (n.batches(), bursting) {
+            (true, true) => DIGEST_MAX,
+            (true, false) => 1,
+            (false, _) => CLAIM_BATCH,
+        };
         let mut delivered = 0;
         loop {
-            let rows = self.claim(n, 1, false).await?;
+            let rows = self.claim(n, limit, false).await?;
             if rows.is_empty() {
                 return Ok(delivered);
             }
-            delivered += self.deliver_each(n, rows).await?;
+            delivered += self.deliver(n, rows, bursting).await?;
         }
     }
 
@@ -163,14 +158,6 @@ impl Dispatcher {
     async fn claim(&self, n: &Notifier, limit: usize, retries: bool) -> Result<Vec<OutboxRow>, StoreError> {
         let name = n.name.clone();
         self.with_store(move |s| s.claim_due(&name, unix_now(), limit, retries)).await
-    }
-
-    async fn deliver_each(&self, n: &Notifier, rows: Vec<OutboxRow>) -> Result<usize, StoreError> {
-        let mut delivered = 0;
-        for row in rows {
-            delivered += self.deliver(n, vec![row], false).await?;
-        }
-        Ok(delivered)
     }
 
     /// Delivers `rows` as one message (a digest when `digest`); returns how many were delivered.

@@ -75,6 +75,12 @@ ALTER TABLE feeds ADD COLUMN next_poll INTEGER;
 CREATE INDEX stories_feed_seen ON stories (feed_id, first_seen);
 ALTER TABLE outbox ADD COLUMN retrying_since INTEGER;
 "#,
+    r#"
+ALTER TABLE stories ADD COLUMN canon_url TEXT;
+ALTER TABLE stories ADD COLUMN fingerprint TEXT;
+CREATE INDEX stories_feed_canon ON stories (feed_id, canon_url);
+CREATE INDEX stories_feed_fingerprint ON stories (feed_id, fingerprint);
+"#,
 ];
 
 /// The schema version this build writes.

@@ -1,8 +1,9 @@
 //! Ingesting a polled feed: stories, matches and outbox rows in one transaction.
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError};
+use crate::dedupe::{canonical_url, content_fingerprint};
 use crate::feed::Story;
 
 /// An alert to queue for a new story: one watch, delivered to each of `notifiers`.
@@ -35,8 +36,10 @@ pub struct FetchMeta<'a> {
 }
 
 impl Store {
-    /// Stores the stories of one successful poll. `alerts_for` is called once for each story not
-    /// seen before and returns the alerts to queue for it. The feed's validators are saved in the
+    /// Stores the stories of one successful poll. A story is known when its feed already has its
+    /// key, its canonical link or its text fingerprint (a changed guid is not a new story); an
+    /// edited known story gets its newest text and no alert. `alerts_for` is called once for
+    /// each story not seen before and returns the alerts to queue for it. The feed's validators are saved in the
     /// same transaction, so a crash cannot record a feed as fetched without its stories.
     pub fn ingest(
         &mut self,
@@ -51,9 +54,19 @@ impl Store {
         {
             let mut insert_story = tx.prepare_cached(
                 "INSERT OR IGNORE INTO stories
-                    (feed_id, key, url, title, body, author, categories, published, first_seen)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    (feed_id, key, url, title, body, author, categories, published, first_seen, canon_url, fingerprint)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?;
+            // The same story under a new guid keeps its canonical link or its text. Three lookups,
+            // each on its own index (an OR of them would scan the feed's stories).
+            let mut by_key =
+                tx.prepare_cached("SELECT id, title, body FROM stories WHERE feed_id = ?1 AND key = ?2")?;
+            let mut by_canon =
+                tx.prepare_cached("SELECT id, title, body FROM stories WHERE feed_id = ?1 AND canon_url = ?2 LIMIT 1")?;
+            let mut by_text = tx.prepare_cached(
+                "SELECT id, title, body FROM stories WHERE feed_id = ?1 AND fingerprint = ?2 LIMIT 1",
+            )?;
+            let mut edit = tx.prepare_cached("UPDATE stories SET title = ?2, body = ?3, url = ?4 WHERE id = ?1")?;
             let mut insert_match = tx.prepare_cached(
                 "INSERT OR IGNORE INTO matches (story_id, watch, matched, created) VALUES (?1, ?2, ?3, ?4)",
             )?;
@@ -62,6 +75,24 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?5)",
             )?;
             for story in stories {
+                let canon = story.url.as_deref().and_then(canonical_url);
+                let fingerprint = content_fingerprint(&story.title, &story.body);
+                let row = |r: &rusqlite::Row| Ok((r.get(0)?, r.get(1)?, r.get(2)?));
+                let mut seen: Option<(i64, String, String)> =
+                    by_key.query_row(params![feed_id, story.key], row).optional()?;
+                if let (None, Some(c)) = (&seen, &canon) {
+                    seen = by_canon.query_row(params![feed_id, c], row).optional()?;
+                }
+                if let (None, Some(f)) = (&seen, &fingerprint) {
+                    seen = by_text.query_row(params![feed_id, f], row).optional()?;
+                }
+                if let Some((id, title, body)) = seen {
+                    // An edit under the same guid (or a moved guid): keep the newest text, no alert.
+                    if title != story.title || body != story.body {
+                        edit.execute(params![id, story.title, story.body, story.url])?;
+                    }
+                    continue;
+                }
                 let categories = serde_json::to_string(&story.categories).expect("strings serialise");
                 let inserted = insert_story.execute(params![
                     feed_id,
@@ -73,6 +104,8 @@ impl Store {
                     categories,
                     story.published.map(|p| p.timestamp()),
                     now,
+                    canon,
+                    fingerprint,
                 ])?;
                 if inserted == 0 {
                     continue;

@@ -102,6 +102,7 @@ fn fxhash(b: &[u8]) -> u64 {
 }
 
 /// One RSS item for [`rss`].
+#[derive(Clone, Debug)]
 pub struct Item<'a> {
     pub guid: Option<&'a str>,
     pub link: Option<&'a str>,

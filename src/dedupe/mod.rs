@@ -1,0 +1,45 @@
+//! Recognising the same story twice: canonical links, content fingerprints and near-duplicate
+//! similarity. Pure functions; the store decides what to do with them.
+
+pub mod similar;
+pub mod url;
+
+pub use similar::{Features, same_story};
+pub use url::canonical_url;
+
+use sha2::{Digest, Sha256};
+
+use crate::text::fold;
+
+/// Folded text shorter than this gets no fingerprint: "Weather update" every day under a new
+/// guid is a new story each time, not one story.
+const FINGERPRINT_MIN_CHARS: usize = 80;
+
+/// A fingerprint of a story's text: equal for the same title and body whatever their case,
+/// accents, punctuation or spacing; `None` for texts too short to tell stories apart.
+pub fn content_fingerprint(title: &str, body: &str) -> Option<String> {
+    let (title, body) = (fold(title).text, fold(body).text);
+    if title.len() + body.len() < FINGERPRINT_MIN_CHARS {
+        return None;
+    }
+    let mut h = Sha256::new();
+    h.update(title.as_bytes());
+    h.update([0]);
+    h.update(body.as_bytes());
+    Some(h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_ignore_case_and_punctuation_but_not_words() {
+        let body = "A new package of measures against the shadow fleet, adopted by ministers today.";
+        let a = content_fingerprint("EU widens sanctions", body);
+        assert!(a.is_some());
+        assert_eq!(a, content_fingerprint("EU Widens Sanctions!", &body.replace(',', "").to_uppercase()));
+        assert_ne!(a, content_fingerprint("EU widens sanctions", &body.replace("today", "yesterday")));
+        assert_eq!(content_fingerprint("Weather update", "Sunny."), None, "too short to tell apart");
+    }
+}

@@ -1,0 +1,75 @@
+//! One story, one alert within a feed: changed guids, tracking parameters, scheme changes and
+//! edits are the same story (real HTTP server on 127.0.0.1, SQLite file in a temp dir).
+
+mod common;
+
+use common::{FeedServer, Item, Setup, rss};
+use wirewatch::engine;
+
+const BODY: &str = "Ministers adopted a new package of measures against the shadow fleet on Thursday in Brussels.";
+
+async fn polls(first: Vec<Item<'static>>, second: Vec<Item<'static>>) -> (Setup, usize, usize) {
+    let server = FeedServer::start().await;
+    server.set_rss("wire.xml", rss("Wire", &first));
+    let setup =
+        Setup::one_feed(&server.url("wire.xml"), "", "name = \"log\"\ntype = \"jsonl\"\npath = \"alerts.jsonl\"");
+    let a = engine::once(setup.load()).await.unwrap().delivered;
+    server.set_rss("wire.xml", rss("Wire", &second));
+    let b = engine::once(setup.load()).await.unwrap().delivered;
+    (setup, a, b)
+}
+
+fn item(guid: Option<&'static str>, link: Option<&'static str>, title: &'static str) -> Item<'static> {
+    Item { guid, link, ..Item::new("", title, BODY) }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_changed_guid_with_the_same_link_is_not_a_new_story() {
+    let l = Some("https://example.org/eu-sanctions");
+    let (_, a, b) =
+        polls(vec![item(Some("g-1"), l, "EU widens sanctions")], vec![item(Some("g-2"), l, "EU widens sanctions")])
+            .await;
+    assert_eq!((a, b), (1, 0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tracking_parameters_and_http_or_https_do_not_make_a_new_story() {
+    let first = item(None, Some("http://example.org/eu-sanctions?utm_source=rss"), "EU widens sanctions");
+    let second =
+        item(None, Some("https://example.org/eu-sanctions?fbclid=abc&amp;utm_medium=feed"), "EU widens sanctions");
+    let (_, a, b) = polls(vec![first], vec![second]).await;
+    assert_eq!((a, b), (1, 0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_guid_scheme_change_without_links_is_recognised_by_its_text() {
+    let first = item(Some("http://example.org/?p=1"), None, "EU widens sanctions");
+    let second = item(Some("https://example.org/?p=1"), None, "EU widens sanctions");
+    let (_, a, b) = polls(vec![first], vec![second]).await;
+    assert_eq!((a, b), (1, 0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edited_title_is_an_update_not_a_new_alert() {
+    let l = Some("https://example.org/eu-sanctions");
+    let (setup, a, b) = polls(
+        vec![item(Some("g-1"), l, "EU widens sanctions")],
+        vec![item(Some("g-1"), l, "EU widens sanctions on Russia")],
+    )
+    .await;
+    assert_eq!((a, b), (1, 0));
+    let title: String = setup.db().query_row("SELECT title FROM stories", [], |r| r.get(0)).unwrap();
+    assert_eq!(title, "EU widens sanctions on Russia", "the newest text is kept");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_different_story_at_a_different_link_still_alerts() {
+    let first = item(Some("g-1"), Some("https://example.org/eu-sanctions"), "EU widens sanctions");
+    let other = Item {
+        guid: Some("g-2"),
+        link: Some("https://example.org/uk-sanctions"),
+        ..Item::new("", "UK adds sanctions", "London named twelve more vessels of the shadow fleet on Friday.")
+    };
+    let (_, a, b) = polls(vec![first.clone()], vec![other, first]).await;
+    assert_eq!((a, b), (1, 1));
+}
