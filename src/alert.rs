@@ -4,8 +4,10 @@
 use chrono::SecondsFormat;
 use serde::{Deserialize, Serialize};
 
+use crate::config::{Config, Feed};
 use crate::feed::Story;
 use crate::matcher::{Document, Field, MatchedTerm, WatchMatch};
+use crate::store::NewAlert;
 
 /// About how many characters of context a snippet shows.
 pub const SNIPPET_CHARS: usize = 200;
@@ -92,6 +94,26 @@ impl Alert {
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("an alert always serialises")
     }
+}
+
+/// The alerts a story would raise: every watch it matches, for each of the watch's notifiers.
+pub fn story_alerts(config: &Config, feed: &Feed, name: &str, story: &Story) -> Vec<NewAlert> {
+    let doc = document(story, name, &feed.tags);
+    config
+        .matcher
+        .match_document(&doc)
+        .into_iter()
+        .map(|m| {
+            let notifiers = config.watches[m.index].notify.clone();
+            let alert = Alert::new(name, story, &doc, m);
+            NewAlert {
+                watch: alert.watch.clone(),
+                matched: serde_json::to_string(&alert.matched).expect("matches serialise"),
+                notifiers,
+                payload: alert.to_json(),
+            }
+        })
+        .collect()
 }
 
 /// The matcher's view of a story: one plain-text string per field.

@@ -93,7 +93,7 @@ impl Parts {
         let limits = Arc::clone(&self.limits);
         async move {
             let report = async {
-                let polled = poll_feed(&fetcher, &limits, &config.feeds[index], &validators).await;
+                let polled = poll_feed(&fetcher, &limits, &config, index, &validators).await;
                 let (reply, rx) = oneshot::channel();
                 jobs.send(Job::Ingest { feed: index, polled: Box::new(polled), reply }).await.ok()?;
                 rx.await.ok()

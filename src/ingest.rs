@@ -11,9 +11,7 @@ use tracing::{info, warn};
 
 use std::time::Duration;
 
-use crate::alert::{Alert, document};
 use crate::config::{Config, Feed};
-use crate::feed::Story;
 use crate::poller::schedule::{self, Seen};
 use crate::poller::{PollOutcome, Polled, Validators};
 use crate::store::{FeedState, FetchMeta, IngestStats, NewAlert, Store, StoreError, unix_now};
@@ -153,8 +151,8 @@ impl Writer {
                 self.store.record_gone(state.id, &reason, now)?;
                 return Ok((Err(reason), kept, None));
             }
-            PollOutcome::Parsed { feed: parsed, validators } => {
-                let stats = self.ingest(feed, &state, &parsed, &validators, now)?;
+            PollOutcome::Parsed { feed: parsed, alerts, validators } => {
+                let stats = self.ingest(feed, &state, &parsed, alerts, &validators, now)?;
                 let dates: Vec<i64> =
                     parsed.stories.iter().filter_map(|s| s.published.map(|p| p.timestamp())).collect();
                 let seen = Seen::Success { gap: schedule::publishing_gap(&dates, now), hint };
@@ -173,21 +171,23 @@ impl Writer {
         feed: &Feed,
         state: &FeedState,
         parsed: &crate::feed::ParsedFeed,
+        mut alerts: Vec<Vec<NewAlert>>,
         v: &Validators,
         now: i64,
     ) -> Result<IngestStats, StoreError> {
         let url = feed.url();
-        let name = feed.name.clone().or(parsed.title.clone()).unwrap_or_else(|| url.clone());
         let meta = FetchMeta {
             title: parsed.title.as_deref(),
             etag: v.etag.as_deref(),
             last_modified: v.last_modified.as_deref(),
             content_hash: v.content_hash.as_deref(),
         };
+        // On a feed's first sight, stories older than the backfill cutoff, or undated, are
+        // stored without alerting.
         let backfill_cutoff = (!state.seen_before).then(|| now - self.config.poll.backfill.as_secs() as i64);
-        let config = Arc::clone(&self.config);
-        let stats = self.store.ingest(state.id, &meta, &parsed.stories, now, |story| {
-            alerts_for(&config, feed, &name, story, backfill_cutoff)
+        let stats = self.store.ingest(state.id, &meta, &parsed.stories, now, |i, story| {
+            let too_old = backfill_cutoff.is_some_and(|cut| story.published.is_none_or(|p| p.timestamp() < cut));
+            if too_old { Vec::new() } else { alerts.get_mut(i).map(std::mem::take).unwrap_or_default() }
         })?;
         if stats.new_stories > 0 {
             info!(feed = %url, new_stories = stats.new_stories, alerts = stats.alerts, "feed polled");
@@ -204,30 +204,4 @@ fn validators(s: &FeedState) -> Validators {
         content_hash: s.content_hash.clone(),
         moved_to: s.moved_to.as_deref().and_then(|u| url::Url::parse(u).ok()),
     }
-}
-
-/// The alerts to queue for a story seen for the first time. On a feed's first sight, stories
-/// older than the backfill cutoff, or undated, are stored without alerting.
-fn alerts_for(config: &Config, feed: &Feed, name: &str, story: &Story, backfill_cutoff: Option<i64>) -> Vec<NewAlert> {
-    if let Some(cutoff) = backfill_cutoff {
-        if story.published.is_none_or(|p| p.timestamp() < cutoff) {
-            return Vec::new();
-        }
-    }
-    let doc = document(story, name, &feed.tags);
-    config
-        .matcher
-        .match_document(&doc)
-        .into_iter()
-        .map(|m| {
-            let notifiers = config.watches[m.index].notify.clone();
-            let alert = Alert::new(name, story, &doc, m);
-            NewAlert {
-                watch: alert.watch.clone(),
-                matched: serde_json::to_string(&alert.matched).expect("matches serialise"),
-                notifiers,
-                payload: alert.to_json(),
-            }
-        })
-        .collect()
 }

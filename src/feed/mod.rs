@@ -27,6 +27,10 @@ pub struct Story {
     pub author: String,
     pub categories: Vec<String>,
     pub published: Option<DateTime<Utc>>,
+    /// The link in canonical form (see [`crate::dedupe::canonical_url`]).
+    pub canon_url: Option<String>,
+    /// The text fingerprint (see [`crate::dedupe::content_fingerprint`]).
+    pub fingerprint: Option<String>,
 }
 
 /// A parsed feed.
@@ -127,7 +131,9 @@ fn story(entry: feed_rs::model::Entry) -> Story {
         .map(|c| c.label.as_deref().unwrap_or(&c.term).trim().to_string())
         .filter(|c| !c.is_empty())
         .collect();
-    Story { key, url, title, body, author, categories, published }
+    let canon_url = url.as_deref().and_then(crate::dedupe::canonical_url);
+    let fingerprint = crate::dedupe::content_fingerprint(&title, &body);
+    Story { key, url, title, body, author, categories, published, canon_url, fingerprint }
 }
 
 /// Summary and content together, without repeating one that contains the other.

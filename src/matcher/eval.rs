@@ -9,6 +9,10 @@ use super::query::Field;
 use super::{Document, scan};
 use crate::text::{Folded, fold};
 
+/// Most matched terms reported per story and watch: enough to explain any match, and a story
+/// repeating a term a million times does not make a million-entry alert.
+pub const MAX_MATCHED: usize = 32;
+
 /// One occurrence of a term: a byte range of a field's folded text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Hit {
@@ -246,11 +250,14 @@ impl Ctx<'_> {
     }
 
     /// The hits of the positive terms that made `node` true.
+    /// The hits of the positive terms that made `node` true, in reading order, at most
+    /// [`MAX_MATCHED`] of them.
     fn matched(&self, node: &Node) -> Vec<MatchedTerm> {
         let mut found: Vec<(u32, Hit)> = Vec::new();
         self.collect(node, &mut found);
         found.sort_by_key(|(l, h)| (h.field, h.start, *l));
         found.dedup();
+        found.truncate(MAX_MATCHED);
         found.into_iter().map(|(l, h)| self.describe(l, h)).collect()
     }
 

@@ -17,8 +17,10 @@ use tokio::sync::Semaphore;
 pub use fetch::{Fetch, FetchError, Fetched, Fetcher, MAX_REDIRECTS, USER_AGENT, Validators};
 pub use hosts::FetchLimits;
 
-use crate::config::Feed;
+use crate::alert::story_alerts;
+use crate::config::Config;
 use crate::feed::{self, ParsedFeed};
+use crate::store::NewAlert;
 
 /// Longest a single parse may take before the poll is reported failed.
 pub const PARSE_BUDGET: Duration = Duration::from_secs(20);
@@ -42,9 +44,11 @@ pub enum PollOutcome {
         etag: Option<String>,
         last_modified: Option<String>,
     },
-    /// New validators (and the body's hash) with the stories.
+    /// New validators (and the body's hash) with the stories, and for each story the alerts it
+    /// would raise (matched here, on the parse pool, so the writer only stores them).
     Parsed {
         feed: ParsedFeed,
+        alerts: Vec<Vec<NewAlert>>,
         validators: Validators,
     },
     Failed {
@@ -63,7 +67,14 @@ impl PollOutcome {
 
 /// Fetches (holding a slot from `limits` only while fetching) and parses one feed. Failures
 /// come back as outcomes with the reason.
-pub async fn poll_feed(fetcher: &Fetcher, limits: &FetchLimits, feed: &Feed, validators: &Validators) -> Polled {
+pub async fn poll_feed(
+    fetcher: &Fetcher,
+    limits: &FetchLimits,
+    config: &Arc<Config>,
+    index: usize,
+    validators: &Validators,
+) -> Polled {
+    let feed = &config.feeds[index];
     let fetched = {
         let host = match &feed.location {
             crate::config::FeedLocation::Http(url) => validators.moved_to.as_ref().unwrap_or(url).host_str(),
@@ -95,35 +106,57 @@ pub async fn poll_feed(fetcher: &Fetcher, limits: &FetchLimits, feed: &Feed, val
     if validators.content_hash.as_deref() == Some(hash.as_str()) {
         return Polled { outcome: PollOutcome::Unchanged { etag, last_modified }, moved_to, hint: fresh_for };
     }
-    let base = feed.url();
-    let outcome = match parse(bytes, charset, base).await {
-        Ok(parsed) => {
+    let outcome = match parse(bytes, charset, Arc::clone(config), index).await {
+        Ok((parsed, alerts)) => {
             let hint = parsed.refresh.into_iter().chain(fresh_for).max();
             let validators = Validators { etag, last_modified, content_hash: Some(hash), moved_to: moved_to.clone() };
-            return Polled { outcome: PollOutcome::Parsed { feed: parsed, validators }, moved_to, hint };
+            return Polled { outcome: PollOutcome::Parsed { feed: parsed, alerts, validators }, moved_to, hint };
         }
         Err(reason) => PollOutcome::failed(reason),
     };
     Polled { outcome, moved_to, hint: fresh_for }
 }
 
-/// Parses on the blocking pool, one parse per core at a time, within [`PARSE_BUDGET`].
-async fn parse(bytes: Vec<u8>, charset: Option<String>, base: String) -> Result<ParsedFeed, String> {
+/// Parses on the blocking pool, one parse per core at a time, within [`PARSE_BUDGET`]; then
+/// matches the stories there too, so the writer only stores.
+async fn parse(
+    bytes: Vec<u8>,
+    charset: Option<String>,
+    config: Arc<Config>,
+    index: usize,
+) -> Result<(ParsedFeed, Vec<Vec<NewAlert>>), String> {
+    let url = config.feeds[index].url();
+    let base = url.clone();
+    let parsed = blocking(PARSE_BUDGET, move || {
+        let bytes = feed::apply_http_charset(&bytes, charset.as_deref());
+        feed::parse(&bytes, Some(&base)).map_err(|e| e.to_string())
+    })
+    .await??;
+    let (parsed, alerts) = blocking(Duration::MAX, move || {
+        let f = &config.feeds[index];
+        let name = f.name.clone().or(parsed.title.clone()).unwrap_or(url);
+        let alerts = parsed.stories.iter().map(|s| story_alerts(&config, f, &name, s)).collect();
+        (parsed, alerts)
+    })
+    .await?;
+    Ok((parsed, alerts))
+}
+
+/// Runs `work` on the blocking pool holding one of the per-core slots, waiting at most `budget`.
+async fn blocking<T: Send + 'static>(budget: Duration, work: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
     static SLOTS: OnceLock<Arc<Semaphore>> = OnceLock::new();
     let slots = SLOTS.get_or_init(|| {
         Arc::new(Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZero::get)))
     });
     let permit = Arc::clone(slots).acquire_owned().await.map_err(|_| "parser pool closed".to_string())?;
     let task = tokio::task::spawn_blocking(move || {
-        // The permit lives as long as the parse, even one that outruns its budget.
+        // The permit lives as long as the work, even work that outruns its budget.
         let _permit = permit;
-        let bytes = feed::apply_http_charset(&bytes, charset.as_deref());
-        feed::parse(&bytes, Some(&base))
+        work()
     });
-    match tokio::time::timeout(PARSE_BUDGET, task).await {
-        Ok(Ok(Ok(feed))) => Ok(feed),
-        Ok(Ok(Err(e))) => Err(e.to_string()),
+    match tokio::time::timeout(budget, task).await {
+        Ok(Ok(done)) => Ok(done),
         Ok(Err(join)) => Err(format!("parser crashed: {join}")),
-        Err(_) => Err(format!("parsing took longer than {}s; skipped", PARSE_BUDGET.as_secs())),
+        Err(_) => Err(format!("parsing took longer than {}s; skipped", budget.as_secs())),
     }
 }

@@ -99,7 +99,7 @@ impl Store {
         let rows = {
             let mut stmt = tx.prepare_cached(
                 "SELECT id, watch, notifier, payload, attempts, max(coalesce(retrying_since, ?2), coalesce(retried_at, 0))
-                 FROM outbox WHERE notifier = ?1 AND state = 'queued' AND next_attempt <= ?2
+                 FROM outbox WHERE notifier = ?1 AND state = 'queued' AND +next_attempt <= ?2
                     AND (retrying_since IS NOT NULL) = ?4 ORDER BY id LIMIT ?3",
             )?;
             let rows = stmt.query_map(params![notifier, now, limit as i64, retries], |r| {

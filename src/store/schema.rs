@@ -80,6 +80,8 @@ ALTER TABLE stories ADD COLUMN canon_url TEXT;
 ALTER TABLE stories ADD COLUMN fingerprint TEXT;
 CREATE INDEX stories_feed_canon ON stories (feed_id, canon_url);
 CREATE INDEX stories_feed_fingerprint ON stories (feed_id, fingerprint);
+-- Claiming walks a notifier's queued rows in id order and stops at the limit.
+CREATE INDEX outbox_claim ON outbox (notifier, state, id);
 "#,
 ];
 

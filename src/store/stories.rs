@@ -3,7 +3,6 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError};
-use crate::dedupe::{canonical_url, content_fingerprint};
 use crate::feed::Story;
 
 /// An alert to queue for a new story: one watch, delivered to each of `notifiers`.
@@ -39,7 +38,7 @@ impl Store {
     /// Stores the stories of one successful poll. A story is known when its feed already has its
     /// key, its canonical link or its text fingerprint (a changed guid is not a new story); an
     /// edited known story gets its newest text and no alert. `alerts_for` is called once for
-    /// each story not seen before and returns the alerts to queue for it. The feed's validators are saved in the
+    /// each story not seen before, with its index, and returns the alerts to queue for it. The feed's validators are saved in the
     /// same transaction, so a crash cannot record a feed as fetched without its stories.
     pub fn ingest(
         &mut self,
@@ -47,7 +46,7 @@ impl Store {
         meta: &FetchMeta<'_>,
         stories: &[Story],
         now: i64,
-        mut alerts_for: impl FnMut(&Story) -> Vec<NewAlert>,
+        mut alerts_for: impl FnMut(usize, &Story) -> Vec<NewAlert>,
     ) -> Result<IngestStats, StoreError> {
         let tx = self.conn.transaction()?;
         let mut stats = IngestStats::default();
@@ -74,16 +73,15 @@ impl Store {
                 "INSERT OR IGNORE INTO outbox (story_id, watch, notifier, payload, state, next_attempt, created)
                  VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?5)",
             )?;
-            for story in stories {
-                let canon = story.url.as_deref().and_then(canonical_url);
-                let fingerprint = content_fingerprint(&story.title, &story.body);
+            for (i, story) in stories.iter().enumerate() {
+                let (canon, fingerprint) = (&story.canon_url, &story.fingerprint);
                 let row = |r: &rusqlite::Row| Ok((r.get(0)?, r.get(1)?, r.get(2)?));
                 let mut seen: Option<(i64, String, String)> =
                     by_key.query_row(params![feed_id, story.key], row).optional()?;
-                if let (None, Some(c)) = (&seen, &canon) {
+                if let (None, Some(c)) = (&seen, canon) {
                     seen = by_canon.query_row(params![feed_id, c], row).optional()?;
                 }
-                if let (None, Some(f)) = (&seen, &fingerprint) {
+                if let (None, Some(f)) = (&seen, fingerprint) {
                     seen = by_text.query_row(params![feed_id, f], row).optional()?;
                 }
                 if let Some((id, title, body)) = seen {
@@ -112,7 +110,7 @@ impl Store {
                 }
                 stats.new_stories += 1;
                 let story_id = tx.last_insert_rowid();
-                for alert in alerts_for(story) {
+                for alert in alerts_for(i, story) {
                     insert_match.execute(params![story_id, alert.watch, alert.matched, now])?;
                     for notifier in &alert.notifiers {
                         stats.alerts +=
