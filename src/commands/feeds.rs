@@ -102,8 +102,8 @@ pub fn status(url: String, name: String, row: Option<&FeedRow>) -> FeedStatus {
 
 fn table(feeds: &[FeedStatus]) -> String {
     let mut out = format!(
-        "{:<8} {:>5} {:>9} {:>8} {:<20} {:<20} {:<20} URL\n",
-        "STATE", "FAILS", "INTERVAL", "NEW/DAY", "LAST SUCCESS", "NEXT POLL", "NAME"
+        "{:<8} {:>5} {:>9} {:>7} {:>8} {:<20} {:<20} {:<20} URL\n",
+        "STATE", "FAILS", "INTERVAL", "STORIES", "NEW/DAY", "LAST SUCCESS", "NEXT POLL", "NAME"
     );
     for f in feeds {
         let interval = f
@@ -111,10 +111,11 @@ fn table(feeds: &[FeedStatus]) -> String {
             .map_or("-".into(), |s| humantime::format_duration(std::time::Duration::from_secs(s as u64)).to_string());
         let name: String = f.name.chars().take(20).collect();
         out.push_str(&format!(
-            "{:<8} {:>5} {:>9} {:>8.1} {:<20} {:<20} {:<20} {}\n",
+            "{:<8} {:>5} {:>9} {:>7} {:>8.1} {:<20} {:<20} {:<20} {}\n",
             f.state,
             f.consecutive_failures,
             interval,
+            f.stories,
             f.new_per_day,
             f.last_success.as_deref().unwrap_or("-"),
             f.next_poll.as_deref().unwrap_or("-"),
