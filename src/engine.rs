@@ -18,7 +18,7 @@ use tracing::{info, warn};
 use crate::config::Config;
 use crate::ingest::{self, FeedReport, FeedStart, Job};
 use crate::notify::Dispatcher;
-use crate::poller::{FetchLimits, Fetcher, Validators, poll_feed};
+use crate::poller::{FetchLimits, Fetcher, Validators, host_of, poll_feed};
 use crate::store::Store;
 
 /// Parsed feeds waiting for the writer. Each holds a whole parsed feed in memory, so this
@@ -93,9 +93,13 @@ impl Parts {
         let limits = Arc::clone(&self.limits);
         async move {
             let report = async {
-                let polled = poll_feed(&fetcher, &limits, &config, index, &validators).await;
+                // The global slot is held until the writer has taken the result, so a writer
+                // slower than the network holds at most `concurrency` polled feeds in memory.
+                let mut permit = limits.acquire(host_of(&config.feeds[index], &validators)).await;
+                let polled = poll_feed(&fetcher, &mut permit, &config, index, &validators).await;
                 let (reply, rx) = oneshot::channel();
                 jobs.send(Job::Ingest { feed: index, polled: Box::new(polled), reply }).await.ok()?;
+                drop(permit);
                 rx.await.ok()
             };
             // The index always comes back, so the scheduler never loses a feed; the report is

@@ -12,10 +12,19 @@ pub struct FetchLimits {
     hosts: HostLimits,
 }
 
-/// The permits one fetch holds while it runs.
+/// The permits one poll holds: its host's while fetching, a global one until its result is
+/// handed on (so polled feeds waiting for a parser or the writer are bounded by `concurrency`,
+/// not by the number of feeds).
 pub struct FetchPermit {
-    _host: Option<OwnedSemaphorePermit>,
+    host: Option<OwnedSemaphorePermit>,
     _global: Option<OwnedSemaphorePermit>,
+}
+
+impl FetchPermit {
+    /// The fetch is done: the host may serve another.
+    pub fn release_host(&mut self) {
+        self.host = None;
+    }
 }
 
 impl FetchLimits {
@@ -28,7 +37,7 @@ impl FetchLimits {
     pub async fn acquire(&self, host: Option<&str>) -> FetchPermit {
         let host = self.hosts.acquire(host).await;
         let global = Arc::clone(&self.global).acquire_owned().await.ok();
-        FetchPermit { _host: host, _global: global }
+        FetchPermit { host, _global: global }
     }
 }
 

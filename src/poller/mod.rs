@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
 pub use fetch::{Fetch, FetchError, Fetched, Fetcher, MAX_REDIRECTS, USER_AGENT, Validators};
-pub use hosts::FetchLimits;
+pub use hosts::{FetchLimits, FetchPermit};
 
 use crate::alert::story_alerts;
 use crate::config::Config;
@@ -65,24 +65,27 @@ impl PollOutcome {
     }
 }
 
-/// Fetches (holding a slot from `limits` only while fetching) and parses one feed. Failures
-/// come back as outcomes with the reason.
+/// The host a feed is fetched from (its new address, once moved); `None` for a local file.
+pub fn host_of<'a>(feed: &'a crate::config::Feed, validators: &'a Validators) -> Option<&'a str> {
+    match &feed.location {
+        crate::config::FeedLocation::Http(url) => validators.moved_to.as_ref().unwrap_or(url).host_str(),
+        crate::config::FeedLocation::File(_) => None,
+    }
+}
+
+/// Fetches and parses one feed, under a `permit` from [`FetchLimits::acquire`]: its host slot
+/// is released once the fetch is done; the caller keeps the global slot until the result is
+/// handed on. Failures come back as outcomes with the reason.
 pub async fn poll_feed(
     fetcher: &Fetcher,
-    limits: &FetchLimits,
+    permit: &mut FetchPermit,
     config: &Arc<Config>,
     index: usize,
     validators: &Validators,
 ) -> Polled {
     let feed = &config.feeds[index];
-    let fetched = {
-        let host = match &feed.location {
-            crate::config::FeedLocation::Http(url) => validators.moved_to.as_ref().unwrap_or(url).host_str(),
-            crate::config::FeedLocation::File(_) => None,
-        };
-        let _permit = limits.acquire(host).await;
-        fetcher.fetch(&feed.location, validators).await
-    };
+    let fetched = fetcher.fetch(&feed.location, validators).await;
+    permit.release_host();
     let fetched = match fetched {
         Ok(f) => f,
         Err(FetchError::Gone) => {
