@@ -310,3 +310,43 @@ async fn an_alert_failing_past_max_age_is_dead() {
     let (_, state, attempts, error) = outbox(&setup).remove(0);
     assert_eq!((state.as_str(), attempts), ("dead", 2), "{error:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_file_and_sendmail_transports_write_the_same_message() {
+    let server = FeedServer::start().await;
+    server.set_rss("wire.xml", rss("Wire", &[treaty_item()]));
+    let base = |transport: &str| {
+        format!(
+            "name = \"desk\"\ntype = \"email\"\nto = [\"desk@example.org\"]\nfrom = \"wirewatch <alerts@example.org>\"\n{transport}"
+        )
+    };
+    let dprk = "[[entity]]\nname = \"North Korea\"\n[[watch]]\nname = \"dprk\"\nquery = '\"North Korea\" AND treaty'";
+
+    let files = Setup::one_feed(&server.url("wire.xml"), dprk, &base("transport = \"file\"\npath = \"mail\""));
+    assert_eq!(engine::once(files.load()).await.unwrap().delivered, 1);
+    let eml: Vec<_> = std::fs::read_dir(files.path("mail")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(eml.len(), 1);
+    assert_eq!(eml[0].extension().and_then(|e| e.to_str()), Some("eml"));
+    let text = std::fs::read_to_string(&eml[0]).unwrap();
+    assert_eq!(header(&parse(&text), "Subject"), format!("[wirewatch] dprk: {TREATY}"));
+
+    // A stand-in sendmail that keeps its arguments and the message it is given.
+    let sent =
+        Setup::one_feed(&server.url("wire.xml"), dprk, &base("transport = \"sendmail\"\npath = \"fake-sendmail\""));
+    let script = sent.path("fake-sendmail");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho \"$@\" > {0}/args\ncat > {0}/message\n", sent.dir.path().display()),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    assert_eq!(engine::once(sent.load()).await.unwrap().delivered, 1);
+    let args = std::fs::read_to_string(sent.path("args")).unwrap();
+    assert!(args.contains("desk@example.org"), "{args}");
+    let message = std::fs::read_to_string(sent.path("message")).unwrap();
+    assert_eq!(header(&parse(&message), "List-Id"), "<dprk.wirewatch>");
+}
