@@ -10,6 +10,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod dedupe;
+pub mod digest;
 pub mod engine;
 pub mod feed;
 pub mod ingest;

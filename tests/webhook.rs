@@ -81,28 +81,26 @@ async fn a_webhook_gets_signed_json_and_a_500_is_retried() {
     assert_eq!(alert["feed"], "Wire");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_429_is_retried_later() {
+/// One alert posted to a receiver that answers `status`: the outbox row's state and error.
+async fn outcome_of_one_answer(status: u16) -> (String, String) {
     let server = FeedServer::start().await;
     server.set_rss("wire.xml", rss("Wire", &[Item::new("s-1", "EU widens sanctions", "A package.")]));
-    let (url, _hook) = receiver(&[429]).await;
+    let (url, _hook) = receiver(&[status]).await;
     let setup = setup(&server.url("wire.xml"), &url, "generic");
     engine::once(setup.load()).await.unwrap();
-    let (state, error): (String, String) =
-        setup.db().query_row("SELECT state, last_error FROM outbox", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    setup.db().query_row("SELECT state, last_error FROM outbox", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_429_is_retried_later() {
+    let (state, error) = outcome_of_one_answer(429).await;
     assert_eq!(state, "queued");
     assert!(error.contains("429") && !error.contains("/hook"), "the error names no URL path: {error}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_4xx_other_than_429_is_dead_at_once() {
-    let server = FeedServer::start().await;
-    server.set_rss("wire.xml", rss("Wire", &[Item::new("s-1", "EU widens sanctions", "A package.")]));
-    let (url, _hook) = receiver(&[404]).await;
-    let setup = setup(&server.url("wire.xml"), &url, "generic");
-    engine::once(setup.load()).await.unwrap();
-    let (state, error): (String, String) =
-        setup.db().query_row("SELECT state, last_error FROM outbox", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    let (state, error) = outcome_of_one_answer(404).await;
     assert_eq!(state, "dead");
     assert!(error.contains("404"), "{error}");
 }

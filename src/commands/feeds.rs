@@ -4,7 +4,6 @@ use std::collections::HashMap;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use chrono::{TimeZone, Utc};
 use serde::Serialize;
 
 use super::CommandError;
@@ -55,10 +54,6 @@ pub fn feeds(config: &Config, json: bool) -> Result<ExitCode, CommandError> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn time(t: Option<i64>) -> Option<String> {
-    t.and_then(|t| Utc.timestamp_opt(t, 0).single()).map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-}
-
 pub fn status(url: String, name: String, row: Option<&FeedRow>) -> FeedStatus {
     let Some(r) = row.filter(|r| r.last_success.is_some() || r.last_error_at.is_some()) else {
         let blank = FeedStatus {
@@ -89,12 +84,12 @@ pub fn status(url: String, name: String, row: Option<&FeedRow>) -> FeedStatus {
         name,
         state,
         moved_to: r.moved_to.clone(),
-        last_success: time(r.last_success),
+        last_success: super::utc(r.last_success),
         last_error: r.last_error.clone(),
-        last_error_at: time(r.last_error_at),
+        last_error_at: super::utc(r.last_error_at),
         consecutive_failures: r.consecutive_failures,
         interval_secs: r.interval_secs,
-        next_poll: if r.gone { None } else { time(r.next_poll) },
+        next_poll: if r.gone { None } else { super::utc(r.next_poll) },
         stories: r.stories,
         new_per_day: (r.stories_7d as f64 / 7.0 * 10.0).round() / 10.0,
     }

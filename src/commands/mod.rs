@@ -61,6 +61,12 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CommandError> {
     }
 }
 
+/// Unix seconds as an RFC 3339 UTC time, as every listing shows times.
+fn utc(t: Option<i64>) -> Option<String> {
+    use chrono::TimeZone;
+    t.and_then(|t| chrono::Utc.timestamp_opt(t, 0).single()).map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+}
+
 fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()

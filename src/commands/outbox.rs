@@ -3,7 +3,6 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use chrono::{TimeZone, Utc};
 
 use super::CommandError;
 use crate::cli::{OutboxAction, OutboxArgs, StateFilter};
@@ -45,7 +44,7 @@ fn id_list(ids: &[i64]) -> String {
 }
 
 fn time(t: i64) -> String {
-    Utc.timestamp_opt(t, 0).single().map_or_else(|| "-".into(), |t| t.format("%Y-%m-%d %H:%M:%SZ").to_string())
+    super::utc(Some(t)).unwrap_or_else(|| "-".into())
 }
 
 /// The listing: one line per alert, then its last error indented below it.

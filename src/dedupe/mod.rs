@@ -7,8 +7,7 @@ pub mod url;
 pub use similar::{Features, same_story};
 pub use url::canonical_url;
 
-use sha2::{Digest, Sha256};
-
+use crate::digest::short_hash;
 use crate::text::fold;
 
 /// Folded text shorter than this gets no fingerprint: "Weather update" every day under a new
@@ -22,11 +21,7 @@ pub fn content_fingerprint(title: &str, body: &str) -> Option<String> {
     if title.len() + body.len() < FINGERPRINT_MIN_CHARS {
         return None;
     }
-    let mut h = Sha256::new();
-    h.update(title.as_bytes());
-    h.update([0]);
-    h.update(body.as_bytes());
-    Some(h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect())
+    Some(short_hash(&[title.as_bytes(), body.as_bytes()]))
 }
 
 #[cfg(test)]

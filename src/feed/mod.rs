@@ -6,8 +6,8 @@
 
 use chrono::{DateTime, Utc};
 use feed_rs::parser::{ParseErrorKind, ParseFeedError};
-use sha2::{Digest, Sha256};
 
+use crate::digest::short_hash;
 use crate::text::html_to_text;
 
 mod hints;
@@ -156,15 +156,8 @@ pub fn story_key(id: &str, url: Option<&str>, title: &str, published: Option<Dat
     if let Some(url) = url {
         return format!("link:{url}");
     }
-    let mut h = Sha256::new();
-    h.update(title.as_bytes());
-    h.update([0]);
-    if let Some(p) = published {
-        h.update(p.timestamp().to_le_bytes());
-    }
-    let digest = h.finalize();
-    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    format!("hash:{hex}")
+    let stamp = published.map(|p| p.timestamp().to_le_bytes());
+    format!("hash:{}", short_hash(&[title.as_bytes(), stamp.as_ref().map_or(&[][..], |s| &s[..])]))
 }
 
 #[cfg(test)]

@@ -87,13 +87,27 @@ impl Dispatcher {
     /// (with the same Message-ID), and so is a message a crash interrupted.
     async fn drain_retries(&self, n: &Notifier) -> Result<usize, StoreError> {
         let limit = if n.batches() { DIGEST_MAX } else { CLAIM_BATCH };
+        self.drain_claims(n, limit, true, |rows| n.batches() && rows > 1).await
+    }
+
+    /// Claims up to `limit` due rows (retries or fresh ones) at a time and delivers each claim
+    /// as one message, a digest when `digest(rows)` says so, until none is left.
+    async fn drain_claims(
+        &self,
+        n: &Notifier,
+        limit: usize,
+        retries: bool,
+        digest: impl Fn(usize) -> bool,
+    ) -> Result<usize, StoreError> {
         let mut delivered = 0;
         loop {
-            let rows = self.claim(n, limit, true).await?;
-            let done = rows.len() < limit;
-            let digest = n.batches() && rows.len() > 1;
-            delivered += self.deliver(n, rows, digest).await?;
-            if done {
+            let rows = self.claim(n, limit, retries).await?;
+            let (count, as_digest) = (rows.len(), digest(rows.len()));
+            if count == 0 {
+                return Ok(delivered);
+            }
+            delivered += self.deliver(n, rows, as_digest).await?;
+            if count < limit {
                 return Ok(delivered);
             }
         }
@@ -115,14 +129,7 @@ impl Dispatcher {
             (true, false) => 1,
             (false, _) => CLAIM_BATCH,
         };
-        let mut delivered = 0;
-        loop {
-            let rows = self.claim(n, limit, false).await?;
-            if rows.is_empty() {
-                return Ok(delivered);
-            }
-            delivered += self.deliver(n, rows, bursting).await?;
-        }
+        self.drain_claims(n, limit, false, |_| bursting).await
     }
 
     /// New alerts of a digest notifier, all together when the schedule says so.
@@ -142,17 +149,10 @@ impl Dispatcher {
             }
             return Ok(0);
         }
-        let mut delivered = 0;
-        loop {
-            let rows = self.claim(n, DIGEST_MAX, false).await?;
-            let done = rows.len() < DIGEST_MAX;
-            delivered += self.deliver(n, rows, true).await?;
-            if done {
-                let name = n.name.clone();
-                self.with_store(move |s| s.set_digest_last(&name, now)).await?;
-                return Ok(delivered);
-            }
-        }
+        let delivered = self.drain_claims(n, DIGEST_MAX, false, |_| true).await?;
+        let name = n.name.clone();
+        self.with_store(move |s| s.set_digest_last(&name, now)).await?;
+        Ok(delivered)
     }
 
     async fn claim(&self, n: &Notifier, limit: usize, retries: bool) -> Result<Vec<OutboxRow>, StoreError> {

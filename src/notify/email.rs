@@ -3,13 +3,13 @@
 
 use std::time::Duration;
 
+use crate::digest::short_hash;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncFileTransport, AsyncSendmailTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use sha2::{Digest, Sha256};
 
 use super::{DeliveryError, Outgoing, render};
 use crate::config::{self, EmailTransport, SmtpSecurity};
@@ -117,9 +117,7 @@ impl EmailNotifier {
 /// `Message-ID` from the outbox key alone, so a message sent again after a crash carries the
 /// same id and mail clients fold the duplicate (RFC 1047).
 pub fn message_id(key: &str, from: &Mailbox) -> String {
-    let digest = Sha256::digest(key.as_bytes());
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    format!("<wirewatch.{hex}@{}>", from.email.domain())
+    format!("<wirewatch.{}@{}>", short_hash(&[key.as_bytes()]), from.email.domain())
 }
 
 /// `List-Id: <WATCH.wirewatch>`, the watch name reduced to characters a list id may hold; a

@@ -44,6 +44,8 @@ pub struct Outgoing<'a> {
 pub struct Notifier {
     pub name: String,
     pub delivery: Delivery,
+    /// Whether several alerts can go as one message (see [`NotifierKind::batches`]).
+    batches: bool,
     sink: Sink,
 }
 
@@ -65,7 +67,7 @@ impl Notifier {
             NotifierKind::Email(e) => Sink::Email(email::EmailNotifier::new(e, tz)?),
             NotifierKind::Webhook(w) => Sink::Webhook(webhook::WebhookNotifier::new(w, tz)?),
         };
-        Ok(Notifier { name: spec.name.clone(), delivery: spec.delivery.clone(), sink })
+        Ok(Notifier { name: spec.name.clone(), delivery: spec.delivery.clone(), batches: spec.kind.batches(), sink })
     }
 
     /// Builds every configured notifier, or says which cannot be built.
@@ -75,7 +77,7 @@ impl Notifier {
 
     /// Whether several alerts can go as one message (email and webhooks).
     pub fn batches(&self) -> bool {
-        matches!(self.sink, Sink::Email(_) | Sink::Webhook(_))
+        self.batches
     }
 
     /// Delivers `out`; returns what the receiving end answered.

@@ -147,14 +147,14 @@ impl Fetcher {
             StatusCode::NOT_MODIFIED => return Ok(Fetch { body: Fetched::NotModified, moved_to, fresh_for }),
             StatusCode::GONE => return Err(FetchError::Gone),
             StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
-                let retry_after = headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(retry_after);
+                let retry_after = header(headers, RETRY_AFTER).and_then(retry_after);
                 return Err(FetchError::Busy { status: status.as_u16(), retry_after });
             }
             s if !s.is_success() => return Err(FetchError::Status(s.as_u16())),
             _ => {}
         }
         let (etag, last_modified) = validators(headers);
-        let charset = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(charset);
+        let charset = header(headers, CONTENT_TYPE).and_then(charset);
         let mut bytes = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(|e| self.classify(e))? {
             if (bytes.len() + chunk.len()) as u64 > self.max_body {
@@ -207,23 +207,30 @@ fn retry_after(v: &str) -> Option<Duration> {
     if let Ok(secs) = v.trim().parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
-    let at = chrono::DateTime::parse_from_rfc2822(v.trim()).ok()?;
-    let secs = at.timestamp() - chrono::Utc::now().timestamp();
-    Some(Duration::from_secs(secs.max(0) as u64))
+    Some(Duration::from_secs(seconds_until(v)?.max(0) as u64))
+}
+
+/// Seconds from now until an HTTP date (negative when it has passed).
+fn seconds_until(http_date: &str) -> Option<i64> {
+    let at = chrono::DateTime::parse_from_rfc2822(http_date.trim()).ok()?;
+    Some(at.timestamp() - chrono::Utc::now().timestamp())
+}
+
+/// A header's value, when it is text.
+fn header(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 /// How long the answer stays fresh: `Cache-Control: max-age`, else `Expires`.
 fn freshness(headers: &HeaderMap) -> Option<Duration> {
-    let text = |name| headers.get(name).and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok());
-    let max_age = text(CACHE_CONTROL).and_then(|cc| {
+    let max_age = header(headers, CACHE_CONTROL).and_then(|cc| {
         cc.split(',')
             .find_map(|d| d.trim().strip_prefix("max-age=").and_then(|n| n.trim_matches('"').parse::<u64>().ok()))
     });
     if let Some(secs) = max_age {
         return Some(Duration::from_secs(secs));
     }
-    let expires = chrono::DateTime::parse_from_rfc2822(text(EXPIRES)?.trim()).ok()?;
-    let secs = expires.timestamp() - chrono::Utc::now().timestamp();
+    let secs = seconds_until(header(headers, EXPIRES)?)?;
     (secs > 0).then(|| Duration::from_secs(secs as u64))
 }
 
@@ -236,7 +243,7 @@ fn charset(content_type: &str) -> Option<String> {
 }
 
 fn validators(headers: &HeaderMap) -> (Option<String>, Option<String>) {
-    let get = |name| headers.get(name).and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok()).map(str::to_string);
+    let get = |name| header(headers, name).map(str::to_string);
     (get(ETAG), get(LAST_MODIFIED))
 }
 

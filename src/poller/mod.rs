@@ -12,6 +12,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
+
+use crate::digest::hex;
 use tokio::sync::Semaphore;
 
 pub use fetch::{Fetch, FetchError, Fetched, Fetcher, MAX_REDIRECTS, USER_AGENT, Validators};
@@ -105,7 +107,7 @@ pub async fn poll_feed(
         Fetched::NotModified => return Polled { outcome: PollOutcome::NotModified, moved_to, hint: fresh_for },
         Fetched::Body { bytes, etag, last_modified, charset } => (bytes, etag, last_modified, charset),
     };
-    let hash = format!("{:x}", Sha256::digest(&bytes));
+    let hash = hex(&Sha256::digest(&bytes));
     if validators.content_hash.as_deref() == Some(hash.as_str()) {
         return Polled { outcome: PollOutcome::Unchanged { etag, last_modified }, moved_to, hint: fresh_for };
     }

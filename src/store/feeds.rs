@@ -1,6 +1,6 @@
 //! The feeds table: one row per feed URL with its HTTP validators and health.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::{Store, StoreError};
 
@@ -118,12 +118,6 @@ impl Store {
             params![feed_id, interval_secs, next_poll],
         )?;
         Ok(())
-    }
-
-    /// The title the feed gave itself, if a poll has recorded one.
-    pub fn feed_title(&self, url: &str) -> Result<Option<String>, StoreError> {
-        let title = self.conn.query_row("SELECT title FROM feeds WHERE url = ?1", [url], |r| r.get(0)).optional()?;
-        Ok(title.flatten())
     }
 
     /// Every feed row with its story count, ordered by URL.

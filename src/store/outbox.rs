@@ -246,9 +246,4 @@ impl Store {
         tx.commit()?;
         Ok(requeued)
     }
-
-    /// Number of outbox rows in `state`.
-    pub fn outbox_count(&self, state: OutboxState) -> Result<i64, StoreError> {
-        Ok(self.conn.query_row("SELECT COUNT(*) FROM outbox WHERE state = ?1", [state.as_str()], |r| r.get(0))?)
-    }
 }

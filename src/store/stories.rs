@@ -127,9 +127,4 @@ impl Store {
         tx.commit()?;
         Ok(stats)
     }
-
-    /// Number of stories stored for all feeds.
-    pub fn story_count(&self) -> Result<i64, StoreError> {
-        Ok(self.conn.query_row("SELECT COUNT(*) FROM stories", [], |r| r.get(0))?)
-    }
 }
