@@ -21,7 +21,13 @@ fn clustering_meets_the_precision_and_recall_targets_on_the_labelled_pairs() {
     let (mut tp, mut fp, mut fn_, mut wrong) = (0, 0, 0, Vec::new());
     for line in text.lines() {
         let pair: Value = serde_json::from_str(line).unwrap();
-        let same = same_story(&features(&pair["a"]), &features(&pair["b"]), WINDOW);
+        let (a, b) = (features(&pair["a"]), features(&pair["b"]));
+        let same = same_story(&a, &b, WINDOW);
+        if same {
+            // The candidate index must find every pair the rule would merge.
+            let bands = a.bands();
+            assert!(b.bands().iter().any(|k| bands.contains(k)), "{}: no shared index key", pair["id"]);
+        }
         match (pair["label"].as_str().unwrap(), same) {
             ("same", true) => tp += 1,
             ("same", false) => {
