@@ -26,6 +26,10 @@ pub struct Alert {
     pub matched: Vec<MatchedTerm>,
     /// About 200 characters around the first hit in the body, else in the title.
     pub snippet: String,
+    /// Other feeds whose story on the same news matched the same watch, known when the alert
+    /// is delivered (absent when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_reported_by: Vec<String>,
 }
 
 impl Alert {
@@ -42,6 +46,7 @@ impl Alert {
             published: story.published.map(|p| p.to_rfc3339_opts(SecondsFormat::Secs, true)),
             matched: m.matched,
             snippet,
+            also_reported_by: Vec::new(),
         }
     }
 
@@ -108,6 +113,7 @@ pub fn story_alerts(config: &Config, feed: &Feed, name: &str, story: &Story) -> 
             let alert = Alert::new(name, story, &doc, m);
             NewAlert {
                 watch: alert.watch.clone(),
+                feed: name.to_string(),
                 matched: serde_json::to_string(&alert.matched).expect("matches serialise"),
                 notifiers,
                 payload: alert.to_json(),

@@ -41,6 +41,21 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Matched stories, one block per cluster (the same news from several feeds), newest first
+    Recent {
+        /// Only this watch
+        #[arg(long, value_name = "NAME")]
+        watch: Option<String>,
+        /// How far back to look, e.g. 24h, 7d
+        #[arg(long, default_value = "24h", value_name = "DURATION")]
+        since: humantime::Duration,
+        /// Show at most this many clusters
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// One JSON object per line per cluster
+        #[arg(long)]
+        json: bool,
+    },
     /// Add the feeds of an OPML file to the config file, keeping its comments and layout
     ImportOpml {
         /// The OPML file

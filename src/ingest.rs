@@ -14,7 +14,7 @@ use std::time::Duration;
 use crate::config::{Config, Feed};
 use crate::poller::schedule::{self, Seen};
 use crate::poller::{PollOutcome, Polled, Validators};
-use crate::store::{FeedState, FetchMeta, IngestStats, NewAlert, Store, StoreError, unix_now};
+use crate::store::{FeedState, FetchMeta, IngestStats, Raised, Store, StoreError, unix_now};
 
 /// What the writer did with one poll.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,7 +171,7 @@ impl Writer {
         feed: &Feed,
         state: &FeedState,
         parsed: &crate::feed::ParsedFeed,
-        mut alerts: Vec<Vec<NewAlert>>,
+        mut alerts: Vec<Raised>,
         v: &Validators,
         now: i64,
     ) -> Result<IngestStats, StoreError> {
@@ -185,12 +185,19 @@ impl Writer {
         // On a feed's first sight, stories older than the backfill cutoff, or undated, are
         // stored without alerting.
         let backfill_cutoff = (!state.seen_before).then(|| now - self.config.poll.backfill.as_secs() as i64);
-        let stats = self.store.ingest(state.id, &meta, &parsed.stories, now, |i, story| {
+        let window = self.config.dedupe.window.as_secs() as i64;
+        let stats = self.store.ingest(state.id, &meta, &parsed.stories, now, window, |i, story| {
             let too_old = backfill_cutoff.is_some_and(|cut| story.published.is_none_or(|p| p.timestamp() < cut));
-            if too_old { Vec::new() } else { alerts.get_mut(i).map(std::mem::take).unwrap_or_default() }
+            if too_old { Raised::default() } else { alerts.get_mut(i).map(std::mem::take).unwrap_or_default() }
         })?;
         if stats.new_stories > 0 {
-            info!(feed = %url, new_stories = stats.new_stories, alerts = stats.alerts, "feed polled");
+            info!(
+                feed = %url,
+                new_stories = stats.new_stories,
+                alerts = stats.alerts,
+                already_alerted_in_cluster = stats.clustered,
+                "feed polled"
+            );
         }
         Ok(stats)
     }

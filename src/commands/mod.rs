@@ -7,6 +7,7 @@ mod match_cmd;
 mod notify_test;
 mod opml;
 mod outbox;
+mod recent;
 mod run;
 
 use std::process::ExitCode;
@@ -55,6 +56,9 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CommandError> {
         }
         Command::Outbox(args) => outbox::outbox(&config, &args),
         Command::Feeds { json } => feeds::feeds(&config, json),
+        Command::Recent { watch, since, limit, json } => {
+            recent::recent(&config, watch.as_deref(), since.into(), limit, json)
+        }
         Command::ImportOpml { file } => opml::import(&config, &file),
         Command::ExportOpml => opml::export(&config),
         Command::NotifyTest { notifier } => runtime()?.block_on(notify_test::notify_test(&config, notifier.as_deref())),

@@ -59,5 +59,6 @@ fn sample() -> Alert {
         snippet: title.clone(),
         title,
         published: Some(Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)),
+        also_reported_by: vec!["Example Wire".into()],
     }
 }

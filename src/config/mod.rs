@@ -38,6 +38,10 @@ pub const DEFAULT_MAX_BODY: u64 = 10 * 1024 * 1024;
 pub const DEFAULT_BACKFILL: Duration = Duration::from_secs(24 * 3600);
 /// Default database file name, beside the config file.
 pub const DEFAULT_DB_FILE: &str = "wirewatch.db";
+/// How long stories keep their text by default.
+pub const DEFAULT_RETAIN: Duration = Duration::from_secs(90 * 24 * 3600);
+/// How far apart two reports of the same news may be, by default.
+pub const DEFAULT_DEDUPE_WINDOW: Duration = Duration::from_secs(72 * 3600);
 /// Environment variable naming the config file when `--config` is absent.
 pub const CONFIG_ENV: &str = "WIREWATCH_CONFIG";
 /// Config file used when neither `--config` nor `$WIREWATCH_CONFIG` is given.
@@ -56,6 +60,7 @@ pub struct Config {
     /// The file this was read from.
     pub source: PathBuf,
     pub storage: Storage,
+    pub dedupe: Dedupe,
     pub poll: Poll,
     pub feeds: Vec<Feed>,
     pub entity_count: usize,
@@ -68,6 +73,22 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Storage {
     pub path: PathBuf,
+    /// How long stories keep their text; the keys of stories still listed are kept longer.
+    pub retain: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dedupe {
+    /// How far apart in time two stories may be and still be the same news.
+    pub window: Duration,
+    /// Whether the same news from several feeds is one cluster, alerted once per watch.
+    pub cross_feed: bool,
+}
+
+impl Default for Dedupe {
+    fn default() -> Self {
+        Dedupe { window: DEFAULT_DEDUPE_WINDOW, cross_feed: true }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,6 +15,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub poll: RawPoll,
     #[serde(default)]
+    pub dedupe: RawDedupe,
+    #[serde(default)]
     pub matcher: RawMatcher,
     #[serde(default, rename = "feed")]
     pub feeds: Vec<RawFeed>,
@@ -30,6 +32,14 @@ pub struct RawConfig {
 #[serde(deny_unknown_fields)]
 pub struct RawStorage {
     pub path: Option<Spanned<String>>,
+    pub retain: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDedupe {
+    pub window: Option<Spanned<String>>,
+    pub cross_feed: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -7,7 +7,10 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::raw::{RawConfig, RawFeed, RawPoll};
-use super::{Config, ConfigError, ConfigErrors, DEFAULT_DB_FILE, Feed, FeedLocation, Notifier, Poll, Storage, Watch};
+use super::{
+    Config, ConfigError, ConfigErrors, DEFAULT_DB_FILE, DEFAULT_DEDUPE_WINDOW, DEFAULT_RETAIN, Dedupe, Feed,
+    FeedLocation, Notifier, Poll, Storage, Watch,
+};
 use crate::matcher::{EntityDef, Matcher, WatchDef};
 
 /// Collects errors against one file so validation can report them all at once.
@@ -80,7 +83,19 @@ impl Checker<'_> {
 
 pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config, ConfigErrors> {
     let mut c = Checker { file, text, errors: Vec::new() };
-    let storage = Storage { path: c.path(raw.storage.path.as_ref().map_or(DEFAULT_DB_FILE, |p| p.get_ref().as_str())) };
+    let storage = Storage {
+        path: c.path(raw.storage.path.as_ref().map_or(DEFAULT_DB_FILE, |p| p.get_ref().as_str())),
+        retain: c.duration(&raw.storage.retain, "storage.retain", DEFAULT_RETAIN),
+    };
+    let dedupe = Dedupe {
+        window: c.duration(&raw.dedupe.window, "dedupe.window", DEFAULT_DEDUPE_WINDOW),
+        cross_feed: raw.dedupe.cross_feed.unwrap_or(true),
+    };
+    if let Some(at) = &raw.storage.retain
+        && storage.retain < 2 * dedupe.window
+    {
+        c.error(at, "storage.retain must be at least twice dedupe.window, so that clusters keep their stories");
+    }
     let poll = poll(&mut c, &raw.poll);
     let feeds = feeds(&mut c, &raw.feeds, &poll);
     let notifiers = super::validate_notifier::notifiers(&mut c, &raw.notifiers);
@@ -109,6 +124,7 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
         Some(matcher) if c.errors.is_empty() => Ok(Config {
             source: file.to_path_buf(),
             storage,
+            dedupe,
             poll,
             feeds,
             entity_count: entities.len(),

@@ -165,7 +165,10 @@ impl Dispatcher {
         let mut alerts = Vec::with_capacity(rows.len());
         for row in rows {
             match serde_json::from_str::<Alert>(&row.payload) {
-                Ok(a) => alerts.push((row, a)),
+                Ok(a) => {
+                    let a = Alert { also_reported_by: row.also.clone(), ..a };
+                    alerts.push((row, a));
+                }
                 Err(e) => {
                     let (id, msg) = (row.id, format!("unreadable alert payload: {e}"));
                     warn!(alert = id, notifier = %n.name, error = %msg, "alert is dead");

@@ -79,6 +79,9 @@ fn text_story(s: &mut String, a: &Alert, tz: Tz) {
     if !a.matched.is_empty() {
         let _ = writeln!(s, "\nWhy: {}", a.why());
     }
+    if !a.also_reported_by.is_empty() {
+        let _ = writeln!(s, "Also reported by: {}", a.also_reported_by.join(", "));
+    }
     s.push('\n');
 }
 
@@ -151,6 +154,10 @@ fn html_story(s: &mut String, a: &Alert, tz: Tz) {
     if !a.matched.is_empty() {
         let _ = writeln!(s, "<p style=\"{META_STYLE}\">Why: {}</p>", esc(&a.why()));
     }
+    if !a.also_reported_by.is_empty() {
+        let also = format!("Also reported by: {}", a.also_reported_by.join(", "));
+        let _ = writeln!(s, "<p style=\"{META_STYLE}\">{}</p>", esc(&also));
+    }
     s.push_str("</div>\n");
 }
 
@@ -181,13 +188,17 @@ mod tests {
                 end: start + body_hit.1.chars().count(),
             }],
             snippet,
+            also_reported_by: Vec::new(),
         }
     }
 
     fn sample() -> Vec<Alert> {
         vec![
             alert("sanctions", "EU widens sanctions on Russia", "2026-11-28T09:00:00Z", ("sanction*", "sanctions")),
-            alert("dprk", "Talks with Pyongyang resume", "2026-11-28T11:30:00Z", ("North Korea", "DPRK")),
+            Alert {
+                also_reported_by: vec!["Yonhap".into(), "NK News".into()],
+                ..alert("dprk", "Talks with Pyongyang resume", "2026-11-28T11:30:00Z", ("North Korea", "DPRK"))
+            },
             alert("sanctions", "UK adds names to sanctions list", "2026-11-28T12:15:00Z", ("sanction*", "sanctioned")),
         ]
     }

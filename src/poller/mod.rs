@@ -21,8 +21,9 @@ pub use hosts::{FetchLimits, FetchPermit};
 
 use crate::alert::story_alerts;
 use crate::config::Config;
+use crate::dedupe::Features;
 use crate::feed::{self, ParsedFeed};
-use crate::store::NewAlert;
+use crate::store::Raised;
 
 /// Longest a single parse may take before the poll is reported failed.
 pub const PARSE_BUDGET: Duration = Duration::from_secs(20);
@@ -47,10 +48,11 @@ pub enum PollOutcome {
         last_modified: Option<String>,
     },
     /// New validators (and the body's hash) with the stories, and for each story the alerts it
-    /// would raise (matched here, on the parse pool, so the writer only stores them).
+    /// would raise with its similarity features (worked out here, on the parse pool, so the
+    /// writer only stores them).
     Parsed {
         feed: ParsedFeed,
-        alerts: Vec<Vec<NewAlert>>,
+        alerts: Vec<Raised>,
         validators: Validators,
     },
     Failed {
@@ -129,7 +131,7 @@ async fn parse(
     charset: Option<String>,
     config: Arc<Config>,
     index: usize,
-) -> Result<(ParsedFeed, Vec<Vec<NewAlert>>), String> {
+) -> Result<(ParsedFeed, Vec<Raised>), String> {
     let url = config.feeds[index].url();
     let base = url.clone();
     let parsed = blocking(PARSE_BUDGET, move || {
@@ -140,11 +142,20 @@ async fn parse(
     let (parsed, alerts) = blocking(Duration::MAX, move || {
         let f = &config.feeds[index];
         let name = f.name.clone().or(parsed.title.clone()).unwrap_or(url);
-        let alerts = parsed.stories.iter().map(|s| story_alerts(&config, f, &name, s)).collect();
+        let alerts = parsed.stories.iter().map(|s| raised(&config, f, &name, s)).collect();
         (parsed, alerts)
     })
     .await?;
     Ok((parsed, alerts))
+}
+
+/// What a story would raise: its alerts and, when it has some and stories are clustered across
+/// feeds, its similarity features.
+fn raised(config: &Config, feed: &crate::config::Feed, name: &str, story: &feed::Story) -> Raised {
+    let alerts = story_alerts(config, feed, name, story);
+    let features = (!alerts.is_empty() && config.dedupe.cross_feed)
+        .then(|| Features::new(&story.title, &story.body, story.published.map(|p| p.timestamp())));
+    Raised { alerts, features }
 }
 
 /// Runs `work` on the blocking pool holding one of the per-core slots, waiting at most `budget`.

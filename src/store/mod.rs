@@ -4,6 +4,7 @@
 //! Only this module touches SQLite. Every write that must stay consistent (a story, its matches
 //! and its outbox rows) happens in one transaction, so a crash leaves either all or nothing.
 
+mod clusters;
 mod feeds;
 mod outbox;
 mod schema;
@@ -14,9 +15,10 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
+pub use clusters::{Member, RecentCluster};
 pub use feeds::{FeedRow, FeedState};
 pub use outbox::{OutboxEntry, OutboxRow, OutboxState};
-pub use stories::{FetchMeta, IngestStats, NewAlert};
+pub use stories::{FetchMeta, IngestStats, NewAlert, Raised};
 
 /// How long a connection waits for another one's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);

@@ -51,6 +51,8 @@ pub struct OutboxRow {
     pub notifier: String,
     pub payload: String,
     pub attempts: i64,
+    /// Other feeds in the story's cluster that matched the same watch, first reporter first.
+    pub also: Vec<String>,
     /// When the row's first attempt failed, or it was last requeued by hand: `max_age` counts
     /// from here (now, for a row never tried).
     pub since: i64,
@@ -98,7 +100,12 @@ impl Store {
         let tx = self.conn.transaction()?;
         let rows = {
             let mut stmt = tx.prepare_cached(
-                "SELECT id, watch, notifier, payload, attempts, max(coalesce(retrying_since, ?2), coalesce(retried_at, 0))
+                "SELECT id, watch, notifier, payload, attempts, max(coalesce(retrying_since, ?2), coalesce(retried_at, 0)),
+                    (SELECT group_concat(feed, char(10)) FROM (
+                        SELECT m2.feed AS feed FROM matches m1 JOIN matches m2
+                            ON m2.cluster_id = m1.cluster_id AND m2.watch = m1.watch AND m2.feed != m1.feed
+                        WHERE m1.story_id = outbox.story_id AND m1.watch = outbox.watch
+                        GROUP BY m2.feed ORDER BY min(m2.story_id)))
                  FROM outbox WHERE notifier = ?1 AND state = 'queued' AND +next_attempt <= ?2
                     AND (retrying_since IS NOT NULL) = ?4 ORDER BY id LIMIT ?3",
             )?;
@@ -110,6 +117,10 @@ impl Store {
                     payload: r.get(3)?,
                     attempts: r.get(4)?,
                     since: r.get(5)?,
+                    also: r
+                        .get::<_, Option<String>>(6)?
+                        .map(|s| s.lines().map(String::from).collect())
+                        .unwrap_or_default(),
                 })
             })?;
             rows.collect::<Result<Vec<_>, _>>()?

@@ -83,6 +83,31 @@ CREATE INDEX stories_feed_fingerprint ON stories (feed_id, fingerprint);
 -- Claiming walks a notifier's queued rows in id order and stops at the limit.
 CREATE INDEX outbox_claim ON outbox (notifier, state, id);
 "#,
+    r#"
+-- A cluster is named by the id of its first matched story; the feed is the name alerts show.
+ALTER TABLE matches ADD COLUMN cluster_id INTEGER;
+ALTER TABLE matches ADD COLUMN feed TEXT;
+UPDATE matches SET cluster_id = story_id;
+CREATE INDEX matches_cluster ON matches (cluster_id, watch);
+CREATE INDEX matches_created ON matches (created);
+-- Similarity features of recent matched stories, and the candidate index over them.
+CREATE TABLE sketches (
+    story_id   INTEGER PRIMARY KEY REFERENCES stories(id),
+    feed_id    INTEGER NOT NULL,
+    cluster_id INTEGER NOT NULL,
+    at         INTEGER NOT NULL,
+    published  INTEGER,
+    features   BLOB    NOT NULL
+);
+CREATE TABLE sketch_bands (
+    band     INTEGER NOT NULL,
+    at       INTEGER NOT NULL,
+    story_id INTEGER NOT NULL,
+    PRIMARY KEY (band, at, story_id)
+) WITHOUT ROWID;
+-- The story ids of the feed's latest document, which pruning keeps.
+ALTER TABLE feeds ADD COLUMN listed TEXT;
+"#,
 ];
 
 /// The schema version this build writes.

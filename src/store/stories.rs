@@ -1,19 +1,30 @@
 //! Ingesting a polled feed: stories, matches and outbox rows in one transaction.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, clusters};
+use crate::dedupe::Features;
 use crate::feed::Story;
 
 /// An alert to queue for a new story: one watch, delivered to each of `notifiers`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewAlert {
     pub watch: String,
+    /// The feed's name as the alert shows it.
+    pub feed: String,
     /// The matched terms as JSON, kept with the match.
     pub matched: String,
     pub notifiers: Vec<String>,
     /// The alert as JSON, delivered as is.
     pub payload: String,
+}
+
+/// What a new story raises: its alerts, and its similarity features when stories are
+/// clustered across feeds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Raised {
+    pub alerts: Vec<NewAlert>,
+    pub features: Option<Features>,
 }
 
 /// What one ingest added.
@@ -22,6 +33,8 @@ pub struct IngestStats {
     pub new_stories: usize,
     /// Outbox rows queued.
     pub alerts: usize,
+    /// Matches not alerted because their cluster was already alerted for the watch.
+    pub clustered: usize,
 }
 
 /// HTTP validators and title from a successful fetch.
@@ -37,88 +50,61 @@ pub struct FetchMeta<'a> {
 impl Store {
     /// Stores the stories of one successful poll. A story is known when its feed already has its
     /// key, its canonical link or its text fingerprint (a changed guid is not a new story); an
-    /// edited known story gets its newest text and no alert. `alerts_for` is called once for
-    /// each story not seen before, with its index, and returns the alerts to queue for it. The feed's validators are saved in the
-    /// same transaction, so a crash cannot record a feed as fetched without its stories.
+    /// edited known story gets its newest text and no alert. `raised` is called once for each
+    /// story not seen before, with its index; a story that raises features joins a cluster
+    /// (within `window` seconds), and its alerts are queued only for watches its cluster has not
+    /// matched yet. The feed's validators and its listed stories are saved in the same
+    /// transaction, so a crash cannot record a feed as fetched without its stories.
     pub fn ingest(
         &mut self,
         feed_id: i64,
         meta: &FetchMeta<'_>,
         stories: &[Story],
         now: i64,
-        mut alerts_for: impl FnMut(usize, &Story) -> Vec<NewAlert>,
+        window: i64,
+        mut raised: impl FnMut(usize, &Story) -> Raised,
     ) -> Result<IngestStats, StoreError> {
         let tx = self.conn.transaction()?;
         let mut stats = IngestStats::default();
-        {
-            let mut insert_story = tx.prepare_cached(
-                "INSERT OR IGNORE INTO stories
-                    (feed_id, key, url, title, body, author, categories, published, first_seen, canon_url, fingerprint)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            )?;
-            // The same story under a new guid keeps its canonical link or its text. Three lookups,
-            // each on its own index (an OR of them would scan the feed's stories).
-            let mut by_key =
-                tx.prepare_cached("SELECT id, title, body FROM stories WHERE feed_id = ?1 AND key = ?2")?;
-            let mut by_canon =
-                tx.prepare_cached("SELECT id, title, body FROM stories WHERE feed_id = ?1 AND canon_url = ?2 LIMIT 1")?;
-            let mut by_text = tx.prepare_cached(
-                "SELECT id, title, body FROM stories WHERE feed_id = ?1 AND fingerprint = ?2 LIMIT 1",
-            )?;
-            let mut edit = tx.prepare_cached("UPDATE stories SET title = ?2, body = ?3, url = ?4 WHERE id = ?1")?;
-            let mut insert_match = tx.prepare_cached(
-                "INSERT OR IGNORE INTO matches (story_id, watch, matched, created) VALUES (?1, ?2, ?3, ?4)",
-            )?;
-            let mut insert_alert = tx.prepare_cached(
-                "INSERT OR IGNORE INTO outbox (story_id, watch, notifier, payload, state, next_attempt, created)
-                 VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?5)",
-            )?;
-            for (i, story) in stories.iter().enumerate() {
-                let (canon, fingerprint) = (&story.canon_url, &story.fingerprint);
-                let row = |r: &rusqlite::Row| Ok((r.get(0)?, r.get(1)?, r.get(2)?));
-                let mut seen: Option<(i64, String, String)> =
-                    by_key.query_row(params![feed_id, story.key], row).optional()?;
-                if let (None, Some(c)) = (&seen, canon) {
-                    seen = by_canon.query_row(params![feed_id, c], row).optional()?;
-                }
-                if let (None, Some(f)) = (&seen, fingerprint) {
-                    seen = by_text.query_row(params![feed_id, f], row).optional()?;
-                }
-                if let Some((id, title, body)) = seen {
-                    // An edit under the same guid (or a moved guid): keep the newest text, no alert.
-                    if title != story.title || body != story.body {
-                        edit.execute(params![id, story.title, story.body, story.url])?;
-                    }
+        let mut listed = Vec::with_capacity(stories.len());
+        for (i, story) in stories.iter().enumerate() {
+            if let Some(id) = known(&tx, feed_id, story)? {
+                listed.push(id);
+                continue;
+            }
+            let Some(story_id) = insert(&tx, feed_id, story, now)? else { continue };
+            listed.push(story_id);
+            stats.new_stories += 1;
+            let Raised { alerts, features } = raised(i, story);
+            if alerts.is_empty() {
+                continue;
+            }
+            let cluster = match features {
+                Some(f) => clusters::join(&tx, story_id, feed_id, &f, now, window)?,
+                None => story_id,
+            };
+            for alert in alerts {
+                let earlier = cluster != story_id && clusters::already_matched(&tx, cluster, &alert.watch)?;
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO matches (story_id, watch, matched, created, cluster_id, feed)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?
+                .execute(params![story_id, alert.watch, alert.matched, now, cluster, alert.feed])?;
+                if earlier {
+                    stats.clustered += 1;
                     continue;
                 }
-                let categories = serde_json::to_string(&story.categories).expect("strings serialise");
-                let inserted = insert_story.execute(params![
-                    feed_id,
-                    story.key,
-                    story.url,
-                    story.title,
-                    story.body,
-                    story.author,
-                    categories,
-                    story.published.map(|p| p.timestamp()),
-                    now,
-                    canon,
-                    fingerprint,
-                ])?;
-                if inserted == 0 {
-                    continue;
-                }
-                stats.new_stories += 1;
-                let story_id = tx.last_insert_rowid();
-                for alert in alerts_for(i, story) {
-                    insert_match.execute(params![story_id, alert.watch, alert.matched, now])?;
-                    for notifier in &alert.notifiers {
-                        stats.alerts +=
-                            insert_alert.execute(params![story_id, alert.watch, notifier, alert.payload, now])?;
-                    }
+                let mut queue = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO outbox (story_id, watch, notifier, payload, state, next_attempt, created)
+                     VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?5)",
+                )?;
+                for notifier in &alert.notifiers {
+                    stats.alerts += queue.execute(params![story_id, alert.watch, notifier, alert.payload, now])?;
                 }
             }
         }
+        let listed = serde_json::to_string(&listed).expect("ids serialise");
+        tx.execute("UPDATE feeds SET listed = ?2 WHERE id = ?1", params![feed_id, listed])?;
         tx.execute(
             "UPDATE feeds SET title = COALESCE(?2, title), etag = ?3, last_modified = ?4, last_poll = ?5,
                 last_success = ?5, consecutive_failures = 0, content_hash = ?6 WHERE id = ?1",
@@ -127,4 +113,63 @@ impl Store {
         tx.commit()?;
         Ok(stats)
     }
+}
+
+/// The id of the stored story `story` is, when its feed has it under its key, its canonical link
+/// or its text; an edited one gets its newest text. Three lookups, each on its own index (an OR
+/// of them would scan the feed's stories).
+fn known(tx: &Transaction<'_>, feed_id: i64, story: &Story) -> Result<Option<i64>, StoreError> {
+    let row = |r: &rusqlite::Row| Ok((r.get(0)?, r.get(1)?, r.get(2)?));
+    let mut seen: Option<(i64, String, String)> = tx
+        .prepare_cached("SELECT id, title, body FROM stories WHERE feed_id = ?1 AND key = ?2")?
+        .query_row(params![feed_id, story.key], row)
+        .optional()?;
+    if let (None, Some(c)) = (&seen, &story.canon_url) {
+        seen = tx
+            .prepare_cached("SELECT id, title, body FROM stories WHERE feed_id = ?1 AND canon_url = ?2 LIMIT 1")?
+            .query_row(params![feed_id, c], row)
+            .optional()?;
+    }
+    if let (None, Some(f)) = (&seen, &story.fingerprint) {
+        seen = tx
+            .prepare_cached("SELECT id, title, body FROM stories WHERE feed_id = ?1 AND fingerprint = ?2 LIMIT 1")?
+            .query_row(params![feed_id, f], row)
+            .optional()?;
+    }
+    let Some((id, title, body)) = seen else { return Ok(None) };
+    // An edit under the same guid (or a moved guid): keep the newest text, no alert.
+    if title != story.title || body != story.body {
+        tx.prepare_cached("UPDATE stories SET title = ?2, body = ?3, url = ?4 WHERE id = ?1")?.execute(params![
+            id,
+            story.title,
+            story.body,
+            story.url
+        ])?;
+    }
+    Ok(Some(id))
+}
+
+/// Inserts a new story; `None` when the same document listed its key twice.
+fn insert(tx: &Transaction<'_>, feed_id: i64, story: &Story, now: i64) -> Result<Option<i64>, StoreError> {
+    let categories = serde_json::to_string(&story.categories).expect("strings serialise");
+    let inserted = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO stories
+                (feed_id, key, url, title, body, author, categories, published, first_seen, canon_url, fingerprint)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )?
+        .execute(params![
+            feed_id,
+            story.key,
+            story.url,
+            story.title,
+            story.body,
+            story.author,
+            categories,
+            story.published.map(|p| p.timestamp()),
+            now,
+            story.canon_url,
+            story.fingerprint,
+        ])?;
+    Ok((inserted > 0).then(|| tx.last_insert_rowid()))
 }
