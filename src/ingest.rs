@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tokio::sync::{Notify, mpsc, oneshot};
 use tracing::{info, warn};
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::config::{Config, Feed};
 use crate::poller::schedule::{self, Seen};
@@ -58,8 +58,9 @@ pub fn spawn(
     std::thread::Builder::new()
         .name("wirewatch-ingest".into())
         .spawn(move || {
-            let mut w = Writer { config, store };
+            let mut w = Writer { config, store, next_prune: Instant::now() };
             while let Some(job) = jobs.blocking_recv() {
+                w.prune_when_due();
                 match job {
                     Job::Start { reply } => {
                         let _ = reply.send(w.starts());
@@ -78,12 +79,34 @@ pub fn spawn(
         .expect("the OS can start a thread")
 }
 
+/// How often the writer prunes old stories.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
 struct Writer {
     config: Arc<Config>,
     store: Store,
+    next_prune: Instant,
 }
 
 impl Writer {
+    /// Applies `[storage] retain` (and drops similarity features too old to matter) at most
+    /// once per [`PRUNE_EVERY`]; a failure is logged and retried next time.
+    fn prune_when_due(&mut self) {
+        if Instant::now() < self.next_prune {
+            return;
+        }
+        self.next_prune = Instant::now() + PRUNE_EVERY;
+        let retain = self.config.storage.retain.as_secs() as i64;
+        let keep_sketches = 2 * self.config.dedupe.window.as_secs() as i64;
+        match self.store.prune(unix_now(), retain, keep_sketches) {
+            Ok(p) if p.deleted + p.emptied > 0 => {
+                info!(deleted = p.deleted, kept_as_keys = p.emptied, "pruned stories older than storage.retain");
+            }
+            Ok(_) => {}
+            Err(e) => warn!(error = %e, "cannot prune old stories; trying again in an hour"),
+        }
+    }
+
     fn starts(&self) -> Vec<FeedStart> {
         self.config
             .feeds

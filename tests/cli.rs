@@ -49,6 +49,14 @@ fn check_reports_every_bad_value_at_once() {
 }
 
 #[test]
+fn retention_and_dedupe_settings_are_checked_against_each_other() {
+    let setup = Setup::with_config("[storage]\nretain = \"3d\"\n[dedupe]\nwindow = \"72h\"\ncross_feed = false\n");
+    let (code, _, err) = run(bin().arg("check").arg("--config").arg(&setup.config));
+    assert_eq!(code, 2);
+    assert!(err.contains(":2:10: storage.retain must be at least twice dedupe.window"), "{err}");
+}
+
+#[test]
 fn a_missing_config_file_is_a_config_error() {
     let (code, _, err) = run(bin().args(["check", "--config", "/nonexistent/wirewatch.toml"]));
     assert_eq!(code, 2);

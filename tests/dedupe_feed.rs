@@ -5,6 +5,7 @@ mod common;
 
 use common::{FeedServer, Item, Setup, rss};
 use wirewatch::engine;
+use wirewatch::store::{Store, unix_now};
 
 const BODY: &str = "Ministers adopted a new package of measures against the shadow fleet on Thursday in Brussels.";
 
@@ -72,4 +73,43 @@ async fn a_different_story_at_a_different_link_still_alerts() {
     };
     let (_, a, b) = polls(vec![first.clone()], vec![other, first]).await;
     assert_eq!((a, b), (1, 1));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pruning_never_causes_a_re_alert() {
+    let server = FeedServer::start().await;
+    let kept = item(Some("g-1"), Some("https://example.org/eu-sanctions"), "EU widens sanctions");
+    let dropped = Item {
+        guid: Some("g-2"),
+        link: Some("https://example.org/uk-sanctions"),
+        ..Item::new("", "UK adds sanctions", "London named twelve more vessels of the shadow fleet on Friday.")
+    };
+    server.set_rss("wire.xml", rss("Wire", &[kept.clone(), dropped]));
+    let setup =
+        Setup::one_feed(&server.url("wire.xml"), "", "name = \"log\"\ntype = \"jsonl\"\npath = \"alerts.jsonl\"");
+    assert_eq!(engine::once(setup.load()).await.unwrap().delivered, 2);
+    server.set_rss("wire.xml", rss("Wire", std::slice::from_ref(&kept)));
+    assert_eq!(engine::once(setup.load()).await.unwrap().delivered, 0);
+
+    // A hundred days on, with the default 90-day retention.
+    let mut store = Store::open(&setup.path("state/wirewatch.db")).unwrap();
+    let day = 86_400;
+    let pruned = store.prune(unix_now() + 100 * day, 90 * day, 6 * day).unwrap();
+    assert_eq!((pruned.deleted, pruned.emptied), (1, 1), "{pruned:?}");
+    drop(store);
+    let rows: Vec<(String, String)> = setup
+        .db()
+        .prepare("SELECT key, title FROM stories")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rows, [("guid:g-1".to_string(), String::new())], "the listed story stays as a bare key");
+
+    // The feed keeps listing the story, edited and under a new guid: still no alert.
+    let edited = Item { guid: Some("g-1b"), ..item(Some("g-1"), kept.link, "EU widens sanctions on Russia") };
+    server.set_rss("wire.xml", rss("Wire", &[edited]));
+    assert_eq!(engine::once(setup.load()).await.unwrap().delivered, 0);
+    assert_eq!(setup.alerts().len(), 2);
 }

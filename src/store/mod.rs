@@ -7,6 +7,7 @@
 mod clusters;
 mod feeds;
 mod outbox;
+mod prune;
 mod schema;
 mod stories;
 
@@ -18,6 +19,7 @@ use rusqlite::Connection;
 pub use clusters::{Member, RecentCluster};
 pub use feeds::{FeedRow, FeedState};
 pub use outbox::{OutboxEntry, OutboxRow, OutboxState};
+pub use prune::Pruned;
 pub use stories::{FetchMeta, IngestStats, NewAlert, Raised};
 
 /// How long a connection waits for another one's write lock before failing.

@@ -105,8 +105,10 @@ CREATE TABLE sketch_bands (
     story_id INTEGER NOT NULL,
     PRIMARY KEY (band, at, story_id)
 ) WITHOUT ROWID;
--- The story ids of the feed's latest document, which pruning keeps.
+-- The story ids of the feed's latest document, which pruning keeps; when a kept story's text
+-- was pruned.
 ALTER TABLE feeds ADD COLUMN listed TEXT;
+ALTER TABLE stories ADD COLUMN pruned_at INTEGER;
 "#,
 ];
 

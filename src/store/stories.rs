@@ -119,26 +119,31 @@ impl Store {
 /// or its text; an edited one gets its newest text. Three lookups, each on its own index (an OR
 /// of them would scan the feed's stories).
 fn known(tx: &Transaction<'_>, feed_id: i64, story: &Story) -> Result<Option<i64>, StoreError> {
-    let row = |r: &rusqlite::Row| Ok((r.get(0)?, r.get(1)?, r.get(2)?));
-    let mut seen: Option<(i64, String, String)> = tx
-        .prepare_cached("SELECT id, title, body FROM stories WHERE feed_id = ?1 AND key = ?2")?
+    let row = |r: &rusqlite::Row| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?));
+    let mut seen: Option<(i64, String, String, bool)> = tx
+        .prepare_cached("SELECT id, title, body, pruned_at IS NOT NULL FROM stories WHERE feed_id = ?1 AND key = ?2")?
         .query_row(params![feed_id, story.key], row)
         .optional()?;
     if let (None, Some(c)) = (&seen, &story.canon_url) {
         seen = tx
-            .prepare_cached("SELECT id, title, body FROM stories WHERE feed_id = ?1 AND canon_url = ?2 LIMIT 1")?
+            .prepare_cached(
+                "SELECT id, title, body, pruned_at IS NOT NULL FROM stories WHERE feed_id = ?1 AND canon_url = ?2 LIMIT 1",
+            )?
             .query_row(params![feed_id, c], row)
             .optional()?;
     }
     if let (None, Some(f)) = (&seen, &story.fingerprint) {
         seen = tx
-            .prepare_cached("SELECT id, title, body FROM stories WHERE feed_id = ?1 AND fingerprint = ?2 LIMIT 1")?
+            .prepare_cached(
+                "SELECT id, title, body, pruned_at IS NOT NULL FROM stories WHERE feed_id = ?1 AND fingerprint = ?2 LIMIT 1",
+            )?
             .query_row(params![feed_id, f], row)
             .optional()?;
     }
-    let Some((id, title, body)) = seen else { return Ok(None) };
-    // An edit under the same guid (or a moved guid): keep the newest text, no alert.
-    if title != story.title || body != story.body {
+    let Some((id, title, body, pruned)) = seen else { return Ok(None) };
+    // An edit under the same guid (or a moved guid): keep the newest text, no alert. A story
+    // whose text retention pruned stays a bare key.
+    if !pruned && (title != story.title || body != story.body) {
         tx.prepare_cached("UPDATE stories SET title = ?2, body = ?3, url = ?4 WHERE id = ?1")?.execute(params![
             id,
             story.title,
