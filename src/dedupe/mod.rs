@@ -4,7 +4,7 @@
 pub mod similar;
 pub mod url;
 
-pub use similar::{Features, same_story, similarity};
+pub use similar::{Features, MIN_SHARED_BANDS, same_story, similarity};
 pub use url::canonical_url;
 
 use crate::digest::short_hash;

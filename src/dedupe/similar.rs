@@ -150,6 +150,9 @@ pub struct Features {
 /// most of their words pick the same ones).
 const KEY_BANDS: usize = 6;
 const CONTENT_BANDS: usize = 4;
+/// Index keys a stored story must share with a new one to be compared with it: one shared key
+/// is often a common name; every pair the rule merges on the labelled set shares two or more.
+pub const MIN_SHARED_BANDS: usize = 2;
 
 fn token_hash(folded: &str) -> u32 {
     let mut h = fnv::FnvHasher::default();

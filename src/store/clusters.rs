@@ -1,22 +1,18 @@
 //! Clusters across feeds: the same news told by several outlets is one cluster, alerted once
 //! per watch.
 //!
-//! Every matched story's similarity features are stored with a few index keys
-//! ([`Features::bands`]). A new matched story looks up the stories filed under its keys within
-//! the dedupe window (a bounded number per key, newest first, so the cost does not grow with
-//! the number of stored stories), compares itself with each by [`similarity`], and joins the
-//! cluster of the most similar one from another feed. Features older than the window are
-//! pruned.
-
-use std::collections::HashSet;
+//! Every matched story's similarity features are stored in `sketches`, and filed in the
+//! candidate index ([`SketchIndex`]) under a few keys ([`Features::bands`]). A new matched
+//! story looks up the stories filed under its keys within the dedupe window (a bounded number
+//! per key, newest first, so the cost does not grow with the number of stored stories),
+//! compares itself with those sharing the most keys, and joins the cluster of the most similar
+//! one from another feed. Features older than twice the window are pruned.
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
+use super::sketch_index::SketchIndex;
 use super::{Store, StoreError};
-use crate::dedupe::{Features, similarity};
-
-/// Stories read per index key: the newest within the window.
-const CANDIDATES_PER_KEY: i64 = 16;
+use crate::dedupe::Features;
 
 /// A story's place in time for the window: its date, or when it was seen if undated or dated
 /// in the future.
@@ -24,58 +20,41 @@ fn placed_at(features: &Features, now: i64) -> i64 {
     features.published.map_or(now, |p| p.min(now))
 }
 
-/// Files a new matched story (`story_id`, of feed `feed_id`) into a cluster and returns the
-/// cluster's id: the id of the first story of a cluster it joins, else its own id.
-pub(super) fn join(
-    tx: &Transaction<'_>,
+/// A story filed in `sketches` by an open transaction, for the index once it commits.
+pub(super) struct Filed {
     story_id: i64,
     feed_id: i64,
-    features: &Features,
+    cluster: i64,
+    at: i64,
+    features: Features,
+}
+
+/// Files a new matched story (`story_id`, of feed `feed_id`) into a cluster: returns the
+/// cluster's id (the id of the first story of a cluster it joins, else its own) and what the
+/// index must learn once the transaction commits.
+pub(super) fn join(
+    tx: &Transaction<'_>,
+    index: &SketchIndex,
+    story_id: i64,
+    feed_id: i64,
+    features: Features,
     now: i64,
     window: i64,
-) -> Result<i64, StoreError> {
-    let at = placed_at(features, now);
-    let bands = features.bands();
-    let mut by_band = tx.prepare_cached(
-        "SELECT story_id FROM sketch_bands WHERE band = ?1 AND at BETWEEN ?2 AND ?3 ORDER BY at DESC LIMIT ?4",
-    )?;
-    let mut candidates: HashSet<i64> = HashSet::new();
-    for band in &bands {
-        let ids =
-            by_band.query_map(params![band, at - window, at + window, CANDIDATES_PER_KEY], |r| r.get::<_, i64>(0))?;
-        for id in ids {
-            candidates.insert(id?);
-        }
-    }
-    let mut sketch =
-        tx.prepare_cached("SELECT feed_id, cluster_id, published, features FROM sketches WHERE story_id = ?1")?;
-    let mut best: Option<(f64, i64)> = None;
-    for id in candidates {
-        let row = sketch
-            .query_row([id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get(2)?, r.get::<_, Vec<u8>>(3)?)))
-            .optional()?;
-        let Some((other_feed, cluster, published, bytes)) = row else { continue };
-        if other_feed == feed_id {
-            continue;
-        }
-        let Some(other) = Features::from_bytes(&bytes, published) else { continue };
-        if let Some(score) = similarity(features, &other, window)
-            && best.is_none_or(|(s, c)| score > s || (score == s && cluster < c))
-        {
-            best = Some((score, cluster));
-        }
-    }
-    let cluster = best.map_or(story_id, |(_, c)| c);
+) -> Result<(i64, Filed), StoreError> {
+    let at = placed_at(&features, now);
+    let cluster = index.most_similar(feed_id, &features, at, window).unwrap_or(story_id);
     tx.prepare_cached(
         "INSERT OR REPLACE INTO sketches (story_id, feed_id, cluster_id, at, published, features)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![story_id, feed_id, cluster, at, features.published, features.to_bytes()])?;
-    let mut file = tx.prepare_cached("INSERT OR IGNORE INTO sketch_bands (band, at, story_id) VALUES (?1, ?2, ?3)")?;
-    for band in bands {
-        file.execute(params![band, at, story_id])?;
+    Ok((cluster, Filed { story_id, feed_id, cluster, at, features }))
+}
+
+impl Filed {
+    pub(super) fn into_index(self, index: &mut SketchIndex) {
+        index.insert(self.story_id, self.feed_id, self.cluster, self.at, self.features);
     }
-    Ok(cluster)
 }
 
 /// Whether the cluster already has a match for `watch` (so a new member must not alert again).
@@ -88,12 +67,45 @@ pub(super) fn already_matched(tx: &Transaction<'_>, cluster: i64, watch: &str) -
 }
 
 impl Store {
+    /// The candidate index, loaded from `sketches` on first use.
+    pub(super) fn sketch_index(&mut self) -> Result<&mut SketchIndex, StoreError> {
+        if self.sketches.is_none() {
+            let mut index = SketchIndex::default();
+            let mut stmt =
+                self.conn.prepare("SELECT story_id, feed_id, cluster_id, at, published, features FROM sketches")?;
+            let rows = stmt.query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, Vec<u8>>(5)?))
+            })?;
+            for row in rows {
+                let (story_id, feed_id, cluster, at, published, bytes) = row?;
+                if let Some(features) = Features::from_bytes(&bytes, published) {
+                    index.insert(story_id, feed_id, cluster, at, features);
+                }
+            }
+            self.sketches = Some(index);
+        }
+        Ok(self.sketches.as_mut().expect("loaded above"))
+    }
+
+    /// The cluster a new story of feed `feed_id` with `features` would join, without filing it
+    /// (the lookup alone, for measurements).
+    pub fn cluster_for(
+        &mut self,
+        feed_id: i64,
+        features: &Features,
+        now: i64,
+        window: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let at = placed_at(features, now);
+        Ok(self.sketch_index()?.most_similar(feed_id, features, at, window))
+    }
+
     /// Drops the features of stories placed before `before`: no new story can join them.
     pub fn prune_sketches(&mut self, before: i64) -> Result<usize, StoreError> {
-        let tx = self.conn.transaction()?;
-        tx.execute("DELETE FROM sketch_bands WHERE at < ?1", [before])?;
-        let n = tx.execute("DELETE FROM sketches WHERE at < ?1", [before])?;
-        tx.commit()?;
+        let n = self.conn.execute("DELETE FROM sketches WHERE at < ?1", [before])?;
+        if let Some(index) = &mut self.sketches {
+            index.prune(before);
+        }
         Ok(n)
     }
 }

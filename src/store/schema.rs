@@ -90,7 +90,8 @@ ALTER TABLE matches ADD COLUMN feed TEXT;
 UPDATE matches SET cluster_id = story_id;
 CREATE INDEX matches_cluster ON matches (cluster_id, watch);
 CREATE INDEX matches_created ON matches (created);
--- Similarity features of recent matched stories, and the candidate index over them.
+-- Similarity features of recent matched stories (the candidate index over them is built in
+-- memory from this table).
 CREATE TABLE sketches (
     story_id   INTEGER PRIMARY KEY REFERENCES stories(id),
     feed_id    INTEGER NOT NULL,
@@ -99,12 +100,8 @@ CREATE TABLE sketches (
     published  INTEGER,
     features   BLOB    NOT NULL
 );
-CREATE TABLE sketch_bands (
-    band     INTEGER NOT NULL,
-    at       INTEGER NOT NULL,
-    story_id INTEGER NOT NULL,
-    PRIMARY KEY (band, at, story_id)
-) WITHOUT ROWID;
+CREATE INDEX sketches_at ON sketches (at);
+CREATE INDEX stories_first_seen ON stories (first_seen);
 -- The story ids of the feed's latest document, which pruning keeps; when a kept story's text
 -- was pruned.
 ALTER TABLE feeds ADD COLUMN listed TEXT;

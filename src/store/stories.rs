@@ -64,9 +64,13 @@ impl Store {
         window: i64,
         mut raised: impl FnMut(usize, &Story) -> Raised,
     ) -> Result<IngestStats, StoreError> {
-        let tx = self.conn.transaction()?;
+        self.sketch_index()?;
+        let Store { conn, sketches } = self;
+        let index = sketches.as_mut().expect("loaded above");
+        let tx = conn.transaction()?;
         let mut stats = IngestStats::default();
         let mut listed = Vec::with_capacity(stories.len());
+        let mut filed = Vec::new();
         for (i, story) in stories.iter().enumerate() {
             if let Some(id) = known(&tx, feed_id, story)? {
                 listed.push(id);
@@ -80,7 +84,11 @@ impl Store {
                 continue;
             }
             let cluster = match features {
-                Some(f) => clusters::join(&tx, story_id, feed_id, &f, now, window)?,
+                Some(f) => {
+                    let (cluster, f) = clusters::join(&tx, index, story_id, feed_id, f, now, window)?;
+                    filed.push(f);
+                    cluster
+                }
                 None => story_id,
             };
             for alert in alerts {
@@ -111,6 +119,9 @@ impl Store {
             params![feed_id, meta.title, meta.etag, meta.last_modified, now, meta.content_hash],
         )?;
         tx.commit()?;
+        for f in filed {
+            f.into_index(index);
+        }
         Ok(stats)
     }
 }

@@ -1,0 +1,77 @@
+//! The candidate index over recent similarity features, in memory. Its rows are the `sketches`
+//! table: loaded once per process, then kept in step with each committed ingest.
+//!
+//! A SQLite index on (key, time) costs ten random B-tree pages a story, each rewritten to the
+//! WAL by every transaction: 140 µs a story measured, against 5 µs here.
+
+use std::collections::HashMap;
+
+use crate::dedupe::{Features, MIN_SHARED_BANDS, similarity};
+
+/// Stories read per index key: the newest within the window.
+const CANDIDATES_PER_KEY: usize = 32;
+/// Entries looked at per key to find them (entries outside the window are skipped).
+const SCAN_PER_KEY: usize = 4 * CANDIDATES_PER_KEY;
+/// Stories compared with a new one at most: those sharing the most index keys.
+const MAX_COMPARED: usize = 16;
+
+struct Entry {
+    feed_id: i64,
+    cluster: i64,
+    at: i64,
+    features: Features,
+}
+
+#[derive(Default)]
+pub struct SketchIndex {
+    /// Index key → (placed at, story id), in the order filed.
+    postings: HashMap<i64, Vec<(i64, i64)>>,
+    stories: HashMap<i64, Entry>,
+}
+
+impl SketchIndex {
+    pub fn insert(&mut self, story_id: i64, feed_id: i64, cluster: i64, at: i64, features: Features) {
+        for band in features.bands() {
+            self.postings.entry(band).or_default().push((at, story_id));
+        }
+        self.stories.insert(story_id, Entry { feed_id, cluster, at, features });
+    }
+
+    /// The cluster of the story from another feed most similar to `features` (placed at `at`),
+    /// if any is the same news within `window` seconds.
+    pub fn most_similar(&self, feed_id: i64, features: &Features, at: i64, window: i64) -> Option<i64> {
+        let mut hits: Vec<i64> = Vec::with_capacity(features.bands().len() * CANDIDATES_PER_KEY);
+        for band in features.bands() {
+            let Some(list) = self.postings.get(&band) else { continue };
+            let recent = list.iter().rev().take(SCAN_PER_KEY).filter(|(t, _)| (t - at).abs() <= window);
+            hits.extend(recent.take(CANDIDATES_PER_KEY).map(|(_, id)| *id));
+        }
+        hits.sort_unstable();
+        let mut ranked: Vec<(usize, i64)> = hits
+            .chunk_by(|a, b| a == b)
+            .filter(|run| run.len() >= MIN_SHARED_BANDS)
+            .map(|run| (run.len(), run[0]))
+            .collect();
+        // Most shared keys first, then the newest story.
+        ranked.sort_unstable_by(|a, b| b.cmp(a));
+        let mut best: Option<(f64, i64)> = None;
+        for (_, id) in ranked.into_iter().take(MAX_COMPARED) {
+            let Some(other) = self.stories.get(&id).filter(|e| e.feed_id != feed_id) else { continue };
+            if let Some(score) = similarity(features, &other.features, window)
+                && best.is_none_or(|(s, c)| score > s || (score == s && other.cluster < c))
+            {
+                best = Some((score, other.cluster));
+            }
+        }
+        best.map(|(_, c)| c)
+    }
+
+    /// Forgets stories placed before `before`.
+    pub fn prune(&mut self, before: i64) {
+        self.postings.retain(|_, list| {
+            list.retain(|(at, _)| *at >= before);
+            !list.is_empty()
+        });
+        self.stories.retain(|_, e| e.at >= before);
+    }
+}
