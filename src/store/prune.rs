@@ -27,19 +27,15 @@ impl Store {
         let sketches = self.prune_sketches(now - keep_sketches)?;
         let cutoff = now - retain;
         let tx = self.conn.transaction()?;
-        tx.execute("DROP TABLE IF EXISTS temp.prune", [])?;
-        tx.execute(
-            "CREATE TEMP TABLE prune AS
-             SELECT id FROM stories s WHERE first_seen < ?1
-                AND id NOT IN (SELECT value FROM feeds, json_each(feeds.listed) WHERE feeds.listed IS NOT NULL)
-                AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.story_id = s.id AND o.state IN ('queued', 'sending'))",
-            [cutoff],
-        )?;
+        // Old, no longer listed, nothing waiting: the same condition for every table (a temporary
+        // table would be a schema change each hour, which resets SQLite's page cache).
+        let doomed = "SELECT id FROM stories s WHERE first_seen < ?1
+            AND id NOT IN (SELECT value FROM feeds, json_each(feeds.listed) WHERE feeds.listed IS NOT NULL)
+            AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.story_id = s.id AND o.state IN ('queued', 'sending'))";
         for table in ["outbox", "matches", "sketches"] {
-            tx.execute(&format!("DELETE FROM {table} WHERE story_id IN (SELECT id FROM temp.prune)"), [])?;
+            tx.execute(&format!("DELETE FROM {table} WHERE story_id IN ({doomed})"), [cutoff])?;
         }
-        let deleted = tx.execute("DELETE FROM stories WHERE id IN (SELECT id FROM temp.prune)", [])?;
-        tx.execute("DROP TABLE temp.prune", [])?;
+        let deleted = tx.execute(&format!("DELETE FROM stories WHERE id IN ({doomed})"), [cutoff])?;
         let emptied = tx.execute(
             "UPDATE stories SET title = '', body = '', author = '', categories = '[]', pruned_at = ?2
              WHERE first_seen < ?1 AND pruned_at IS NULL",
