@@ -19,6 +19,7 @@ use crate::config::Config;
 use crate::ingest::{self, FeedReport, FeedStart, Job};
 use crate::notify::Dispatcher;
 use crate::poller::{FetchLimits, Fetcher, Validators, host_of, poll_feed};
+use crate::service;
 use crate::store::Store;
 
 /// Parsed feeds waiting for the writer. Each holds a whole parsed feed in memory, so this
@@ -162,10 +163,20 @@ pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Re
     let delivery =
         tokio::spawn(deliver_loop(Arc::clone(&parts.dispatcher), Arc::clone(&parts.committed), shutdown.clone()));
     info!(feeds = parts.config.feeds.len(), watches = parts.config.watches.len(), "wirewatch running");
+    service::ready(parts.config.feeds.len());
+    let watchdog = service::watchdog_period().map(|period| Watchdog::start(period, parts.jobs.clone()));
+    let mut heartbeat = tokio::time::interval(watchdog.as_ref().map_or(Duration::from_secs(3600), |w| w.period));
     loop {
         let next = due.peek().map(|Reverse((t, _))| *t);
         tokio::select! {
             _ = shutdown.changed() => break,
+            _ = heartbeat.tick(), if watchdog.is_some() => {
+                // Pinged from this loop, so a frozen loop stops the pings; and only while the
+                // writer keeps answering, so a stuck writer stops them too.
+                if watchdog.as_ref().is_some_and(Watchdog::writer_answering) {
+                    service::watchdog_ping();
+                }
+            }
             _ = sleep_until(next) => {
                 while let Some(Reverse((t, i))) = due.peek().copied() {
                     if t > Instant::now() { break; }
@@ -191,6 +202,12 @@ pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Re
         }
     }
     info!(in_flight = tasks.len(), "shutting down");
+    service::stopping();
+    if let Some(w) = watchdog {
+        // Its sender must be gone before the writer can stop.
+        w.pinger.abort();
+        let _ = w.pinger.await;
+    }
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, async { while tasks.join_next().await.is_some() {} }).await;
     tasks.abort_all();
     let dispatcher = parts.stop_writer();
@@ -203,6 +220,36 @@ pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Re
     }
     info!("stopped");
     Ok(())
+}
+
+/// Keeps asking the writer to answer a ping, and remembers when it last did.
+struct Watchdog {
+    period: Duration,
+    answered: Arc<std::sync::Mutex<Instant>>,
+    pinger: tokio::task::JoinHandle<()>,
+}
+
+impl Watchdog {
+    fn start(period: Duration, jobs: mpsc::Sender<Job>) -> Watchdog {
+        let answered = Arc::new(std::sync::Mutex::new(Instant::now()));
+        let last = Arc::clone(&answered);
+        let pinger = tokio::spawn(async move {
+            loop {
+                let (reply, rx) = oneshot::channel();
+                if jobs.send(Job::Ping { reply }).await.is_err() || rx.await.is_err() {
+                    return;
+                }
+                *last.lock().expect("never poisoned") = Instant::now();
+                tokio::time::sleep(period).await;
+            }
+        });
+        Watchdog { period, answered, pinger }
+    }
+
+    /// Whether the writer answered within the last two periods.
+    fn writer_answering(&self) -> bool {
+        self.answered.lock().expect("never poisoned").elapsed() < 2 * self.period
+    }
 }
 
 async fn deliver_loop(dispatcher: Arc<Dispatcher>, committed: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {

@@ -46,6 +46,10 @@ pub enum Job {
         polled: Box<Polled>,
         reply: oneshot::Sender<FeedReport>,
     },
+    /// Answer as soon as the jobs before this one are done: the watchdog's proof of progress.
+    Ping {
+        reply: oneshot::Sender<()>,
+    },
 }
 
 /// Starts the writer thread. `committed` is notified after each ingest that queued alerts.
@@ -64,6 +68,9 @@ pub fn spawn(
                 match job {
                     Job::Start { reply } => {
                         let _ = reply.send(w.starts());
+                    }
+                    Job::Ping { reply } => {
+                        let _ = reply.send(());
                     }
                     Job::Ingest { feed, polled, reply } => {
                         let config = Arc::clone(&w.config);

@@ -17,5 +17,6 @@ pub mod ingest;
 pub mod matcher;
 pub mod notify;
 pub mod poller;
+pub mod service;
 pub mod store;
 pub mod text;

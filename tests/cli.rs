@@ -57,6 +57,25 @@ fn retention_and_dedupe_settings_are_checked_against_each_other() {
 }
 
 #[test]
+fn under_systemd_the_database_defaults_to_the_state_directory() {
+    let setup = Setup::with_config("");
+    let state = setup.path("var-lib-wirewatch");
+    std::fs::create_dir(&state).unwrap();
+    let (code, out, err) = run(bin()
+        .arg("once")
+        .arg("--config")
+        .arg(&setup.config)
+        .env("STATE_DIRECTORY", format!("{}:/elsewhere", state.display())));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        state.join("wirewatch.db").exists(),
+        "{:?}",
+        std::fs::read_dir(setup.dir.path()).unwrap().collect::<Vec<_>>()
+    );
+    assert!(!setup.path("wirewatch.db").exists());
+}
+
+#[test]
 fn a_missing_config_file_is_a_config_error() {
     let (code, _, err) = run(bin().args(["check", "--config", "/nonexistent/wirewatch.toml"]));
     assert_eq!(code, 2);

@@ -84,7 +84,10 @@ impl Checker<'_> {
 pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config, ConfigErrors> {
     let mut c = Checker { file, text, errors: Vec::new() };
     let storage = Storage {
-        path: c.path(raw.storage.path.as_ref().map_or(DEFAULT_DB_FILE, |p| p.get_ref().as_str())),
+        path: match &raw.storage.path {
+            Some(p) => c.path(p.get_ref()),
+            None => default_db_path().unwrap_or_else(|| c.path(DEFAULT_DB_FILE)),
+        },
         retain: c.duration(&raw.storage.retain, "storage.retain", DEFAULT_RETAIN),
     };
     let dedupe = Dedupe {
@@ -134,6 +137,13 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
         }),
         _ => Err(ConfigErrors(c.errors)),
     }
+}
+
+/// Under systemd (`StateDirectory=`), the database lives in the service's state directory.
+fn default_db_path() -> Option<PathBuf> {
+    let dirs = std::env::var_os("STATE_DIRECTORY")?;
+    let first = std::env::split_paths(&dirs).next().filter(|d| !d.as_os_str().is_empty())?;
+    Some(first.join(DEFAULT_DB_FILE))
 }
 
 fn poll(c: &mut Checker, raw: &RawPoll) -> Poll {
