@@ -202,7 +202,6 @@ pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Re
         }
     }
     info!(in_flight = tasks.len(), "shutting down");
-    service::stopping();
     if let Some(w) = watchdog {
         // Its sender must be gone before the writer can stop.
         w.pinger.abort();

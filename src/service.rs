@@ -21,6 +21,14 @@ pub fn stopping() {
     send(&[NotifyState::Stopping]);
 }
 
+/// A reload has started (with the monotonic time systemd wants beside it); [`ready`] ends it.
+pub fn reloading() {
+    match NotifyState::monotonic_usec_now() {
+        Ok(now) => send(&[NotifyState::Reloading, now]),
+        Err(_) => send(&[NotifyState::Reloading]),
+    }
+}
+
 /// How often to ping the watchdog: half its timeout, as systemd advises; `None` without one.
 pub fn watchdog_period() -> Option<Duration> {
     sd_notify::watchdog_enabled().map(|timeout| timeout / 2)

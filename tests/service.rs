@@ -50,14 +50,37 @@ impl Notifications {
 }
 
 fn start(setup: &Setup, socket: &std::path::Path) -> Child {
+    let log = std::fs::File::create(setup.path("daemon.log")).unwrap();
     bin()
         .args(["--config", setup.config.to_str().unwrap(), "run"])
         .env("NOTIFY_SOCKET", socket)
         .env("WATCHDOG_USEC", "1000000")
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
+        .stderr(log)
         .spawn()
         .unwrap()
+}
+
+/// Polls every second, so the writer has work all the time.
+const FAST: &str = "[poll]\ninterval = \"1s\"\nmin_interval = \"1s\"\nadaptive = false\ntimeout";
+
+/// Waits up to 30 s for `ready` to hold.
+fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
+    let end = Instant::now() + Duration::from_secs(30);
+    while !ready() {
+        assert!(Instant::now() < end, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn titles(setup: &Setup) -> Vec<String> {
+    setup.alerts().iter().map(|a| a["title"].as_str().unwrap().to_string()).collect()
+}
+
+fn terminate(daemon: &mut Child) {
+    let pid = daemon.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(daemon.wait().unwrap().success());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -87,8 +110,57 @@ async fn ready_then_watchdog_pings_that_stop_while_the_writer_is_stuck() {
     db.execute_batch("ROLLBACK").unwrap();
     notes.expect("WATCHDOG=1", Duration::from_secs(20));
 
-    let pid = daemon.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    terminate(&mut daemon);
     notes.expect("STOPPING=1", Duration::from_secs(10));
-    assert!(daemon.wait().unwrap().success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sighup_reloads_a_good_config_and_keeps_running_on_a_bad_one() {
+    let server = FeedServer::start().await;
+    let mut a = vec![Item::new("a-1", "EU widens sanctions", "A new package.")];
+    server.set_rss("a.xml", rss("A", &a));
+    server.set_rss(
+        "b.xml",
+        rss(
+            "B",
+            &[Item::new("b-1", "Talks on the treaty", "Envoys met."), Item::new("b-2", "Shipping sanctions", "More.")],
+        ),
+    );
+    let config = |feed: &str, watch: &str| {
+        format!(
+            "[storage]\npath = \"state/wirewatch.db\"\n{FAST} = \"2s\"\nbackfill = \"100000d\"\n\
+             [[feed]]\nurl = \"{}\"\n[[watch]]\nname = \"{watch}\"\nquery = \"{watch}*\"\n\
+             [[notifier]]\nname = \"log\"\ntype = \"jsonl\"\npath = \"alerts.jsonl\"\n",
+            server.url(feed)
+        )
+    };
+    let setup = Setup::with_config(&config("a.xml", "sanction"));
+    let path = setup.path("notify.sock");
+    let notes = Notifications { socket: UnixDatagram::bind(&path).unwrap() };
+    let mut daemon = start(&setup, &path);
+    notes.expect("READY=1", Duration::from_secs(30));
+    wait_for("the first alert", || titles(&setup).len() == 1);
+    let hup = |daemon: &Child| {
+        assert!(Command::new("kill").args(["-HUP", &daemon.id().to_string()]).status().unwrap().success());
+    };
+
+    // A bad config: logged with its line, and the running config goes on alerting.
+    std::fs::write(&setup.config, "[poll]\nintervall = \"1s\"\n").unwrap();
+    hup(&daemon);
+    let log = || std::fs::read_to_string(setup.path("daemon.log")).unwrap();
+    wait_for("the reload error in the log", || log().contains("config not reloaded"));
+    assert!(log().contains("config.toml:2:1: unknown field `intervall`"), "{}", log());
+    a.push(Item::new("a-2", "UK sanctions list grows", "Twelve names."));
+    server.set_rss("a.xml", rss("A", &a));
+    wait_for("an alert under the old config", || titles(&setup).len() == 2);
+    assert!(daemon.try_wait().unwrap().is_none(), "still running");
+
+    // A good config: feed A out, feed B in, the watch changed.
+    std::fs::write(&setup.config, config("b.xml", "treat")).unwrap();
+    hup(&daemon);
+    notes.expect("RELOADING=1", Duration::from_secs(10));
+    notes.expect("READY=1", Duration::from_secs(30));
+    wait_for("an alert under the new config", || titles(&setup).len() == 3);
+    terminate(&mut daemon);
+    assert_eq!(titles(&setup), ["EU widens sanctions", "UK sanctions list grows", "Talks on the treaty"]);
 }

@@ -1,15 +1,16 @@
-//! `wirewatch once` and `wirewatch run`.
+//! `wirewatch once` and `wirewatch run` (with SIGHUP reloads).
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use tokio::sync::watch;
-use tracing::info;
+use tracing::{error, info};
 
 use super::CommandError;
 use crate::config::{Config, ConfigError, ConfigErrors};
 use crate::engine::{self, EngineError};
-use crate::notify::DispatchError;
+use crate::notify::{DispatchError, Notifier};
+use crate::service;
 
 pub async fn once(config: Arc<Config>) -> Result<ExitCode, CommandError> {
     let source = config.source.clone();
@@ -29,31 +30,106 @@ fn failure(e: EngineError, source: &std::path::Path, what: &str) -> CommandError
     }
 }
 
-pub async fn run(config: Arc<Config>) -> Result<ExitCode, CommandError> {
-    let (tx, rx) = watch::channel(false);
-    let signals = tokio::spawn(async move {
-        let signal = wait_for_signal().await;
-        info!(signal, "shutdown requested");
-        let _ = tx.send(true);
-    });
-    let source = config.source.clone();
-    engine::run(config, rx).await.map_err(|e| failure(e, &source, "daemon failed"))?;
-    signals.abort();
-    Ok(ExitCode::SUCCESS)
+/// Runs the daemon until SIGTERM or SIGINT. SIGHUP reloads the config: the new one is checked
+/// first (file and notifiers); if it is bad the error is logged and the running engine goes
+/// on; if it is good the engine stops as on shutdown (in-flight polls finish, the writer
+/// commits) and starts again with it. Every feed's state and schedule is in the database, so
+/// feeds added start, feeds removed stop, and nothing is lost or alerted twice.
+pub async fn run(mut config: Arc<Config>) -> Result<ExitCode, CommandError> {
+    let mut signals = Signals::new();
+    loop {
+        let source = config.source.clone();
+        let (stop, stopped) = watch::channel(false);
+        let mut engine = tokio::spawn(engine::run(Arc::clone(&config), stopped));
+        let next = tokio::select! {
+            next = wait_for_good_config(&mut signals, &source) => next,
+            ended = &mut engine => {
+                // The engine stopped by itself: a fatal error.
+                let result = ended.map_err(|e| CommandError::Other(anyhow::anyhow!("the daemon panicked: {e}")))?;
+                result.map_err(|e| failure(e, &source, "daemon failed"))?;
+                return Ok(ExitCode::SUCCESS);
+            }
+        };
+        if next.is_some() {
+            service::reloading();
+        }
+        let _ = stop.send(true);
+        let result = engine.await.map_err(|e| CommandError::Other(anyhow::anyhow!("the daemon panicked: {e}")))?;
+        result.map_err(|e| failure(e, &source, "daemon failed"))?;
+        match next {
+            Some(new) => {
+                info!(file = %source.display(), feeds = new.feeds.len(), watches = new.watches.len(), "config reloaded");
+                config = Arc::new(new);
+            }
+            None => {
+                service::stopping();
+                return Ok(ExitCode::SUCCESS);
+            }
+        }
+    }
+}
+
+/// Waits for SIGHUP with a config that passes every check (returned), or for a shutdown
+/// signal (`None`). A bad config is logged and waited past.
+async fn wait_for_good_config(signals: &mut Signals, source: &std::path::Path) -> Option<Config> {
+    loop {
+        match signals.next().await {
+            Signal::Stop(name) => {
+                info!(signal = name, "shutdown requested");
+                return None;
+            }
+            Signal::Reload => {
+                info!(file = %source.display(), "SIGHUP: reloading the config");
+                match Config::load(source).map_err(|e| e.to_string()).and_then(|c| Notifier::all(&c).map(|_| c)) {
+                    Ok(config) => return Some(config),
+                    Err(e) => error!(error = %e, "config not reloaded; the running config stays"),
+                }
+            }
+        }
+    }
+}
+
+enum Signal {
+    Stop(&'static str),
+    Reload,
 }
 
 #[cfg(unix)]
-async fn wait_for_signal() -> &'static str {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).expect("SIGTERM can be handled");
-    tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = tokio::signal::ctrl_c() => "SIGINT",
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl Signals {
+    fn new() -> Signals {
+        use tokio::signal::unix::{SignalKind, signal};
+        Signals {
+            term: signal(SignalKind::terminate()).expect("SIGTERM can be handled"),
+            hup: signal(SignalKind::hangup()).expect("SIGHUP can be handled"),
+        }
+    }
+
+    async fn next(&mut self) -> Signal {
+        tokio::select! {
+            _ = self.term.recv() => Signal::Stop("SIGTERM"),
+            _ = tokio::signal::ctrl_c() => Signal::Stop("SIGINT"),
+            _ = self.hup.recv() => Signal::Reload,
+        }
     }
 }
 
 #[cfg(not(unix))]
-async fn wait_for_signal() -> &'static str {
-    let _ = tokio::signal::ctrl_c().await;
-    "SIGINT"
+struct Signals;
+
+#[cfg(not(unix))]
+impl Signals {
+    fn new() -> Signals {
+        Signals
+    }
+
+    async fn next(&mut self) -> Signal {
+        let _ = tokio::signal::ctrl_c().await;
+        Signal::Stop("SIGINT")
+    }
 }
