@@ -72,7 +72,10 @@ struct Parts {
 
 impl Parts {
     fn start(config: Arc<Config>) -> Result<Parts, EngineError> {
-        let store = Store::open(&config.storage.path)?;
+        let store = Store::open_checked(&config.storage.path)?;
+        if let Some(bytes) = config.storage.max_size {
+            store.limit_size(bytes)?;
+        }
         let dispatcher = Arc::new(Dispatcher::new(&config)?);
         let fetcher = Arc::new(Fetcher::new(&config.poll)?);
         let (jobs, rx) = mpsc::channel(WRITER_QUEUE);

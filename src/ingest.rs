@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use tokio::sync::{Notify, mpsc, oneshot};
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use std::time::{Duration, Instant};
 
@@ -62,7 +62,7 @@ pub fn spawn(
     std::thread::Builder::new()
         .name("wirewatch-ingest".into())
         .spawn(move || {
-            let mut w = Writer { config, store, next_prune: Instant::now() };
+            let mut w = Writer { config, store, next_prune: Instant::now(), storage_failures: 0 };
             while let Some(job) = jobs.blocking_recv() {
                 w.prune_when_due();
                 match job {
@@ -93,6 +93,8 @@ struct Writer {
     config: Arc<Config>,
     store: Store,
     next_prune: Instant,
+    /// Consecutive polls the database refused (full disk, I/O error), logged once.
+    storage_failures: u32,
 }
 
 impl Writer {
@@ -131,8 +133,31 @@ impl Writer {
     fn apply(&mut self, feed: &Feed, polled: Polled) -> FeedReport {
         let url = feed.url();
         let (result, validators, next) = match self.try_apply(feed, polled) {
-            Ok(r) => r,
-            Err(e) => (Err(format!("cannot store poll result: {e}")), Validators::default(), Some(feed.interval)),
+            Ok(r) => {
+                if std::mem::take(&mut self.storage_failures) > 0 {
+                    info!("the database can be written again; polls resume their schedule");
+                }
+                r
+            }
+            Err(e) => {
+                // Rolled back: nothing of this poll is stored, so its stories stay unseen and
+                // the next fetch is unconditional. The feed backs off like a failing one.
+                let trouble = Store::is_storage_trouble(&e);
+                if trouble {
+                    self.storage_failures += 1;
+                    if self.storage_failures == 1 {
+                        error!(error = %e, "cannot write the database; polls back off and nothing is marked seen until it can be written again");
+                    }
+                }
+                let failures = self.storage_failures.clamp(1, 64);
+                let seen = Seen::Failure { failures, retry_after: None };
+                let next = schedule::plan(&self.config.poll, feed.interval, None, seen).delay;
+                let reason = format!("cannot store poll result: {e}");
+                if !trouble {
+                    warn!(feed = %url, error = %reason, "feed poll failed");
+                }
+                return FeedReport { url, result: Err(reason), validators: Validators::default(), next: Some(next) };
+            }
         };
         if let Err(reason) = &result {
             warn!(feed = %url, error = %reason, "feed poll failed");

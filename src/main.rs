@@ -14,7 +14,7 @@ fn main() -> ExitCode {
     match commands::execute(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {e:#}");
             e.exit_code()
         }
     }

@@ -76,6 +76,24 @@ fn under_systemd_the_database_defaults_to_the_state_directory() {
 }
 
 #[test]
+fn a_damaged_database_stops_start_up_with_exit_1_and_is_left_untouched() {
+    let setup = Setup::new(&[]);
+    let db = setup.path("state/wirewatch.db");
+    let once = || run(bin().arg("once").arg("--config").arg(&setup.config));
+    assert_eq!(once().0, 0);
+    let mut bytes = std::fs::read(&db).unwrap();
+    assert!(bytes.len() >= 3 * 4096, "a few pages to damage");
+    bytes[2 * 4096..2 * 4096 + 64].fill(0xA5);
+    for damaged in [bytes, b"these bytes are not a database at all, not even its header".repeat(100)] {
+        std::fs::write(&db, &damaged).unwrap();
+        let (code, _, err) = once();
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains("is damaged (PRAGMA quick_check:") && err.contains("left it untouched"), "{err}");
+        assert_eq!(std::fs::read(&db).unwrap(), damaged, "the file is not touched");
+    }
+}
+
+#[test]
 fn a_missing_config_file_is_a_config_error() {
     let (code, _, err) = run(bin().args(["check", "--config", "/nonexistent/wirewatch.toml"]));
     assert_eq!(code, 2);

@@ -129,3 +129,43 @@ async fn first_sight_alerts_only_stories_newer_than_backfill() {
     assert_eq!((s.new_stories, s.delivered), (2, 1));
     assert_eq!(setup.alerts()[0]["id"], "guid:new");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_database_stores_nothing_says_so_once_and_loses_nothing() {
+    let server = FeedServer::start().await;
+    let body = "Ministers adopted a new package of sanctions against the shadow fleet. ".repeat(30);
+    let guids: Vec<String> = (0..100).map(|i| format!("g-{i}")).collect();
+    let titles: Vec<String> = (0..100).map(|i| format!("EU widens North Korea sanctions, package {i}")).collect();
+    let mut urls = Vec::new();
+    for feed in ["a.xml", "b.xml", "c.xml"] {
+        let items: Vec<Item> = guids.iter().zip(&titles).map(|(g, t)| Item::new(g, t, &body)).collect();
+        server.set_rss(feed, rss(feed, &items));
+        urls.push(server.url(feed));
+    }
+    let setup = Setup::new(&urls);
+    let db = setup.path("state/wirewatch.db");
+    drop(wirewatch::store::Store::open(&db).unwrap());
+    let empty = std::fs::metadata(&db).unwrap().len();
+    let config = std::fs::read_to_string(&setup.config).unwrap();
+    let once = || common::bin().arg("once").arg("--config").arg(&setup.config).output().unwrap();
+
+    // Room for the schema and the feed rows, not for 300 stories of 2 KB.
+    std::fs::write(
+        &setup.config,
+        config.replace("[storage]\n", &format!("[storage]\nmax_size = \"{}B\"\n", empty + 16384)),
+    )
+    .unwrap();
+    let out = once();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("cannot write the database").count(), 1, "said once for three feeds: {err}");
+    assert!(err.contains("database or disk is full"), "{err}");
+    let stories: i64 = setup.db().query_row("SELECT COUNT(*) FROM stories", [], |r| r.get(0)).unwrap();
+    assert_eq!(stories, 0, "nothing marked seen");
+
+    std::fs::write(&setup.config, &config).unwrap();
+    assert!(once().status.success());
+    let stories: i64 = setup.db().query_row("SELECT COUNT(*) FROM stories", [], |r| r.get(0)).unwrap();
+    assert_eq!(stories, 300, "every story is stored once there is room");
+    // The three feeds carry the same 100 stories: one alert each.
+    assert_eq!(setup.alerts().len(), 100);
+}

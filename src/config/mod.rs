@@ -75,6 +75,8 @@ pub struct Storage {
     pub path: PathBuf,
     /// How long stories keep their text; the keys of stories still listed are kept longer.
     pub retain: Duration,
+    /// The largest the database may grow (bytes); past it, polls fail as on a full disk.
+    pub max_size: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

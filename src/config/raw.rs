@@ -33,6 +33,7 @@ pub struct RawConfig {
 pub struct RawStorage {
     pub path: Option<Spanned<String>>,
     pub retain: Option<Spanned<String>>,
+    pub max_size: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -67,6 +67,18 @@ impl Checker<'_> {
         }
     }
 
+    /// A size in bytes (`"10MiB"`), `None` when absent or invalid (with an error).
+    pub fn size(&mut self, value: &Option<Spanned<String>>, key: &str) -> Option<u64> {
+        let v = value.as_ref()?;
+        match v.get_ref().trim().parse::<bytesize::ByteSize>() {
+            Ok(size) if size.as_u64() > 0 => Some(size.as_u64()),
+            _ => {
+                self.error(v, format!("invalid size {:?} for {key}; write e.g. \"10MiB\" or \"512KiB\"", v.get_ref()));
+                None
+            }
+        }
+    }
+
     /// Reports an interval outside `min..=max`.
     pub fn interval_within(&mut self, at: &Spanned<String>, key: &str, value: Duration, min: Duration, max: Duration) {
         if value < min || value > max {
@@ -89,6 +101,7 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
             None => default_db_path().unwrap_or_else(|| c.path(DEFAULT_DB_FILE)),
         },
         retain: c.duration(&raw.storage.retain, "storage.retain", DEFAULT_RETAIN),
+        max_size: c.size(&raw.storage.max_size, "storage.max_size"),
     };
     let dedupe = Dedupe {
         window: c.duration(&raw.dedupe.window, "dedupe.window", DEFAULT_DEDUPE_WINDOW),
@@ -150,19 +163,7 @@ fn poll(c: &mut Checker, raw: &RawPoll) -> Poll {
     let d = Poll::default();
     let concurrency = c.count(&raw.concurrency, "poll.concurrency", 1..=10_000, d.concurrency);
     let per_host = c.count(&raw.per_host, "poll.per_host", 1..=100, d.per_host);
-    let max_body = match &raw.max_body {
-        None => d.max_body,
-        Some(v) => match v.get_ref().trim().parse::<bytesize::ByteSize>() {
-            Ok(size) if size.as_u64() > 0 => size.as_u64(),
-            _ => {
-                c.error(
-                    v,
-                    format!("invalid size {:?} for poll.max_body; write e.g. \"10MiB\" or \"512KiB\"", v.get_ref()),
-                );
-                d.max_body
-            }
-        },
-    };
+    let max_body = c.size(&raw.max_body, "poll.max_body").unwrap_or(d.max_body);
     let proxy = raw.proxy.as_ref().and_then(|p| match url::Url::parse(p.get_ref().trim()) {
         Ok(u) if matches!(u.scheme(), "http" | "https" | "socks5" | "socks5h") => Some(u),
         _ => {

@@ -36,6 +36,12 @@ pub enum StoreError {
     TooNew { path: PathBuf, found: i64, known: i64 },
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error(
+        "database {path} is damaged (PRAGMA quick_check: {detail}); wirewatch left it untouched: \
+         restore it from a backup, or move it aside to start afresh (stories then alert again \
+         within [poll] backfill)"
+    )]
+    Corrupt { path: PathBuf, detail: String },
     #[error("corrupt alert payload in outbox row {id}: {source}")]
     Payload { id: i64, source: serde_json::Error },
 }
@@ -48,6 +54,42 @@ pub struct Store {
 }
 
 impl Store {
+    /// [`Store::open`], after `PRAGMA quick_check` has found the file sound. A damaged file is
+    /// refused before anything writes to it.
+    pub fn open_checked(path: &Path) -> Result<Store, StoreError> {
+        if std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
+            let corrupt = |detail: String| StoreError::Corrupt { path: path.to_path_buf(), detail };
+            let conn =
+                Connection::open(path).map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+            let mut stmt = conn.prepare("PRAGMA quick_check(5)").map_err(|e| corrupt(e.to_string()))?;
+            let found: Vec<String> = stmt
+                .query_map([], |r| r.get(0))
+                .and_then(|rows| rows.collect())
+                .map_err(|e: rusqlite::Error| corrupt(e.to_string()))?;
+            if found != ["ok"] {
+                return Err(corrupt(found.join("; ")));
+            }
+        }
+        Store::open(path)
+    }
+
+    /// Caps the database file at about `bytes` (never below its current size): writes past
+    /// it fail as on a full disk.
+    pub fn limit_size(&self, bytes: u64) -> Result<(), StoreError> {
+        let page: i64 = self.conn.pragma_query_value(None, "page_size", |r| r.get(0))?;
+        let pages = (bytes as i64 + page - 1) / page;
+        self.conn.pragma_update(None, "max_page_count", pages)?;
+        Ok(())
+    }
+
+    /// Whether `e` means the disk (or `[storage] max_size`) is full or the file cannot be
+    /// written: a condition of the machine, not of one feed.
+    pub fn is_storage_trouble(e: &StoreError) -> bool {
+        use rusqlite::ErrorCode::{CannotOpen, DiskFull, ReadOnly, SystemIoFailure};
+        matches!(e, StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _))
+            if matches!(f.code, DiskFull | SystemIoFailure | ReadOnly | CannotOpen))
+    }
+
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
