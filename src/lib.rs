@@ -14,6 +14,7 @@ pub mod digest;
 pub mod engine;
 pub mod feed;
 pub mod ingest;
+pub mod logging;
 pub mod matcher;
 pub mod notify;
 pub mod poller;

@@ -94,6 +94,30 @@ fn a_damaged_database_stops_start_up_with_exit_1_and_is_left_untouched() {
 }
 
 #[test]
+fn json_logs_are_one_object_per_line_without_timestamps_under_journald() {
+    let toml = "[log]\nformat = \"json\"\n[[feed]]\nurl = \"missing.xml\"\n[[watch]]\nname = \"s\"\nquery = \"x\"\n";
+    let setup = Setup::with_config(toml);
+    for journald in [false, true] {
+        let mut cmd = bin();
+        cmd.arg("once").arg("--config").arg(&setup.config);
+        if journald {
+            cmd.env("JOURNAL_STREAM", "8:1234");
+        }
+        let (code, _, err) = run(&mut cmd);
+        assert_eq!(code, 0, "{err}");
+        let lines: Vec<serde_json::Value> = err.lines().map(|l| serde_json::from_str(l).expect(l)).collect();
+        let failed = lines.iter().find(|l| l["message"] == "feed poll failed").expect("the broken feed is logged");
+        assert_eq!(failed["level"], "WARN");
+        assert!(failed["feed"].as_str().unwrap().ends_with("missing.xml"), "{failed}");
+        assert_eq!(failed.get("timestamp").is_some(), !journald, "{failed}");
+    }
+    std::fs::write(&setup.config, "[log]\nformat = \"xml\"\n").unwrap();
+    let (code, _, err) = run(bin().arg("check").arg("--config").arg(&setup.config));
+    assert_eq!(code, 2);
+    assert!(err.contains(":2:10: unknown variant `xml`, expected `text` or `json`"), "{err}");
+}
+
+#[test]
 fn a_missing_config_file_is_a_config_error() {
     let (code, _, err) = run(bin().args(["check", "--config", "/nonexistent/wirewatch.toml"]));
     assert_eq!(code, 2);

@@ -42,6 +42,7 @@ impl CommandError {
 pub fn execute(cli: Cli) -> Result<ExitCode, CommandError> {
     let path = Config::resolve_path(cli.config.as_deref());
     let config = Config::load(&path)?;
+    crate::logging::init(config.log.format);
     match cli.command {
         Command::Check => Ok(check::check(&config)),
         Command::Once => runtime()?.block_on(run::once(Arc::new(config))),

@@ -61,6 +61,7 @@ pub struct Config {
     pub source: PathBuf,
     pub storage: Storage,
     pub dedupe: Dedupe,
+    pub log: Log,
     pub poll: Poll,
     pub feeds: Vec<Feed>,
     pub entity_count: usize,
@@ -77,6 +78,20 @@ pub struct Storage {
     pub retain: Duration,
     /// The largest the database may grow (bytes); past it, polls fail as on a full disk.
     pub max_size: Option<u64>,
+}
+
+/// How log lines are written (`[log] format`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Log {
+    pub format: LogFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

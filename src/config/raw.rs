@@ -17,6 +17,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub dedupe: RawDedupe,
     #[serde(default)]
+    pub log: RawLog,
+    #[serde(default)]
     pub matcher: RawMatcher,
     #[serde(default, rename = "feed")]
     pub feeds: Vec<RawFeed>,
@@ -34,6 +36,12 @@ pub struct RawStorage {
     pub path: Option<Spanned<String>>,
     pub retain: Option<Spanned<String>>,
     pub max_size: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLog {
+    pub format: Option<super::LogFormat>,
 }
 
 #[derive(Debug, Default, Deserialize)]

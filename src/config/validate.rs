@@ -9,7 +9,7 @@ use toml::Spanned;
 use super::raw::{RawConfig, RawFeed, RawPoll};
 use super::{
     Config, ConfigError, ConfigErrors, DEFAULT_DB_FILE, DEFAULT_DEDUPE_WINDOW, DEFAULT_RETAIN, Dedupe, Feed,
-    FeedLocation, Notifier, Poll, Storage, Watch,
+    FeedLocation, Log, Notifier, Poll, Storage, Watch,
 };
 use crate::matcher::{EntityDef, Matcher, WatchDef};
 
@@ -141,6 +141,7 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
             source: file.to_path_buf(),
             storage,
             dedupe,
+            log: Log { format: raw.log.format.unwrap_or_default() },
             poll,
             feeds,
             entity_count: entities.len(),
