@@ -35,6 +35,13 @@ pub enum Command {
         #[arg(required = true, value_name = "SOURCE")]
         sources: Vec<String>,
     },
+    /// Health at a glance: feeds ok and failing, the last day's stories and alerts, the outbox,
+    /// the last poll, the database size
+    Status {
+        /// One JSON object
+        #[arg(long)]
+        json: bool,
+    },
     /// One row per feed: state (new, ok, failing, gone), failures, interval, next poll, stories
     Feeds {
         /// One JSON object per line per feed

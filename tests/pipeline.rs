@@ -169,3 +169,39 @@ async fn a_full_database_stores_nothing_says_so_once_and_loses_nothing() {
     // The three feeds carry the same 100 stories: one alert each.
     assert_eq!(setup.alerts().len(), 100);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_shows_feeds_failing_the_last_day_and_the_outbox() {
+    let server = FeedServer::start().await;
+    server.set_rss("good.xml", rss("Good", &base_items()));
+    server.set("e500.xml", Route::Status(500));
+    let setup = Setup::new(&["good.xml", "e500.xml", "later.xml"].map(|n| server.url(n)));
+    // later.xml is configured but never polled: the run below covers the first two only.
+    let first = std::fs::read_to_string(&setup.config).unwrap();
+    let without_later = first.replace(&format!("[[feed]]\nurl = \"{}\"\n", server.url("later.xml")), "");
+    std::fs::write(&setup.config, &without_later).unwrap();
+    engine::once(setup.load()).await.unwrap();
+    std::fs::write(&setup.config, &first).unwrap();
+
+    let status = |json: bool| {
+        let mut cmd = common::bin();
+        cmd.arg("--config").arg(&setup.config).arg("status");
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let s: serde_json::Value = serde_json::from_str(&status(true)).unwrap();
+    assert_eq!(s["feeds"], serde_json::json!({"total": 3, "ok": 1, "failing": 1, "gone": 0, "new": 1}));
+    assert_eq!(s["oldest_failure"]["url"], server.url("e500.xml"));
+    assert_eq!(s["oldest_failure"]["error"], "HTTP status 500");
+    assert_eq!(s["oldest_failure"]["failing_since"], serde_json::Value::Null, "it never succeeded");
+    assert_eq!((s["stories_24h"].as_i64(), s["alerts_24h"].as_i64()), (Some(3), Some(1)));
+    assert_eq!((s["outbox_queued"].as_i64(), s["outbox_dead"].as_i64()), (Some(0), Some(0)));
+    assert!(s["last_poll"].is_string() && s["database_bytes"].as_u64().unwrap() > 0, "{s}");
+    let text = status(false);
+    assert!(text.contains("1 ok, 1 failing, 0 gone, 1 not polled yet (3 configured)"), "{text}");
+    assert!(text.contains("never succeeded") && text.contains("HTTP status 500"), "{text}");
+}

@@ -33,17 +33,7 @@ pub struct FeedStatus {
 
 pub fn feeds(config: &Config, json: bool) -> Result<ExitCode, CommandError> {
     let store = Store::open(&config.storage.path).context("cannot open the database")?;
-    let rows: HashMap<String, FeedRow> =
-        store.feed_rows().context("cannot read feeds")?.into_iter().map(|r| (r.url.clone(), r)).collect();
-    let statuses: Vec<FeedStatus> = config
-        .feeds
-        .iter()
-        .map(|f| {
-            let url = f.url();
-            let name = f.name.clone().or_else(|| rows.get(&url).and_then(|r| r.title.clone())).unwrap_or_default();
-            status(url, name, rows.get(&f.url()))
-        })
-        .collect();
+    let statuses = statuses(config, &store)?;
     if json {
         for s in &statuses {
             println!("{}", serde_json::to_string(s).expect("statuses serialise"));
@@ -52,6 +42,22 @@ pub fn feeds(config: &Config, json: bool) -> Result<ExitCode, CommandError> {
         print!("{}", table(&statuses));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Every configured feed's status, in config order.
+pub fn statuses(config: &Config, store: &Store) -> Result<Vec<FeedStatus>, CommandError> {
+    let rows: HashMap<String, FeedRow> =
+        store.feed_rows().context("cannot read feeds")?.into_iter().map(|r| (r.url.clone(), r)).collect();
+    Ok(config
+        .feeds
+        .iter()
+        .map(|f| {
+            let url = f.url();
+            let name = f.name.clone().or_else(|| rows.get(&url).and_then(|r| r.title.clone())).unwrap_or_default();
+            let row = rows.get(&url);
+            status(url, name, row)
+        })
+        .collect())
 }
 
 pub fn status(url: String, name: String, row: Option<&FeedRow>) -> FeedStatus {

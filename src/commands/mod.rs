@@ -9,6 +9,7 @@ mod opml;
 mod outbox;
 mod recent;
 mod run;
+mod status;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -57,6 +58,7 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CommandError> {
         }
         Command::Outbox(args) => outbox::outbox(&config, &args),
         Command::Feeds { json } => feeds::feeds(&config, json),
+        Command::Status { json } => status::status(&config, json),
         Command::Recent { watch, since, limit, json } => {
             recent::recent(&config, watch.as_deref(), since.into(), limit, json)
         }

@@ -149,3 +149,32 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }
+
+/// Recent activity, for `wirewatch status`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Activity {
+    /// Stories first seen since the given time.
+    pub stories: i64,
+    /// Alerts (outbox rows) queued since then.
+    pub alerts: i64,
+    /// Alerts waiting for delivery (queued or being sent).
+    pub queued: i64,
+    pub dead: i64,
+    /// The latest poll of any feed (Unix seconds).
+    pub last_poll: Option<i64>,
+}
+
+impl Store {
+    pub fn activity(&self, since: i64) -> Result<Activity, StoreError> {
+        let since_then =
+            |sql: &str| -> Result<i64, StoreError> { Ok(self.conn.query_row(sql, [since], |r| r.get(0))?) };
+        let now = |sql: &str| -> Result<i64, StoreError> { Ok(self.conn.query_row(sql, [], |r| r.get(0))?) };
+        Ok(Activity {
+            stories: since_then("SELECT COUNT(*) FROM stories WHERE first_seen >= ?1")?,
+            alerts: since_then("SELECT COUNT(*) FROM outbox WHERE created >= ?1")?,
+            queued: now("SELECT COUNT(*) FROM outbox WHERE state IN ('queued', 'sending')")?,
+            dead: now("SELECT COUNT(*) FROM outbox WHERE state = 'dead'")?,
+            last_poll: self.conn.query_row("SELECT MAX(last_poll) FROM feeds", [], |r| r.get(0))?,
+        })
+    }
+}

@@ -18,7 +18,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 pub use clusters::{Member, RecentCluster};
-pub use feeds::{FeedRow, FeedState};
+pub use feeds::{Activity, FeedRow, FeedState};
 pub use outbox::{OutboxEntry, OutboxRow, OutboxState};
 pub use prune::Pruned;
 pub use stories::{FetchMeta, IngestStats, NewAlert, Raised};

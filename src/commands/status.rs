@@ -1,0 +1,114 @@
+//! `wirewatch status [--json]`: whether the daemon is healthy, at a glance.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use super::feeds::{FeedStatus, statuses};
+use super::{CommandError, utc};
+use crate::config::Config;
+use crate::store::{Activity, Store, unix_now};
+
+#[derive(Debug, Serialize)]
+struct Status {
+    feeds: FeedCounts,
+    /// The feed failing for longest, with its error.
+    oldest_failure: Option<Failure>,
+    /// The last 24 hours.
+    stories_24h: i64,
+    alerts_24h: i64,
+    outbox_queued: i64,
+    outbox_dead: i64,
+    last_poll: Option<String>,
+    database: String,
+    database_bytes: u64,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct FeedCounts {
+    total: usize,
+    ok: usize,
+    failing: usize,
+    gone: usize,
+    new: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct Failure {
+    url: String,
+    name: String,
+    /// Its last success, when it had one: it has failed since.
+    failing_since: Option<String>,
+    failures: i64,
+    error: Option<String>,
+}
+
+pub fn status(config: &Config, json: bool) -> Result<ExitCode, CommandError> {
+    let store = Store::open(&config.storage.path).context("cannot open the database")?;
+    let feeds = statuses(config, &store)?;
+    let activity = store.activity(unix_now() - 24 * 3600).context("cannot read the database")?;
+    let status = summarise(config, &feeds, activity);
+    if json {
+        println!("{}", serde_json::to_string(&status).expect("a status serialises"));
+    } else {
+        print!("{}", text(&status));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn summarise(config: &Config, feeds: &[FeedStatus], activity: Activity) -> Status {
+    let mut counts = FeedCounts { total: feeds.len(), ..FeedCounts::default() };
+    for f in feeds {
+        match f.state {
+            "ok" => counts.ok += 1,
+            "failing" => counts.failing += 1,
+            "gone" => counts.gone += 1,
+            _ => counts.new += 1,
+        }
+    }
+    // Failing longest: never succeeded first, then the oldest last success (RFC 3339 sorts).
+    let oldest = feeds.iter().filter(|f| f.state == "failing").min_by(|a, b| a.last_success.cmp(&b.last_success));
+    let path = &config.storage.path;
+    let wal = path.with_extension("db-wal");
+    let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
+    Status {
+        feeds: counts,
+        oldest_failure: oldest.map(|f| Failure {
+            url: f.url.clone(),
+            name: f.name.clone(),
+            failing_since: f.last_success.clone(),
+            failures: f.consecutive_failures,
+            error: f.last_error.clone(),
+        }),
+        stories_24h: activity.stories,
+        alerts_24h: activity.alerts,
+        outbox_queued: activity.queued,
+        outbox_dead: activity.dead,
+        last_poll: utc(activity.last_poll),
+        database: path.display().to_string(),
+        database_bytes: size(path) + size(&wal),
+    }
+}
+
+fn text(s: &Status) -> String {
+    let f = &s.feeds;
+    let mut out = format!(
+        "feeds:      {} ok, {} failing, {} gone, {} not polled yet ({} configured)\n",
+        f.ok, f.failing, f.gone, f.new, f.total
+    );
+    if let Some(o) = &s.oldest_failure {
+        let since = o.failing_since.as_deref().map_or("never succeeded".to_string(), |t| format!("failing since {t}"));
+        out.push_str(&format!(
+            "            longest failing: {} ({since}, {} failures): {}\n",
+            o.url,
+            o.failures,
+            o.error.as_deref().unwrap_or("-")
+        ));
+    }
+    out.push_str(&format!("last 24h:   {} new stories, {} alerts\n", s.stories_24h, s.alerts_24h));
+    out.push_str(&format!("outbox:     {} queued, {} dead\n", s.outbox_queued, s.outbox_dead));
+    out.push_str(&format!("last poll:  {}\n", s.last_poll.as_deref().unwrap_or("never")));
+    out.push_str(&format!("database:   {} ({})\n", s.database, bytesize::ByteSize::b(s.database_bytes)));
+    out
+}
