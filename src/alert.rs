@@ -11,6 +11,8 @@ use crate::store::NewAlert;
 
 /// About how many characters of context a snippet shows.
 pub const SNIPPET_CHARS: usize = 200;
+/// The watch name feed health alerts carry.
+pub const HEALTH_WATCH: &str = "feed-health";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Alert {
@@ -46,6 +48,29 @@ impl Alert {
             published: story.published.map(|p| p.to_rfc3339_opts(SecondsFormat::Secs, true)),
             matched: m.matched,
             snippet,
+            also_reported_by: Vec::new(),
+        }
+    }
+
+    /// A feed health alert: `feed` (named `name`) has failed since `since` (Unix seconds) with
+    /// `error`, or, with `error` `None`, works again.
+    pub fn health(name: &str, url: &str, since: i64, error: Option<&str>, now: i64) -> Alert {
+        let lasted = humantime::format_duration(std::time::Duration::from_secs((now - since).max(0) as u64 / 60 * 60));
+        let (title, state) = match error {
+            Some(_) => (format!("Feed failing for {lasted}: {name}"), "failing"),
+            None => (format!("Feed recovered after {lasted} of failures: {name}"), "recovered"),
+        };
+        let at = chrono::DateTime::from_timestamp(now, 0).unwrap_or_default();
+        Alert {
+            watch: HEALTH_WATCH.to_string(),
+            feed: name.to_string(),
+            id: format!("health:{state}:{since}:{url}"),
+            url: Some(url.to_string()),
+            title,
+            published: Some(at.to_rfc3339_opts(SecondsFormat::Secs, true)),
+            matched: Vec::new(),
+            snippet: error
+                .map_or_else(|| "The feed answered normally again.".to_string(), |e| format!("Last error: {e}")),
             also_reported_by: Vec::new(),
         }
     }

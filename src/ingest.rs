@@ -11,6 +11,7 @@ use tracing::{error, info, warn};
 
 use std::time::{Duration, Instant};
 
+use crate::alert::Alert;
 use crate::config::{Config, Feed};
 use crate::poller::schedule::{self, Seen};
 use crate::poller::{PollOutcome, Polled, Validators};
@@ -75,7 +76,8 @@ pub fn spawn(
                     Job::Ingest { feed, polled, reply } => {
                         let config = Arc::clone(&w.config);
                         let report = w.apply(&config.feeds[feed], *polled);
-                        if matches!(report.result, Ok(s) if s.alerts > 0) {
+                        let health = w.health(&config.feeds[feed], &report);
+                        if health || matches!(report.result, Ok(s) if s.alerts > 0) {
                             committed.notify_one();
                         }
                         let _ = reply.send(report);
@@ -98,6 +100,38 @@ struct Writer {
 }
 
 impl Writer {
+    /// Queues a health alert when `feed` has now failed for `[poll] alert_after` (once per
+    /// failure streak), or when it works again after one; true when one was queued. The
+    /// feed's state was already updated by the poll, so its streak start is current.
+    fn health(&mut self, feed: &Feed, report: &FeedReport) -> bool {
+        if self.config.health_notify.is_empty() {
+            return false;
+        }
+        let result = self.store.feed_state(&report.url).and_then(|state| {
+            let now = unix_now();
+            let alert_after = self.config.poll.alert_after.as_secs() as i64;
+            let name = feed.name.as_deref().unwrap_or(&report.url);
+            let (alert, alerted_at) = match (&report.result, state.failing_since, state.health_alerted_at) {
+                (Err(error), Some(since), None) if now - since >= alert_after => {
+                    (Alert::health(name, &report.url, since, Some(error), now), Some(now))
+                }
+                (Ok(_), _, Some(alerted)) => {
+                    let since = state.failing_since.unwrap_or(alerted - alert_after);
+                    (Alert::health(name, &report.url, since, None, now), None)
+                }
+                _ => return Ok(false),
+            };
+            let notifiers = &self.config.health_notify;
+            self.store.queue_health(state.id, notifiers, &alert.to_json(), alerted_at, now)?;
+            info!(feed = %report.url, title = %alert.title, "feed health alert queued");
+            Ok(true)
+        });
+        result.unwrap_or_else(|e| {
+            warn!(feed = %report.url, error = %e, "cannot queue a feed health alert; trying after the next poll");
+            false
+        })
+    }
+
     /// Applies `[storage] retain` (and drops similarity features too old to matter) at most
     /// once per [`PRUNE_EVERY`]; a failure is logged and retried next time.
     fn prune_when_due(&mut self) {

@@ -205,3 +205,31 @@ async fn status_shows_feeds_failing_the_last_day_and_the_outbox() {
     assert!(text.contains("1 ok, 1 failing, 0 gone, 1 not polled yet (3 configured)"), "{text}");
     assert!(text.contains("never succeeded") && text.contains("HTTP status 500"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_feed_failing_past_alert_after_alerts_once_and_once_more_when_it_recovers() {
+    let server = FeedServer::start().await;
+    server.set("wire.xml", Route::Status(500));
+    let setup = Setup::with_config(&format!(
+        "[storage]\npath = \"state/wirewatch.db\"\n[poll]\nalert_after = \"1ms\"\nbackfill = \"100000d\"\n\
+         [health]\nnotify = [\"log\"]\n[[feed]]\nurl = \"{}\"\nname = \"Wire\"\n\
+         [[watch]]\nname = \"sanctions\"\nquery = \"sanction*\"\n\
+         [[notifier]]\nname = \"log\"\ntype = \"jsonl\"\npath = \"alerts.jsonl\"\n",
+        server.url("wire.xml")
+    ));
+    let titles =
+        || -> Vec<String> { setup.alerts().iter().map(|a| a["title"].as_str().unwrap().to_string()).collect() };
+    engine::once(setup.load()).await.unwrap();
+    engine::once(setup.load()).await.unwrap();
+    assert_eq!(titles(), ["Feed failing for 0s: Wire"], "one alert per failure streak");
+    let failing = &setup.alerts()[0];
+    assert_eq!(failing["watch"], "feed-health");
+    assert_eq!(failing["snippet"], "Last error: HTTP status 500");
+
+    server.set_rss("wire.xml", rss("Wire", &[Item::new("s-1", "EU widens sanctions on Russia", "A new package.")]));
+    engine::once(setup.load()).await.unwrap();
+    let titles = titles();
+    assert_eq!(titles.len(), 3, "{titles:?}");
+    assert!(titles.iter().any(|t| t.starts_with("Feed recovered after ") && t.ends_with(": Wire")), "{titles:?}");
+    assert!(titles.contains(&"EU widens sanctions on Russia".to_string()), "{titles:?}");
+}

@@ -38,6 +38,8 @@ pub const DEFAULT_MAX_BODY: u64 = 10 * 1024 * 1024;
 pub const DEFAULT_BACKFILL: Duration = Duration::from_secs(24 * 3600);
 /// Default database file name, beside the config file.
 pub const DEFAULT_DB_FILE: &str = "wirewatch.db";
+/// How long a feed fails before a health alert, by default.
+pub const DEFAULT_ALERT_AFTER: Duration = Duration::from_secs(24 * 3600);
 /// How long stories keep their text by default.
 pub const DEFAULT_RETAIN: Duration = Duration::from_secs(90 * 24 * 3600);
 /// How far apart two reports of the same news may be, by default.
@@ -62,6 +64,8 @@ pub struct Config {
     pub storage: Storage,
     pub dedupe: Dedupe,
     pub log: Log,
+    /// Notifiers that get feed health alerts (none: no health alerts).
+    pub health_notify: Vec<String>,
     pub poll: Poll,
     pub feeds: Vec<Feed>,
     pub entity_count: usize,
@@ -124,6 +128,8 @@ pub struct Poll {
     pub connect_timeout: Duration,
     pub max_body: u64,
     pub backfill: Duration,
+    /// A feed failing this long raises a health alert (to `[health] notify`).
+    pub alert_after: Duration,
 }
 
 impl Default for Poll {
@@ -140,6 +146,7 @@ impl Default for Poll {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             max_body: DEFAULT_MAX_BODY,
             backfill: DEFAULT_BACKFILL,
+            alert_after: DEFAULT_ALERT_AFTER,
         }
     }
 }

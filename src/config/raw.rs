@@ -19,6 +19,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub log: RawLog,
     #[serde(default)]
+    pub health: RawHealth,
+    #[serde(default)]
     pub matcher: RawMatcher,
     #[serde(default, rename = "feed")]
     pub feeds: Vec<RawFeed>,
@@ -64,6 +66,14 @@ pub struct RawPoll {
     pub timeout: Option<Spanned<String>>,
     pub max_body: Option<Spanned<String>>,
     pub backfill: Option<Spanned<String>>,
+    pub alert_after: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHealth {
+    #[serde(default)]
+    pub notify: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -116,6 +116,7 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
     let feeds = feeds(&mut c, &raw.feeds, &poll);
     let notifiers = super::validate_notifier::notifiers(&mut c, &raw.notifiers);
     let watches = watches(&mut c, &raw, &notifiers);
+    let health_notify = health(&mut c, &raw.health, &notifiers);
     let entities: Vec<EntityDef> =
         raw.entities.iter().map(|e| EntityDef { name: e.name.get_ref().clone(), aliases: e.aliases.clone() }).collect();
     for e in &raw.entities {
@@ -142,6 +143,7 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
             storage,
             dedupe,
             log: Log { format: raw.log.format.unwrap_or_default() },
+            health_notify,
             poll,
             feeds,
             entity_count: entities.len(),
@@ -151,6 +153,20 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
         }),
         _ => Err(ConfigErrors(c.errors)),
     }
+}
+
+/// `[health] notify`: names of configured notifiers.
+fn health(c: &mut Checker, raw: &super::raw::RawHealth, notifiers: &[Notifier]) -> Vec<String> {
+    let known: Vec<&str> = notifiers.iter().map(|n| n.name.as_str()).collect();
+    for name in &raw.notify {
+        if !known.contains(&name.get_ref().as_str()) {
+            c.error(
+                name,
+                format!("health.notify: no notifier named {:?}; notifiers: {}", name.get_ref(), known.join(", ")),
+            );
+        }
+    }
+    raw.notify.iter().map(|n| n.get_ref().clone()).collect()
 }
 
 /// Under systemd (`StateDirectory=`), the database lives in the service's state directory.
@@ -195,6 +211,7 @@ fn poll(c: &mut Checker, raw: &RawPoll) -> Poll {
         connect_timeout: d.connect_timeout.min(timeout),
         max_body,
         backfill: c.duration(&raw.backfill, "poll.backfill", d.backfill),
+        alert_after: c.duration(&raw.alert_after, "poll.alert_after", d.alert_after),
     }
 }
 

@@ -22,6 +22,10 @@ pub struct FeedState {
     pub interval_secs: Option<i64>,
     /// When the next poll is planned (Unix seconds).
     pub next_poll: Option<i64>,
+    /// When the current failure streak began.
+    pub failing_since: Option<i64>,
+    /// When a health alert said the feed was failing (cleared by the recovery alert).
+    pub health_alerted_at: Option<i64>,
 }
 
 /// A feed's row, for status listings.
@@ -48,7 +52,8 @@ impl Store {
         self.conn.execute("INSERT OR IGNORE INTO feeds (url) VALUES (?1)", [url])?;
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, etag, last_modified, last_success IS NOT NULL, content_hash, moved_to, gone,
-                consecutive_failures, interval_secs, next_poll FROM feeds WHERE url = ?1",
+                consecutive_failures, interval_secs, next_poll, failing_since, health_alerted_at
+             FROM feeds WHERE url = ?1",
         )?;
         let state = stmt.query_row([url], |r| {
             Ok(FeedState {
@@ -62,6 +67,8 @@ impl Store {
                 consecutive_failures: r.get(7)?,
                 interval_secs: r.get(8)?,
                 next_poll: r.get(9)?,
+                failing_since: r.get(10)?,
+                health_alerted_at: r.get(11)?,
             })
         })?;
         Ok(state)
@@ -77,7 +84,7 @@ impl Store {
         last_modified: Option<&str>,
     ) -> Result<(), StoreError> {
         self.conn.execute(
-            "UPDATE feeds SET last_poll = ?2, last_success = ?2, consecutive_failures = 0,
+            "UPDATE feeds SET last_poll = ?2, last_success = ?2, consecutive_failures = 0, failing_since = NULL,
                 etag = COALESCE(?3, etag), last_modified = COALESCE(?4, last_modified) WHERE id = ?1",
             params![feed_id, now, etag, last_modified],
         )?;
@@ -89,7 +96,8 @@ impl Store {
     pub fn record_failure(&self, feed_id: i64, error: &str, now: i64) -> Result<i64, StoreError> {
         Ok(self.conn.query_row(
             "UPDATE feeds SET last_poll = ?2, last_error = ?3, last_error_at = ?2,
-                consecutive_failures = consecutive_failures + 1 WHERE id = ?1 RETURNING consecutive_failures",
+                consecutive_failures = consecutive_failures + 1, failing_since = COALESCE(failing_since, ?2)
+             WHERE id = ?1 RETURNING consecutive_failures",
             params![feed_id, now, error],
             |r| r.get(0),
         )?)
@@ -176,5 +184,30 @@ impl Store {
             dead: now("SELECT COUNT(*) FROM outbox WHERE state = 'dead'")?,
             last_poll: self.conn.query_row("SELECT MAX(last_poll) FROM feeds", [], |r| r.get(0))?,
         })
+    }
+}
+
+impl Store {
+    /// Queues a feed health alert (`payload`) for each of `notifiers`, and records whether the
+    /// feed now stands alerted as failing (`alerted_at`) or not (`None`, after a recovery).
+    pub fn queue_health(
+        &mut self,
+        feed_id: i64,
+        notifiers: &[String],
+        payload: &str,
+        alerted_at: Option<i64>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        for notifier in notifiers {
+            tx.execute(
+                "INSERT INTO outbox (story_id, watch, notifier, payload, state, next_attempt, created)
+                 VALUES (NULL, ?1, ?2, ?3, 'queued', ?4, ?4)",
+                params![crate::alert::HEALTH_WATCH, notifier, payload, now],
+            )?;
+        }
+        tx.execute("UPDATE feeds SET health_alerted_at = ?2 WHERE id = ?1", params![feed_id, alerted_at])?;
+        tx.commit()?;
+        Ok(())
     }
 }

@@ -98,6 +98,10 @@ impl Store {
         }
         let mut conn = Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+        // Every transaction here reads, then writes. A deferred one that reads while another
+        // connection commits cannot upgrade to a write and fails at once, busy timeout or not;
+        // an immediate one takes the write lock first and waits for it.
+        conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         // WAL lets the delivery task read while the ingest task writes; NORMAL sync is durable
         // against a crash of wirewatch, and after a power cut loses whole transactions only.
         conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;

@@ -106,6 +106,35 @@ CREATE INDEX stories_first_seen ON stories (first_seen);
 -- was pruned.
 ALTER TABLE feeds ADD COLUMN listed TEXT;
 ALTER TABLE stories ADD COLUMN pruned_at INTEGER;
+-- Feed health: when the current failure streak began, and when it was alerted.
+ALTER TABLE feeds ADD COLUMN failing_since INTEGER;
+ALTER TABLE feeds ADD COLUMN health_alerted_at INTEGER;
+-- Outbox rows without a story: feed health alerts. SQLite changes a constraint by rebuilding.
+CREATE TABLE outbox_v5 (
+    id             INTEGER PRIMARY KEY,
+    story_id       INTEGER REFERENCES stories(id),
+    watch          TEXT    NOT NULL,
+    notifier       TEXT    NOT NULL,
+    payload        TEXT    NOT NULL,
+    state          TEXT    NOT NULL CHECK (state IN ('queued', 'sending', 'sent', 'dead')),
+    attempts       INTEGER NOT NULL DEFAULT 0,
+    next_attempt   INTEGER NOT NULL,
+    last_error     TEXT,
+    created        INTEGER NOT NULL,
+    sent_at        INTEGER,
+    retried_at     INTEGER,
+    retrying_since INTEGER,
+    UNIQUE (story_id, watch, notifier)
+);
+INSERT INTO outbox_v5 (id, story_id, watch, notifier, payload, state, attempts, next_attempt, last_error, created,
+                       sent_at, retried_at, retrying_since)
+    SELECT id, story_id, watch, notifier, payload, state, attempts, next_attempt, last_error, created,
+           sent_at, retried_at, retrying_since FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_v5 RENAME TO outbox;
+CREATE INDEX outbox_due ON outbox (state, next_attempt);
+CREATE INDEX outbox_notifier_due ON outbox (notifier, state, next_attempt);
+CREATE INDEX outbox_claim ON outbox (notifier, state, id);
 "#,
 ];
 

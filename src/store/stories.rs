@@ -115,7 +115,7 @@ impl Store {
         tx.execute("UPDATE feeds SET listed = ?2 WHERE id = ?1", params![feed_id, listed])?;
         tx.execute(
             "UPDATE feeds SET title = COALESCE(?2, title), etag = ?3, last_modified = ?4, last_poll = ?5,
-                last_success = ?5, consecutive_failures = 0, content_hash = ?6 WHERE id = ?1",
+                last_success = ?5, consecutive_failures = 0, failing_since = NULL, content_hash = ?6 WHERE id = ?1",
             params![feed_id, meta.title, meta.etag, meta.last_modified, now, meta.content_hash],
         )?;
         tx.commit()?;
