@@ -17,6 +17,7 @@ use tracing::{info, warn};
 
 use crate::config::Config;
 use crate::ingest::{self, FeedReport, FeedStart, Job};
+use crate::metrics::Liveness;
 use crate::notify::Dispatcher;
 use crate::poller::{FetchLimits, Fetcher, Validators, host_of, poll_feed};
 use crate::service;
@@ -27,6 +28,8 @@ use crate::store::Store;
 const WRITER_QUEUE: usize = 64;
 /// How long in-flight polls may finish after a shutdown signal before they are abandoned.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// How often the scheduler loop checks that the writer answers, without a systemd watchdog.
+const HEARTBEAT: Duration = Duration::from_secs(10);
 /// How often the dispatcher looks for retries that came due, when nothing new arrives.
 const DELIVERY_TICK: Duration = Duration::from_secs(15);
 
@@ -167,17 +170,26 @@ pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Re
         tokio::spawn(deliver_loop(Arc::clone(&parts.dispatcher), Arc::clone(&parts.committed), shutdown.clone()));
     info!(feeds = parts.config.feeds.len(), watches = parts.config.watches.len(), "wirewatch running");
     service::ready(parts.config.feeds.len());
-    let watchdog = service::watchdog_period().map(|period| Watchdog::start(period, parts.jobs.clone()));
-    let mut heartbeat = tokio::time::interval(watchdog.as_ref().map_or(Duration::from_secs(3600), |w| w.period));
+    let systemd_watchdog = service::watchdog_period();
+    let watchdog = Watchdog::start(systemd_watchdog.unwrap_or(HEARTBEAT), parts.jobs.clone());
+    let liveness = Liveness::new(3 * watchdog.period);
+    let metrics = parts
+        .config
+        .metrics_listen
+        .map(|listen| tokio::spawn(crate::metrics::serve(listen, parts.config.storage.path.clone(), liveness.clone())));
+    let mut heartbeat = tokio::time::interval(watchdog.period);
     loop {
         let next = due.peek().map(|Reverse((t, _))| *t);
         tokio::select! {
             _ = shutdown.changed() => break,
-            _ = heartbeat.tick(), if watchdog.is_some() => {
-                // Pinged from this loop, so a frozen loop stops the pings; and only while the
-                // writer keeps answering, so a stuck writer stops them too.
-                if watchdog.as_ref().is_some_and(Watchdog::writer_answering) {
-                    service::watchdog_ping();
+            _ = heartbeat.tick() => {
+                // Reported from this loop, so a frozen loop stops the reports; and only while
+                // the writer keeps answering, so a stuck writer stops them too.
+                if watchdog.writer_answering() {
+                    liveness.progressed();
+                    if systemd_watchdog.is_some() {
+                        service::watchdog_ping();
+                    }
                 }
             }
             _ = sleep_until(next) => {
@@ -205,10 +217,12 @@ pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Re
         }
     }
     info!(in_flight = tasks.len(), "shutting down");
-    if let Some(w) = watchdog {
-        // Its sender must be gone before the writer can stop.
-        w.pinger.abort();
-        let _ = w.pinger.await;
+    // The pinger's sender must be gone before the writer can stop.
+    watchdog.pinger.abort();
+    let _ = watchdog.pinger.await;
+    if let Some(server) = metrics {
+        server.abort();
+        let _ = server.await;
     }
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, async { while tasks.join_next().await.is_some() {} }).await;
     tasks.abort_all();

@@ -277,8 +277,14 @@ impl Writer {
         let window = self.config.dedupe.window.as_secs() as i64;
         let stats = self.store.ingest(state.id, &meta, &parsed.stories, now, window, |i, story| {
             let too_old = backfill_cutoff.is_some_and(|cut| story.published.is_none_or(|p| p.timestamp() < cut));
-            if too_old { Raised::default() } else { alerts.get_mut(i).map(std::mem::take).unwrap_or_default() }
+            let raised =
+                if too_old { Raised::default() } else { alerts.get_mut(i).map(std::mem::take).unwrap_or_default() };
+            for alert in &raised.alerts {
+                crate::metrics::get().matched(&alert.watch);
+            }
+            raised
         })?;
+        crate::metrics::get().stored(stats.new_stories);
         if stats.new_stories > 0 {
             info!(
                 feed = %url,

@@ -16,6 +16,7 @@ pub mod feed;
 pub mod ingest;
 pub mod logging;
 pub mod matcher;
+pub mod metrics;
 pub mod notify;
 pub mod poller;
 pub mod service;

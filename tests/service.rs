@@ -164,3 +164,60 @@ async fn sighup_reloads_a_good_config_and_keeps_running_on_a_bad_one() {
     terminate(&mut daemon);
     assert_eq!(titles(&setup), ["EU widens sanctions", "UK sanctions list grows", "Talks on the treaty"]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_count_the_work_and_healthz_reports_a_stall() {
+    let server = FeedServer::start().await;
+    server.set_rss("wire.xml", rss("Wire", &[Item::new("g-1", "EU widens sanctions", "A new package.")]));
+    let setup =
+        Setup::one_feed(&server.url("wire.xml"), "", "name = \"log\"\ntype = \"jsonl\"\npath = \"alerts.jsonl\"");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let toml = std::fs::read_to_string(&setup.config).unwrap().replace("[poll]\ntimeout", FAST);
+    std::fs::write(&setup.config, format!("{toml}[metrics]\nlisten = \"127.0.0.1:{port}\"\n")).unwrap();
+    let path = setup.path("notify.sock");
+    let notes = Notifications { socket: UnixDatagram::bind(&path).unwrap() };
+    let mut daemon = start(&setup, &path);
+    notes.expect("READY=1", Duration::from_secs(30));
+
+    let get = |what: &str| {
+        let url = format!("http://127.0.0.1:{port}/{what}");
+        async move {
+            let r = reqwest::get(url).await.ok()?;
+            Some((r.status().as_u16(), r.text().await.unwrap_or_default()))
+        }
+    };
+    let metrics = || async { get("metrics").await.map(|(_, body)| body).unwrap_or_default() };
+    let end = Instant::now() + Duration::from_secs(30);
+    while !metrics().await.contains("wirewatch_alerts_total{state=\"sent\"} 1") {
+        assert!(Instant::now() < end, "no sent alert counted:\n{}", metrics().await);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let text = metrics().await;
+    for line in [
+        "wirewatch_new_stories_total 1",
+        "wirewatch_matches_total{watch=\"sanctions\"} 1",
+        "wirewatch_outbox_alerts{state=\"sent\"} 1",
+        "wirewatch_outbox_alerts{state=\"queued\"} 0",
+        "wirewatch_feeds_failing 0",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} missing:\n{text}");
+    }
+    assert!(text.contains("wirewatch_fetches_total{outcome=\"ok\"}"), "{text}");
+    assert!(text.contains("wirewatch_fetch_duration_seconds_bucket{le="), "{text}");
+    assert_eq!(get("healthz").await, Some((200, "ok\n".to_string())));
+
+    // The writer stuck behind another connection's write lock: /healthz turns 503, then 200.
+    let db = setup.db();
+    db.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let health = |want: u16| async move {
+        let end = Instant::now() + Duration::from_secs(20);
+        while get("healthz").await.map(|(s, _)| s) != Some(want) {
+            assert!(Instant::now() < end, "/healthz never answered {want}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    health(503).await;
+    db.execute_batch("ROLLBACK").unwrap();
+    health(200).await;
+    terminate(&mut daemon);
+}

@@ -66,6 +66,8 @@ pub struct Config {
     pub log: Log,
     /// Notifiers that get feed health alerts (none: no health alerts).
     pub health_notify: Vec<String>,
+    /// Where to serve `/metrics` and `/healthz` (none: no metrics server).
+    pub metrics_listen: Option<std::net::SocketAddr>,
     pub poll: Poll,
     pub feeds: Vec<Feed>,
     pub entity_count: usize,

@@ -21,6 +21,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub health: RawHealth,
     #[serde(default)]
+    pub metrics: RawMetrics,
+    #[serde(default)]
     pub matcher: RawMatcher,
     #[serde(default, rename = "feed")]
     pub feeds: Vec<RawFeed>,
@@ -67,6 +69,12 @@ pub struct RawPoll {
     pub max_body: Option<Spanned<String>>,
     pub backfill: Option<Spanned<String>>,
     pub alert_after: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMetrics {
+    pub listen: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

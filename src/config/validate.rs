@@ -117,6 +117,13 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
     let notifiers = super::validate_notifier::notifiers(&mut c, &raw.notifiers);
     let watches = watches(&mut c, &raw, &notifiers);
     let health_notify = health(&mut c, &raw.health, &notifiers);
+    let metrics_listen = raw.metrics.listen.as_ref().and_then(|l| match l.get_ref().trim().parse() {
+        Ok(addr) => Some(addr),
+        Err(_) => {
+            c.error(l, format!("invalid address {:?} for metrics.listen; write e.g. \"127.0.0.1:9464\"", l.get_ref()));
+            None
+        }
+    });
     let entities: Vec<EntityDef> =
         raw.entities.iter().map(|e| EntityDef { name: e.name.get_ref().clone(), aliases: e.aliases.clone() }).collect();
     for e in &raw.entities {
@@ -144,6 +151,7 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
             dedupe,
             log: Log { format: raw.log.format.unwrap_or_default() },
             health_notify,
+            metrics_listen,
             poll,
             feeds,
             entity_count: entities.len(),

@@ -188,6 +188,7 @@ impl Dispatcher {
             Ok(_) => {
                 let count = ids.len();
                 self.with_store(move |s| s.mark_sent(&ids, now)).await?;
+                crate::metrics::get().alerts("sent", count);
                 Ok(count)
             }
             Err(e) => {
@@ -203,6 +204,8 @@ impl Dispatcher {
                     })
                     .collect();
                 let dead = failures.iter().filter(|(_, next)| next.is_none()).count();
+                crate::metrics::get().alerts("dead", dead);
+                crate::metrics::get().alerts("retried", failures.len() - dead);
                 warn!(notifier = %n.name, alerts = failures.len(), dead, error = %e, "alert delivery failed");
                 let msg = e.to_string();
                 self.with_store(move |s| s.mark_failed(&failures, &msg)).await?;

@@ -88,8 +88,16 @@ pub async fn poll_feed(
     validators: &Validators,
 ) -> Polled {
     let feed = &config.feeds[index];
+    let started = std::time::Instant::now();
     let fetched = fetcher.fetch(&feed.location, validators).await;
     permit.release_host();
+    let outcome = match &fetched {
+        Ok(Fetch { body: Fetched::NotModified, .. }) => "not_modified",
+        Ok(_) => "ok",
+        Err(FetchError::Gone) => "gone",
+        Err(_) => "failed",
+    };
+    crate::metrics::get().fetched(outcome, started.elapsed());
     let fetched = match fetched {
         Ok(f) => f,
         Err(FetchError::Gone) => {

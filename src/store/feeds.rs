@@ -211,3 +211,25 @@ impl Store {
         Ok(())
     }
 }
+
+/// What the metrics gauges read from the database.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Gauges {
+    /// Outbox rows by state.
+    pub outbox: Vec<(&'static str, i64)>,
+    /// Feeds whose last poll failed (not gone).
+    pub feeds_failing: i64,
+}
+
+impl Store {
+    pub fn gauges(&self) -> Result<Gauges, StoreError> {
+        let mut outbox = Vec::new();
+        for state in ["queued", "sending", "sent", "dead"] {
+            let n = self.conn.query_row("SELECT COUNT(*) FROM outbox WHERE state = ?1", [state], |r| r.get(0))?;
+            outbox.push((state, n));
+        }
+        let sql = "SELECT COUNT(*) FROM feeds WHERE consecutive_failures > 0 AND gone = 0";
+        let feeds_failing = self.conn.query_row(sql, [], |r| r.get(0))?;
+        Ok(Gauges { outbox, feeds_failing })
+    }
+}

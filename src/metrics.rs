@@ -1,0 +1,171 @@
+//! Prometheus metrics and a health check over HTTP (`[metrics] listen`).
+//!
+//! Counters live in one process-wide registry that the poller, the writer and the dispatcher
+//! add to; gauges that describe the database (outbox depth, failing feeds) are read from it at
+//! each scrape, so they are right even across restarts.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use tracing::{info, warn};
+
+use crate::store::Store;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Outcome {
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WatchLabel {
+    watch: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AlertState {
+    state: &'static str,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    fetches: Family<Outcome, Counter>,
+    fetch_seconds: Histogram,
+    new_stories: Counter,
+    matches: Family<WatchLabel, Counter>,
+    alerts: Family<AlertState, Counter>,
+    outbox: Family<AlertState, Gauge>,
+    feeds_failing: Gauge,
+}
+
+/// The process's metrics.
+pub fn get() -> &'static Metrics {
+    static METRICS: OnceLock<Metrics> = OnceLock::new();
+    METRICS.get_or_init(Metrics::new)
+}
+
+impl Metrics {
+    fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("wirewatch");
+        let m = Metrics {
+            fetches: Family::default(),
+            // 50 ms to about 50 s.
+            fetch_seconds: Histogram::new(exponential_buckets(0.05, 2.0, 11)),
+            new_stories: Counter::default(),
+            matches: Family::default(),
+            alerts: Family::default(),
+            outbox: Family::default(),
+            feeds_failing: Gauge::default(),
+            registry: Registry::default(),
+        };
+        registry.register("fetches", "Feed fetches by outcome", m.fetches.clone());
+        registry.register("fetch_duration_seconds", "Time to fetch a feed", m.fetch_seconds.clone());
+        registry.register("new_stories", "Stories seen for the first time", m.new_stories.clone());
+        registry.register("matches", "Stories matched, by watch", m.matches.clone());
+        registry.register("alerts", "Alerts by what became of them: sent, retried or dead", m.alerts.clone());
+        registry.register("outbox_alerts", "Alerts in the outbox by state", m.outbox.clone());
+        registry.register("feeds_failing", "Feeds whose last poll failed", m.feeds_failing.clone());
+        Metrics { registry, ..m }
+    }
+
+    /// One fetch ended with `outcome` (`ok`, `not_modified`, `unchanged`, `failed`, `gone`).
+    pub fn fetched(&self, outcome: &'static str, took: Duration) {
+        self.fetches.get_or_create(&Outcome { outcome }).inc();
+        self.fetch_seconds.observe(took.as_secs_f64());
+    }
+
+    pub fn stored(&self, new_stories: usize) {
+        self.new_stories.inc_by(new_stories as u64);
+    }
+
+    pub fn matched(&self, watch: &str) {
+        self.matches.get_or_create(&WatchLabel { watch: watch.to_string() }).inc();
+    }
+
+    /// `n` alerts were sent, will be retried, or are dead.
+    pub fn alerts(&self, state: &'static str, n: usize) {
+        self.alerts.get_or_create(&AlertState { state }).inc_by(n as u64);
+    }
+
+    fn encode(&self, store: Option<&Store>) -> String {
+        if let Some(Ok(gauges)) = store.map(|s| s.gauges()) {
+            for (state, n) in gauges.outbox {
+                self.outbox.get_or_create(&AlertState { state }).set(n);
+            }
+            self.feeds_failing.set(gauges.feeds_failing);
+        }
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry).expect("writing to a String");
+        out
+    }
+}
+
+/// Whether the daemon is making progress: the scheduler loop and the writer both report in.
+#[derive(Clone)]
+pub struct Liveness {
+    last: Arc<Mutex<Instant>>,
+    allowed: Duration,
+}
+
+impl Liveness {
+    pub fn new(allowed: Duration) -> Liveness {
+        Liveness { last: Arc::new(Mutex::new(Instant::now())), allowed }
+    }
+
+    pub fn progressed(&self) {
+        *self.last.lock().expect("never poisoned") = Instant::now();
+    }
+
+    pub fn alive(&self) -> bool {
+        self.last.lock().expect("never poisoned").elapsed() <= self.allowed
+    }
+}
+
+#[derive(Clone)]
+struct Served {
+    db: PathBuf,
+    liveness: Liveness,
+}
+
+/// Serves `/metrics` and `/healthz` on `listen` until the task is dropped.
+pub async fn serve(listen: SocketAddr, db: PathBuf, liveness: Liveness) {
+    let listener = match tokio::net::TcpListener::bind(listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            warn!(%listen, error = %e, "cannot listen for metrics; running without them");
+            return;
+        }
+    };
+    info!(%listen, "serving /metrics and /healthz");
+    let app = axum::Router::new()
+        .route("/metrics", axum::routing::get(metrics))
+        .route("/healthz", axum::routing::get(healthz))
+        .with_state(Served { db, liveness });
+    if let Err(e) = axum::serve(listener, app).await {
+        warn!(error = %e, "the metrics server stopped");
+    }
+}
+
+async fn metrics(State(s): State<Served>) -> impl IntoResponse {
+    let text =
+        tokio::task::spawn_blocking(move || get().encode(Store::open(&s.db).ok().as_ref())).await.unwrap_or_default();
+    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text)
+}
+
+async fn healthz(State(s): State<Served>) -> impl IntoResponse {
+    if s.liveness.alive() {
+        (StatusCode::OK, "ok\n")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "stalled: the scheduler or the database writer stopped making progress\n")
+    }
+}
