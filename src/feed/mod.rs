@@ -73,7 +73,12 @@ pub fn parse(bytes: &[u8], base: Option<&str>) -> Result<ParsedFeed, ParseError>
         .id_generator(|_, _, _| String::new())
         .build();
     let prepared = prepare::prepare(bytes);
-    let feed = match parser.parse(&*prepared) {
+    // A panic in the parser (a bug in it, on hostile bytes) fails this feed, never the caller.
+    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse(&*prepared)));
+    let Ok(parsed) = parsed else {
+        return Err(ParseError::Malformed("the feed parser gave up on this document".into()));
+    };
+    let feed = match parsed {
         Ok(feed) => feed,
         // `<rss>` with no `<channel>` is an empty feed, not a broken one.
         Err(ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot)) if prepare::is_channelless_rss(&prepared) => {
@@ -163,6 +168,18 @@ pub fn story_key(id: &str, url: Option<&str>, title: &str, published: Option<Dat
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by fuzzing: a second XML declaration naming another encoding made the XML reader
+    /// panic. The stray declaration is dropped and the item kept.
+    #[test]
+    fn a_stray_xml_declaration_inside_an_item_is_dropped() {
+        let feed = br#"<rss version="2.0"><channel><title>T</title><item><title>A</title><description><?xml version="1.0" encoding="ISO-8859-1"?>x</description></item></channel></rss>"#;
+        let parsed = parse(feed, None).unwrap();
+        assert_eq!(parsed.stories.len(), 1);
+        assert_eq!(parsed.stories[0].body, "x");
+        let minimised = b"<?xml version=\".0\" encoding=\"ISO-8859-1\"/>\n\x00>\n<  <?xml ver\"F-8\"?><r\n>\n";
+        assert!(parse(minimised, None).is_err(), "an error, not a panic");
+    }
 
     const NO_GUIDS: &str = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
         <item><title>A</title><link>https://example.org/a</link></item>

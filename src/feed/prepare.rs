@@ -8,6 +8,9 @@
 //! - RSS 0.90 (RDF with the Netscape 0.9 namespace) is read as RSS 1.0, which has the same shape.
 //! - JSON Feeds that name their version with `http://` or give `tags` as one string are
 //!   normalised to the spec's form.
+//! - An XML declaration anywhere but at the start (pasted into an item's HTML, say) is removed:
+//!   it is not XML, and one naming another encoding made the XML reader panic (found by
+//!   fuzzing).
 
 use std::borrow::Cow;
 
@@ -32,12 +35,35 @@ pub fn prepare(bytes: &[u8]) -> Cow<'_, [u8]> {
             out = Cow::Owned(v);
         }
     }
+    if let Some(cleaned) = drop_stray_declarations(&out) {
+        out = Cow::Owned(cleaned);
+    }
     if let Some(at) = rss_without_version(&out) {
         let mut v = out.into_owned();
         v.splice(at..at, b" version=\"2.0\"".iter().copied());
         out = Cow::Owned(v);
     }
     out
+}
+
+/// The document without `<?xml …?>` declarations past its start; `None` when it has none.
+fn drop_stray_declarations(b: &[u8]) -> Option<Vec<u8>> {
+    let start = b.iter().position(|&c| c == b'<')?;
+    let is_declaration =
+        |at: usize| b[at..].starts_with(b"<?xml") && b.get(at + 5).is_some_and(u8::is_ascii_whitespace);
+    let mut stray = (start + 1..b.len().saturating_sub(5)).filter(|&at| b[at] == b'<' && is_declaration(at)).peekable();
+    stray.peek()?;
+    let mut out = Vec::with_capacity(b.len());
+    let mut from = 0;
+    for at in stray {
+        if at < from {
+            continue;
+        }
+        out.extend_from_slice(&b[from..at]);
+        from = find(&b[at..], b"?>").map_or(b.len(), |p| at + p + 2);
+    }
+    out.extend_from_slice(&b[from..]);
+    Some(out)
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

@@ -195,7 +195,7 @@ pub fn parse(query: &str) -> Result<Ast, SyntaxError> {
         return err("the query is empty", 1);
     }
     let end = query.chars().count() + 1;
-    let mut p = Parser { tokens, pos: 0, end };
+    let mut p = Parser { tokens, pos: 0, end, depth: 0 };
     let ast = p.or()?;
     match p.peek() {
         None => Ok(ast),
@@ -209,7 +209,13 @@ struct Parser {
     pos: usize,
     /// Column just past the end of the query, for errors at the end.
     end: usize,
+    /// Brackets, NOTs and field scopes open around the current token.
+    depth: usize,
 }
+
+/// How deeply a query may nest: far beyond any real watch, and far below what would exhaust
+/// the stack (a query of 7,000 nested brackets did, found by reading after fuzzing).
+pub const MAX_DEPTH: usize = 100;
 
 impl Parser {
     fn peek(&self) -> Option<&Token> {
@@ -224,6 +230,21 @@ impl Parser {
 
     fn here(&self) -> usize {
         self.peek().map_or(self.end, |t| t.column)
+    }
+
+    /// Runs `f` one level deeper, refusing to go past [`MAX_DEPTH`].
+    fn nested(
+        &mut self,
+        column: usize,
+        f: impl FnOnce(&mut Self) -> Result<Ast, SyntaxError>,
+    ) -> Result<Ast, SyntaxError> {
+        if self.depth >= MAX_DEPTH {
+            return err(format!("the query nests more than {MAX_DEPTH} levels deep"), column);
+        }
+        self.depth += 1;
+        let result = f(self);
+        self.depth -= 1;
+        result
     }
 
     fn or(&mut self) -> Result<Ast, SyntaxError> {
@@ -271,7 +292,7 @@ impl Parser {
     fn unary(&mut self) -> Result<Ast, SyntaxError> {
         if let Some(Token { tok: Tok::Not, column }) = self.peek().cloned() {
             self.pos += 1;
-            let inner = self.operand("NOT", column, Self::unary)?;
+            let inner = self.nested(column, |p| p.operand("NOT", column, Self::unary))?;
             return Ok(Ast::Not(Box::new(inner)));
         }
         self.near()
@@ -298,14 +319,15 @@ impl Parser {
         };
         match t.tok {
             Tok::Open => {
-                let inner = self.or()?;
+                let inner = self.nested(t.column, Self::or)?;
                 match self.next() {
                     Some(Token { tok: Tok::Close, .. }) => Ok(inner),
                     _ => err("unclosed '('", t.column),
                 }
             }
             Tok::Scope(field) => {
-                let inner = self.operand(&format!("{}:", field.name()), t.column, Self::primary)?;
+                let scope = format!("{}:", field.name());
+                let inner = self.nested(t.column, |p| p.operand(&scope, t.column, Self::primary))?;
                 Ok(Ast::Scope(field, Box::new(inner)))
             }
             Tok::Phrase(text) => term(text, true, t.column),
@@ -349,6 +371,17 @@ mod tests {
 
     fn word(text: &str, column: usize) -> Ast {
         Ast::Term(Term { text: text.into(), kind: TermKind::Exact, quoted: false, column })
+    }
+
+    /// Deep nesting once exhausted the stack and killed wirewatch at config load.
+    #[test]
+    fn nesting_is_limited_with_an_error_not_a_crash() {
+        let deep = |n: usize| format!("{}x{}", "(".repeat(n), ")".repeat(n));
+        assert!(parse(&deep(MAX_DEPTH)).is_ok());
+        let e = parse(&deep(10_000)).unwrap_err();
+        assert_eq!((e.message.as_str(), e.column), ("the query nests more than 100 levels deep", MAX_DEPTH + 1));
+        assert!(parse(&"NOT ".repeat(10_000)).is_err());
+        assert!(parse(&format!("{}x", "title:".repeat(10_000))).is_err());
     }
 
     #[test]

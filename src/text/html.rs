@@ -74,9 +74,10 @@ fn strip_tags(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut i = 0;
     let mut text_start = 0;
+    let mut ends = TagEnds::new(html);
     while let Some(rel) = memchr_lt(&bytes[i..]) {
         let lt = i + rel;
-        let Some((end, tag)) = scan_tag(html, lt) else {
+        let Some((end, tag)) = scan_tag(html, lt, &mut ends) else {
             i = lt + 1;
             continue;
         };
@@ -115,7 +116,7 @@ enum Tag {
 
 /// Reads the tag starting at `lt` (which holds `<`); returns the index after it and what it was.
 /// A `<` that does not start a tag (`a < b`) yields `None` and stays text.
-fn scan_tag(html: &str, lt: usize) -> Option<(usize, Tag)> {
+fn scan_tag(html: &str, lt: usize, ends: &mut TagEnds) -> Option<(usize, Tag)> {
     let rest = &html[lt + 1..];
     if let Some(body) = rest.strip_prefix("!--") {
         let end = body.find("-->").map_or(html.len(), |p| lt + 4 + p + 3);
@@ -138,8 +139,55 @@ fn scan_tag(html: &str, lt: usize) -> Option<(usize, Tag)> {
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
         .collect::<String>()
         .to_ascii_lowercase();
-    let end = find_tag_end(html, lt + 1)?;
+    let end = ends.after(lt + 1)?;
     Some((end, Tag::Element { name, closing }))
+}
+
+/// The longest a tag can be with quoted attribute values honoured; past it, the next `>`
+/// ends it whatever the quotes.
+const MAX_TAG: usize = 8 * 1024;
+
+/// Finds where tags end in linear time over a whole document, however hostile: each quoted
+/// scan is capped at [`MAX_TAG`] bytes and all of them together at a few times the document's
+/// length; past either cap the next `>` ends the tag, found once and remembered. (An
+/// uncapped scan from every `<` made `<a<a<a…` quadratic: minutes for 500 KB.)
+struct TagEnds<'a> {
+    html: &'a str,
+    budget: usize,
+    /// The next `>` at or after `.0`, or `None` when there is none.
+    next_gt: Option<(usize, Option<usize>)>,
+}
+
+impl<'a> TagEnds<'a> {
+    fn new(html: &'a str) -> TagEnds<'a> {
+        TagEnds { html, budget: 4 * html.len() + MAX_TAG, next_gt: None }
+    }
+
+    /// Index just past the `>` closing a tag whose name starts at `from`.
+    fn after(&mut self, from: usize) -> Option<usize> {
+        let mut limit = (from + MAX_TAG).min(self.html.len());
+        while !self.html.is_char_boundary(limit) {
+            limit += 1;
+        }
+        if self.budget >= limit - from {
+            self.budget -= limit - from;
+            if let Some(end) = find_tag_end(&self.html[..limit], from) {
+                return Some(end);
+            }
+        }
+        self.gt_from(from).map(|g| g + 1)
+    }
+
+    fn gt_from(&mut self, from: usize) -> Option<usize> {
+        match self.next_gt {
+            Some((start, found)) if from >= start && found.is_none_or(|g| g >= from) => found,
+            _ => {
+                let found = self.html.as_bytes()[from..].iter().position(|&b| b == b'>').map(|p| from + p);
+                self.next_gt = Some((from, found));
+                found
+            }
+        }
+    }
 }
 
 /// Index just past the `>` that closes a tag, skipping quoted attribute values.
@@ -215,5 +263,22 @@ mod tests {
     #[test]
     fn unclosed_tag_is_text() {
         assert_eq!(html_to_text("a <b"), "a <b");
+    }
+
+    #[test]
+    fn an_unbalanced_quote_ends_the_tag_at_the_next_gt() {
+        assert_eq!(html_to_text(r#"<a title="x>y</a> more"#), "y more");
+    }
+
+    /// Found by fuzzing: every `<a` used to scan to the end of the text for a `>`, which made
+    /// this (and a feed carrying it) take minutes. It must come back, whole.
+    #[test]
+    fn many_unclosed_tags_take_linear_time() {
+        let hostile = "<a".repeat(250_000);
+        assert_eq!(html_to_text(&hostile).len(), hostile.len());
+        let quoted = "<a \"".repeat(100_000) + ">";
+        assert_eq!(html_to_text(&quoted), "");
+        let wide = format!("<a title=\"{}\">x</a>", "“".repeat(super::MAX_TAG));
+        assert_eq!(html_to_text(&wide), "x", "the cap falls inside a character");
     }
 }
