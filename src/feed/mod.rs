@@ -73,6 +73,9 @@ pub fn parse(bytes: &[u8], base: Option<&str>) -> Result<ParsedFeed, ParseError>
         .id_generator(|_, _, _| String::new())
         .build();
     let prepared = prepare::prepare(bytes);
+    if prepare::unclosed_declaration(&prepared) {
+        return Err(ParseError::Malformed("the XML declaration is not closed before the first tag".into()));
+    }
     // A panic in the parser (a bug in it, on hostile bytes) fails this feed, never the caller.
     let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse(&*prepared)));
     let Ok(parsed) = parsed else {
@@ -179,6 +182,9 @@ mod tests {
         assert_eq!(parsed.stories[0].body, "x");
         let minimised = b"<?xml version=\".0\" encoding=\"ISO-8859-1\"/>\n\x00>\n<  <?xml ver\"F-8\"?><r\n>\n";
         assert!(parse(minimised, None).is_err(), "an error, not a panic");
+        let unclosed = "<?xml version=\"1>\n<entry><title>Café</title></ent.0\" encoding=\"ISO-8859-1\"?>\n<feed><title>테스트</title></feed>";
+        let e = parse(unclosed.as_bytes(), None).unwrap_err();
+        assert_eq!(e.to_string(), "malformed feed: the XML declaration is not closed before the first tag");
     }
 
     const NO_GUIDS: &str = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>

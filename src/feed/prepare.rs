@@ -46,6 +46,22 @@ pub fn prepare(bytes: &[u8]) -> Cow<'_, [u8]> {
     out
 }
 
+/// Whether the document opens with an XML declaration that never closes before the next tag
+/// (`<?xml version="1>` … `<entry>`): feed-rs's reader then panics when the encoding it names
+/// arrives late (found by fuzzing).
+pub fn unclosed_declaration(b: &[u8]) -> bool {
+    let b = b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b);
+    let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
+    let rest = &b[start..];
+    if !rest.starts_with(b"<?xml") {
+        return false;
+    }
+    match find(rest, b"?>") {
+        Some(end) => rest[5..end].contains(&b'<'),
+        None => true,
+    }
+}
+
 /// The document without `<?xml …?>` declarations past its start; `None` when it has none.
 fn drop_stray_declarations(b: &[u8]) -> Option<Vec<u8>> {
     let start = b.iter().position(|&c| c == b'<')?;
