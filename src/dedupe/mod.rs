@@ -10,6 +10,15 @@ pub use url::canonical_url;
 use crate::digest::short_hash;
 use crate::text::fold;
 
+/// The 64-bit key a canonical link or fingerprint is looked up by (FNV-1a: stable across
+/// builds, since it is stored).
+pub fn lookup_key(text: &str) -> i64 {
+    use std::hash::Hasher;
+    let mut h = fnv::FnvHasher::default();
+    h.write(text.as_bytes());
+    h.finish() as i64
+}
+
 /// Folded text shorter than this gets no fingerprint: "Weather update" every day under a new
 /// guid is a new story each time, not one story.
 const FINGERPRINT_MIN_CHARS: usize = 80;

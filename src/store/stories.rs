@@ -3,7 +3,7 @@
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::{Store, StoreError, clusters};
-use crate::dedupe::Features;
+use crate::dedupe::{Features, lookup_key};
 use crate::feed::Story;
 
 /// An alert to queue for a new story: one watch, delivered to each of `notifiers`.
@@ -135,18 +135,18 @@ fn known(tx: &Transaction<'_>, feed_id: i64, story: &Story) -> Result<Option<i64
         .prepare_cached("SELECT id, title, body, pruned_at IS NOT NULL FROM stories WHERE feed_id = ?1 AND key = ?2")?
         .query_row(params![feed_id, story.key], row)
         .optional()?;
-    if let (None, Some(c)) = (&seen, &story.canon_url) {
+    if let (None, Some(c)) = (&seen, story.canon_url.as_deref().map(lookup_key)) {
         seen = tx
             .prepare_cached(
-                "SELECT id, title, body, pruned_at IS NOT NULL FROM stories WHERE feed_id = ?1 AND canon_url = ?2 LIMIT 1",
+                "SELECT id, title, body, pruned_at IS NOT NULL FROM stories WHERE feed_id = ?1 AND canon_key = ?2 LIMIT 1",
             )?
             .query_row(params![feed_id, c], row)
             .optional()?;
     }
-    if let (None, Some(f)) = (&seen, &story.fingerprint) {
+    if let (None, Some(f)) = (&seen, story.fingerprint.as_deref().map(lookup_key)) {
         seen = tx
             .prepare_cached(
-                "SELECT id, title, body, pruned_at IS NOT NULL FROM stories WHERE feed_id = ?1 AND fingerprint = ?2 LIMIT 1",
+                "SELECT id, title, body, pruned_at IS NOT NULL FROM stories WHERE feed_id = ?1 AND text_key = ?2 LIMIT 1",
             )?
             .query_row(params![feed_id, f], row)
             .optional()?;
@@ -171,8 +171,9 @@ fn insert(tx: &Transaction<'_>, feed_id: i64, story: &Story, now: i64) -> Result
     let inserted = tx
         .prepare_cached(
             "INSERT OR IGNORE INTO stories
-                (feed_id, key, url, title, body, author, categories, published, first_seen, canon_url, fingerprint)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                (feed_id, key, url, title, body, author, categories, published, first_seen, canon_url, fingerprint,
+                 canon_key, text_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         )?
         .execute(params![
             feed_id,
@@ -186,6 +187,8 @@ fn insert(tx: &Transaction<'_>, feed_id: i64, story: &Story, now: i64) -> Result
             now,
             story.canon_url,
             story.fingerprint,
+            story.canon_url.as_deref().map(lookup_key),
+            story.fingerprint.as_deref().map(lookup_key),
         ])?;
     Ok((inserted > 0).then(|| tx.last_insert_rowid()))
 }
