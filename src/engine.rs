@@ -115,10 +115,14 @@ impl Parts {
         }
     }
 
-    /// Stops the writer after it has committed everything sent to it.
-    fn stop_writer(self) -> Arc<Dispatcher> {
+    /// Stops the writer after it has committed everything sent to it. Every other sender of
+    /// jobs must be gone (poll tasks finished or aborted and awaited), or this waits for them;
+    /// the join runs on the blocking pool so the async workers stay free meanwhile.
+    async fn stop_writer(self) -> Arc<Dispatcher> {
         drop(self.jobs);
-        if self.writer.join().is_err() {
+        let writer = self.writer;
+        let joined = tokio::task::spawn_blocking(move || writer.join()).await;
+        if !matches!(joined, Ok(Ok(()))) {
             warn!("the ingest writer panicked");
         }
         self.dispatcher
@@ -143,7 +147,7 @@ pub async fn once(config: Arc<Config>) -> Result<Summary, EngineError> {
             Err(_) => summary.failed += 1,
         }
     }
-    let dispatcher = parts.stop_writer();
+    let dispatcher = parts.stop_writer().await;
     summary.delivered = dispatcher.drain().await?;
     Ok(summary)
 }
@@ -226,8 +230,17 @@ pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Re
     }
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, async { while tasks.join_next().await.is_some() {} }).await;
     tasks.abort_all();
-    let dispatcher = parts.stop_writer();
-    let _ = tokio::time::timeout(SHUTDOWN_GRACE, delivery).await;
+    // An aborted task drops its sender only when it is polled again: wait for that.
+    while tasks.join_next().await.is_some() {}
+    let dispatcher = parts.stop_writer().await;
+    // A delivery pass still running after the grace period is stopped, not left behind: a
+    // restarted engine (SIGHUP) requeues whatever it left in `sending`, and two dispatchers
+    // must never send the same rows.
+    let mut delivery = delivery;
+    if tokio::time::timeout(SHUTDOWN_GRACE, &mut delivery).await.is_err() {
+        delivery.abort();
+        let _ = delivery.await;
+    }
     // One last pass for whatever the writer committed after the delivery task stopped.
     match tokio::time::timeout(SHUTDOWN_GRACE, dispatcher.drain()).await {
         Ok(Err(e)) => warn!(error = %e, "last delivery pass failed; alerts stay queued"),

@@ -63,7 +63,9 @@ pub fn spawn(
     std::thread::Builder::new()
         .name("wirewatch-ingest".into())
         .spawn(move || {
-            let mut w = Writer { config, store, next_prune: Instant::now(), storage_failures: 0 };
+            // The first pruning waits a minute, so that start-up (and READY) never waits for it.
+            let next_prune = Instant::now() + Duration::from_secs(60);
+            let mut w = Writer { config, store, next_prune, storage_failures: 0 };
             while let Some(job) = jobs.blocking_recv() {
                 w.prune_when_due();
                 match job {

@@ -113,3 +113,23 @@ async fn pruning_never_causes_a_re_alert() {
     assert_eq!(engine::once(setup.load()).await.unwrap().delivered, 0);
     assert_eq!(setup.alerts().len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_short_document_does_not_let_pruning_forget_a_long_listed_story() {
+    let server = FeedServer::start().await;
+    let evergreen = item(Some("g-1"), Some("https://example.org/eu-sanctions"), "EU widens sanctions");
+    server.set_rss("wire.xml", rss("Wire", std::slice::from_ref(&evergreen)));
+    let setup =
+        Setup::one_feed(&server.url("wire.xml"), "", "name = \"log\"\ntype = \"jsonl\"\npath = \"alerts.jsonl\"");
+    assert_eq!(engine::once(setup.load()).await.unwrap().delivered, 1);
+    // First seen 100 days ago and listed ever since; then one document leaves it out.
+    let day = 86_400;
+    setup.db().execute("UPDATE stories SET first_seen = first_seen - ?1", [100 * day]).unwrap();
+    server.set_rss("wire.xml", rss("Wire", &[]));
+    engine::once(setup.load()).await.unwrap();
+
+    let pruned = Store::open(&setup.path("state/wirewatch.db")).unwrap().prune(unix_now(), 90 * day, 6 * day).unwrap();
+    assert_eq!((pruned.deleted, pruned.emptied), (0, 1), "kept as a key: listed within the retention period");
+    server.set_rss("wire.xml", rss("Wire", &[evergreen]));
+    assert_eq!(engine::once(setup.load()).await.unwrap().delivered, 0, "back in the feed, not a new story");
+}

@@ -231,3 +231,22 @@ async fn metrics_count_the_work_and_healthz_reports_a_stall() {
     health(200).await;
     terminate(&mut daemon);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_stops_the_daemon_while_a_fetch_hangs() {
+    let server = FeedServer::start().await;
+    server.set("hang.xml", common::Route::Hang);
+    let setup = Setup::new(&[server.url("hang.xml")]);
+    let toml = std::fs::read_to_string(&setup.config).unwrap().replace("timeout = \"2s\"", "timeout = \"60s\"");
+    std::fs::write(&setup.config, toml).unwrap();
+    let path = setup.path("notify.sock");
+    let notes = Notifications { socket: UnixDatagram::bind(&path).unwrap() };
+    let mut daemon = start(&setup, &path);
+    notes.expect("READY=1", Duration::from_secs(30));
+    wait_for("the fetch to start", || server.requests() > 0);
+    // The poll outlives the 5 s grace period: it is abandoned, and the daemon still exits.
+    let pid = daemon.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    wait_for("the daemon to exit", || daemon.try_wait().unwrap().is_some());
+    assert!(daemon.wait().unwrap().success());
+}

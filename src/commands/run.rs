@@ -11,6 +11,7 @@ use crate::config::{Config, ConfigError, ConfigErrors};
 use crate::engine::{self, EngineError};
 use crate::notify::{DispatchError, Notifier};
 use crate::service;
+use crate::store::Store;
 
 pub async fn once(config: Arc<Config>) -> Result<ExitCode, CommandError> {
     let source = config.source.clone();
@@ -69,8 +70,9 @@ pub async fn run(mut config: Arc<Config>) -> Result<ExitCode, CommandError> {
     }
 }
 
-/// Waits for SIGHUP with a config that passes every check (returned), or for a shutdown
-/// signal (`None`). A bad config is logged and waited past.
+/// Waits for SIGHUP with a config that passes every check (the file, every notifier's secret,
+/// its database), returned; or for a shutdown signal (`None`). A bad config is logged and
+/// waited past.
 async fn wait_for_good_config(signals: &mut Signals, source: &std::path::Path) -> Option<Config> {
     loop {
         match signals.next().await {
@@ -80,7 +82,11 @@ async fn wait_for_good_config(signals: &mut Signals, source: &std::path::Path) -
             }
             Signal::Reload => {
                 info!(file = %source.display(), "SIGHUP: reloading the config");
-                match Config::load(source).map_err(|e| e.to_string()).and_then(|c| Notifier::all(&c).map(|_| c)) {
+                let checked = Config::load(source)
+                    .map_err(|e| e.to_string())
+                    .and_then(|c| Notifier::all(&c).map(|_| c))
+                    .and_then(|c| Store::open_checked(&c.storage.path).map(|_| c).map_err(|e| e.to_string()));
+                match checked {
                     Ok(config) => return Some(config),
                     Err(e) => error!(error = %e, "config not reloaded; the running config stays"),
                 }

@@ -75,8 +75,13 @@ fn drop_stray_declarations(b: &[u8]) -> Option<Vec<u8>> {
         if at < from {
             continue;
         }
+        // Up to its `?>`, else its first `>`; one that never closes is left alone.
+        let Some(end) = find(&b[at..], b"?>").map(|p| at + p + 2).or_else(|| find(&b[at..], b">").map(|p| at + p + 1))
+        else {
+            continue;
+        };
         out.extend_from_slice(&b[from..at]);
-        from = find(&b[at..], b"?>").map_or(b.len(), |p| at + p + 2);
+        from = end;
     }
     out.extend_from_slice(&b[from..]);
     Some(out)

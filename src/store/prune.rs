@@ -1,9 +1,10 @@
 //! Retention: old stories lose their text or their row, without ever causing a re-alert.
 //!
 //! A story first seen before the cutoff is deleted with its matches and finished outbox rows,
-//! unless its feed still lists it (`feeds.listed`, the ids of the latest document): then only
-//! its text goes and its keys stay, so the next poll still knows it. A story with an alert
-//! still waiting for delivery is left alone.
+//! unless its feed still lists it (`feeds.listed`, the ids of the latest document) or listed it
+//! within the retention period (`stories.last_listed`, so that one short document does not
+//! doom the rest): then only its text goes and its keys stay, so the next poll still knows it.
+//! A story with an alert still waiting for delivery is left alone.
 
 use rusqlite::params;
 
@@ -29,7 +30,7 @@ impl Store {
         let tx = self.conn.transaction()?;
         // Old, no longer listed, nothing waiting: the same condition for every table (a temporary
         // table would be a schema change each hour, which resets SQLite's page cache).
-        let doomed = "SELECT id FROM stories s WHERE first_seen < ?1
+        let doomed = "SELECT id FROM stories s WHERE first_seen < ?1 AND COALESCE(last_listed, first_seen) < ?1
             AND id NOT IN (SELECT value FROM feeds, json_each(feeds.listed) WHERE feeds.listed IS NOT NULL)
             AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.story_id = s.id AND o.state IN ('queued', 'sending'))";
         for table in ["outbox", "matches", "sketches"] {

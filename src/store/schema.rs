@@ -107,6 +107,9 @@ CREATE INDEX stories_first_seen ON stories (first_seen);
 -- was pruned.
 ALTER TABLE feeds ADD COLUMN listed TEXT;
 ALTER TABLE stories ADD COLUMN pruned_at INTEGER;
+-- When the story's feed last listed it (refreshed at most daily): retention keeps what a feed
+-- listed recently even if one document left it out.
+ALTER TABLE stories ADD COLUMN last_listed INTEGER;
 -- A feed's stories are looked up by 64-bit hashes of their canonical link and text fingerprint:
 -- indexes a third the size of the text ones, which a million stories made the bottleneck.
 -- Filled for older rows by `backfill_lookup_keys`.

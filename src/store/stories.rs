@@ -72,7 +72,7 @@ impl Store {
         let mut listed = Vec::with_capacity(stories.len());
         let mut filed = Vec::new();
         for (i, story) in stories.iter().enumerate() {
-            if let Some(id) = known(&tx, feed_id, story)? {
+            if let Some(id) = known(&tx, feed_id, story, now)? {
                 listed.push(id);
                 continue;
             }
@@ -126,32 +126,39 @@ impl Store {
     }
 }
 
+/// How stale a listed story's `last_listed` may get before a poll refreshes it: one write per
+/// story per day at most, which is all retention needs.
+const LISTED_REFRESH: i64 = 24 * 3600;
+
+/// A stored story as `known` reads it: id, title, body, whether retention emptied it, and when
+/// its feed last listed it.
+type Seen = (i64, String, String, bool, i64);
+
+/// The story of feed `feed_id` whose `column` is `value`, if any.
+fn lookup(
+    tx: &Transaction<'_>,
+    sql: &str,
+    feed_id: i64,
+    value: impl rusqlite::ToSql,
+) -> Result<Option<Seen>, StoreError> {
+    let row = |r: &rusqlite::Row| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?));
+    Ok(tx.prepare_cached(sql)?.query_row(params![feed_id, value], row).optional()?)
+}
+
 /// The id of the stored story `story` is, when its feed has it under its key, its canonical link
-/// or its text; an edited one gets its newest text. Three lookups, each on its own index (an OR
-/// of them would scan the feed's stories).
-fn known(tx: &Transaction<'_>, feed_id: i64, story: &Story) -> Result<Option<i64>, StoreError> {
-    let row = |r: &rusqlite::Row| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?));
-    let mut seen: Option<(i64, String, String, bool)> = tx
-        .prepare_cached("SELECT id, title, body, pruned_at IS NOT NULL FROM stories WHERE feed_id = ?1 AND key = ?2")?
-        .query_row(params![feed_id, story.key], row)
-        .optional()?;
+/// or its text; an edited one gets its newest text, and a listed one a fresh `last_listed`. Three
+/// lookups, each on its own index (an OR of them would scan the feed's stories).
+fn known(tx: &Transaction<'_>, feed_id: i64, story: &Story, now: i64) -> Result<Option<i64>, StoreError> {
+    const COLUMNS: &str =
+        "SELECT id, title, body, pruned_at IS NOT NULL, COALESCE(last_listed, first_seen) FROM stories";
+    let mut seen = lookup(tx, &format!("{COLUMNS} WHERE feed_id = ?1 AND key = ?2"), feed_id, &story.key)?;
     if let (None, Some(c)) = (&seen, story.canon_url.as_deref().map(lookup_key)) {
-        seen = tx
-            .prepare_cached(
-                "SELECT id, title, body, pruned_at IS NOT NULL FROM stories WHERE feed_id = ?1 AND canon_key = ?2 LIMIT 1",
-            )?
-            .query_row(params![feed_id, c], row)
-            .optional()?;
+        seen = lookup(tx, &format!("{COLUMNS} WHERE feed_id = ?1 AND canon_key = ?2 LIMIT 1"), feed_id, c)?;
     }
     if let (None, Some(f)) = (&seen, story.fingerprint.as_deref().map(lookup_key)) {
-        seen = tx
-            .prepare_cached(
-                "SELECT id, title, body, pruned_at IS NOT NULL FROM stories WHERE feed_id = ?1 AND text_key = ?2 LIMIT 1",
-            )?
-            .query_row(params![feed_id, f], row)
-            .optional()?;
+        seen = lookup(tx, &format!("{COLUMNS} WHERE feed_id = ?1 AND text_key = ?2 LIMIT 1"), feed_id, f)?;
     }
-    let Some((id, title, body, pruned)) = seen else { return Ok(None) };
+    let Some((id, title, body, pruned, listed)) = seen else { return Ok(None) };
     // An edit under the same guid (or a moved guid): keep the newest text, no alert. A story
     // whose text retention pruned stays a bare key.
     if !pruned && (title != story.title || body != story.body) {
@@ -161,6 +168,9 @@ fn known(tx: &Transaction<'_>, feed_id: i64, story: &Story) -> Result<Option<i64
             story.body,
             story.url
         ])?;
+    }
+    if listed < now - LISTED_REFRESH {
+        tx.prepare_cached("UPDATE stories SET last_listed = ?2 WHERE id = ?1")?.execute(params![id, now])?;
     }
     Ok(Some(id))
 }
@@ -172,8 +182,8 @@ fn insert(tx: &Transaction<'_>, feed_id: i64, story: &Story, now: i64) -> Result
         .prepare_cached(
             "INSERT OR IGNORE INTO stories
                 (feed_id, key, url, title, body, author, categories, published, first_seen, canon_url, fingerprint,
-                 canon_key, text_key)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                 canon_key, text_key, last_listed)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?9)",
         )?
         .execute(params![
             feed_id,
