@@ -77,8 +77,8 @@ pub fn spawn(
                     }
                     Job::Ingest { feed, polled, reply } => {
                         let config = Arc::clone(&w.config);
-                        let report = w.apply(&config.feeds[feed], *polled);
-                        let health = w.health(&config.feeds[feed], &report);
+                        let (report, before) = w.apply(&config.feeds[feed], *polled);
+                        let health = before.is_some_and(|state| w.health(&config.feeds[feed], &state, &report));
                         if health || matches!(report.result, Ok(s) if s.alerts > 0) {
                             committed.notify_one();
                         }
@@ -103,35 +103,33 @@ struct Writer {
 
 impl Writer {
     /// Queues a health alert when `feed` has now failed for `[poll] alert_after` (once per
-    /// failure streak), or when it works again after one; true when one was queued. The
-    /// feed's state was already updated by the poll, so its streak start is current.
-    fn health(&mut self, feed: &Feed, report: &FeedReport) -> bool {
+    /// failure streak), or when it works again after one; true when one was queued. `before`
+    /// is the feed's state as the poll found it: the streak began at its `failing_since`, or
+    /// with this poll.
+    fn health(&mut self, feed: &Feed, before: &FeedState, report: &FeedReport) -> bool {
         if self.config.health_notify.is_empty() {
             return false;
         }
-        let result = self.store.feed_state(&report.url).and_then(|state| {
-            let now = unix_now();
-            let alert_after = self.config.poll.alert_after.as_secs() as i64;
-            let name = feed.name.as_deref().unwrap_or(&report.url);
-            let (alert, alerted_at) = match (&report.result, state.failing_since, state.health_alerted_at) {
-                (Err(error), Some(since), None) if now - since >= alert_after => {
-                    (Alert::health(name, &report.url, since, Some(error), now), Some(now))
-                }
-                (Ok(_), _, Some(alerted)) => {
-                    let since = state.failing_since.unwrap_or(alerted - alert_after);
-                    (Alert::health(name, &report.url, since, None, now), None)
-                }
-                _ => return Ok(false),
-            };
-            let notifiers = &self.config.health_notify;
-            self.store.queue_health(state.id, notifiers, &alert.to_json(), alerted_at, now)?;
-            info!(feed = %report.url, title = %alert.title, "feed health alert queued");
-            Ok(true)
-        });
-        result.unwrap_or_else(|e| {
-            warn!(feed = %report.url, error = %e, "cannot queue a feed health alert; trying after the next poll");
-            false
-        })
+        let now = unix_now();
+        let name = feed.name.as_deref().unwrap_or(&report.url);
+        let since = before.failing_since.unwrap_or(now);
+        let (alert, alerted_at) = match (&report.result, before.health_alerted_at) {
+            (Err(error), None) if now - since >= self.config.poll.alert_after.as_secs() as i64 => {
+                (Alert::health(name, &report.url, since, Some(error), now), Some(now))
+            }
+            (Ok(_), Some(_)) => (Alert::health(name, &report.url, since, None, now), None),
+            _ => return false,
+        };
+        match self.store.queue_health(before.id, &self.config.health_notify, &alert.to_json(), alerted_at, now) {
+            Ok(()) => {
+                info!(feed = %report.url, title = %alert.title, "feed health alert queued");
+                true
+            }
+            Err(e) => {
+                warn!(feed = %report.url, error = %e, "cannot queue a feed health alert; trying after the next poll");
+                false
+            }
+        }
     }
 
     /// Applies `[storage] retain` (and drops similarity features too old to matter) at most
@@ -166,14 +164,17 @@ impl Writer {
             .collect()
     }
 
-    fn apply(&mut self, feed: &Feed, polled: Polled) -> FeedReport {
+    /// Applies one poll; returns what the poll task needs, and the feed's state as the poll
+    /// found it (`None` when the database could not be read).
+    fn apply(&mut self, feed: &Feed, polled: Polled) -> (FeedReport, Option<FeedState>) {
         let url = feed.url();
-        let (result, validators, next) = match self.try_apply(feed, polled) {
-            Ok(r) => {
+        let applied = self.store.feed_state(&url).and_then(|state| Ok((self.try_apply(feed, &state, polled)?, state)));
+        let (result, validators, next, before, storage_trouble) = match applied {
+            Ok(((result, validators, next), state)) => {
                 if std::mem::take(&mut self.storage_failures) > 0 {
                     info!("the database can be written again; polls resume their schedule");
                 }
-                r
+                (result, validators, next, Some(state), false)
             }
             Err(e) => {
                 // Rolled back: nothing of this poll is stored, so its stories stay unseen and
@@ -189,28 +190,26 @@ impl Writer {
                 let seen = Seen::Failure { failures, retry_after: None };
                 let next = schedule::plan(&self.config.poll, feed.interval, None, seen).delay;
                 let reason = format!("cannot store poll result: {e}");
-                if !trouble {
-                    warn!(feed = %url, error = %reason, "feed poll failed");
-                }
-                return FeedReport { url, result: Err(reason), validators: Validators::default(), next: Some(next) };
+                (Err(reason), Validators::default(), Some(next), None, trouble)
             }
         };
-        if let Err(reason) = &result {
+        // Storage trouble is logged once above, not once per feed.
+        if let (Err(reason), false) = (&result, storage_trouble) {
             warn!(feed = %url, error = %reason, "feed poll failed");
         }
-        FeedReport { url, result, validators, next }
+        (FeedReport { url, result, validators, next }, before)
     }
 
     #[allow(clippy::type_complexity)]
     fn try_apply(
         &mut self,
         feed: &Feed,
+        state: &FeedState,
         polled: Polled,
     ) -> Result<(Result<IngestStats, String>, Validators, Option<Duration>), StoreError> {
         let url = feed.url();
-        let state = self.store.feed_state(&url)?;
         let now = unix_now();
-        let mut kept = validators(&state);
+        let mut kept = validators(state);
         if let Some(to) = &polled.moved_to {
             if state.moved_to.as_deref() != Some(to.as_str()) {
                 info!(feed = %url, moved_to = %to, "feed moved permanently; polling its new address from now on");
@@ -243,7 +242,7 @@ impl Writer {
                 return Ok((Err(reason), kept, None));
             }
             PollOutcome::Parsed { feed: parsed, alerts, validators } => {
-                let stats = self.ingest(feed, &state, &parsed, alerts, &validators, now)?;
+                let stats = self.ingest(feed, state, &parsed, alerts, &validators, now)?;
                 let dates: Vec<i64> =
                     parsed.stories.iter().filter_map(|s| s.published.map(|p| p.timestamp())).collect();
                 let seen = Seen::Success { gap: schedule::publishing_gap(&dates, now), hint };
