@@ -134,7 +134,19 @@ const LISTED_REFRESH: i64 = 24 * 3600;
 /// its feed last listed it.
 type Seen = (i64, String, String, bool, i64);
 
-/// The story of feed `feed_id` whose `column` is `value`, if any.
+/// The query for a stored story of feed `?1` under `condition` on `?2`, as a literal (it runs
+/// for every story of every changed feed, so it is not formatted each time).
+macro_rules! seen_where {
+    ($condition:literal) => {
+        concat!(
+            "SELECT id, title, body, pruned_at IS NOT NULL, COALESCE(last_listed, first_seen) FROM stories ",
+            "WHERE feed_id = ?1 AND ",
+            $condition
+        )
+    };
+}
+
+/// The story of feed `feed_id` that `sql` finds for `value`, if any.
 fn lookup(
     tx: &Transaction<'_>,
     sql: &str,
@@ -149,14 +161,12 @@ fn lookup(
 /// or its text; an edited one gets its newest text, and a listed one a fresh `last_listed`. Three
 /// lookups, each on its own index (an OR of them would scan the feed's stories).
 fn known(tx: &Transaction<'_>, feed_id: i64, story: &Story, now: i64) -> Result<Option<i64>, StoreError> {
-    const COLUMNS: &str =
-        "SELECT id, title, body, pruned_at IS NOT NULL, COALESCE(last_listed, first_seen) FROM stories";
-    let mut seen = lookup(tx, &format!("{COLUMNS} WHERE feed_id = ?1 AND key = ?2"), feed_id, &story.key)?;
+    let mut seen = lookup(tx, seen_where!("key = ?2"), feed_id, &story.key)?;
     if let (None, Some(c)) = (&seen, story.canon_url.as_deref().map(lookup_key)) {
-        seen = lookup(tx, &format!("{COLUMNS} WHERE feed_id = ?1 AND canon_key = ?2 LIMIT 1"), feed_id, c)?;
+        seen = lookup(tx, seen_where!("canon_key = ?2 LIMIT 1"), feed_id, c)?;
     }
     if let (None, Some(f)) = (&seen, story.fingerprint.as_deref().map(lookup_key)) {
-        seen = lookup(tx, &format!("{COLUMNS} WHERE feed_id = ?1 AND text_key = ?2 LIMIT 1"), feed_id, f)?;
+        seen = lookup(tx, seen_where!("text_key = ?2 LIMIT 1"), feed_id, f)?;
     }
     let Some((id, title, body, pruned, listed)) = seen else { return Ok(None) };
     // An edit under the same guid (or a moved guid): keep the newest text, no alert. A story
