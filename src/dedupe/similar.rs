@@ -16,8 +16,6 @@
 //! Overlap is the overlap coefficient `|A ∩ B| / min(|A|, |B|)`, which does not punish a short
 //! item against a long one.
 
-use std::hash::Hasher;
-
 use crate::text::fold;
 
 /// Stories published this close together can be the same news on weaker textual evidence.
@@ -154,10 +152,9 @@ const CONTENT_BANDS: usize = 4;
 /// is often a common name; every pair the rule merges on the labelled set shares two or more.
 pub const MIN_SHARED_BANDS: usize = 2;
 
+/// A word's 32-bit hash: [`super::lookup_key`] folded in half.
 fn token_hash(folded: &str) -> u32 {
-    let mut h = fnv::FnvHasher::default();
-    h.write(folded.as_bytes());
-    let x = h.finish();
+    let x = super::lookup_key(folded) as u64;
     (x ^ (x >> 32)) as u32
 }
 
