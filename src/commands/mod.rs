@@ -74,6 +74,11 @@ fn utc(t: Option<i64>) -> Option<String> {
     t.and_then(|t| chrono::Utc.timestamp_opt(t, 0).single()).map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
 }
 
+/// Unix seconds as [`utc`] shows them.
+fn time(t: i64) -> String {
+    utc(Some(t)).unwrap_or_else(|| "-".into())
+}
+
 fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::CommandError;
+use super::{CommandError, time};
 use crate::cli::{OutboxAction, OutboxArgs, StateFilter};
 use crate::config::Config;
 use crate::store::{OutboxEntry, OutboxState, Store, unix_now};
@@ -41,10 +41,6 @@ pub fn outbox(config: &Config, args: &OutboxArgs) -> Result<ExitCode, CommandErr
 
 fn id_list(ids: &[i64]) -> String {
     ids.iter().map(|i| format!(" {i}")).collect()
-}
-
-fn time(t: i64) -> String {
-    super::utc(Some(t)).unwrap_or_else(|| "-".into())
 }
 
 /// The listing: one line per alert, then its last error indented below it.

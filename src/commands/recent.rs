@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use super::{CommandError, utc};
+use super::{CommandError, time, utc};
 use crate::config::Config;
 use crate::store::{RecentCluster, Store, unix_now};
 
@@ -73,8 +73,4 @@ pub fn table(clusters: &[RecentCluster]) -> String {
         }
     }
     out
-}
-
-fn time(t: i64) -> String {
-    utc(Some(t)).unwrap_or_else(|| "-".into())
 }
