@@ -46,8 +46,7 @@ pub async fn run(mut config: Arc<Config>) -> Result<ExitCode, CommandError> {
             next = wait_for_good_config(&mut signals, &source) => next,
             ended = &mut engine => {
                 // The engine stopped by itself: a fatal error.
-                let result = ended.map_err(|e| CommandError::Other(anyhow::anyhow!("the daemon panicked: {e}")))?;
-                result.map_err(|e| failure(e, &source, "daemon failed"))?;
+                ended_well(ended, &source)?;
                 return Ok(ExitCode::SUCCESS);
             }
         };
@@ -55,8 +54,7 @@ pub async fn run(mut config: Arc<Config>) -> Result<ExitCode, CommandError> {
             service::reloading();
         }
         let _ = stop.send(true);
-        let result = engine.await.map_err(|e| CommandError::Other(anyhow::anyhow!("the daemon panicked: {e}")))?;
-        result.map_err(|e| failure(e, &source, "daemon failed"))?;
+        ended_well(engine.await, &source)?;
         match next {
             Some(new) => {
                 info!(file = %source.display(), feeds = new.feeds.len(), watches = new.watches.len(), "config reloaded");
@@ -68,6 +66,15 @@ pub async fn run(mut config: Arc<Config>) -> Result<ExitCode, CommandError> {
             }
         }
     }
+}
+
+/// How an engine task ended, as the command's error if it failed or panicked.
+fn ended_well(
+    joined: Result<Result<(), EngineError>, tokio::task::JoinError>,
+    source: &std::path::Path,
+) -> Result<(), CommandError> {
+    let result = joined.map_err(|e| CommandError::Other(anyhow::anyhow!("the daemon panicked: {e}")))?;
+    result.map_err(|e| failure(e, source, "daemon failed"))
 }
 
 /// Waits for SIGHUP with a config that passes every check (the file, every notifier's secret,
