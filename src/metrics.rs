@@ -56,29 +56,23 @@ pub fn get() -> &'static Metrics {
 
 impl Metrics {
     fn new() -> Metrics {
+        let (fetches, new_stories, matches, alerts) =
+            (Family::default(), Counter::default(), Family::default(), Family::default());
+        // 50 ms to about 50 s.
+        let fetch_seconds = Histogram::new(exponential_buckets(0.05, 2.0, 11));
+        let (outbox, feeds_failing) = (Family::default(), Gauge::default());
         let mut registry = Registry::with_prefix("wirewatch");
-        let m = Metrics {
-            fetches: Family::default(),
-            // 50 ms to about 50 s.
-            fetch_seconds: Histogram::new(exponential_buckets(0.05, 2.0, 11)),
-            new_stories: Counter::default(),
-            matches: Family::default(),
-            alerts: Family::default(),
-            outbox: Family::default(),
-            feeds_failing: Gauge::default(),
-            registry: Registry::default(),
-        };
-        registry.register("fetches", "Feed fetches by outcome", m.fetches.clone());
-        registry.register("fetch_duration_seconds", "Time to fetch a feed", m.fetch_seconds.clone());
-        registry.register("new_stories", "Stories seen for the first time", m.new_stories.clone());
-        registry.register("matches", "Stories matched, by watch", m.matches.clone());
-        registry.register("alerts", "Alerts by what became of them: sent, retried or dead", m.alerts.clone());
-        registry.register("outbox_alerts", "Alerts in the outbox by state", m.outbox.clone());
-        registry.register("feeds_failing", "Feeds whose last poll failed", m.feeds_failing.clone());
-        Metrics { registry, ..m }
+        registry.register("fetches", "Feed fetches by outcome", fetches.clone());
+        registry.register("fetch_duration_seconds", "Time to fetch a feed", fetch_seconds.clone());
+        registry.register("new_stories", "Stories seen for the first time", new_stories.clone());
+        registry.register("matches", "Stories matched, by watch", matches.clone());
+        registry.register("alerts", "Alerts by what became of them: sent, retried or dead", alerts.clone());
+        registry.register("outbox_alerts", "Alerts in the outbox by state", outbox.clone());
+        registry.register("feeds_failing", "Feeds whose last poll failed", feeds_failing.clone());
+        Metrics { registry, fetches, fetch_seconds, new_stories, matches, alerts, outbox, feeds_failing }
     }
 
-    /// One fetch ended with `outcome` (`ok`, `not_modified`, `unchanged`, `failed`, `gone`).
+    /// One fetch ended with `outcome` (`ok`, `not_modified`, `failed`, `gone`).
     pub fn fetched(&self, outcome: &'static str, took: Duration) {
         self.fetches.get_or_create(&Outcome { outcome }).inc();
         self.fetch_seconds.observe(took.as_secs_f64());
