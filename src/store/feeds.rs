@@ -176,12 +176,13 @@ impl Store {
     pub fn activity(&self, since: i64) -> Result<Activity, StoreError> {
         let since_then =
             |sql: &str| -> Result<i64, StoreError> { Ok(self.conn.query_row(sql, [since], |r| r.get(0))?) };
-        let now = |sql: &str| -> Result<i64, StoreError> { Ok(self.conn.query_row(sql, [], |r| r.get(0))?) };
+        let outbox = self.gauges()?.outbox;
+        let count = |states: &[&str]| outbox.iter().filter(|(s, _)| states.contains(s)).map(|(_, n)| n).sum();
         Ok(Activity {
             stories: since_then("SELECT COUNT(*) FROM stories WHERE first_seen >= ?1")?,
             alerts: since_then("SELECT COUNT(*) FROM outbox WHERE created >= ?1")?,
-            queued: now("SELECT COUNT(*) FROM outbox WHERE state IN ('queued', 'sending')")?,
-            dead: now("SELECT COUNT(*) FROM outbox WHERE state = 'dead'")?,
+            queued: count(&["queued", "sending"]),
+            dead: count(&["dead"]),
             last_poll: self.conn.query_row("SELECT MAX(last_poll) FROM feeds", [], |r| r.get(0))?,
         })
     }
