@@ -88,26 +88,40 @@ fn titles(setup: &Setup) -> Vec<String> {
     setup.alerts().iter().map(|a| a["title"].as_str().unwrap().to_string()).collect()
 }
 
+/// Sends `daemon` a signal (`"-TERM"`, `"-HUP"`).
+fn signal(daemon: &Child, which: &str) {
+    assert!(Command::new("kill").args([which, &daemon.id().to_string()]).status().unwrap().success());
+}
+
 fn terminate(daemon: &mut Child) {
-    let pid = daemon.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    signal(daemon, "-TERM");
     assert!(daemon.wait().unwrap().success());
+}
+
+/// Starts the daemon on `setup` with a notify socket beside it.
+fn launch(setup: &Setup) -> (Notifications, Child) {
+    let path = setup.path("notify.sock");
+    let notes = Notifications { socket: UnixDatagram::bind(&path).unwrap() };
+    let daemon = start(setup, &path);
+    (notes, daemon)
+}
+
+/// One feed with one matching story, polled every second so the writer always has work, to a
+/// jsonl notifier; `extra` config appended.
+fn fast_wire(server: &FeedServer, extra: &str) -> Setup {
+    server.set_rss("wire.xml", rss("Wire", &[Item::new("g-1", "EU widens sanctions", "A new package.")]));
+    let setup =
+        Setup::one_feed(&server.url("wire.xml"), "", "name = \"log\"\ntype = \"jsonl\"\npath = \"alerts.jsonl\"");
+    let toml = std::fs::read_to_string(&setup.config).unwrap().replace("[poll]\ntimeout", FAST);
+    std::fs::write(&setup.config, format!("{toml}{extra}")).unwrap();
+    setup
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ready_then_watchdog_pings_that_stop_while_the_writer_is_stuck() {
     let server = FeedServer::start().await;
-    server.set_rss("wire.xml", rss("Wire", &[Item::new("g-1", "EU widens sanctions", "A new package.")]));
-    let setup =
-        Setup::one_feed(&server.url("wire.xml"), "", "name = \"log\"\ntype = \"jsonl\"\npath = \"alerts.jsonl\"");
-    // Poll every second, so the writer has work all the time.
-    let toml = std::fs::read_to_string(&setup.config)
-        .unwrap()
-        .replace("[poll]\ntimeout", "[poll]\ninterval = \"1s\"\nmin_interval = \"1s\"\nadaptive = false\ntimeout");
-    std::fs::write(&setup.config, toml).unwrap();
-    let path = setup.path("notify.sock");
-    let notes = Notifications { socket: UnixDatagram::bind(&path).unwrap() };
-    let mut daemon = start(&setup, &path);
+    let setup = fast_wire(&server, "");
+    let (notes, mut daemon) = launch(&setup);
 
     notes.expect("READY=1", Duration::from_secs(30));
     assert!(notes.pings_during(Duration::from_secs(3)) >= 3, "a ping every half second while all is well");
@@ -145,18 +159,13 @@ async fn sighup_reloads_a_good_config_and_keeps_running_on_a_bad_one() {
         )
     };
     let setup = Setup::with_config(&config("a.xml", "sanction"));
-    let path = setup.path("notify.sock");
-    let notes = Notifications { socket: UnixDatagram::bind(&path).unwrap() };
-    let mut daemon = start(&setup, &path);
+    let (notes, mut daemon) = launch(&setup);
     notes.expect("READY=1", Duration::from_secs(30));
     wait_for("the first alert", || titles(&setup).len() == 1);
-    let hup = |daemon: &Child| {
-        assert!(Command::new("kill").args(["-HUP", &daemon.id().to_string()]).status().unwrap().success());
-    };
 
     // A bad config: logged with its line, and the running config goes on alerting.
     std::fs::write(&setup.config, "[poll]\nintervall = \"1s\"\n").unwrap();
-    hup(&daemon);
+    signal(&daemon, "-HUP");
     let log = || std::fs::read_to_string(setup.path("daemon.log")).unwrap();
     wait_for("the reload error in the log", || log().contains("config not reloaded"));
     assert!(log().contains("config.toml:2:1: unknown field `intervall`"), "{}", log());
@@ -167,7 +176,7 @@ async fn sighup_reloads_a_good_config_and_keeps_running_on_a_bad_one() {
 
     // A good config: feed A out, feed B in, the watch changed.
     std::fs::write(&setup.config, config("b.xml", "treat")).unwrap();
-    hup(&daemon);
+    signal(&daemon, "-HUP");
     notes.expect("RELOADING=1", Duration::from_secs(10));
     notes.expect("READY=1", Duration::from_secs(30));
     wait_for("an alert under the new config", || titles(&setup).len() == 3);
@@ -178,15 +187,9 @@ async fn sighup_reloads_a_good_config_and_keeps_running_on_a_bad_one() {
 #[tokio::test(flavor = "multi_thread")]
 async fn metrics_count_the_work_and_healthz_reports_a_stall() {
     let server = FeedServer::start().await;
-    server.set_rss("wire.xml", rss("Wire", &[Item::new("g-1", "EU widens sanctions", "A new package.")]));
-    let setup =
-        Setup::one_feed(&server.url("wire.xml"), "", "name = \"log\"\ntype = \"jsonl\"\npath = \"alerts.jsonl\"");
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let toml = std::fs::read_to_string(&setup.config).unwrap().replace("[poll]\ntimeout", FAST);
-    std::fs::write(&setup.config, format!("{toml}[metrics]\nlisten = \"127.0.0.1:{port}\"\n")).unwrap();
-    let path = setup.path("notify.sock");
-    let notes = Notifications { socket: UnixDatagram::bind(&path).unwrap() };
-    let mut daemon = start(&setup, &path);
+    let setup = fast_wire(&server, &format!("[metrics]\nlisten = \"127.0.0.1:{port}\"\n"));
+    let (notes, mut daemon) = launch(&setup);
     notes.expect("READY=1", Duration::from_secs(30));
 
     let get = |what: &str| {
@@ -239,14 +242,11 @@ async fn sigterm_stops_the_daemon_while_a_fetch_hangs() {
     let setup = Setup::new(&[server.url("hang.xml")]);
     let toml = std::fs::read_to_string(&setup.config).unwrap().replace("timeout = \"2s\"", "timeout = \"60s\"");
     std::fs::write(&setup.config, toml).unwrap();
-    let path = setup.path("notify.sock");
-    let notes = Notifications { socket: UnixDatagram::bind(&path).unwrap() };
-    let mut daemon = start(&setup, &path);
+    let (notes, mut daemon) = launch(&setup);
     notes.expect("READY=1", Duration::from_secs(30));
     wait_for("the fetch to start", || server.requests() > 0);
     // The poll outlives the 5 s grace period: it is abandoned, and the daemon still exits.
-    let pid = daemon.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    signal(&daemon, "-TERM");
     wait_for("the daemon to exit", || daemon.try_wait().unwrap().is_some());
     assert!(daemon.wait().unwrap().success());
 }
