@@ -66,6 +66,15 @@ fn serve(server: &FeedServer, yonhap: &[Item], tass: &[Item], nk: &[Item]) {
     server.set_rss("nkn.xml", rss("NK News", nk));
 }
 
+/// One poll of the three feeds, each carrying its report of the same launch.
+async fn one_story_three_reports(extra: &str) -> Setup {
+    let server = FeedServer::start().await;
+    serve(&server, &[YONHAP], &[TASS], &[NK_NEWS]);
+    let setup = setup(&server, extra);
+    engine::once(setup.load()).await.unwrap();
+    setup
+}
+
 fn feeds_named(alert: &serde_json::Value) -> Vec<String> {
     let mut names = vec![alert["feed"].as_str().unwrap().to_string()];
     names.extend(alert["also_reported_by"].as_array().into_iter().flatten().map(|v| v.as_str().unwrap().to_string()));
@@ -75,10 +84,7 @@ fn feeds_named(alert: &serde_json::Value) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_same_news_from_three_feeds_alerts_once_and_names_the_other_feeds() {
-    let server = FeedServer::start().await;
-    serve(&server, &[YONHAP], &[TASS], &[NK_NEWS]);
-    let setup = setup(&server, "");
-    engine::once(setup.load()).await.unwrap();
+    let setup = one_story_three_reports("").await;
     let alerts = setup.alerts();
     assert_eq!(alerts.len(), 1, "one alert for one story: {alerts:#?}");
     assert_eq!(feeds_named(&alerts[0]), ["NK News", "TASS", "Yonhap"]);
@@ -118,10 +124,7 @@ async fn later_reports_join_the_cluster_without_alerting_and_recent_lists_them()
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cross_feed_off_alerts_every_feed() {
-    let server = FeedServer::start().await;
-    serve(&server, &[YONHAP], &[TASS], &[NK_NEWS]);
-    let setup = setup(&server, "[dedupe]\ncross_feed = false\n");
-    engine::once(setup.load()).await.unwrap();
+    let setup = one_story_three_reports("[dedupe]\ncross_feed = false\n").await;
     assert_eq!(setup.alerts().len(), 3);
 }
 
