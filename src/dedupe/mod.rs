@@ -1,6 +1,7 @@
 //! Recognising the same story twice: canonical links, content fingerprints and near-duplicate
 //! similarity. Pure functions; the store decides what to do with them.
 
+mod places;
 pub mod similar;
 pub mod url;
 

@@ -1,17 +1,24 @@
 //! Whether two stories from different feeds tell the same news.
 //!
-//! Measured on `tests/fixtures/dedupe/pairs.jsonl` (70 labelled pairs): wording alone cannot
+//! Measured on `tests/fixtures/dedupe/pairs.jsonl` (labelled pairs): wording alone cannot
 //! separate the same event told by two outlets (content-word overlap as low as 0.23) from two
 //! different events told in the same words (overlap up to 0.95): a text-only rule reaches 0.61
-//! precision at 0.95 recall. Time and numbers can: coverage of one event clusters within a
-//! news cycle, and two events of the same kind differ in their figures (counts, places
-//! written as numbers, dates). The rule:
+//! precision at 0.95 recall. Time, names and numbers can: coverage of one event clusters within
+//! a news cycle, names the same people and places, and two events of the same kind differ in
+//! their figures (counts, places written as numbers, dates). The rule:
 //!
 //! * near-identical text (content-word overlap ≥ 0.9) within the dedupe window: the same story
 //!   (wire copy republished with a dateline or boilerplate);
-//! * otherwise, within [`NEWS_CYCLE`] of each other, a key-token overlap ≥ 0.45 (names and
-//!   numbers) or a content-word overlap ≥ 0.30, unless their numbers conflict (none shared and
-//!   four or more not shared).
+//! * otherwise, within [`NEWS_CYCLE`] of each other: a key-token overlap ≥ 0.45 (names and
+//!   numbers, two or more shared), unless their numbers conflict (none shared and four or more
+//!   not shared), and only when the headlines agree: each headline's content words are found
+//!   in the other story (a third or more), and a name or number of one headline is among the
+//!   other story's (when either headline has any).
+//!
+//! The headline test is what keeps an outlet's boilerplate apart: different stories of one
+//! news cycle that share stock sentences ("analysts said the risks were underestimated") and
+//! stock names overlap by half their words and names, while their headlines name different
+//! countries and events.
 //!
 //! Overlap is the overlap coefficient `|A ∩ B| / min(|A|, |B|)`, which does not punish a short
 //! item against a long one.
@@ -23,7 +30,10 @@ pub const NEWS_CYCLE: i64 = 24 * 3600;
 /// Content-word overlap at which two texts are the same story outright.
 const NEAR_IDENTICAL: f64 = 0.9;
 const KEY_OVERLAP: f64 = 0.45;
-const CONTENT_OVERLAP: f64 = 0.30;
+/// Key tokens two stories must share for the key overlap to count (one shared name is chance).
+const MIN_SHARED_KEYS: usize = 2;
+/// Share of a headline's content words the other story must contain.
+const HEADLINE_COVERAGE: f64 = 0.3;
 /// Numbers present in one story and not the other, with none shared, that mark two events.
 const NUMBER_CONFLICT: usize = 4;
 
@@ -139,6 +149,12 @@ pub struct Features {
     pub key: Vec<u32>,
     /// The numbers alone.
     pub numbers: Vec<u32>,
+    /// The headline's content words.
+    pub title_content: Vec<u32>,
+    /// The headline's names and numbers.
+    pub title_key: Vec<u32>,
+    /// The states the headline names ([`super::places`]).
+    pub title_places: Vec<u32>,
     /// Unix seconds, when the story is dated.
     pub published: Option<i64>,
 }
@@ -153,14 +169,14 @@ const CONTENT_BANDS: usize = 4;
 pub const MIN_SHARED_BANDS: usize = 2;
 
 /// A word's 32-bit hash: [`super::lookup_key`] folded in half.
-fn token_hash(folded: &str) -> u32 {
+pub(super) fn token_hash(folded: &str) -> u32 {
     let x = super::lookup_key(folded) as u64;
     (x ^ (x >> 32)) as u32
 }
 
 /// A word folded as the matcher folds it (`Russia's` → `russia`), with inner punctuation
 /// dropped (`U.S.` → `us`).
-fn fold_word(word: &str, out: &mut String) {
+pub(super) fn fold_word(word: &str, out: &mut String) {
     out.clear();
     if word.bytes().all(|b| b.is_ascii_alphanumeric()) {
         out.extend(word.bytes().map(|b| char::from(b.to_ascii_lowercase())));
@@ -171,34 +187,46 @@ fn fold_word(word: &str, out: &mut String) {
 
 impl Features {
     pub fn new(title: &str, body: &str, published: Option<i64>) -> Features {
-        let mut f = Features { published, ..Features::default() };
-        let mut folded = String::new();
-        for text in [title, body] {
-            let mut sentence_start = true;
-            for raw in text.split_whitespace() {
-                let word = raw.trim_matches(|c: char| !c.is_alphanumeric());
-                fold_word(word, &mut folded);
-                let ends_sentence = raw.ends_with(['.', '!', '?']);
-                if !folded.is_empty() && !STOP_WORDS.contains(&folded.as_str()) {
-                    let h = token_hash(&folded);
-                    if folded.bytes().any(|b| b.is_ascii_digit()) {
-                        f.numbers.push(h);
-                        f.key.push(h);
-                    } else if !sentence_start && word.chars().next().is_some_and(char::is_uppercase) {
-                        f.key.push(h);
-                    }
-                    if folded.chars().nth(2).is_some() {
-                        f.content.push(h);
-                    }
-                }
-                sentence_start = ends_sentence;
-            }
-        }
-        for set in [&mut f.content, &mut f.key, &mut f.numbers] {
+        let mut f = Features { published, title_places: super::places::named_in(title), ..Features::default() };
+        f.add(title, true);
+        f.title_content = f.content.clone();
+        f.add(body, false);
+        for set in [&mut f.content, &mut f.key, &mut f.numbers, &mut f.title_content, &mut f.title_key] {
             set.sort_unstable();
             set.dedup();
+            // Kept in memory for days by the candidate index.
+            set.shrink_to_fit();
         }
         f
+    }
+
+    /// Adds the words of one text. Every capitalised word of a headline is one of its names,
+    /// the first included: headlines open with their subject ("Hungary cuts rates").
+    fn add(&mut self, text: &str, headline: bool) {
+        let mut folded = String::new();
+        let mut sentence_start = true;
+        for raw in text.split_whitespace() {
+            let word = raw.trim_matches(|c: char| !c.is_alphanumeric());
+            fold_word(word, &mut folded);
+            if !folded.is_empty() && !STOP_WORDS.contains(&folded.as_str()) {
+                let h = token_hash(&folded);
+                let number = folded.bytes().any(|b| b.is_ascii_digit());
+                let capital = word.chars().next().is_some_and(char::is_uppercase);
+                if number {
+                    self.numbers.push(h);
+                }
+                if number || (capital && !sentence_start) {
+                    self.key.push(h);
+                }
+                if headline && (number || capital) {
+                    self.title_key.push(h);
+                }
+                if folded.chars().nth(2).is_some() {
+                    self.content.push(h);
+                }
+            }
+            sentence_start = raw.ends_with(['.', '!', '?']);
+        }
     }
 
     /// The keys under which the candidate index files this story: a few of its key tokens and
@@ -209,10 +237,12 @@ impl Features {
         keys.chain(content).collect()
     }
 
-    /// The word hashes as bytes, to store (`published` is stored apart).
+    /// The word hashes as bytes, to store (`published` is stored apart): a format marker, the
+    /// six set lengths, then the sets.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let sets = [&self.content, &self.key, &self.numbers];
-        let mut out = Vec::with_capacity(12 + 4 * sets.iter().map(|s| s.len()).sum::<usize>());
+        let sets = [&self.content, &self.key, &self.numbers, &self.title_content, &self.title_key, &self.title_places];
+        let mut out = Vec::with_capacity(4 * (1 + sets.len() + sets.iter().map(|s| s.len()).sum::<usize>()));
+        out.extend_from_slice(&WITH_HEADLINE.to_le_bytes());
         for set in sets {
             out.extend_from_slice(&(set.len() as u32).to_le_bytes());
         }
@@ -224,23 +254,36 @@ impl Features {
         out
     }
 
-    /// Reads what [`Features::to_bytes`] wrote; `None` for bytes it cannot have written.
+    /// Reads what [`Features::to_bytes`] wrote, or the earlier layout without the headline sets
+    /// (three lengths, no marker); `None` for bytes neither can have written.
     pub fn from_bytes(bytes: &[u8], published: Option<i64>) -> Option<Features> {
         let word = |i: usize| bytes.get(4 * i..4 * i + 4).map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")));
-        let lens = [word(0)? as usize, word(1)? as usize, word(2)? as usize];
-        if bytes.len() != 12 + 4 * lens.iter().sum::<usize>() {
+        let (first, count) = if word(0)? == WITH_HEADLINE { (1, 6) } else { (0, 3) };
+        let lens: Vec<usize> = (first..first + count).map(|i| word(i).map(|n| n as usize)).collect::<Option<_>>()?;
+        let mut at = first + count;
+        if bytes.len() != 4 * (at + lens.iter().sum::<usize>()) {
             return None;
         }
-        let mut at = 3;
-        let mut sets = lens.map(|n| {
+        let mut sets = lens.into_iter().map(|n| {
             let set: Vec<u32> = (at..at + n).filter_map(word).collect();
             at += n;
             set
         });
-        let [content, key, numbers] = std::mem::take(&mut sets);
-        Some(Features { content, key, numbers, published })
+        let mut next = || sets.next().unwrap_or_default();
+        Some(Features {
+            content: next(),
+            key: next(),
+            numbers: next(),
+            title_content: next(),
+            title_key: next(),
+            title_places: next(),
+            published,
+        })
     }
 }
+
+/// First word of stored features that carry the headline sets (a set length never comes near it).
+const WITH_HEADLINE: u32 = u32::MAX;
 
 /// Sorted, deduplicated sets: how many elements they share.
 fn shared(a: &[u32], b: &[u32]) -> usize {
@@ -283,6 +326,9 @@ pub fn similarity(a: &Features, b: &Features, window: i64) -> Option<f64> {
     if gap > window {
         return None;
     }
+    if !headlines_agree(a, b) {
+        return None;
+    }
     let content = overlap(&a.content, &b.content);
     if content >= NEAR_IDENTICAL {
         return Some(content);
@@ -290,8 +336,33 @@ pub fn similarity(a: &Features, b: &Features, window: i64) -> Option<f64> {
     let shared_numbers = shared(&a.numbers, &b.numbers);
     let other_numbers = a.numbers.len() + b.numbers.len() - 2 * shared_numbers;
     let conflict = shared_numbers == 0 && other_numbers >= NUMBER_CONFLICT;
-    let same = gap <= NEWS_CYCLE && !conflict && (overlap(&a.key, &b.key) >= KEY_OVERLAP || content >= CONTENT_OVERLAP);
+    let names = shared(&a.key, &b.key) >= MIN_SHARED_KEYS && overlap(&a.key, &b.key) >= KEY_OVERLAP;
+    let same = gap <= NEWS_CYCLE && !conflict && names;
     same.then_some(content)
+}
+
+/// Each headline's content words are found in the other story, and, when either headline
+/// names anyone or anything, a name or number of one is among the other story's.
+fn headlines_agree(a: &Features, b: &Features) -> bool {
+    let covered = |title: &[u32], other: &[u32]| {
+        title.is_empty() || shared(title, other) as f64 >= HEADLINE_COVERAGE * title.len() as f64
+    };
+    // Among the other story's words, not only its names: a Title Case headline makes names of
+    // words the other story writes in lower case.
+    let named_in = |title: &Features, other: &Features| {
+        shared(&title.title_key, &other.key) > 0 || shared(&title.title_key, &other.content) > 0
+    };
+    let named = (a.title_key.is_empty() && b.title_key.is_empty()) || named_in(a, b) || named_in(b, a);
+    named && covered(&a.title_content, &b.content) && covered(&b.title_content, &a.content) && !places_differ(a, b)
+}
+
+/// Both headlines name states, and neither story mentions any state the other's headline names.
+fn places_differ(a: &Features, b: &Features) -> bool {
+    let unmentioned = |title: &Features, other: &Features| {
+        let words = [other.content.as_slice(), other.key.as_slice()];
+        title.title_places.iter().all(|&id| !super::places::mentions(id, &words))
+    };
+    !a.title_places.is_empty() && !b.title_places.is_empty() && unmentioned(a, b) && unmentioned(b, a)
 }
 
 #[cfg(test)]
@@ -319,5 +390,43 @@ mod tests {
         let a = Features::new("Russia's envoy", "", None);
         let b = Features::new("Russia envoy", "", None);
         assert_eq!(a.content, b.content);
+    }
+
+    /// One outlet's stock paragraph under two headlines.
+    fn boilerplate(title: &str) -> Features {
+        let body = "Officials in Brussels said the measures would freeze assets and restrict exports. \
+                    Anna Lindqvist of the Baltic Policy Institute said the coming weeks would be decisive. \
+                    Diplomats at the United Nations said consultations were continuing behind closed doors.";
+        Features::new(title, body, Some(1_000))
+    }
+
+    #[test]
+    fn the_same_stock_paragraph_under_headlines_naming_different_states_is_two_stories() {
+        let syria = boilerplate("EU widens sanctions on Syria over chemical weapons");
+        let israel = boilerplate("EU widens sanctions on Israel over chemical weapons");
+        assert!(same_story(&syria, &boilerplate("EU widens sanctions on Syria over chemical weapons"), 3600));
+        assert!(!same_story(&syria, &israel, 3600));
+    }
+
+    #[test]
+    fn the_same_stock_paragraph_under_unrelated_headlines_is_two_stories() {
+        let floods = boilerplate("Floods cut rail links across the north");
+        let vote = boilerplate("Parliament delays vote on budget");
+        assert!(!same_story(&floods, &vote, 3600));
+    }
+
+    #[test]
+    fn features_written_before_headlines_were_kept_still_read() {
+        let f = Features::new("EU widens sanctions", "Brussels adopted its 19th package.", Some(7));
+        let mut old = Vec::new();
+        for set in [&f.content, &f.key, &f.numbers] {
+            old.extend_from_slice(&(set.len() as u32).to_le_bytes());
+        }
+        for h in f.content.iter().chain(&f.key).chain(&f.numbers) {
+            old.extend_from_slice(&h.to_le_bytes());
+        }
+        let read = Features::from_bytes(&old, Some(7)).expect("earlier layout");
+        assert_eq!((read.content, read.key, read.numbers), (f.content, f.key, f.numbers));
+        assert!(read.title_content.is_empty() && read.title_places.is_empty());
     }
 }

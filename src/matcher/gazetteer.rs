@@ -12,6 +12,11 @@ pub fn entities() -> Vec<EntityDef> {
     parse(DATA)
 }
 
+/// The states alone (the file lists them before the international organisations).
+pub fn states() -> Vec<EntityDef> {
+    parse(DATA.split("# International organisations").next().unwrap_or(DATA))
+}
+
 fn parse(data: &str) -> Vec<EntityDef> {
     data.lines()
         .map(str::trim)

@@ -8,7 +8,7 @@
 mod compile;
 mod eval;
 mod explain;
-mod gazetteer;
+pub(crate) mod gazetteer;
 pub mod query;
 mod scan;
 

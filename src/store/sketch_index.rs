@@ -59,11 +59,23 @@ impl SketchIndex {
             let Some(other) = self.stories.get(&id).filter(|e| e.feed_id != feed_id) else { continue };
             if let Some(score) = similarity(features, &other.features, window)
                 && best.is_none_or(|(s, c)| score > s || (score == s && other.cluster < c))
+                && self.founder_agrees(id, other.cluster, features, window)
             {
                 best = Some((score, other.cluster));
             }
         }
         best.map(|(_, c)| c)
+    }
+
+    /// A story joins a cluster only if it is also the same news as the cluster's first story
+    /// (while that is indexed): similarity is not transitive, and chains of merely similar
+    /// stories would otherwise grow one cluster that swallows unrelated news.
+    fn founder_agrees(&self, member: i64, cluster: i64, features: &Features, window: i64) -> bool {
+        member == cluster
+            || self
+                .stories
+                .get(&cluster)
+                .is_none_or(|founder| similarity(features, &founder.features, window).is_some())
     }
 
     /// Forgets stories placed before `before`.
@@ -73,5 +85,36 @@ impl SketchIndex {
             !list.is_empty()
         });
         self.stories.retain(|_, e| e.at >= before);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Features from word ids: names, content words and the headline's share of each.
+    fn story(key: &[u32], content: std::ops::Range<u32>, title_content: &[u32], title_key: &[u32]) -> Features {
+        Features {
+            content: content.collect(),
+            key: key.to_vec(),
+            numbers: Vec::new(),
+            title_content: title_content.to_vec(),
+            title_key: title_key.to_vec(),
+            title_places: Vec::new(),
+            published: Some(1_000),
+        }
+    }
+
+    #[test]
+    fn a_story_like_a_member_but_not_like_the_first_story_starts_its_own_cluster() {
+        let first = story(&[1, 2, 3, 4], 1..11, &[1, 2], &[1]);
+        let middle = story(&[1, 2, 3, 4, 5, 6, 7, 8], 1..21, &[1, 11], &[1]);
+        let last = story(&[5, 6, 7, 8], 11..21, &[11, 12], &[5]);
+        assert!(similarity(&middle, &last, 3600).is_some() && similarity(&first, &last, 3600).is_none());
+        let mut index = SketchIndex::default();
+        index.insert(1, 10, 1, 1_000, first);
+        assert_eq!(index.most_similar(20, &middle, 1_000, 3600), Some(1));
+        index.insert(2, 20, 1, 1_000, middle);
+        assert_eq!(index.most_similar(30, &last, 1_000, 3600), None, "chained into the first story's cluster");
     }
 }
