@@ -66,7 +66,8 @@ pub fn spawn(
             // The first pruning waits a minute, so that start-up (and READY) never waits for it.
             let next_prune = Instant::now() + Duration::from_secs(60);
             let mut w = Writer { config, store, next_prune, storage_failures: 0 };
-            while let Some(job) = jobs.blocking_recv() {
+            let mut next = None;
+            while let Some(job) = next.take().or_else(|| jobs.blocking_recv()) {
                 w.prune_when_due();
                 match job {
                     Job::Start { reply } => {
@@ -76,19 +77,20 @@ pub fn spawn(
                         let _ = reply.send(());
                     }
                     Job::Ingest { feed, polled, reply } => {
-                        let config = Arc::clone(&w.config);
-                        let (report, before) = w.apply(&config.feeds[feed], *polled);
-                        let health = before.is_some_and(|state| w.health(&config.feeds[feed], &state, &report));
-                        if health || matches!(report.result, Ok(s) if s.alerts > 0) {
-                            committed.notify_one();
-                        }
-                        let _ = reply.send(report);
+                        next = w.ingest_batch((feed, polled, reply), &mut jobs, &committed);
                     }
                 }
             }
         })
         .expect("the OS can start a thread")
 }
+
+/// Polls applied in one transaction at most: the ones waiting in the queue when the writer
+/// gets to them. One commit (and one page-cache reset in SQLite) for many feeds is what keeps
+/// the writer ahead of the fetchers on a first poll of thousands of feeds.
+const BATCH: usize = 32;
+
+type IngestJob = (usize, Box<Polled>, oneshot::Sender<FeedReport>);
 
 /// How often the writer prunes old stories.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
@@ -102,6 +104,50 @@ struct Writer {
 }
 
 impl Writer {
+    /// Applies `first` and the ingest jobs queued behind it (up to [`BATCH`]) in one
+    /// transaction, then answers them; returns a job of another kind taken from the queue on the
+    /// way. If the batch cannot be committed, none of its polls is stored and each is answered
+    /// as failed.
+    fn ingest_batch(&mut self, first: IngestJob, jobs: &mut mpsc::Receiver<Job>, committed: &Notify) -> Option<Job> {
+        let config = Arc::clone(&self.config);
+        // Without a batch (the database is busy beyond the timeout), each poll commits alone.
+        let batched = self.store.begin_batch().is_ok();
+        let mut done = Vec::new();
+        let mut other = None;
+        let mut trouble = false;
+        let mut job = Some(first);
+        while let Some((feed, polled, reply)) = job.take() {
+            let episode = self.storage_failures;
+            let (report, before) = self.apply(&config.feeds[feed], *polled);
+            let health = before.is_some_and(|state| self.health(&config.feeds[feed], &state, &report));
+            // After storage trouble SQLite may have rolled the batch back: commit what is left.
+            trouble = self.storage_failures > episode;
+            done.push((feed, report, health, reply));
+            if !batched || trouble || done.len() == BATCH {
+                break;
+            }
+            match jobs.try_recv() {
+                Ok(Job::Ingest { feed, polled, reply }) => job = Some((feed, polled, reply)),
+                Ok(job) => other = Some(job),
+                Err(_) => {}
+            }
+        }
+        let lost = if batched { self.store.commit_batch().err() } else { None };
+        let stored = lost.is_none() && !trouble && done.iter().any(|(_, report, ..)| report.result.is_ok());
+        if stored && std::mem::take(&mut self.storage_failures) > 0 {
+            info!("the database can be written again; polls resume their schedule");
+        }
+        for (feed, mut report, health, reply) in done {
+            if let Some(e) = &lost {
+                report = self.failed(&config.feeds[feed], e);
+            } else if health || matches!(report.result, Ok(s) if s.alerts > 0) {
+                committed.notify_one();
+            }
+            let _ = reply.send(report);
+        }
+        other
+    }
+
     /// Queues a health alert when `feed` has now failed for `[poll] alert_after` (once per
     /// failure streak), or when it works again after one; true when one was queued. `before`
     /// is the feed's state as the poll found it: the streak began at its `failing_since`, or
@@ -169,35 +215,34 @@ impl Writer {
     fn apply(&mut self, feed: &Feed, polled: Polled) -> (FeedReport, Option<FeedState>) {
         let url = feed.url();
         let applied = self.store.feed_state(&url).and_then(|state| Ok((self.try_apply(feed, &state, polled)?, state)));
-        let (result, validators, next, before, storage_trouble) = match applied {
-            Ok(((result, validators, next), state)) => {
-                if std::mem::take(&mut self.storage_failures) > 0 {
-                    info!("the database can be written again; polls resume their schedule");
-                }
-                (result, validators, next, Some(state), false)
-            }
-            Err(e) => {
-                // Rolled back: nothing of this poll is stored, so its stories stay unseen and
-                // the next fetch is unconditional. The feed backs off like a failing one.
-                let trouble = Store::is_storage_trouble(&e);
-                if trouble {
-                    self.storage_failures += 1;
-                    if self.storage_failures == 1 {
-                        error!(error = %e, "cannot write the database; polls back off and nothing is marked seen until it can be written again");
-                    }
-                }
-                let failures = self.storage_failures.clamp(1, 64);
-                let seen = Seen::Failure { failures, retry_after: None };
-                let next = schedule::plan(&self.config.poll, feed.interval, None, seen).delay;
-                let reason = format!("cannot store poll result: {e}");
-                (Err(reason), Validators::default(), Some(next), None, trouble)
-            }
+        let ((result, validators, next), before) = match applied {
+            Ok(applied) => applied,
+            Err(e) => return (self.failed(feed, &e), None),
         };
-        // Storage trouble is logged once above, not once per feed.
-        if let (Err(reason), false) = (&result, storage_trouble) {
+        if let Err(reason) = &result {
             warn!(feed = %url, error = %reason, "feed poll failed");
         }
-        (FeedReport { url, result, validators, next }, before)
+        (FeedReport { url, result, validators, next }, Some(before))
+    }
+
+    /// The report of a poll the database did not store (rolled back): its stories stay unseen
+    /// and its next fetch is unconditional; the feed backs off like a failing one. Storage
+    /// trouble is logged once per episode, anything else once per feed.
+    fn failed(&mut self, feed: &Feed, e: &StoreError) -> FeedReport {
+        let url = feed.url();
+        let reason = format!("cannot store poll result: {e}");
+        if Store::is_storage_trouble(e) {
+            self.storage_failures += 1;
+            if self.storage_failures == 1 {
+                error!(error = %e, "cannot write the database; polls back off and nothing is marked seen until it can be written again");
+            }
+        } else {
+            warn!(feed = %url, error = %reason, "feed poll failed");
+        }
+        let failures = self.storage_failures.clamp(1, 64);
+        let seen = Seen::Failure { failures, retry_after: None };
+        let next = schedule::plan(&self.config.poll, feed.interval, None, seen).delay;
+        FeedReport { url, result: Err(reason), validators: Validators::default(), next: Some(next) }
     }
 
     #[allow(clippy::type_complexity)]

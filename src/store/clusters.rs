@@ -8,7 +8,7 @@
 //! compares itself with those sharing the most keys, and joins the cluster of the most similar
 //! one from another feed. Features older than twice the window are pruned.
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::sketch_index::SketchIndex;
 use super::{Store, StoreError};
@@ -33,7 +33,7 @@ pub(super) struct Filed {
 /// cluster's id (the id of the first story of a cluster it joins, else its own) and what the
 /// index must learn once the transaction commits.
 pub(super) fn join(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     index: &SketchIndex,
     story_id: i64,
     feed_id: i64,
@@ -58,7 +58,7 @@ impl Filed {
 }
 
 /// Whether the cluster already has a match for `watch` (so a new member must not alert again).
-pub(super) fn already_matched(tx: &Transaction<'_>, cluster: i64, watch: &str) -> Result<bool, StoreError> {
+pub(super) fn already_matched(tx: &Connection, cluster: i64, watch: &str) -> Result<bool, StoreError> {
     let found = tx
         .prepare_cached("SELECT 1 FROM matches WHERE cluster_id = ?1 AND watch = ?2 LIMIT 1")?
         .query_row(params![cluster, watch], |_| Ok(()))

@@ -4,6 +4,8 @@
 //! Only this module touches SQLite. Every write that must stay consistent (a story, its matches
 //! and its outbox rows) happens in one transaction, so a crash leaves either all or nothing.
 
+mod batch;
+use batch::Work;
 mod clusters;
 mod feeds;
 mod outbox;
@@ -44,6 +46,8 @@ pub enum StoreError {
     Corrupt { path: PathBuf, detail: String },
     #[error("corrupt alert payload in outbox row {id}: {source}")]
     Payload { id: i64, source: serde_json::Error },
+    #[error("the database rolled back a batch of polls after an error writing it")]
+    BatchRolledBack,
 }
 
 /// One connection to the database. Open one per thread that needs it.
@@ -86,8 +90,9 @@ impl Store {
     /// written: a condition of the machine, not of one feed.
     pub fn is_storage_trouble(e: &StoreError) -> bool {
         use rusqlite::ErrorCode::{CannotOpen, DiskFull, ReadOnly, SystemIoFailure};
-        matches!(e, StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _))
-            if matches!(f.code, DiskFull | SystemIoFailure | ReadOnly | CannotOpen))
+        matches!(e, StoreError::BatchRolledBack)
+            || matches!(e, StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _))
+                if matches!(f.code, DiskFull | SystemIoFailure | ReadOnly | CannotOpen))
     }
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.

@@ -1,8 +1,8 @@
 //! Ingesting a polled feed: stories, matches and outbox rows in one transaction.
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Store, StoreError, clusters};
+use super::{Store, StoreError, Work, clusters};
 use crate::dedupe::{Features, lookup_key};
 use crate::feed::Story;
 
@@ -67,7 +67,7 @@ impl Store {
         self.sketch_index()?;
         let Store { conn, sketches } = self;
         let index = sketches.as_mut().expect("loaded above");
-        let tx = conn.transaction()?;
+        let tx = Work::begin(conn)?;
         let mut stats = IngestStats::default();
         let mut listed = Vec::with_capacity(stories.len());
         let mut filed = Vec::new();
@@ -147,12 +147,7 @@ macro_rules! seen_where {
 }
 
 /// The story of feed `feed_id` that `sql` finds for `value`, if any.
-fn lookup(
-    tx: &Transaction<'_>,
-    sql: &str,
-    feed_id: i64,
-    value: impl rusqlite::ToSql,
-) -> Result<Option<Seen>, StoreError> {
+fn lookup(tx: &Connection, sql: &str, feed_id: i64, value: impl rusqlite::ToSql) -> Result<Option<Seen>, StoreError> {
     let row = |r: &rusqlite::Row| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?));
     Ok(tx.prepare_cached(sql)?.query_row(params![feed_id, value], row).optional()?)
 }
@@ -160,7 +155,7 @@ fn lookup(
 /// The id of the stored story `story` is, when its feed has it under its key, its canonical link
 /// or its text; an edited one gets its newest text, and a listed one a fresh `last_listed`. Three
 /// lookups, each on its own index (an OR of them would scan the feed's stories).
-fn known(tx: &Transaction<'_>, feed_id: i64, story: &Story, now: i64) -> Result<Option<i64>, StoreError> {
+fn known(tx: &Connection, feed_id: i64, story: &Story, now: i64) -> Result<Option<i64>, StoreError> {
     let mut seen = lookup(tx, seen_where!("key = ?2"), feed_id, &story.key)?;
     if let (None, Some(c)) = (&seen, story.canon_url.as_deref().map(lookup_key)) {
         seen = lookup(tx, seen_where!("canon_key = ?2 LIMIT 1"), feed_id, c)?;
@@ -186,7 +181,7 @@ fn known(tx: &Transaction<'_>, feed_id: i64, story: &Story, now: i64) -> Result<
 }
 
 /// Inserts a new story; `None` when the same document listed its key twice.
-fn insert(tx: &Transaction<'_>, feed_id: i64, story: &Story, now: i64) -> Result<Option<i64>, StoreError> {
+fn insert(tx: &Connection, feed_id: i64, story: &Story, now: i64) -> Result<Option<i64>, StoreError> {
     let categories = serde_json::to_string(&story.categories).expect("strings serialise");
     let inserted = tx
         .prepare_cached(

@@ -1,0 +1,146 @@
+//! Batches: the polls waiting in the ingest writer's queue are applied in one transaction,
+//! each in a savepoint of its own, so that a first poll of thousands of feeds commits dozens of
+//! times instead of thousands.
+
+use rusqlite::Connection;
+
+use super::{Store, StoreError};
+
+/// One unit of work: its own immediate transaction, or a savepoint inside an open batch.
+pub(super) enum Work<'c> {
+    Alone(rusqlite::Transaction<'c>),
+    InBatch(rusqlite::Savepoint<'c>),
+}
+
+impl Work<'_> {
+    pub(super) fn begin(conn: &mut Connection) -> rusqlite::Result<Work<'_>> {
+        Ok(if conn.is_autocommit() { Work::Alone(conn.transaction()?) } else { Work::InBatch(conn.savepoint()?) })
+    }
+
+    pub(super) fn commit(self) -> rusqlite::Result<()> {
+        match self {
+            Work::Alone(tx) => tx.commit(),
+            Work::InBatch(sp) => sp.commit(),
+        }
+    }
+}
+
+impl std::ops::Deref for Work<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        match self {
+            Work::Alone(tx) => tx,
+            Work::InBatch(sp) => sp,
+        }
+    }
+}
+
+impl Store {
+    /// Opens a batch: what is written until [`Store::commit_batch`] commits at once, each
+    /// ingest in a savepoint of its own. The ingest writer applies the polls waiting in its
+    /// queue this way, one commit for many feeds.
+    pub fn begin_batch(&mut self) -> Result<(), StoreError> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(())
+    }
+
+    /// Commits the open batch. When that fails, or SQLite already rolled the batch back (as a
+    /// full disk or an I/O error makes it do), nothing of the batch is stored, and the
+    /// candidate index, which learnt its stories, is rebuilt from the database on next use.
+    pub fn commit_batch(&mut self) -> Result<(), StoreError> {
+        let done = if self.conn.is_autocommit() {
+            Err(StoreError::BatchRolledBack)
+        } else {
+            self.conn.execute_batch("COMMIT").map_err(StoreError::from)
+        };
+        if done.is_err() {
+            if !self.conn.is_autocommit() {
+                let _ = self.conn.execute_batch("ROLLBACK");
+            }
+            self.sketches = None;
+        }
+        done
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dedupe::Features;
+    use crate::feed::Story;
+    use crate::store::{FetchMeta, NewAlert, Raised};
+
+    fn story(key: &str, title: &str) -> Story {
+        Story {
+            key: key.into(),
+            url: Some(format!("https://example.org/{key}")),
+            title: title.into(),
+            body: "Pyongyang fired a ballistic missile into the East Sea, Seoul's Joint Chiefs of Staff said.".into(),
+            author: String::new(),
+            categories: Vec::new(),
+            published: chrono::DateTime::from_timestamp(1_000, 0),
+            canon_url: None,
+            fingerprint: None,
+        }
+    }
+
+    /// Ingests `stories` for feed `url`; those with "Korea" in the title match a watch.
+    fn ingest(store: &mut Store, url: &str, stories: &[Story]) -> Result<(), StoreError> {
+        let feed = store.feed_state(url)?.id;
+        store.ingest(feed, &FetchMeta::default(), stories, 1_000, 3_600, |_, s| {
+            if !s.title.contains("Korea") {
+                return Raised::default();
+            }
+            let alert = NewAlert {
+                watch: "korea".into(),
+                feed: url.into(),
+                matched: "[]".into(),
+                notifiers: vec!["log".into()],
+                payload: "{}".into(),
+            };
+            Raised { alerts: vec![alert], features: Some(Features::new(&s.title, &s.body, Some(1_000))) }
+        })?;
+        Ok(())
+    }
+
+    fn count(path: &std::path::Path, sql: &str) -> i64 {
+        Connection::open(path).unwrap().query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn a_batch_stores_its_polls_in_one_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let mut store = Store::open(&path).unwrap();
+        store.begin_batch().unwrap();
+        ingest(&mut store, "https://a.example/rss", &[story("a1", "North Korea fires missile")]).unwrap();
+        ingest(&mut store, "https://b.example/rss", &[story("b1", "Seoul says North Korea fired missile")]).unwrap();
+        assert_eq!(count(&path, "SELECT COUNT(*) FROM stories"), 0, "nothing visible before the commit");
+        store.commit_batch().unwrap();
+        assert_eq!(count(&path, "SELECT COUNT(*) FROM stories"), 2);
+        assert_eq!(count(&path, "SELECT COUNT(DISTINCT cluster_id) FROM matches"), 1, "the second joined the first");
+    }
+
+    #[test]
+    fn a_batch_the_database_rolled_back_is_reported_and_its_clusters_forgotten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let mut store = Store::open(&path).unwrap();
+        store.feed_state("https://b.example/rss").unwrap();
+        store.begin_batch().unwrap();
+        ingest(&mut store, "https://a.example/rss", &[story("a1", "North Korea fires missile")]).unwrap();
+        // What SQLite does to a transaction on some I/O errors.
+        store.conn.execute_batch("ROLLBACK").unwrap();
+        assert!(matches!(store.commit_batch(), Err(StoreError::BatchRolledBack)));
+        assert_eq!(count(&path, "SELECT COUNT(*) FROM stories"), 0);
+        // The same news from another feed starts its own cluster: the lost story is not in the
+        // index (its id now belongs to the first story here, which matches nothing).
+        let mut other = story("b0", "Floods close schools in the capital");
+        other.body = "Heavy rain flooded roads across the capital overnight.".into();
+        ingest(&mut store, "https://b.example/rss", &[other, story("b1", "Seoul says North Korea fired missile")])
+            .unwrap();
+        let clusters = count(&path, "SELECT COUNT(*) FROM matches WHERE cluster_id != story_id");
+        assert_eq!(clusters, 0, "joined the cluster of a story that was never stored");
+    }
+}
