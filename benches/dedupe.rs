@@ -5,8 +5,10 @@
 //! stories stored, and database bytes per story.
 //!
 //! The stream: 20,000 stories a simulated day from 500 feeds, a third of them another outlet's
-//! rewrite of a story from the last six hours; similarity features are pruned hourly as the
-//! daemon does. Run: `cargo bench --bench dedupe`.
+//! rewrite of a story from the last six hours, in documents of 25 stories; four documents
+//! commit together, as the ingest writer batches the polls queued behind each other under
+//! load; similarity features are pruned hourly as the daemon does. Run:
+//! `cargo bench --bench dedupe`.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -21,7 +23,9 @@ const BLOCK: usize = 100_000;
 const PER_DAY: i64 = 20_000;
 const FEEDS: usize = 500;
 const WINDOW: i64 = 72 * 3600;
-const BATCH: usize = 25;
+/// Stories per feed document, and documents per transaction.
+const DOCUMENT: usize = 25;
+const DOCUMENTS_PER_COMMIT: usize = 4;
 const LOOKUPS: usize = 2_000;
 
 struct Words {
@@ -129,6 +133,24 @@ fn clock(serial: usize) -> i64 {
     1_800_000_000 + serial as i64 * 86_400 / PER_DAY
 }
 
+/// One feed's document: the feed of its first story (feeds differ story to story in the
+/// stream; the first decides, which keeps the per-story feed mix).
+fn ingest_document(store: &mut Store, feed_id: i64, chunk: &[Item], feats: &[Features], now: i64) {
+    let stories: Vec<Story> = chunk.iter().map(|it| it.story.clone()).collect();
+    store
+        .ingest(feed_id, &FetchMeta::default(), &stories, now, WINDOW, |i, _| Raised {
+            alerts: vec![NewAlert {
+                watch: "bench".into(),
+                feed: format!("feed{feed_id}"),
+                matched: "[]".into(),
+                notifiers: Vec::new(),
+                payload: String::new(),
+            }],
+            features: Some(feats[i].clone()),
+        })
+        .expect("ingest");
+}
+
 fn main() {
     let total: usize = std::env::var("WIREWATCH_BENCH_STORIES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let dir = tempfile::tempdir().expect("temp dir");
@@ -158,31 +180,20 @@ fn main() {
             .collect();
         let block_features = started.elapsed();
         let started = Instant::now();
-        for (c, (chunk, feats)) in items.chunks(BATCH).zip(features.chunks(BATCH)).enumerate() {
-            let now = clock(done + (c + 1) * BATCH);
+        let per_commit = DOCUMENT * DOCUMENTS_PER_COMMIT;
+        for (c, (group, feats)) in items.chunks(per_commit).zip(features.chunks(per_commit)).enumerate() {
+            let now = clock(done + (c + 1) * per_commit);
             if now >= next_prune {
                 let p = Instant::now();
                 store.prune(now, 90 * 86_400, 2 * WINDOW).expect("prune");
                 t_prune += p.elapsed();
                 next_prune = now + 3600;
             }
-            // One feed's document per batch (feeds differ story to story in the stream; the
-            // batch's first decides, which keeps the per-story feed mix).
-            let feed_id = feed_ids[chunk[0].feed];
-            let stories: Vec<Story> = chunk.iter().map(|it| it.story.clone()).collect();
-            let meta = FetchMeta::default();
-            store
-                .ingest(feed_id, &meta, &stories, now, WINDOW, |i, _| Raised {
-                    alerts: vec![NewAlert {
-                        watch: "bench".into(),
-                        feed: format!("feed{feed_id}"),
-                        matched: "[]".into(),
-                        notifiers: Vec::new(),
-                        payload: String::new(),
-                    }],
-                    features: Some(feats[i].clone()),
-                })
-                .expect("ingest");
+            store.begin_batch().expect("begin");
+            for (chunk, feats) in group.chunks(DOCUMENT).zip(feats.chunks(DOCUMENT)) {
+                ingest_document(&mut store, feed_ids[chunk[0].feed], chunk, feats, now);
+            }
+            store.commit_batch().expect("commit");
         }
         let block_ingest = started.elapsed();
         done += n;

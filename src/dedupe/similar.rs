@@ -37,107 +37,110 @@ const HEADLINE_COVERAGE: f64 = 0.3;
 /// Numbers present in one story and not the other, with none shared, that mark two events.
 const NUMBER_CONFLICT: usize = 4;
 
-/// Words that carry no news on their own.
-const STOP_WORDS: &[&str] = &[
-    "a",
-    "about",
-    "after",
-    "against",
-    "all",
-    "also",
-    "amid",
-    "an",
-    "and",
-    "any",
-    "are",
-    "as",
-    "at",
-    "be",
-    "been",
-    "before",
-    "but",
-    "by",
-    "can",
-    "could",
-    "down",
-    "each",
-    "for",
-    "from",
-    "had",
-    "has",
-    "have",
-    "he",
-    "her",
-    "his",
-    "how",
-    "in",
-    "into",
-    "is",
-    "it",
-    "its",
-    "more",
-    "most",
-    "new",
-    "no",
-    "not",
-    "of",
-    "off",
-    "on",
-    "only",
-    "or",
-    "other",
-    "our",
-    "out",
-    "over",
-    "own",
-    "per",
-    "said",
-    "same",
-    "say",
-    "says",
-    "she",
-    "so",
-    "some",
-    "such",
-    "than",
-    "that",
-    "the",
-    "their",
-    "then",
-    "there",
-    "these",
-    "they",
-    "this",
-    "those",
-    "to",
-    "too",
-    "under",
-    "up",
-    "very",
-    "via",
-    "was",
-    "we",
-    "were",
-    "what",
-    "when",
-    "where",
-    "which",
-    "while",
-    "who",
-    "whom",
-    "why",
-    "will",
-    "with",
-    "would",
-    "you",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-];
+/// Words that carry no news on their own (a `match`: the compiler dispatches on length first,
+/// and this runs for every word of every matched story).
+fn is_stop_word(word: &str) -> bool {
+    matches!(
+        word,
+        "a" | "about"
+            | "after"
+            | "against"
+            | "all"
+            | "also"
+            | "amid"
+            | "an"
+            | "and"
+            | "any"
+            | "are"
+            | "as"
+            | "at"
+            | "be"
+            | "been"
+            | "before"
+            | "but"
+            | "by"
+            | "can"
+            | "could"
+            | "down"
+            | "each"
+            | "for"
+            | "friday"
+            | "from"
+            | "had"
+            | "has"
+            | "have"
+            | "he"
+            | "her"
+            | "his"
+            | "how"
+            | "in"
+            | "into"
+            | "is"
+            | "it"
+            | "its"
+            | "monday"
+            | "more"
+            | "most"
+            | "new"
+            | "no"
+            | "not"
+            | "of"
+            | "off"
+            | "on"
+            | "only"
+            | "or"
+            | "other"
+            | "our"
+            | "out"
+            | "over"
+            | "own"
+            | "per"
+            | "said"
+            | "same"
+            | "saturday"
+            | "say"
+            | "says"
+            | "she"
+            | "so"
+            | "some"
+            | "such"
+            | "sunday"
+            | "than"
+            | "that"
+            | "the"
+            | "their"
+            | "then"
+            | "there"
+            | "these"
+            | "they"
+            | "this"
+            | "those"
+            | "thursday"
+            | "to"
+            | "too"
+            | "tuesday"
+            | "under"
+            | "up"
+            | "very"
+            | "via"
+            | "was"
+            | "we"
+            | "wednesday"
+            | "were"
+            | "what"
+            | "when"
+            | "where"
+            | "which"
+            | "while"
+            | "who"
+            | "whom"
+            | "why"
+            | "will"
+            | "with"
+            | "would"
+            | "you"
+    )
+}
 
 /// What similarity needs of one story: its words as sorted 32-bit hashes, so that features are
 /// small enough to store beside the story and compare without allocating.
@@ -208,7 +211,7 @@ impl Features {
         for raw in text.split_whitespace() {
             let word = raw.trim_matches(|c: char| !c.is_alphanumeric());
             fold_word(word, &mut folded);
-            if !folded.is_empty() && !STOP_WORDS.contains(&folded.as_str()) {
+            if !folded.is_empty() && !is_stop_word(&folded) {
                 let h = token_hash(&folded);
                 let number = folded.bytes().any(|b| b.is_ascii_digit());
                 let capital = word.chars().next().is_some_and(char::is_uppercase);
