@@ -114,14 +114,15 @@ impl Writer {
         let batched = self.store.begin_batch().is_ok();
         let mut done = Vec::new();
         let mut other = None;
-        let mut trouble = false;
+        let (mut trouble, mut wrote) = (false, false);
         let mut job = Some(first);
         while let Some((feed, polled, reply)) = job.take() {
             let episode = self.storage_failures;
             let (report, before) = self.apply(&config.feeds[feed], *polled);
+            wrote |= before.is_some();
             let health = before.is_some_and(|state| self.health(&config.feeds[feed], &state, &report));
-            // After storage trouble SQLite may have rolled the batch back: commit what is left.
-            trouble = self.storage_failures > episode;
+            // Past storage trouble SQLite may have rolled the batch back: commit what is left.
+            trouble = self.storage_failures > episode || self.store.batch_lost();
             done.push((feed, report, health, reply));
             if !batched || trouble || done.len() == BATCH {
                 break;
@@ -133,15 +134,16 @@ impl Writer {
             }
         }
         let lost = if batched { self.store.commit_batch().err() } else { None };
-        let stored = lost.is_none() && !trouble && done.iter().any(|(_, report, ..)| report.result.is_ok());
-        if stored && std::mem::take(&mut self.storage_failures) > 0 {
+        if lost.is_none() && !trouble && wrote && std::mem::take(&mut self.storage_failures) > 0 {
             info!("the database can be written again; polls resume their schedule");
         }
         for (feed, mut report, health, reply) in done {
-            if let Some(e) = &lost {
-                report = self.failed(&config.feeds[feed], e);
-            } else if health || matches!(report.result, Ok(s) if s.alerts > 0) {
-                committed.notify_one();
+            match &lost {
+                // A failed poll stays failed; one that was stored is not any more.
+                Some(e) if report.result.is_ok() => report = self.failed(&config.feeds[feed], e),
+                Some(_) => {}
+                None if health || matches!(report.result, Ok(s) if s.alerts > 0) => committed.notify_one(),
+                None => {}
             }
             let _ = reply.send(report);
         }

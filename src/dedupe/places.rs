@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use super::similar::{fold_word, token_hash};
+use super::similar::{fold_word, is_stop_word, token_hash};
 use crate::matcher::gazetteer;
 
 /// The states' names, ready to look up word by word.
@@ -33,19 +33,28 @@ fn places() -> &'static Places {
                 if acronym {
                     p.acronyms.insert(bare, id);
                 }
-                let words: Vec<u32> = name
-                    .split_whitespace()
-                    .filter_map(|w| {
-                        fold_word(w.trim_matches(|c: char| !c.is_alphanumeric()), &mut folded);
-                        (!folded.is_empty()).then(|| token_hash(&folded))
-                    })
-                    .collect();
-                if !acronym {
-                    // In any case: an acronym folded to lower case is a word ("US", "us").
-                    p.longest = p.longest.max(words.len());
-                    p.names.insert(phrase_key(&words), id);
+                if acronym {
+                    // Not as a folded word: folded, "US" is "us" and "CAR" is "car".
+                    continue;
                 }
-                p.spellings.entry(id).or_default().push(words);
+                let mut words = Vec::new();
+                let mut spelling = Vec::new();
+                for w in name.split_whitespace() {
+                    fold_word(w.trim_matches(|c: char| !c.is_alphanumeric()), &mut folded);
+                    if folded.is_empty() {
+                        continue;
+                    }
+                    words.push(token_hash(&folded));
+                    // A story's features leave stop words out ("New Zealand" is found by "zealand").
+                    if !is_stop_word(&folded) {
+                        spelling.push(token_hash(&folded));
+                    }
+                }
+                p.longest = p.longest.max(words.len());
+                p.names.insert(phrase_key(&words), id);
+                if !spelling.is_empty() {
+                    p.spellings.entry(id).or_default().push(spelling);
+                }
             }
         }
         p
@@ -63,9 +72,11 @@ pub fn named_in(headline: &str) -> Vec<u32> {
     let mut folded = String::new();
     let mut recent: Vec<u32> = Vec::new();
     let mut found = Vec::new();
+    // In a headline in capitals every word looks like an acronym ("TELL US").
+    let shouting = !headline.chars().any(char::is_lowercase);
     for raw in headline.split_whitespace() {
         let word = raw.trim_matches(|c: char| !c.is_alphanumeric());
-        if let Some(&id) = p.acronyms.get(&word.replace('.', "")) {
+        if let Some(&id) = p.acronyms.get(&word.replace('.', "")).filter(|_| !shouting) {
             found.push(id);
         }
         fold_word(word, &mut folded);
@@ -73,10 +84,13 @@ pub fn named_in(headline: &str) -> Vec<u32> {
             continue;
         }
         recent.push(token_hash(&folded));
-        // The longest name ending at this word.
-        let longest =
-            (1..=p.longest.min(recent.len())).rev().find_map(|n| p.names.get(&phrase_key(&recent[recent.len() - n..])));
-        found.extend(longest);
+        // The longest name ending at this word, written as a name ("turkey" is not Turkey).
+        if word.chars().next().is_some_and(char::is_uppercase) {
+            let longest = (1..=p.longest.min(recent.len()))
+                .rev()
+                .find_map(|n| p.names.get(&phrase_key(&recent[recent.len() - n..])));
+            found.extend(longest);
+        }
     }
     found.sort_unstable();
     found.dedup();
@@ -106,6 +120,8 @@ mod tests {
         assert_eq!(named_in("U.S. envoy meets DPRK officials"), ids(&["United States", "North Korea"]));
         assert_eq!(named_in("Democratic People's Republic of Korea fires missile"), ids(&["North Korea"]));
         assert!(named_in("Tell us what you think").is_empty(), "a lower-case acronym is a word");
+        assert!(named_in("TELL US WHAT YOU THINK").is_empty(), "a headline in capitals");
+        assert!(named_in("Roast turkey prices rise").is_empty(), "a name is written as one");
         assert!(named_in("Talks resume in Geneva").is_empty());
     }
 
@@ -117,5 +133,9 @@ mod tests {
         let russia = token_hash("russia");
         assert!(mentions(russia, &[&sorted]));
         assert!(!mentions(token_hash("syria"), &[&sorted]));
+        let zealand = [token_hash("zealand")];
+        assert!(mentions(token_hash("new zealand"), &[&zealand]), "stop words are not among a story's words");
+        let car = [token_hash("car")];
+        assert!(!mentions(token_hash("central african republic"), &[&car]), "the acronym CAR folded is a word");
     }
 }

@@ -39,7 +39,7 @@ const NUMBER_CONFLICT: usize = 4;
 
 /// Words that carry no news on their own (a `match`: the compiler dispatches on length first,
 /// and this runs for every word of every matched story).
-fn is_stop_word(word: &str) -> bool {
+pub(super) fn is_stop_word(word: &str) -> bool {
     matches!(
         word,
         "a" | "about"
@@ -397,7 +397,7 @@ mod tests {
 
     /// One outlet's stock paragraph under two headlines.
     fn boilerplate(title: &str) -> Features {
-        let body = "Officials in Brussels said the measures would freeze assets and restrict exports. \
+        let body = "Officials in Brussels said the EU measures would freeze assets and restrict exports. \
                     Anna Lindqvist of the Baltic Policy Institute said the coming weeks would be decisive. \
                     Diplomats at the United Nations said consultations were continuing behind closed doors.";
         Features::new(title, body, Some(1_000))

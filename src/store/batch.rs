@@ -13,8 +13,15 @@ pub(super) enum Work<'c> {
 }
 
 impl Work<'_> {
-    pub(super) fn begin(conn: &mut Connection) -> rusqlite::Result<Work<'_>> {
-        Ok(if conn.is_autocommit() { Work::Alone(conn.transaction()?) } else { Work::InBatch(conn.savepoint()?) })
+    /// A savepoint when the store has a batch open, else a transaction of its own. A batch
+    /// that SQLite rolled back on its own (as some I/O errors make it do) is an error, never a
+    /// silent fall back to committing alone.
+    pub(super) fn begin(conn: &mut Connection, batch: bool) -> Result<Work<'_>, StoreError> {
+        Ok(match (batch, conn.is_autocommit()) {
+            (true, true) => return Err(StoreError::BatchRolledBack),
+            (true, false) => Work::InBatch(conn.savepoint()?),
+            (false, _) => Work::Alone(conn.transaction()?),
+        })
     }
 
     pub(super) fn commit(self) -> rusqlite::Result<()> {
@@ -41,26 +48,43 @@ impl Store {
     /// ingest in a savepoint of its own. The ingest writer applies the polls waiting in its
     /// queue this way, one commit for many feeds.
     pub fn begin_batch(&mut self) -> Result<(), StoreError> {
+        if !self.conn.is_autocommit() {
+            // Left open by a failed commit whose rollback failed too: not ours to keep.
+            self.abandon_batch();
+        }
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        self.batch = true;
         Ok(())
+    }
+
+    /// Whether the open batch is gone: SQLite rolled it back after an error.
+    pub fn batch_lost(&self) -> bool {
+        self.batch && self.conn.is_autocommit()
     }
 
     /// Commits the open batch. When that fails, or SQLite already rolled the batch back (as a
     /// full disk or an I/O error makes it do), nothing of the batch is stored, and the
-    /// candidate index, which learnt its stories, is rebuilt from the database on next use.
+    /// candidate index, which learnt its stories, is rebuilt from the database on next use
+    /// (SQLite reuses the ids of rolled-back rows).
     pub fn commit_batch(&mut self) -> Result<(), StoreError> {
-        let done = if self.conn.is_autocommit() {
+        let done = if self.batch_lost() {
             Err(StoreError::BatchRolledBack)
         } else {
             self.conn.execute_batch("COMMIT").map_err(StoreError::from)
         };
+        self.batch = false;
         if done.is_err() {
-            if !self.conn.is_autocommit() {
-                let _ = self.conn.execute_batch("ROLLBACK");
-            }
-            self.sketches = None;
+            self.abandon_batch();
         }
         done
+    }
+
+    fn abandon_batch(&mut self) {
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        self.batch = false;
+        self.sketches = None;
     }
 }
 
@@ -142,5 +166,26 @@ mod tests {
             .unwrap();
         let clusters = count(&path, "SELECT COUNT(*) FROM matches WHERE cluster_id != story_id");
         assert_eq!(clusters, 0, "joined the cluster of a story that was never stored");
+    }
+
+    #[test]
+    fn after_the_database_rolled_a_batch_back_nothing_more_commits_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let mut store = Store::open(&path).unwrap();
+        store.feed_state("https://b.example/rss").unwrap();
+        store.begin_batch().unwrap();
+        ingest(&mut store, "https://a.example/rss", &[story("a1", "North Korea fires missile")]).unwrap();
+        store.conn.execute_batch("ROLLBACK").unwrap();
+        assert!(store.batch_lost());
+        let later = ingest(&mut store, "https://b.example/rss", &[story("b1", "Seoul says North Korea fired missile")]);
+        assert!(matches!(later, Err(StoreError::BatchRolledBack)), "{later:?}");
+        assert!(store.commit_batch().is_err());
+        assert_eq!(count(&path, "SELECT COUNT(*) FROM stories"), 0);
+        // The next batch works.
+        store.begin_batch().unwrap();
+        ingest(&mut store, "https://b.example/rss", &[story("b1", "Seoul says North Korea fired missile")]).unwrap();
+        store.commit_batch().unwrap();
+        assert_eq!(count(&path, "SELECT COUNT(*) FROM stories"), 1);
     }
 }

@@ -199,7 +199,7 @@ impl Store {
         alerted_at: Option<i64>,
         now: i64,
     ) -> Result<(), StoreError> {
-        let tx = super::Work::begin(&mut self.conn)?;
+        let tx = super::Work::begin(&mut self.conn, self.batch)?;
         for notifier in notifiers {
             tx.execute(
                 "INSERT INTO outbox (story_id, watch, notifier, payload, state, next_attempt, created)
