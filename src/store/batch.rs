@@ -146,16 +146,22 @@ mod tests {
         assert_eq!(count(&path, "SELECT COUNT(DISTINCT cluster_id) FROM matches"), 1, "the second joined the first");
     }
 
+    /// A store whose open batch, holding one matched story of feed a, SQLite rolled back (as it
+    /// does on some I/O errors); feed b was stored before.
+    fn lost_batch(path: &std::path::Path) -> Store {
+        let mut store = Store::open(path).unwrap();
+        store.feed_state("https://b.example/rss").unwrap();
+        store.begin_batch().unwrap();
+        ingest(&mut store, "https://a.example/rss", &[story("a1", "North Korea fires missile")]).unwrap();
+        store.conn.execute_batch("ROLLBACK").unwrap();
+        store
+    }
+
     #[test]
     fn a_batch_the_database_rolled_back_is_reported_and_its_clusters_forgotten() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.db");
-        let mut store = Store::open(&path).unwrap();
-        store.feed_state("https://b.example/rss").unwrap();
-        store.begin_batch().unwrap();
-        ingest(&mut store, "https://a.example/rss", &[story("a1", "North Korea fires missile")]).unwrap();
-        // What SQLite does to a transaction on some I/O errors.
-        store.conn.execute_batch("ROLLBACK").unwrap();
+        let mut store = lost_batch(&path);
         assert!(matches!(store.commit_batch(), Err(StoreError::BatchRolledBack)));
         assert_eq!(count(&path, "SELECT COUNT(*) FROM stories"), 0);
         // The same news from another feed starts its own cluster: the lost story is not in the
@@ -172,11 +178,7 @@ mod tests {
     fn after_the_database_rolled_a_batch_back_nothing_more_commits_alone() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.db");
-        let mut store = Store::open(&path).unwrap();
-        store.feed_state("https://b.example/rss").unwrap();
-        store.begin_batch().unwrap();
-        ingest(&mut store, "https://a.example/rss", &[story("a1", "North Korea fires missile")]).unwrap();
-        store.conn.execute_batch("ROLLBACK").unwrap();
+        let mut store = lost_batch(&path);
         assert!(store.batch_lost());
         let later = ingest(&mut store, "https://b.example/rss", &[story("b1", "Seoul says North Korea fired missile")]);
         assert!(matches!(later, Err(StoreError::BatchRolledBack)), "{later:?}");
