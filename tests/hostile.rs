@@ -315,4 +315,9 @@ async fn busy_gone_moved_and_restless_etags_are_handled_across_polls() {
     let state =
         |suffix: &str| listed.iter().find(|f| f["url"].as_str().unwrap().ends_with(suffix)).unwrap()["state"].clone();
     assert_eq!((state("gone.xml"), state("busy.xml"), state(GOOD)), ("gone".into(), "failing".into(), "ok".into()));
+    // Every story was first seen this week: the week's count is the whole count.
+    let seen: i64 = listed.iter().map(|f| f["stories"].as_i64().unwrap()).sum();
+    let per_day: f64 = listed.iter().map(|f| f["new_per_day"].as_f64().unwrap()).sum();
+    assert_eq!(seen, 3);
+    assert!(per_day > 0.0 && (per_day - 3.0 / 7.0).abs() < 0.15, "{per_day}");
 }

@@ -135,8 +135,11 @@ impl Store {
             "SELECT url, title, moved_to, gone, last_success, last_error, last_error_at, consecutive_failures,
                 interval_secs, next_poll,
                 (SELECT COUNT(*) FROM stories s WHERE s.feed_id = f.id),
-                (SELECT COUNT(*) FROM stories s WHERE s.feed_id = f.id AND s.first_seen >= ?1)
-             FROM feeds f ORDER BY url",
+                COALESCE(week.n, 0)
+             FROM feeds f
+             LEFT JOIN (SELECT feed_id, COUNT(*) AS n FROM stories WHERE first_seen >= ?1 GROUP BY feed_id) week
+                ON week.feed_id = f.id
+             ORDER BY url",
         )?;
         let rows = stmt.query_map([week_ago], |r| {
             Ok(FeedRow {
