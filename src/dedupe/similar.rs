@@ -191,9 +191,14 @@ pub(super) fn fold_word(word: &str, out: &mut String) {
 impl Features {
     pub fn new(title: &str, body: &str, published: Option<i64>) -> Features {
         let mut f = Features { published, title_places: super::places::named_in(title), ..Features::default() };
-        f.add(title, true);
+        let opening = f.add(title, true);
         f.title_content = f.content.clone();
         f.add(body, false);
+        // A headline's first word is capitalised whatever it is ("Talks resume"): it names
+        // something only if the story also writes it capitalised mid-sentence.
+        if let Some(h) = opening.filter(|h| f.key.contains(h)) {
+            f.title_key.push(h);
+        }
         for set in [&mut f.content, &mut f.key, &mut f.numbers, &mut f.title_content, &mut f.title_key] {
             set.sort_unstable();
             set.dedup();
@@ -203,11 +208,13 @@ impl Features {
         f
     }
 
-    /// Adds the words of one text. Every capitalised word of a headline is one of its names,
-    /// the first included: headlines open with their subject ("Hungary cuts rates").
-    fn add(&mut self, text: &str, headline: bool) {
+    /// Adds the words of one text. A headline's capitalised words past the first are its names;
+    /// its capitalised first word is returned, for the caller to judge once the whole story is
+    /// read (headlines open with their subject, "Hungary cuts rates", or with any word at all).
+    fn add(&mut self, text: &str, headline: bool) -> Option<u32> {
         let mut folded = String::new();
         let mut sentence_start = true;
+        let mut opening = None;
         for raw in text.split_whitespace() {
             let word = raw.trim_matches(|c: char| !c.is_alphanumeric());
             fold_word(word, &mut folded);
@@ -221,8 +228,10 @@ impl Features {
                 if number || (capital && !sentence_start) {
                     self.key.push(h);
                 }
-                if headline && (number || capital) {
+                if headline && (number || (capital && !sentence_start)) {
                     self.title_key.push(h);
+                } else if headline && capital && opening.is_none() {
+                    opening = Some(h);
                 }
                 if folded.chars().nth(2).is_some() {
                     self.content.push(h);
@@ -230,6 +239,7 @@ impl Features {
             }
             sentence_start = raw.ends_with(['.', '!', '?']);
         }
+        opening
     }
 
     /// The keys under which the candidate index files this story: a few of its key tokens and
@@ -437,5 +447,14 @@ mod tests {
         let read = Features::from_bytes(&old, Some(7)).expect("earlier layout");
         assert_eq!((read.content, read.key, read.numbers), (f.content, f.key, f.numbers));
         assert!(read.title_content.is_empty() && read.title_places.is_empty());
+    }
+
+    #[test]
+    fn a_headline_opening_word_is_a_name_only_if_the_story_capitalises_it_elsewhere() {
+        let h = |w: &str| token_hash(w);
+        let talks = Features::new("Talks resume in Vienna", "The talks had stalled in March.", None);
+        assert_eq!(talks.title_key, vec![h("vienna")]);
+        let rates = Features::new("Hungary cuts rates", "The central bank of Hungary cut its base rate.", None);
+        assert_eq!(rates.title_key, vec![h("hungary")]);
     }
 }
