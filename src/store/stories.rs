@@ -186,9 +186,9 @@ fn insert(tx: &Connection, feed_id: i64, story: &Story, now: i64) -> Result<Opti
     let inserted = tx
         .prepare_cached(
             "INSERT OR IGNORE INTO stories
-                (feed_id, key, url, title, body, author, categories, published, first_seen, canon_url, fingerprint,
-                 canon_key, text_key, last_listed)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?9)",
+                (feed_id, key, url, title, body, author, categories, published, first_seen, canon_key, text_key,
+                 last_listed)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?9)",
         )?
         .execute(params![
             feed_id,
@@ -200,8 +200,6 @@ fn insert(tx: &Connection, feed_id: i64, story: &Story, now: i64) -> Result<Opti
             categories,
             story.published.map(|p| p.timestamp()),
             now,
-            story.canon_url,
-            story.fingerprint,
             story.canon_url.as_deref().map(lookup_key),
             story.fingerprint.as_deref().map(lookup_key),
         ])?;
