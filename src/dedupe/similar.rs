@@ -11,9 +11,12 @@
 //!   (wire copy republished with a dateline or boilerplate);
 //! * otherwise, within [`NEWS_CYCLE`] of each other: a key-token overlap ≥ 0.45 (names and
 //!   numbers, two or more shared), unless their numbers conflict (none shared and four or more
-//!   not shared), and only when the headlines agree: each headline's content words are found
-//!   in the other story (a third or more), and a name or number of one headline is among the
-//!   other story's (when either headline has any).
+//!   not shared);
+//!
+//! either way only when the headlines agree: each headline's content words are found in the
+//! other story (a third or more), a name or number of one headline is among the other story's
+//! words (when either headline has any), and the headlines do not name different states
+//! neither story mentions ([`super::places`]).
 //!
 //! The headline test is what keeps an outlet's boilerplate apart: different stories of one
 //! news cycle that share stock sentences ("analysts said the risks were underestimated") and
