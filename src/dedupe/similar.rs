@@ -16,7 +16,7 @@
 //! either way only when the headlines agree: each headline's content words are found in the
 //! other story (a third or more), a name or number of one headline is among the other story's
 //! words (when either headline has any), and the headlines do not name different states
-//! neither story mentions ([`super::places`]).
+//! neither story mentions (`places.rs`).
 //!
 //! The headline test is what keeps an outlet's boilerplate apart: different stories of one
 //! news cycle that share stock sentences ("analysts said the risks were underestimated") and
@@ -159,7 +159,7 @@ pub struct Features {
     pub title_content: Vec<u32>,
     /// The headline's names and numbers.
     pub title_key: Vec<u32>,
-    /// The states the headline names ([`super::places`]).
+    /// The states the headline names (`places.rs`).
     pub title_places: Vec<u32>,
     /// Unix seconds, when the story is dated.
     pub published: Option<i64>,
