@@ -5,7 +5,7 @@ mod places;
 pub mod similar;
 pub mod url;
 
-pub use similar::{Features, MIN_SHARED_BANDS, same_story, similarity};
+pub use similar::{Features, MIN_SHARED_BANDS, Packed, View, same_story, similarity};
 pub use url::canonical_url;
 
 use crate::digest::short_hash;

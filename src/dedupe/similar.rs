@@ -248,11 +248,84 @@ impl Features {
     /// The keys under which the candidate index files this story: a few of its key tokens and
     /// content words, each tagged with its kind.
     pub fn bands(&self) -> Vec<i64> {
+        self.view().bands()
+    }
+
+    /// The sets as slices, as similarity reads them.
+    pub fn view(&self) -> View<'_> {
+        View {
+            content: &self.content,
+            key: &self.key,
+            numbers: &self.numbers,
+            title_content: &self.title_content,
+            title_key: &self.title_key,
+            title_places: &self.title_places,
+            published: self.published,
+        }
+    }
+
+    /// The sets in one allocation, for keeping many in memory.
+    pub fn pack(&self) -> Packed {
+        let sets = [&self.content, &self.key, &self.numbers, &self.title_content, &self.title_key, &self.title_places];
+        let mut words = Vec::with_capacity(sets.iter().map(|s| s.len()).sum());
+        let mut ends = [0u32; 6];
+        for (end, set) in ends.iter_mut().zip(sets) {
+            words.extend_from_slice(set);
+            *end = words.len() as u32;
+        }
+        Packed { words: words.into_boxed_slice(), ends, published: self.published }
+    }
+}
+
+/// A story's features as borrowed slices: what [`similarity`] compares.
+#[derive(Debug, Clone, Copy)]
+pub struct View<'a> {
+    pub content: &'a [u32],
+    pub key: &'a [u32],
+    pub numbers: &'a [u32],
+    pub title_content: &'a [u32],
+    pub title_key: &'a [u32],
+    pub title_places: &'a [u32],
+    pub published: Option<i64>,
+}
+
+impl View<'_> {
+    /// See [`Features::bands`].
+    pub fn bands(&self) -> Vec<i64> {
         let keys = self.key.iter().take(KEY_BANDS).map(|&h| (1i64 << 32) | i64::from(h));
         let content = self.content.iter().take(CONTENT_BANDS).map(|&h| (2i64 << 32) | i64::from(h));
         keys.chain(content).collect()
     }
+}
 
+/// [`Features`] in one allocation (the candidate index holds one per recent matched story).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Packed {
+    words: Box<[u32]>,
+    /// Where each of the six sets ends in `words`.
+    ends: [u32; 6],
+    published: Option<i64>,
+}
+
+impl Packed {
+    pub fn view(&self) -> View<'_> {
+        let set = |i: usize| {
+            let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+            &self.words[start..self.ends[i] as usize]
+        };
+        View {
+            content: set(0),
+            key: set(1),
+            numbers: set(2),
+            title_content: set(3),
+            title_key: set(4),
+            title_places: set(5),
+            published: self.published,
+        }
+    }
+}
+
+impl Features {
     /// The word hashes as bytes, to store (`published` is stored apart): a format marker, the
     /// six set lengths, then the sets.
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -333,12 +406,12 @@ fn overlap(a: &[u32], b: &[u32]) -> f64 {
 
 /// Whether `a` and `b` are the same news, given the dedupe `window` in seconds.
 pub fn same_story(a: &Features, b: &Features, window: i64) -> bool {
-    similarity(a, b, window).is_some()
+    similarity(a.view(), b.view(), window).is_some()
 }
 
 /// How alike `a` and `b` are (their content-word overlap) when they are the same news, given the
 /// dedupe `window` in seconds; `None` when they are not.
-pub fn similarity(a: &Features, b: &Features, window: i64) -> Option<f64> {
+pub fn similarity(a: View<'_>, b: View<'_>, window: i64) -> Option<f64> {
     let gap = match (a.published, b.published) {
         (Some(x), Some(y)) => (x - y).abs(),
         // Undated stories are compared as if published together (they are seen together).
@@ -350,38 +423,38 @@ pub fn similarity(a: &Features, b: &Features, window: i64) -> Option<f64> {
     if !headlines_agree(a, b) {
         return None;
     }
-    let content = overlap(&a.content, &b.content);
+    let content = overlap(a.content, b.content);
     if content >= NEAR_IDENTICAL {
         return Some(content);
     }
-    let shared_numbers = shared(&a.numbers, &b.numbers);
+    let shared_numbers = shared(a.numbers, b.numbers);
     let other_numbers = a.numbers.len() + b.numbers.len() - 2 * shared_numbers;
     let conflict = shared_numbers == 0 && other_numbers >= NUMBER_CONFLICT;
-    let names = shared(&a.key, &b.key) >= MIN_SHARED_KEYS && overlap(&a.key, &b.key) >= KEY_OVERLAP;
+    let names = shared(a.key, b.key) >= MIN_SHARED_KEYS && overlap(a.key, b.key) >= KEY_OVERLAP;
     let same = gap <= NEWS_CYCLE && !conflict && names;
     same.then_some(content)
 }
 
 /// Each headline's content words are found in the other story, and, when either headline
 /// names anyone or anything, a name or number of one is among the other story's.
-fn headlines_agree(a: &Features, b: &Features) -> bool {
+fn headlines_agree(a: View<'_>, b: View<'_>) -> bool {
     let covered = |title: &[u32], other: &[u32]| {
         title.is_empty() || shared(title, other) as f64 >= HEADLINE_COVERAGE * title.len() as f64
     };
     // Among the other story's words, not only its names: a Title Case headline makes names of
     // words the other story writes in lower case.
-    let named_in = |title: &Features, other: &Features| {
-        shared(&title.title_key, &other.key) > 0 || shared(&title.title_key, &other.content) > 0
+    let named_in = |title: View<'_>, other: View<'_>| {
+        shared(title.title_key, other.key) > 0 || shared(title.title_key, other.content) > 0
     };
     let named = || (a.title_key.is_empty() && b.title_key.is_empty()) || named_in(a, b) || named_in(b, a);
     // The test that rejects most candidates first.
-    covered(&a.title_content, &b.content) && covered(&b.title_content, &a.content) && named() && !places_differ(a, b)
+    covered(a.title_content, b.content) && covered(b.title_content, a.content) && named() && !places_differ(a, b)
 }
 
 /// Both headlines name states, and neither story mentions any state the other's headline names.
-fn places_differ(a: &Features, b: &Features) -> bool {
-    let unmentioned = |title: &Features, other: &Features| {
-        let words = [other.content.as_slice(), other.key.as_slice()];
+fn places_differ(a: View<'_>, b: View<'_>) -> bool {
+    let unmentioned = |title: View<'_>, other: View<'_>| {
+        let words = [other.content, other.key];
         title.title_places.iter().all(|&id| !super::places::mentions(id, &words))
     };
     !a.title_places.is_empty() && !b.title_places.is_empty() && unmentioned(a, b) && unmentioned(b, a)
@@ -459,5 +532,16 @@ mod tests {
         assert_eq!(talks.title_key, vec![h("vienna")]);
         let rates = Features::new("Hungary cuts rates", "The central bank of Hungary cut its base rate.", None);
         assert_eq!(rates.title_key, vec![h("hungary")]);
+    }
+
+    #[test]
+    fn packed_features_read_as_the_same_sets() {
+        let f = Features::new("EU widens Syria sanctions", "Brussels adopted its 19th package on Monday.", Some(7));
+        let packed = f.pack();
+        let (a, b) = (f.view(), packed.view());
+        assert_eq!((a.content, a.key, a.numbers), (b.content, b.key, b.numbers));
+        assert_eq!((a.title_content, a.title_key, a.title_places), (b.title_content, b.title_key, b.title_places));
+        assert_eq!((a.published, a.bands()), (b.published, b.bands()));
+        assert!(!b.title_places.is_empty() && !b.numbers.is_empty());
     }
 }

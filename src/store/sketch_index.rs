@@ -7,7 +7,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
-use crate::dedupe::{Features, MIN_SHARED_BANDS, similarity};
+use crate::dedupe::{Features, MIN_SHARED_BANDS, Packed, View, similarity};
 
 /// Stories read per index key: the newest within the window.
 const CANDIDATES_PER_KEY: usize = 32;
@@ -20,7 +20,8 @@ struct Entry {
     feed_id: i64,
     cluster: i64,
     at: i64,
-    features: Features,
+    /// In one allocation: a million of these live in memory at a time.
+    features: Packed,
 }
 
 /// One key's stories, (placed at, story id) in the order filed; pruning moves `start` past old
@@ -65,7 +66,7 @@ impl SketchIndex {
         for band in features.bands() {
             self.postings.entry(band).or_default().entries.push((at, story_id));
         }
-        self.stories.insert(story_id, Entry { feed_id, cluster, at, features });
+        self.stories.insert(story_id, Entry { feed_id, cluster, at, features: features.pack() });
         self.by_time.push(Reverse((at, story_id)));
     }
 
@@ -73,6 +74,7 @@ impl SketchIndex {
     /// if any is the same news within `window` seconds.
     pub fn most_similar(&self, feed_id: i64, features: &Features, at: i64, window: i64) -> Option<i64> {
         let bands = features.bands();
+        let features = features.view();
         let mut hits: Vec<i64> = Vec::with_capacity(bands.len() * CANDIDATES_PER_KEY);
         for band in bands {
             let Some(list) = self.postings.get(&band) else { continue };
@@ -90,7 +92,7 @@ impl SketchIndex {
         let mut best: Option<(f64, i64)> = None;
         for (_, id) in ranked.into_iter().take(MAX_COMPARED) {
             let Some(other) = self.stories.get(&id).filter(|e| e.feed_id != feed_id) else { continue };
-            if let Some(score) = similarity(features, &other.features, window)
+            if let Some(score) = similarity(features, other.features.view(), window)
                 && best.is_none_or(|(s, c)| score > s || (score == s && other.cluster < c))
                 && self.founder_agrees(id, other.cluster, features, window)
             {
@@ -103,12 +105,12 @@ impl SketchIndex {
     /// A story joins a cluster only if it is also the same news as the cluster's first story
     /// (while that is indexed): similarity is not transitive, and chains of merely similar
     /// stories would otherwise grow one cluster that swallows unrelated news.
-    fn founder_agrees(&self, member: i64, cluster: i64, features: &Features, window: i64) -> bool {
+    fn founder_agrees(&self, member: i64, cluster: i64, features: View<'_>, window: i64) -> bool {
         member == cluster
             || self
                 .stories
                 .get(&cluster)
-                .is_none_or(|founder| similarity(features, &founder.features, window).is_some())
+                .is_none_or(|founder| similarity(features, founder.features.view(), window).is_some())
     }
 
     /// Forgets stories placed before `before`, oldest first: the cost is that of what is
@@ -123,7 +125,7 @@ impl SketchIndex {
             self.by_time.pop();
             // Filed again since (same story id, later place): that filing stays.
             let Some(entry) = self.stories.get(&id).filter(|e| e.at == at) else { continue };
-            for band in entry.features.bands() {
+            for band in entry.features.view().bands() {
                 if self.postings.get_mut(&band).is_some_and(|list| list.forget_before(before)) {
                     self.postings.remove(&band);
                 }
@@ -155,7 +157,8 @@ mod tests {
         let first = story(&[1, 2, 3, 4], 1..11, &[1, 2], &[1]);
         let middle = story(&[1, 2, 3, 4, 5, 6, 7, 8], 1..21, &[1, 11], &[1]);
         let last = story(&[5, 6, 7, 8], 11..21, &[11, 12], &[5]);
-        assert!(similarity(&middle, &last, 3600).is_some() && similarity(&first, &last, 3600).is_none());
+        assert!(similarity(middle.view(), last.view(), 3600).is_some());
+        assert!(similarity(first.view(), last.view(), 3600).is_none());
         let mut index = SketchIndex::default();
         index.insert(1, 10, 1, 1_000, first);
         assert_eq!(index.most_similar(20, &middle, 1_000, 3600), Some(1));
