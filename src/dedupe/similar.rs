@@ -325,49 +325,44 @@ impl Packed {
     }
 }
 
-impl Features {
+impl Packed {
     /// The word hashes as bytes, to store (`published` is stored apart): a format marker, the
-    /// six set lengths, then the sets.
+    /// six set lengths, then the sets as laid out in memory.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let sets = [&self.content, &self.key, &self.numbers, &self.title_content, &self.title_key, &self.title_places];
-        let mut out = Vec::with_capacity(4 * (1 + sets.len() + sets.iter().map(|s| s.len()).sum::<usize>()));
+        let mut out = Vec::with_capacity(4 * (1 + self.ends.len() + self.words.len()));
         out.extend_from_slice(&WITH_HEADLINE.to_le_bytes());
-        for set in sets {
-            out.extend_from_slice(&(set.len() as u32).to_le_bytes());
+        let mut start = 0;
+        for &end in &self.ends {
+            out.extend_from_slice(&(end - start).to_le_bytes());
+            start = end;
         }
-        for set in sets {
-            for h in set.iter() {
-                out.extend_from_slice(&h.to_le_bytes());
-            }
+        for h in self.words.iter() {
+            out.extend_from_slice(&h.to_le_bytes());
         }
         out
     }
 
-    /// Reads what [`Features::to_bytes`] wrote, or the earlier layout without the headline sets
+    /// Reads what [`Packed::to_bytes`] wrote, or the earlier layout without the headline sets
     /// (three lengths, no marker); `None` for bytes neither can have written.
-    pub fn from_bytes(bytes: &[u8], published: Option<i64>) -> Option<Features> {
+    pub fn from_bytes(bytes: &[u8], published: Option<i64>) -> Option<Packed> {
         let word = |i: usize| bytes.get(4 * i..4 * i + 4).map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")));
         let (first, count) = if word(0)? == WITH_HEADLINE { (1, 6) } else { (0, 3) };
-        let lens: Vec<usize> = (first..first + count).map(|i| word(i).map(|n| n as usize)).collect::<Option<_>>()?;
-        let mut at = first + count;
-        if bytes.len() != 4 * (at + lens.iter().sum::<usize>()) {
+        let mut ends = [0u32; 6];
+        let mut total = 0u32;
+        for (end, i) in ends.iter_mut().zip(first..first + count) {
+            total = total.checked_add(word(i)?)?;
+            *end = total;
+        }
+        // The earlier layout's missing sets end where the last one did.
+        for end in &mut ends[count..] {
+            *end = total;
+        }
+        let start = first + count;
+        if bytes.len() != 4 * (start + total as usize) {
             return None;
         }
-        let mut sets = lens.into_iter().map(|n| {
-            let set: Vec<u32> = (at..at + n).filter_map(word).collect();
-            at += n;
-            set
-        });
-        let mut next = || sets.next().unwrap_or_default();
-        Some(Features {
-            content: next(),
-            key: next(),
-            numbers: next(),
-            title_content: next(),
-            title_key: next(),
-            title_places: next(),
-            published,
-        })
+        let words = (start..start + total as usize).filter_map(word).collect();
+        Some(Packed { words, ends, published })
     }
 }
 
@@ -472,8 +467,8 @@ mod tests {
             Some(7),
         );
         assert!(!f.key.is_empty() && !f.numbers.is_empty());
-        assert_eq!(Features::from_bytes(&f.to_bytes(), Some(7)), Some(f.clone()));
-        assert_eq!(Features::from_bytes(&f.to_bytes()[1..], Some(7)), None);
+        assert_eq!(Packed::from_bytes(&f.pack().to_bytes(), Some(7)), Some(f.pack()));
+        assert_eq!(Packed::from_bytes(&f.pack().to_bytes()[1..], Some(7)), None);
         assert!(f.bands().len() <= KEY_BANDS + CONTENT_BANDS);
     }
 
@@ -520,8 +515,9 @@ mod tests {
         for h in f.content.iter().chain(&f.key).chain(&f.numbers) {
             old.extend_from_slice(&h.to_le_bytes());
         }
-        let read = Features::from_bytes(&old, Some(7)).expect("earlier layout");
-        assert_eq!((read.content, read.key, read.numbers), (f.content, f.key, f.numbers));
+        let packed = Packed::from_bytes(&old, Some(7)).expect("earlier layout");
+        let read = packed.view();
+        assert_eq!((read.content, read.key, read.numbers), (&f.content[..], &f.key[..], &f.numbers[..]));
         assert!(read.title_content.is_empty() && read.title_places.is_empty());
     }
 

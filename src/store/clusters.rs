@@ -12,7 +12,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::sketch_index::SketchIndex;
 use super::{Store, StoreError};
-use crate::dedupe::Features;
+use crate::dedupe::{Features, Packed};
 
 /// A story's place in time for the window: its date, or when it was seen if undated or dated
 /// in the future.
@@ -26,7 +26,7 @@ pub(super) struct Filed {
     feed_id: i64,
     cluster: i64,
     at: i64,
-    features: Features,
+    features: Packed,
 }
 
 /// Files a new matched story (`story_id`, of feed `feed_id`) into a cluster: returns the
@@ -43,11 +43,12 @@ pub(super) fn join(
 ) -> Result<(i64, Filed), StoreError> {
     let at = placed_at(&features, now);
     let cluster = index.most_similar(feed_id, &features, at, window).unwrap_or(story_id);
+    let features = features.pack();
     tx.prepare_cached(
         "INSERT OR REPLACE INTO sketches (story_id, feed_id, cluster_id, at, published, features)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
-    .execute(params![story_id, feed_id, cluster, at, features.published, features.to_bytes()])?;
+    .execute(params![story_id, feed_id, cluster, at, features.view().published, features.to_bytes()])?;
     Ok((cluster, Filed { story_id, feed_id, cluster, at, features }))
 }
 
@@ -78,7 +79,7 @@ impl Store {
             })?;
             for row in rows {
                 let (story_id, feed_id, cluster, at, published, bytes) = row?;
-                if let Some(features) = Features::from_bytes(&bytes, published) {
+                if let Some(features) = Packed::from_bytes(&bytes, published) {
                     index.insert(story_id, feed_id, cluster, at, features);
                 }
             }

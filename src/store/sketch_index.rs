@@ -62,11 +62,11 @@ pub struct SketchIndex {
 }
 
 impl SketchIndex {
-    pub fn insert(&mut self, story_id: i64, feed_id: i64, cluster: i64, at: i64, features: Features) {
-        for band in features.bands() {
+    pub fn insert(&mut self, story_id: i64, feed_id: i64, cluster: i64, at: i64, features: Packed) {
+        for band in features.view().bands() {
             self.postings.entry(band).or_default().entries.push((at, story_id));
         }
-        self.stories.insert(story_id, Entry { feed_id, cluster, at, features: features.pack() });
+        self.stories.insert(story_id, Entry { feed_id, cluster, at, features });
         self.by_time.push(Reverse((at, story_id)));
     }
 
@@ -160,9 +160,9 @@ mod tests {
         assert!(similarity(middle.view(), last.view(), 3600).is_some());
         assert!(similarity(first.view(), last.view(), 3600).is_none());
         let mut index = SketchIndex::default();
-        index.insert(1, 10, 1, 1_000, first);
+        index.insert(1, 10, 1, 1_000, first.pack());
         assert_eq!(index.most_similar(20, &middle, 1_000, 3600), Some(1));
-        index.insert(2, 20, 1, 1_000, middle);
+        index.insert(2, 20, 1, 1_000, middle.pack());
         assert_eq!(index.most_similar(30, &last, 1_000, 3600), None, "chained into the first story's cluster");
     }
 
@@ -171,7 +171,7 @@ mod tests {
         let news = || story(&[1, 2, 3, 4], 1..11, &[1, 2], &[1]);
         let mut index = SketchIndex::default();
         for (id, at) in [(1, 100), (2, 300), (3, 200)] {
-            index.insert(id, 10 + id, id, at, news());
+            index.insert(id, 10 + id, id, at, news().pack());
         }
         index.prune(250);
         assert_eq!(index.stories.keys().copied().collect::<Vec<_>>(), vec![2]);
