@@ -129,9 +129,13 @@ impl Parts {
     }
 }
 
-/// Polls every feed once, then delivers every queued alert.
+/// Polls every feed once, delivering alerts as their stories commit, then delivers every alert
+/// still queued.
 pub async fn once(config: Arc<Config>) -> Result<Summary, EngineError> {
     let parts = Parts::start(config)?;
+    let (polls_done, stop_delivery) = watch::channel(false);
+    let delivery =
+        tokio::spawn(deliver_loop(Arc::clone(&parts.dispatcher), Arc::clone(&parts.committed), stop_delivery));
     let mut tasks = JoinSet::new();
     for (i, start) in parts.starts().await.into_iter().enumerate() {
         if !start.gone {
@@ -147,8 +151,10 @@ pub async fn once(config: Arc<Config>) -> Result<Summary, EngineError> {
             Err(_) => summary.failed += 1,
         }
     }
+    let _ = polls_done.send(true);
+    let delivered_meanwhile = delivery.await.unwrap_or(0);
     let dispatcher = parts.stop_writer().await;
-    summary.delivered = dispatcher.drain().await?;
+    summary.delivered = delivered_meanwhile + dispatcher.drain().await?;
     Ok(summary)
 }
 
@@ -281,15 +287,23 @@ impl Watchdog {
     }
 }
 
-async fn deliver_loop(dispatcher: Arc<Dispatcher>, committed: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
+/// Delivers whatever is due after each commit (and every [`DELIVERY_TICK`]) until `shutdown`
+/// turns true; returns how many alerts it delivered.
+async fn deliver_loop(
+    dispatcher: Arc<Dispatcher>,
+    committed: Arc<Notify>,
+    mut shutdown: watch::Receiver<bool>,
+) -> usize {
+    let mut delivered = 0;
     loop {
-        if let Err(e) = dispatcher.drain().await {
-            warn!(error = %e, "alert delivery stopped on a database error; retrying");
+        match dispatcher.drain().await {
+            Ok(n) => delivered += n,
+            Err(e) => warn!(error = %e, "alert delivery stopped on a database error; retrying"),
         }
         tokio::select! {
             _ = committed.notified() => {}
             _ = tokio::time::sleep(DELIVERY_TICK) => {}
-            _ = shutdown.changed() => return,
+            _ = shutdown.changed() => return delivered,
         }
     }
 }

@@ -288,8 +288,8 @@ impl Writer {
                 self.store.record_gone(state.id, &reason, now)?;
                 return Ok((Err(reason), kept, None));
             }
-            PollOutcome::Parsed { feed: parsed, alerts, validators } => {
-                let stats = self.ingest(feed, state, &parsed, alerts, &validators, now)?;
+            PollOutcome::Parsed { feed: parsed, raised, validators } => {
+                let stats = self.ingest(feed, state, &parsed, raised, &validators, now)?;
                 let dates: Vec<i64> =
                     parsed.stories.iter().filter_map(|s| s.published.map(|p| p.timestamp())).collect();
                 let seen = Seen::Success { gap: schedule::publishing_gap(&dates, now), hint };
@@ -308,7 +308,7 @@ impl Writer {
         feed: &Feed,
         state: &FeedState,
         parsed: &crate::feed::ParsedFeed,
-        mut alerts: Vec<Raised>,
+        mut raised: Vec<Option<Raised>>,
         v: &Validators,
         now: i64,
     ) -> Result<IngestStats, StoreError> {
@@ -323,10 +323,19 @@ impl Writer {
         // stored without alerting.
         let backfill_cutoff = (!state.seen_before).then(|| now - self.config.poll.backfill.as_secs() as i64);
         let window = self.config.dedupe.window.as_secs() as i64;
+        let config = &self.config;
+        let mut name = None;
         let stats = self.store.ingest(state.id, &meta, &parsed.stories, now, window, |i, story| {
             let too_old = backfill_cutoff.is_some_and(|cut| story.published.is_none_or(|p| p.timestamp() < cut));
-            let raised =
-                if too_old { Raised::default() } else { alerts.get_mut(i).map(std::mem::take).unwrap_or_default() };
+            if too_old {
+                return Raised::default();
+            }
+            // Worked out on the parse pool for a feed's first document; here for a new story
+            // of a later one.
+            let raised = raised.get_mut(i).and_then(Option::take).unwrap_or_else(|| {
+                let name = name.get_or_insert_with(|| crate::poller::feed_name(feed, parsed));
+                crate::poller::raised(config, feed, name, story)
+            });
             for alert in &raised.alerts {
                 crate::metrics::get().matched(&alert.watch);
             }

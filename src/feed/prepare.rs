@@ -67,7 +67,10 @@ fn drop_stray_declarations(b: &[u8]) -> Option<Vec<u8>> {
     let start = b.iter().position(|&c| c == b'<')?;
     let is_declaration =
         |at: usize| b[at..].starts_with(b"<?xml") && b.get(at + 5).is_some_and(u8::is_ascii_whitespace);
-    let mut stray = (start + 1..b.len().saturating_sub(5)).filter(|&at| b[at] == b'<' && is_declaration(at)).peekable();
+    let mut stray = memchr::memmem::find_iter(&b[start + 1..], b"<?xml")
+        .map(|p| start + 1 + p)
+        .filter(|&at| is_declaration(at))
+        .peekable();
     stray.peek()?;
     let mut out = Vec::with_capacity(b.len());
     let mut from = 0;
@@ -88,7 +91,7 @@ fn drop_stray_declarations(b: &[u8]) -> Option<Vec<u8>> {
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(haystack, needle)
 }
 
 /// Whether the document's root is `<rss …>` and it holds no `<channel`.

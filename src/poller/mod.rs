@@ -47,12 +47,14 @@ pub enum PollOutcome {
         etag: Option<String>,
         last_modified: Option<String>,
     },
-    /// New validators (and the body's hash) with the stories, and for each story the alerts it
-    /// would raise with its similarity features (worked out here, on the parse pool, so the
-    /// writer only stores them).
+    /// New validators (and the body's hash) with the stories. For a feed never parsed before,
+    /// where every story is new, `raised` holds what each story would raise (its alerts and
+    /// similarity features), worked out here on the parse pool; `None` for a story too old to
+    /// alert on first sight. For a feed parsed before it is empty: most of its stories are
+    /// known, and the writer works out [`raised`] for the new ones only.
     Parsed {
         feed: ParsedFeed,
-        alerts: Vec<Raised>,
+        raised: Vec<Option<Raised>>,
         validators: Validators,
     },
     Failed {
@@ -121,45 +123,56 @@ pub async fn poll_feed(
     if validators.content_hash.as_deref() == Some(hash.as_str()) {
         return Polled { outcome: PollOutcome::Unchanged { etag, last_modified }, moved_to, hint: fresh_for };
     }
-    let outcome = match parse(bytes, charset, Arc::clone(config), index).await {
-        Ok((parsed, alerts)) => {
+    let first_sight = validators.content_hash.is_none();
+    let outcome = match parse(bytes, charset, Arc::clone(config), index, first_sight).await {
+        Ok((parsed, raised)) => {
             let hint = parsed.refresh.into_iter().chain(fresh_for).max();
             let validators = Validators { etag, last_modified, content_hash: Some(hash), moved_to: moved_to.clone() };
-            return Polled { outcome: PollOutcome::Parsed { feed: parsed, alerts, validators }, moved_to, hint };
+            return Polled { outcome: PollOutcome::Parsed { feed: parsed, raised, validators }, moved_to, hint };
         }
         Err(reason) => PollOutcome::failed(reason),
     };
     Polled { outcome, moved_to, hint: fresh_for }
 }
 
-/// Parses on the blocking pool, one parse per core at a time, within [`PARSE_BUDGET`]; then
-/// matches the stories there too, so the writer only stores.
+/// Parses on the blocking pool, one parse per core at a time, within [`PARSE_BUDGET`]. On a
+/// feed's `first_sight` the stories are matched there too, so the writer only stores them.
 async fn parse(
     bytes: Vec<u8>,
     charset: Option<String>,
     config: Arc<Config>,
     index: usize,
-) -> Result<(ParsedFeed, Vec<Raised>), String> {
-    let url = config.feeds[index].url();
-    let base = url.clone();
+    first_sight: bool,
+) -> Result<(ParsedFeed, Vec<Option<Raised>>), String> {
+    let base = config.feeds[index].url();
     let parsed = blocking(PARSE_BUDGET, move || {
         let bytes = feed::apply_http_charset(&bytes, charset.as_deref());
         feed::parse(&bytes, Some(&base)).map_err(|e| e.to_string())
     })
     .await??;
-    let (parsed, alerts) = blocking(Duration::MAX, move || {
+    if !first_sight {
+        return Ok((parsed, Vec::new()));
+    }
+    let (parsed, raised) = blocking(Duration::MAX, move || {
         let f = &config.feeds[index];
-        let name = f.name.clone().or(parsed.title.clone()).unwrap_or(url);
-        let alerts = parsed.stories.iter().map(|s| raised(&config, f, &name, s)).collect();
-        (parsed, alerts)
+        let name = feed_name(f, &parsed);
+        let cutoff = crate::store::unix_now() - config.poll.backfill.as_secs() as i64;
+        let fresh = |s: &feed::Story| s.published.is_some_and(|p| p.timestamp() >= cutoff);
+        let raised = parsed.stories.iter().map(|s| fresh(s).then(|| raised(&config, f, &name, s))).collect();
+        (parsed, raised)
     })
     .await?;
-    Ok((parsed, alerts))
+    Ok((parsed, raised))
+}
+
+/// The name alerts give `feed`: its configured name, else its own title, else its URL.
+pub fn feed_name(feed: &crate::config::Feed, parsed: &ParsedFeed) -> String {
+    feed.name.clone().or_else(|| parsed.title.clone()).unwrap_or_else(|| feed.url())
 }
 
 /// What a story would raise: its alerts and, when it has some and stories are clustered across
 /// feeds, its similarity features.
-fn raised(config: &Config, feed: &crate::config::Feed, name: &str, story: &feed::Story) -> Raised {
+pub fn raised(config: &Config, feed: &crate::config::Feed, name: &str, story: &feed::Story) -> Raised {
     let alerts = story_alerts(config, feed, name, story);
     let features = (!alerts.is_empty() && config.dedupe.cross_feed)
         .then(|| Features::new(&story.title, &story.body, story.published.map(|p| p.timestamp())));
