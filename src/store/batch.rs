@@ -52,8 +52,10 @@ impl Store {
             // Left open by a failed commit whose rollback failed too: not ours to keep.
             self.abandon_batch();
         }
+        let turn = self.turns.take();
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
         self.batch = true;
+        self.turn = Some(turn);
         Ok(())
     }
 
@@ -76,6 +78,7 @@ impl Store {
         if done.is_err() {
             self.abandon_batch();
         }
+        self.turn = None;
         done
     }
 
@@ -85,6 +88,7 @@ impl Store {
         }
         self.batch = false;
         self.sketches = None;
+        self.turn = None;
     }
 }
 

@@ -58,6 +58,18 @@ pub struct OutboxRow {
     pub since: i64,
 }
 
+/// A notifier's due rows, oldest first, with the feeds that reported the same news later; the
+/// partial index `outbox_queued` serves it.
+const CLAIM: &str =
+    "SELECT id, watch, notifier, payload, attempts, max(coalesce(retrying_since, ?2), coalesce(retried_at, 0)),
+        (SELECT group_concat(feed, char(10)) FROM (
+            SELECT m2.feed AS feed FROM matches m1 JOIN matches m2
+                ON m2.cluster_id = m1.cluster_id AND m2.watch = m1.watch AND m2.feed != m1.feed
+            WHERE m1.story_id = outbox.story_id AND m1.watch = outbox.watch
+            GROUP BY m2.feed ORDER BY min(m2.story_id)))
+     FROM outbox WHERE notifier = ?1 AND state = 'queued' AND +next_attempt <= ?2
+        AND (retrying_since IS NOT NULL) = ?4 ORDER BY id LIMIT ?3";
+
 impl Store {
     /// Queues again every row a previous process left in `sending`, as a retry due now, so the
     /// interrupted message goes out again with the same rows; returns how many.
@@ -97,18 +109,10 @@ impl Store {
         limit: usize,
         retries: bool,
     ) -> Result<Vec<OutboxRow>, StoreError> {
+        let _turn = self.turns.take();
         let tx = self.conn.transaction()?;
         let rows = {
-            let mut stmt = tx.prepare_cached(
-                "SELECT id, watch, notifier, payload, attempts, max(coalesce(retrying_since, ?2), coalesce(retried_at, 0)),
-                    (SELECT group_concat(feed, char(10)) FROM (
-                        SELECT m2.feed AS feed FROM matches m1 JOIN matches m2
-                            ON m2.cluster_id = m1.cluster_id AND m2.watch = m1.watch AND m2.feed != m1.feed
-                        WHERE m1.story_id = outbox.story_id AND m1.watch = outbox.watch
-                        GROUP BY m2.feed ORDER BY min(m2.story_id)))
-                 FROM outbox WHERE notifier = ?1 AND state = 'queued' AND +next_attempt <= ?2
-                    AND (retrying_since IS NOT NULL) = ?4 ORDER BY id LIMIT ?3",
-            )?;
+            let mut stmt = tx.prepare_cached(CLAIM)?;
             let rows = stmt.query_map(params![notifier, now, limit as i64, retries], |r| {
                 Ok(OutboxRow {
                     id: r.get(0)?,
@@ -148,6 +152,7 @@ impl Store {
 
     /// Marks rows delivered, in one transaction.
     pub fn mark_sent(&mut self, ids: &[i64], now: i64) -> Result<(), StoreError> {
+        let _turn = self.turns.take();
         let tx = self.conn.transaction()?;
         {
             let mut stmt = tx.prepare_cached(
@@ -162,6 +167,7 @@ impl Store {
 
     /// Records a failed attempt of each row: queued again for `next_attempt`, or dead when `None`.
     pub fn mark_failed(&mut self, failures: &[(i64, Option<i64>)], error: &str) -> Result<(), StoreError> {
+        let _turn = self.turns.take();
         let tx = self.conn.transaction()?;
         {
             let mut stmt = tx.prepare_cached(
@@ -256,5 +262,25 @@ impl Store {
         };
         tx.commit()?;
         Ok(requeued)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claims_read_only_the_queued_rows_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("o.db")).unwrap();
+        let plan: Vec<String> = store
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {CLAIM}"))
+            .unwrap()
+            .query_map(params!["log", 0, 10, false], |r| r.get(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(plan.iter().any(|step| step.contains("USING INDEX outbox_queued")), "{plan:?}");
     }
 }

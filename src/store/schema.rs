@@ -154,6 +154,14 @@ CREATE INDEX outbox_claim ON outbox (notifier, state, id);
 -- which stories_first_seen answers as well: one index fewer to write per story.
 DROP INDEX stories_feed_seen;
 "#,
+    r#"
+-- Each alert changes state twice (queued, sending, sent), and every index holding `state` is
+-- written each time. Claiming and counting due rows only ever look at queued ones: a partial
+-- index holds just those, and rows leave it when claimed. outbox_due stays for the rest.
+DROP INDEX outbox_claim;
+DROP INDEX outbox_notifier_due;
+CREATE INDEX outbox_queued ON outbox (notifier, id) WHERE state = 'queued';
+"#,
 ];
 
 /// The schema version this build writes.

@@ -65,7 +65,7 @@ impl Store {
         mut raised: impl FnMut(usize, &Story) -> Raised,
     ) -> Result<IngestStats, StoreError> {
         self.sketch_index()?;
-        let Store { conn, sketches, batch } = self;
+        let Store { conn, sketches, batch, .. } = self;
         let index = sketches.as_mut().expect("loaded above");
         let tx = Work::begin(conn, *batch)?;
         let mut stats = IngestStats::default();

@@ -1,0 +1,107 @@
+//! Turns at the write lock for the connections of this process to one database file.
+//!
+//! A connection that finds the database locked sleeps in SQLite's busy handler and tries again,
+//! up to 100 ms at a time. The ingest writer commits a batch and begins the next at once, so on
+//! a first poll of a thousand feeds the dispatcher found the lock taken at every try and
+//! delivered nothing until polling was over. The hot writers (ingest batches, the dispatcher's
+//! claims and marks) therefore queue here first, in arrival order: after each batch, whoever
+//! waited goes next. Other processes still meet SQLite's lock alone.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
+
+/// A ticket queue: tickets are served in the order they were drawn.
+#[derive(Default)]
+pub(super) struct Turns {
+    /// (next ticket to hand out, ticket being served)
+    tickets: Mutex<(u64, u64)>,
+    served: Condvar,
+}
+
+/// The write turn, held until dropped.
+pub(super) struct Turn(Arc<Turns>);
+
+impl Turns {
+    /// The queue of the database at `path`, shared by every store of this process opened on
+    /// that path.
+    pub(super) fn of(path: &Path) -> Arc<Turns> {
+        static ALL: OnceLock<Mutex<HashMap<PathBuf, Weak<Turns>>>> = OnceLock::new();
+        let mut all = lock(ALL.get_or_init(Mutex::default));
+        all.retain(|_, turns| turns.strong_count() > 0);
+        if let Some(turns) = all.get(path).and_then(Weak::upgrade) {
+            return turns;
+        }
+        let turns = Arc::new(Turns::default());
+        all.insert(path.to_path_buf(), Arc::downgrade(&turns));
+        turns
+    }
+
+    /// Waits for this caller's turn. Never take a second turn while holding one.
+    pub(super) fn take(self: &Arc<Self>) -> Turn {
+        let ticket = self.draw();
+        self.wait(ticket)
+    }
+
+    fn draw(&self) -> u64 {
+        let mut tickets = lock(&self.tickets);
+        tickets.0 += 1;
+        tickets.0 - 1
+    }
+
+    fn wait(self: &Arc<Self>, ticket: u64) -> Turn {
+        let mut tickets = lock(&self.tickets);
+        while tickets.1 != ticket {
+            tickets = self.served.wait(tickets).unwrap_or_else(|p| p.into_inner());
+        }
+        Turn(Arc::clone(self))
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        lock(&self.0.tickets).1 += 1;
+        self.0.served.notify_all();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn turns_are_served_in_arrival_order_and_shared_per_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (Turns::of(&dir.path().join("a.db")), Turns::of(&dir.path().join("a.db")));
+        assert!(Arc::ptr_eq(&a, &b), "one queue per file");
+        assert!(!Arc::ptr_eq(&a, &Turns::of(&dir.path().join("b.db"))));
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let first = a.take();
+        let (queued_tx, queued_rx) = std::sync::mpsc::channel();
+        let waiters: Vec<_> = (0..3)
+            .map(|i| {
+                let (turns, order, queued) = (Arc::clone(&a), Arc::clone(&order), queued_tx.clone());
+                let waiter = std::thread::spawn(move || {
+                    let ticket = turns.draw();
+                    queued.send(()).unwrap();
+                    let turn = turns.wait(ticket);
+                    order.lock().unwrap().push(i);
+                    drop(turn);
+                });
+                queued_rx.recv().unwrap();
+                waiter
+            })
+            .collect();
+        assert!(order.lock().unwrap().is_empty(), "nobody goes while the first turn is held");
+        drop(first);
+        for w in waiters {
+            w.join().unwrap();
+        }
+        assert_eq!(*order.lock().unwrap(), [0, 1, 2]);
+        drop(b.take());
+    }
+}
