@@ -56,10 +56,11 @@ pub enum Job {
 /// Starts the writer thread. `committed` is notified after each ingest that queued alerts.
 pub fn spawn(
     config: Arc<Config>,
-    store: Store,
+    mut store: Store,
     mut jobs: mpsc::Receiver<Job>,
     committed: Arc<Notify>,
 ) -> std::thread::JoinHandle<()> {
+    store.preload_sketch_index();
     std::thread::Builder::new()
         .name("wirewatch-ingest".into())
         .spawn(move || {

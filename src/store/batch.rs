@@ -150,6 +150,18 @@ mod tests {
         assert_eq!(count(&path, "SELECT COUNT(DISTINCT cluster_id) FROM matches"), 1, "the second joined the first");
     }
 
+    #[test]
+    fn a_preloaded_index_knows_the_stories_stored_by_an_earlier_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        ingest(&mut Store::open(&path).unwrap(), "https://a.example/rss", &[story("a1", "North Korea fires missile")])
+            .unwrap();
+        let mut store = Store::open(&path).unwrap();
+        store.preload_sketch_index();
+        ingest(&mut store, "https://b.example/rss", &[story("b1", "Seoul says North Korea fired missile")]).unwrap();
+        assert_eq!(count(&path, "SELECT COUNT(DISTINCT cluster_id) FROM matches"), 1, "b1 joined a1's cluster");
+    }
+
     /// A store whose open batch, holding one matched story of feed a, SQLite rolled back (as it
     /// does on some I/O errors); feed b was stored before.
     fn lost_batch(path: &std::path::Path) -> Store {

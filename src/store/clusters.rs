@@ -68,22 +68,36 @@ pub(super) fn already_matched(tx: &Connection, cluster: i64, watch: &str) -> Res
 }
 
 impl Store {
-    /// The candidate index, loaded from `sketches` on first use.
+    /// Starts loading the candidate index from `sketches` on a thread of its own, over a
+    /// read-only connection, so that the first story that needs it waits less or not at all.
+    /// Sketches are only ever written through the loaded index, so what that thread reads is
+    /// all there is.
+    pub fn preload_sketch_index(&mut self) {
+        let Some(path) = self.conn.path().filter(|p| !p.is_empty()).map(std::path::PathBuf::from) else { return };
+        if self.sketches.is_none() && self.sketches_loading.is_none() {
+            self.sketches_loading = Some(std::thread::spawn(move || {
+                let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+                load_sketch_index(&Connection::open_with_flags(path, flags)?)
+            }));
+        }
+    }
+
+    /// Waits for a preload still running, so that its connection is closed before this one:
+    /// the last connection to close checkpoints the WAL, and a read-only one cannot.
+    pub(super) fn finish_preload(&mut self) {
+        if let Some(loading) = self.sketches_loading.take() {
+            let _ = loading.join();
+        }
+    }
+
+    /// The candidate index: the preloaded one, else loaded here from `sketches` on first use.
     pub(super) fn sketch_index(&mut self) -> Result<&mut SketchIndex, StoreError> {
         if self.sketches.is_none() {
-            let mut index = SketchIndex::default();
-            let mut stmt =
-                self.conn.prepare("SELECT story_id, feed_id, cluster_id, at, published, features FROM sketches")?;
-            let rows = stmt.query_map([], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, Vec<u8>>(5)?))
-            })?;
-            for row in rows {
-                let (story_id, feed_id, cluster, at, published, bytes) = row?;
-                if let Some(features) = Packed::from_bytes(&bytes, published) {
-                    index.insert(story_id, feed_id, cluster, at, features);
-                }
-            }
-            self.sketches = Some(index);
+            let preloaded = self.sketches_loading.take().and_then(|loading| loading.join().ok()?.ok());
+            self.sketches = Some(match preloaded {
+                Some(index) => index,
+                None => load_sketch_index(&self.conn)?,
+            });
         }
         Ok(self.sketches.as_mut().expect("loaded above"))
     }
@@ -103,6 +117,10 @@ impl Store {
 
     /// Drops the features of stories placed before `before`: no new story can join them.
     pub fn prune_sketches(&mut self, before: i64) -> Result<usize, StoreError> {
+        if self.sketches_loading.is_some() {
+            // What the loading thread read may include rows deleted here: finish it first.
+            self.sketch_index()?;
+        }
         let n = self.conn.execute("DELETE FROM sketches WHERE at < ?1", [before])?;
         if let Some(index) = &mut self.sketches {
             index.prune(before);
@@ -166,4 +184,19 @@ impl Store {
         out.truncate(limit);
         Ok(out)
     }
+}
+
+/// The candidate index over every row of `sketches`.
+fn load_sketch_index(conn: &Connection) -> Result<SketchIndex, StoreError> {
+    let mut index = SketchIndex::default();
+    let mut stmt = conn.prepare("SELECT story_id, feed_id, cluster_id, at, published, features FROM sketches")?;
+    let rows =
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, Vec<u8>>(5)?)))?;
+    for row in rows {
+        let (story_id, feed_id, cluster, at, published, bytes) = row?;
+        if let Some(features) = Packed::from_bytes(&bytes, published) {
+            index.insert(story_id, feed_id, cluster, at, features);
+        }
+    }
+    Ok(index)
 }

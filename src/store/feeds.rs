@@ -1,6 +1,6 @@
 //! The feeds table: one row per feed URL with its HTTP validators and health.
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError};
 
@@ -49,13 +49,12 @@ pub struct FeedRow {
 impl Store {
     /// The state of the feed at `url`, creating its row on first sight.
     pub fn feed_state(&self, url: &str) -> Result<FeedState, StoreError> {
-        self.conn.execute("INSERT OR IGNORE INTO feeds (url) VALUES (?1)", [url])?;
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, etag, last_modified, last_success IS NOT NULL, content_hash, moved_to, gone,
                 consecutive_failures, interval_secs, next_poll, failing_since, health_alerted_at
              FROM feeds WHERE url = ?1",
         )?;
-        let state = stmt.query_row([url], |r| {
+        let row = |r: &rusqlite::Row| {
             Ok(FeedState {
                 id: r.get(0)?,
                 etag: r.get(1)?,
@@ -70,8 +69,12 @@ impl Store {
                 failing_since: r.get(10)?,
                 health_alerted_at: r.get(11)?,
             })
-        })?;
-        Ok(state)
+        };
+        if let Some(state) = stmt.query_row([url], row).optional()? {
+            return Ok(state);
+        }
+        self.conn.prepare_cached("INSERT OR IGNORE INTO feeds (url) VALUES (?1)")?.execute([url])?;
+        Ok(stmt.query_row([url], row)?)
     }
 
     /// Records a successful poll that brought nothing new (HTTP 304, or an unchanged body),
@@ -83,48 +86,50 @@ impl Store {
         etag: Option<&str>,
         last_modified: Option<&str>,
     ) -> Result<(), StoreError> {
-        self.conn.execute(
-            "UPDATE feeds SET last_poll = ?2, last_success = ?2, consecutive_failures = 0, failing_since = NULL,
+        self.conn
+            .prepare_cached(
+                "UPDATE feeds SET last_poll = ?2, last_success = ?2, consecutive_failures = 0, failing_since = NULL,
                 etag = COALESCE(?3, etag), last_modified = COALESCE(?4, last_modified) WHERE id = ?1",
-            params![feed_id, now, etag, last_modified],
-        )?;
+            )?
+            .execute(params![feed_id, now, etag, last_modified])?;
         Ok(())
     }
 
     /// Records a failed poll; validators and stories are left as they were. Returns the number
     /// of failures in a row, this one included.
     pub fn record_failure(&self, feed_id: i64, error: &str, now: i64) -> Result<i64, StoreError> {
-        Ok(self.conn.query_row(
-            "UPDATE feeds SET last_poll = ?2, last_error = ?3, last_error_at = ?2,
+        Ok(self
+            .conn
+            .prepare_cached(
+                "UPDATE feeds SET last_poll = ?2, last_error = ?3, last_error_at = ?2,
                 consecutive_failures = consecutive_failures + 1, failing_since = COALESCE(failing_since, ?2)
              WHERE id = ?1 RETURNING consecutive_failures",
-            params![feed_id, now, error],
-            |r| r.get(0),
-        )?)
+            )?
+            .query_row(params![feed_id, now, error], |r| r.get(0))?)
     }
 
     /// Marks a feed gone (HTTP 410): it is not polled again.
     pub fn record_gone(&self, feed_id: i64, error: &str, now: i64) -> Result<(), StoreError> {
-        self.conn.execute(
-            "UPDATE feeds SET last_poll = ?2, last_error = ?3, last_error_at = ?2, gone = 1, next_poll = NULL
+        self.conn
+            .prepare_cached(
+                "UPDATE feeds SET last_poll = ?2, last_error = ?3, last_error_at = ?2, gone = 1, next_poll = NULL
              WHERE id = ?1",
-            params![feed_id, now, error],
-        )?;
+            )?
+            .execute(params![feed_id, now, error])?;
         Ok(())
     }
 
     /// Records where a feed moved for good.
     pub fn record_moved(&self, feed_id: i64, to: &str) -> Result<(), StoreError> {
-        self.conn.execute("UPDATE feeds SET moved_to = ?2 WHERE id = ?1", params![feed_id, to])?;
+        self.conn.prepare_cached("UPDATE feeds SET moved_to = ?2 WHERE id = ?1")?.execute(params![feed_id, to])?;
         Ok(())
     }
 
     /// Records a feed's interval and next planned poll.
     pub fn record_plan(&self, feed_id: i64, interval_secs: i64, next_poll: i64) -> Result<(), StoreError> {
-        self.conn.execute(
-            "UPDATE feeds SET interval_secs = ?2, next_poll = ?3 WHERE id = ?1",
-            params![feed_id, interval_secs, next_poll],
-        )?;
+        self.conn
+            .prepare_cached("UPDATE feeds SET interval_secs = ?2, next_poll = ?3 WHERE id = ?1")?
+            .execute(params![feed_id, interval_secs, next_poll])?;
         Ok(())
     }
 
