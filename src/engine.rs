@@ -129,13 +129,10 @@ impl Parts {
     }
 }
 
-/// Polls every feed once, delivering alerts as their stories commit, then delivers every alert
-/// still queued.
+/// Polls every feed once, then delivers every queued alert: an alert of the pass names every
+/// feed of the pass that reported the same news.
 pub async fn once(config: Arc<Config>) -> Result<Summary, EngineError> {
     let parts = Parts::start(config)?;
-    let (polls_done, stop_delivery) = watch::channel(false);
-    let delivery =
-        tokio::spawn(deliver_loop(Arc::clone(&parts.dispatcher), Arc::clone(&parts.committed), stop_delivery));
     let mut tasks = JoinSet::new();
     for (i, start) in parts.starts().await.into_iter().enumerate() {
         if !start.gone {
@@ -151,10 +148,8 @@ pub async fn once(config: Arc<Config>) -> Result<Summary, EngineError> {
             Err(_) => summary.failed += 1,
         }
     }
-    let _ = polls_done.send(true);
-    let delivered_meanwhile = delivery.await.unwrap_or(0);
     let dispatcher = parts.stop_writer().await;
-    summary.delivered = delivered_meanwhile + dispatcher.drain().await?;
+    summary.delivered = dispatcher.drain().await?;
     Ok(summary)
 }
 
@@ -287,23 +282,15 @@ impl Watchdog {
     }
 }
 
-/// Delivers whatever is due after each commit (and every [`DELIVERY_TICK`]) until `shutdown`
-/// turns true; returns how many alerts it delivered.
-async fn deliver_loop(
-    dispatcher: Arc<Dispatcher>,
-    committed: Arc<Notify>,
-    mut shutdown: watch::Receiver<bool>,
-) -> usize {
-    let mut delivered = 0;
+async fn deliver_loop(dispatcher: Arc<Dispatcher>, committed: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
     loop {
-        match dispatcher.drain().await {
-            Ok(n) => delivered += n,
-            Err(e) => warn!(error = %e, "alert delivery stopped on a database error; retrying"),
+        if let Err(e) = dispatcher.drain().await {
+            warn!(error = %e, "alert delivery stopped on a database error; retrying");
         }
         tokio::select! {
             _ = committed.notified() => {}
             _ = tokio::time::sleep(DELIVERY_TICK) => {}
-            _ = shutdown.changed() => return delivered,
+            _ = shutdown.changed() => return,
         }
     }
 }

@@ -151,6 +151,19 @@ mod tests {
     }
 
     #[test]
+    fn a_first_document_listing_one_story_twice_stores_it_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let mut store = Store::open(&path).unwrap();
+        let (mut a, mut b) = (story("guid-1", "Floods close schools"), story("guid-2", "Floods close schools"));
+        (a.canon_url, b.canon_url) =
+            (Some("https://example.org/floods".into()), Some("https://example.org/floods".into()));
+        let c = story("guid-3", "Talks resume");
+        ingest(&mut store, "https://a.example/rss", &[a, b, c]).unwrap();
+        assert_eq!(count(&path, "SELECT COUNT(*) FROM stories"), 2, "guid-2 is guid-1 under another guid");
+    }
+
+    #[test]
     fn a_preloaded_index_knows_the_stories_stored_by_an_earlier_process() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.db");
