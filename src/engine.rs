@@ -148,8 +148,11 @@ pub async fn once(config: Arc<Config>) -> Result<Summary, EngineError> {
             Err(_) => summary.failed += 1,
         }
     }
-    let dispatcher = parts.stop_writer().await;
-    summary.delivered = dispatcher.drain().await?;
+    // Every poll is answered, so everything is committed: delivery need not wait for the
+    // writer to stop (it checkpoints as it does).
+    let dispatcher = Arc::clone(&parts.dispatcher);
+    let (_, delivered) = tokio::join!(parts.stop_writer(), dispatcher.drain());
+    summary.delivered = delivered?;
     Ok(summary)
 }
 

@@ -82,6 +82,9 @@ pub fn spawn(
                     }
                 }
             }
+            // Copy the WAL into the database now, beside the last deliveries, rather than
+            // when the last connection closes, after them.
+            w.store.checkpoint();
         })
         .expect("the OS can start a thread")
 }

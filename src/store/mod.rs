@@ -86,6 +86,13 @@ impl Store {
         Store::open(path)
     }
 
+    /// Copies what the WAL holds into the database file, as far as readers allow, without
+    /// waiting for them or for writers (a passive checkpoint). Best effort: a failure only
+    /// leaves the work to the next checkpoint.
+    pub fn checkpoint(&self) {
+        let _ = self.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+    }
+
     /// Caps the database file at about `bytes` (never below its current size): writes past
     /// it fail as on a full disk.
     pub fn limit_size(&self, bytes: u64) -> Result<(), StoreError> {
