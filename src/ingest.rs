@@ -203,17 +203,17 @@ impl Writer {
     }
 
     fn starts(&self) -> Vec<FeedStart> {
-        self.config
-            .feeds
-            .iter()
-            .map(|f| match self.store.feed_state(&f.url()) {
-                Ok(s) => FeedStart { validators: validators(&s), gone: s.gone, next_poll: s.next_poll },
-                Err(e) => {
-                    warn!(feed = %f.url(), error = %e, "cannot read feed state; fetching unconditionally");
-                    FeedStart::default()
-                }
-            })
-            .collect()
+        let urls: Vec<String> = self.config.feeds.iter().map(Feed::url).collect();
+        match self.store.feed_states(&urls) {
+            Ok(states) => states
+                .iter()
+                .map(|s| FeedStart { validators: validators(s), gone: s.gone, next_poll: s.next_poll })
+                .collect(),
+            Err(e) => {
+                warn!(error = %e, "cannot read the feeds' state; fetching every feed unconditionally");
+                vec![FeedStart::default(); urls.len()]
+            }
+        }
     }
 
     /// Applies one poll; returns what the poll task needs, and the feed's state as the poll

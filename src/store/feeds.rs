@@ -77,6 +77,14 @@ impl Store {
         Ok(stmt.query_row([url], row)?)
     }
 
+    /// [`Store::feed_state`] of every url, in one transaction (a first start creates every row).
+    pub fn feed_states(&self, urls: &[String]) -> Result<Vec<FeedState>, StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
+        let states = urls.iter().map(|url| self.feed_state(url)).collect::<Result<Vec<_>, _>>()?;
+        tx.commit()?;
+        Ok(states)
+    }
+
     /// Records a successful poll that brought nothing new (HTTP 304, or an unchanged body),
     /// with the validators the server sent this time when it sent any.
     pub fn record_unchanged(
