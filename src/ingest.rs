@@ -202,18 +202,23 @@ impl Writer {
         }
     }
 
+    /// Every feed's stored state, read in one transaction; feed by feed if that fails, so that
+    /// one feed's trouble costs only that feed its validators.
     fn starts(&self) -> Vec<FeedStart> {
+        let start = |s: &FeedState| FeedStart { validators: validators(s), gone: s.gone, next_poll: s.next_poll };
         let urls: Vec<String> = self.config.feeds.iter().map(Feed::url).collect();
-        match self.store.feed_states(&urls) {
-            Ok(states) => states
-                .iter()
-                .map(|s| FeedStart { validators: validators(s), gone: s.gone, next_poll: s.next_poll })
-                .collect(),
-            Err(e) => {
-                warn!(error = %e, "cannot read the feeds' state; fetching every feed unconditionally");
-                vec![FeedStart::default(); urls.len()]
-            }
+        if let Ok(states) = self.store.feed_states(&urls) {
+            return states.iter().map(start).collect();
         }
+        urls.iter()
+            .map(|url| match self.store.feed_state(url) {
+                Ok(s) => start(&s),
+                Err(e) => {
+                    warn!(feed = %url, error = %e, "cannot read feed state; fetching unconditionally");
+                    FeedStart::default()
+                }
+            })
+            .collect()
     }
 
     /// Applies one poll; returns what the poll task needs, and the feed's state as the poll
@@ -325,26 +330,30 @@ impl Writer {
         };
         // On a feed's first sight, stories older than the backfill cutoff, or undated, are
         // stored without alerting.
-        let backfill_cutoff = (!state.seen_before).then(|| now - self.config.poll.backfill.as_secs() as i64);
+        let backfill_cutoff = (!state.seen_before).then(|| crate::poller::backfill_cutoff(&self.config, now));
         let window = self.config.dedupe.window.as_secs() as i64;
         let config = &self.config;
         let mut name = None;
-        let stats = self.store.ingest(state.id, &meta, &parsed.stories, now, window, |i, story| {
-            let too_old = backfill_cutoff.is_some_and(|cut| story.published.is_none_or(|p| p.timestamp() < cut));
-            if too_old {
-                return Raised::default();
-            }
-            // Worked out on the parse pool for a feed's first document; here for a new story
-            // of a later one.
-            let raised = raised.get_mut(i).and_then(Option::take).unwrap_or_else(|| {
-                let name = name.get_or_insert_with(|| crate::poller::feed_name(feed, parsed));
-                crate::poller::raised(config, feed, name, story)
-            });
-            for alert in &raised.alerts {
-                crate::metrics::get().matched(&alert.watch);
-            }
-            raised
-        })?;
+        // Matching here is matching on the parse pool: a panic in it (a bug) fails this poll,
+        // whose savepoint unwinding rolls back, and never the writer.
+        let stored = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.store.ingest(state.id, &meta, &parsed.stories, now, window, |i, story| {
+                if backfill_cutoff.is_some_and(|cut| !crate::poller::within_backfill(story, cut)) {
+                    return Raised::default();
+                }
+                // Worked out on the parse pool for a feed's first document, and here for any
+                // other new story.
+                let raised = raised.get_mut(i).and_then(Option::take).unwrap_or_else(|| {
+                    let name = name.get_or_insert_with(|| crate::poller::feed_name(feed, parsed));
+                    crate::poller::raised(config, feed, name, story)
+                });
+                for alert in &raised.alerts {
+                    crate::metrics::get().matched(&alert.watch);
+                }
+                raised
+            })
+        }));
+        let stats = stored.map_err(|_| StoreError::MatchCrashed)??;
         crate::metrics::get().stored(stats.new_stories);
         if stats.new_stories > 0 {
             info!(

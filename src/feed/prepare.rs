@@ -98,10 +98,8 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 pub fn is_channelless_rss(b: &[u8]) -> bool {
     let start = b.iter().position(|&c| c == b'<').unwrap_or(b.len());
     let rest = &b[start..];
-    let root = rest
-        .windows(4)
-        .position(|w| w == b"<rss")
-        .is_some_and(|p| !rest[..p].windows(2).any(|w| w[0] == b'<' && w[1].is_ascii_alphabetic()));
+    let root =
+        find(rest, b"<rss").is_some_and(|p| !rest[..p].windows(2).any(|w| w[0] == b'<' && w[1].is_ascii_alphabetic()));
     root && find(b, b"<channel").is_none()
 }
 

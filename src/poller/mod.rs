@@ -49,9 +49,9 @@ pub enum PollOutcome {
     },
     /// New validators (and the body's hash) with the stories. For a feed never parsed before,
     /// where every story is new, `raised` holds what each story would raise (its alerts and
-    /// similarity features), worked out here on the parse pool; `None` for a story too old to
+    /// similarity features), worked out here on the parse pool, except for stories too old to
     /// alert on first sight. For a feed parsed before it is empty: most of its stories are
-    /// known, and the writer works out [`raised`] for the new ones only.
+    /// known. The writer works out [`raised`] for any new story left without it.
     Parsed {
         feed: ParsedFeed,
         raised: Vec<Option<Raised>>,
@@ -156,13 +156,23 @@ async fn parse(
     let (parsed, raised) = blocking(Duration::MAX, move || {
         let f = &config.feeds[index];
         let name = feed_name(f, &parsed);
-        let cutoff = crate::store::unix_now() - config.poll.backfill.as_secs() as i64;
-        let fresh = |s: &feed::Story| s.published.is_some_and(|p| p.timestamp() >= cutoff);
-        let raised = parsed.stories.iter().map(|s| fresh(s).then(|| raised(&config, f, &name, s))).collect();
+        let cutoff = backfill_cutoff(&config, crate::store::unix_now());
+        let raised =
+            parsed.stories.iter().map(|s| within_backfill(s, cutoff).then(|| raised(&config, f, &name, s))).collect();
         (parsed, raised)
     })
     .await?;
     Ok((parsed, raised))
+}
+
+/// Stories published before this (Unix seconds) do not alert on a feed's first sight.
+pub fn backfill_cutoff(config: &Config, now: i64) -> i64 {
+    now - config.poll.backfill.as_secs() as i64
+}
+
+/// Whether `story` may alert on its feed's first sight: dated, and not before `cutoff`.
+pub fn within_backfill(story: &feed::Story, cutoff: i64) -> bool {
+    story.published.is_some_and(|p| p.timestamp() >= cutoff)
 }
 
 /// The name alerts give `feed`: its configured name, else its own title, else its URL.

@@ -48,8 +48,9 @@ impl Store {
     /// ingest in a savepoint of its own. The ingest writer applies the polls waiting in its
     /// queue this way, one commit for many feeds.
     pub fn begin_batch(&mut self) -> Result<(), StoreError> {
-        if !self.conn.is_autocommit() {
-            // Left open by a failed commit whose rollback failed too: not ours to keep.
+        if self.batch || self.turn.is_some() || !self.conn.is_autocommit() {
+            // Left open by a failed commit whose rollback failed too, or never committed after
+            // SQLite rolled it back: not ours to keep (and its turn must go before the next).
             self.abandon_batch();
         }
         let turn = self.turns.take();
@@ -171,8 +172,38 @@ mod tests {
             .unwrap();
         let mut store = Store::open(&path).unwrap();
         store.preload_sketch_index();
+        store.sketches = store.join_preload();
+        assert!(store.sketches.is_some(), "the preload read the index");
         ingest(&mut store, "https://b.example/rss", &[story("b1", "Seoul says North Korea fired missile")]).unwrap();
         assert_eq!(count(&path, "SELECT COUNT(DISTINCT cluster_id) FROM matches"), 1, "b1 joined a1's cluster");
+    }
+
+    #[test]
+    fn a_claim_waiting_for_the_write_lock_goes_before_the_writers_next_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let mut writer = Store::open(&path).unwrap();
+        writer
+            .conn
+            .execute_batch(
+                "INSERT INTO outbox (story_id, watch, notifier, payload, state, next_attempt, created)
+                 VALUES (NULL, 'health', 'log', '{}', 'queued', 0, 0)",
+            )
+            .unwrap();
+        let mut dispatcher = Store::open(&path).unwrap();
+        writer.begin_batch().unwrap();
+        let claim = std::thread::spawn(move || dispatcher.claim_due("log", 1, 10, false).unwrap().len());
+        // The claim has drawn its ticket and waits behind the open batch.
+        while writer.turns.queued() < 2 {
+            std::thread::yield_now();
+        }
+        writer.commit_batch().unwrap();
+        // The next batch waits for the claim: once it holds the lock, the claim has committed.
+        writer.begin_batch().unwrap();
+        let state: String = writer.conn.query_row("SELECT state FROM outbox", [], |r| r.get(0)).unwrap();
+        writer.commit_batch().unwrap();
+        assert_eq!(claim.join().unwrap(), 1);
+        assert_eq!(state, "sending", "the claim went first");
     }
 
     /// A store whose open batch, holding one matched story of feed a, SQLite rolled back (as it
@@ -201,6 +232,17 @@ mod tests {
             .unwrap();
         let clusters = count(&path, "SELECT COUNT(*) FROM matches WHERE cluster_id != story_id");
         assert_eq!(clusters, 0, "joined the cluster of a story that was never stored");
+    }
+
+    #[test]
+    fn a_batch_begun_after_a_lost_one_was_never_committed_neither_waits_nor_keeps_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let mut store = lost_batch(&path);
+        store.begin_batch().unwrap();
+        ingest(&mut store, "https://b.example/rss", &[story("b1", "Seoul says North Korea fired missile")]).unwrap();
+        store.commit_batch().unwrap();
+        assert_eq!(count(&path, "SELECT COUNT(*) FROM stories"), 1);
     }
 
     #[test]

@@ -84,17 +84,32 @@ impl Store {
 
     /// Waits for a preload still running, so that its connection is closed before this one:
     /// the last connection to close checkpoints the WAL, and a read-only one cannot.
-    pub(super) fn finish_preload(&mut self) {
+    pub fn finish_preload(&mut self) {
         if let Some(loading) = self.sketches_loading.take() {
             let _ = loading.join();
+        }
+    }
+
+    /// The preloaded index, once its thread is done; `None` when none was started or it failed
+    /// (which is logged: the index is then loaded on the writer's connection).
+    pub(super) fn join_preload(&mut self) -> Option<SketchIndex> {
+        match self.sketches_loading.take()?.join() {
+            Ok(Ok(index)) => Some(index),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "cannot preload the candidate index; loading it now");
+                None
+            }
+            Err(_) => {
+                tracing::warn!("preloading the candidate index panicked; loading it now");
+                None
+            }
         }
     }
 
     /// The candidate index: the preloaded one, else loaded here from `sketches` on first use.
     pub(super) fn sketch_index(&mut self) -> Result<&mut SketchIndex, StoreError> {
         if self.sketches.is_none() {
-            let preloaded = self.sketches_loading.take().and_then(|loading| loading.join().ok()?.ok());
-            self.sketches = Some(match preloaded {
+            self.sketches = Some(match self.join_preload() {
                 Some(index) => index,
                 None => load_sketch_index(&self.conn)?,
             });

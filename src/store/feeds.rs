@@ -79,6 +79,7 @@ impl Store {
 
     /// [`Store::feed_state`] of every url, in one transaction (a first start creates every row).
     pub fn feed_states(&self, urls: &[String]) -> Result<Vec<FeedState>, StoreError> {
+        let _turn = self.turns.take();
         let tx = self.conn.unchecked_transaction()?;
         let states = urls.iter().map(|url| self.feed_state(url)).collect::<Result<Vec<_>, _>>()?;
         tx.commit()?;

@@ -50,12 +50,15 @@ pub enum StoreError {
     Payload { id: i64, source: serde_json::Error },
     #[error("the database rolled back a batch of polls after an error writing it")]
     BatchRolledBack,
+    #[error("matching a new story crashed (a bug in wirewatch); the poll is rolled back")]
+    MatchCrashed,
 }
 
 /// One connection to the database. Open one per thread that needs it.
 pub struct Store {
     conn: Connection,
-    /// The cross-feed candidate index, loaded on first use (by the ingest writer only).
+    /// The cross-feed candidate index (the ingest writer's only): preloaded on a thread of its
+    /// own, else loaded on first use.
     sketches: Option<sketch_index::SketchIndex>,
     /// The index being loaded on a thread of its own ([`Store::preload_sketch_index`]).
     sketches_loading: Option<std::thread::JoinHandle<Result<sketch_index::SketchIndex, StoreError>>>,
@@ -89,7 +92,9 @@ impl Store {
     /// Copies what the WAL holds into the database file, as far as readers allow, without
     /// waiting for them or for writers (a passive checkpoint). Best effort: a failure only
     /// leaves the work to the next checkpoint.
-    pub fn checkpoint(&self) {
+    pub fn checkpoint(&mut self) {
+        // A preload still reading would pin the WAL at its snapshot, older than this run's writes.
+        self.finish_preload();
         let _ = self.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
     }
 

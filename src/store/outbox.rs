@@ -70,10 +70,16 @@ const CLAIM: &str =
      FROM outbox WHERE notifier = ?1 AND state = 'queued' AND +next_attempt <= ?2
         AND (retrying_since IS NOT NULL) = ?4 ORDER BY id LIMIT ?3";
 
+/// How many of a notifier's new rows are due; `+next_attempt` keeps the planner on the
+/// partial index of queued rows.
+const FRESH_DUE: &str = "SELECT COUNT(*) FROM outbox WHERE notifier = ?1 AND state = 'queued' AND +next_attempt <= ?2
+    AND retrying_since IS NULL";
+
 impl Store {
     /// Queues again every row a previous process left in `sending`, as a retry due now, so the
     /// interrupted message goes out again with the same rows; returns how many.
     pub fn requeue_sending(&self, now: i64) -> Result<usize, StoreError> {
+        let _turn = self.turns.take();
         Ok(self.conn.execute(
             "UPDATE outbox SET state = 'queued', next_attempt = ?1, retrying_since = COALESCE(retrying_since, ?1)
              WHERE state = 'sending'",
@@ -83,6 +89,7 @@ impl Store {
 
     /// Marks dead every queued row of a notifier not in `configured`; returns how many per notifier.
     pub fn bury_orphans(&self, configured: &[&str]) -> Result<Vec<(String, i64)>, StoreError> {
+        let _turn = self.turns.take();
         let names = serde_json::to_string(configured).expect("strings serialise");
         let mut stmt = self.conn.prepare(
             "UPDATE outbox SET state = 'dead', last_error = 'notifier ' || notifier || ' is no longer configured'
@@ -141,12 +148,7 @@ impl Store {
 
     /// How many of `notifier`'s new (never tried) rows are due.
     pub fn fresh_due(&self, notifier: &str, now: i64) -> Result<usize, StoreError> {
-        let n: i64 = self.conn.query_row(
-            "SELECT COUNT(*) FROM outbox WHERE notifier = ?1 AND state = 'queued' AND next_attempt <= ?2
-                AND retrying_since IS NULL",
-            params![notifier, now],
-            |r| r.get(0),
-        )?;
+        let n: i64 = self.conn.query_row(FRESH_DUE, params![notifier, now], |r| r.get(0))?;
         Ok(n as usize)
     }
 
@@ -198,6 +200,7 @@ impl Store {
     }
 
     pub fn set_digest_last(&self, notifier: &str, at: i64) -> Result<(), StoreError> {
+        let _turn = self.turns.take();
         self.conn.execute(
             "INSERT INTO digests (notifier, last_sent) VALUES (?1, ?2)
              ON CONFLICT (notifier) DO UPDATE SET last_sent = excluded.last_sent",
@@ -270,17 +273,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn claims_read_only_the_queued_rows_index() {
+    fn claims_and_due_counts_search_the_queued_rows_index() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("o.db")).unwrap();
-        let plan: Vec<String> = store
-            .conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {CLAIM}"))
-            .unwrap()
-            .query_map(params!["log", 0, 10, false], |r| r.get(3))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        assert!(plan.iter().any(|step| step.contains("USING INDEX outbox_queued")), "{plan:?}");
+        let plan = |sql: &str, n: usize| -> String {
+            let args = [&"log" as &dyn rusqlite::ToSql, &0, &10, &false];
+            let mut stmt = store.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let steps: Vec<String> =
+                stmt.query_map(&args[..n], |r| r.get(3)).unwrap().collect::<Result<_, _>>().unwrap();
+            steps.join("; ")
+        };
+        let due = plan(FRESH_DUE, 2);
+        let claim = plan(CLAIM, 4);
+        for (what, steps) in [("claim", claim), ("count", due)] {
+            assert!(steps.starts_with("SEARCH outbox USING INDEX outbox_queued"), "{what}: {steps}");
+        }
     }
 }

@@ -3,9 +3,10 @@
 //! A connection that finds the database locked sleeps in SQLite's busy handler and tries again,
 //! up to 100 ms at a time. The ingest writer commits a batch and begins the next at once, so on
 //! a first poll of a thousand feeds the dispatcher found the lock taken at every try and
-//! delivered nothing until polling was over. The hot writers (ingest batches, the dispatcher's
-//! claims and marks) therefore queue here first, in arrival order: after each batch, whoever
-//! waited goes next. Other processes still meet SQLite's lock alone.
+//! delivered nothing until polling was over. The writers of the ingest thread and the
+//! dispatcher therefore queue here first, in arrival order: after each batch, whoever waited
+//! goes next. A turn is waited for without a time limit (a stuck writer is the watchdog's to
+//! catch); other processes still meet SQLite's lock, and its 10 s busy timeout, alone.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -23,10 +24,11 @@ pub(super) struct Turns {
 pub(super) struct Turn(Arc<Turns>);
 
 impl Turns {
-    /// The queue of the database at `path`, shared by every store of this process opened on
-    /// that path.
+    /// The queue of the database file at `path` (which exists), shared by every store of this
+    /// process opened on that file, however its path is spelt.
     pub(super) fn of(path: &Path) -> Arc<Turns> {
         static ALL: OnceLock<Mutex<HashMap<PathBuf, Weak<Turns>>>> = OnceLock::new();
+        let path = &std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         let mut all = lock(ALL.get_or_init(Mutex::default));
         all.retain(|_, turns| turns.strong_count() > 0);
         if let Some(turns) = all.get(path).and_then(Weak::upgrade) {
@@ -55,6 +57,15 @@ impl Turns {
             tickets = self.served.wait(tickets).unwrap_or_else(|p| p.into_inner());
         }
         Turn(Arc::clone(self))
+    }
+}
+
+#[cfg(test)]
+impl Turns {
+    /// Turns being held or waited for.
+    pub(super) fn queued(&self) -> u64 {
+        let tickets = lock(&self.tickets);
+        tickets.0 - tickets.1
     }
 }
 
