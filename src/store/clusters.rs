@@ -82,11 +82,12 @@ impl Store {
         }
     }
 
-    /// Waits for a preload still running, so that its connection is closed before this one:
-    /// the last connection to close checkpoints the WAL, and a read-only one cannot.
-    pub fn finish_preload(&mut self) {
-        if let Some(loading) = self.sketches_loading.take() {
-            let _ = loading.join();
+    /// Waits for a preload still running and keeps what it loaded. Its connection is then
+    /// closed: the last connection to close checkpoints the WAL, which a read-only one cannot,
+    /// and a reader left open would hold checkpoints back to its snapshot.
+    pub(super) fn finish_preload(&mut self) {
+        if self.sketches.is_none() {
+            self.sketches = self.join_preload();
         }
     }
 
@@ -132,10 +133,8 @@ impl Store {
 
     /// Drops the features of stories placed before `before`: no new story can join them.
     pub fn prune_sketches(&mut self, before: i64) -> Result<usize, StoreError> {
-        if self.sketches_loading.is_some() {
-            // What the loading thread read may include rows deleted here: finish it first.
-            self.sketch_index()?;
-        }
+        // What a preload reads may include rows deleted here: finish it first.
+        self.finish_preload();
         let n = self.conn.execute("DELETE FROM sketches WHERE at < ?1", [before])?;
         if let Some(index) = &mut self.sketches {
             index.prune(before);
