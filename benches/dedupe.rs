@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use wirewatch::dedupe::{Features, canonical_url, content_fingerprint};
+use wirewatch::dedupe::Features;
 use wirewatch::feed::Story;
 use wirewatch::store::{FetchMeta, NewAlert, Raised, Store};
 
@@ -120,8 +120,7 @@ fn generate(
                 author: String::new(),
                 categories: Vec::new(),
                 published: chrono::DateTime::from_timestamp(clock(serial), 0),
-                canon_url: None,
-                fingerprint: None,
+                keys: Default::default(),
             };
             Item { feed, story }
         })
@@ -183,9 +182,9 @@ fn main() {
         let features: Vec<Features> = items
             .iter_mut()
             .map(|it| {
-                let s = &mut it.story;
-                s.canon_url = s.url.as_deref().and_then(canonical_url);
-                s.fingerprint = content_fingerprint(&s.title, &s.body);
+                let s = &it.story;
+                s.canon_key();
+                s.text_key();
                 Features::new(&s.title, &s.body, s.published.map(|p| p.timestamp()))
             })
             .collect();

@@ -20,6 +20,35 @@ pub fn lookup_key(text: &str) -> i64 {
     h.finish() as i64
 }
 
+/// A story's two dedupe lookup keys, each worked out on first use: most stories of a changed
+/// feed are known by their guid, and never need either.
+#[derive(Debug, Clone, Default)]
+pub struct LookupKeys {
+    canon: std::cell::OnceCell<Option<i64>>,
+    text: std::cell::OnceCell<Option<i64>>,
+}
+
+impl LookupKeys {
+    /// The [`lookup_key`] of `url` in canonical form, if it has one.
+    pub fn canon(&self, url: Option<&str>) -> Option<i64> {
+        *self.canon.get_or_init(|| url.and_then(canonical_url).as_deref().map(lookup_key))
+    }
+
+    /// The [`lookup_key`] of the [`content_fingerprint`] of `title` and `body`, if they have one.
+    pub fn text(&self, title: &str, body: &str) -> Option<i64> {
+        *self.text.get_or_init(|| content_fingerprint(title, body).as_deref().map(lookup_key))
+    }
+}
+
+/// Keys are a function of the story's link and text, so they never make two stories differ.
+impl PartialEq for LookupKeys {
+    fn eq(&self, _: &LookupKeys) -> bool {
+        true
+    }
+}
+
+impl Eq for LookupKeys {}
+
 /// Folded text shorter than this gets no fingerprint: "Weather update" every day under a new
 /// guid is a new story each time, not one story.
 const FINGERPRINT_MIN_CHARS: usize = 80;

@@ -27,10 +27,21 @@ pub struct Story {
     pub author: String,
     pub categories: Vec<String>,
     pub published: Option<DateTime<Utc>>,
-    /// The link in canonical form (see [`crate::dedupe::canonical_url`]).
-    pub canon_url: Option<String>,
-    /// The text fingerprint (see [`crate::dedupe::content_fingerprint`]).
-    pub fingerprint: Option<String>,
+    /// The lookup keys of the canonical link and the text fingerprint, worked out on first use
+    /// ([`Story::canon_key`], [`Story::text_key`]).
+    pub keys: crate::dedupe::LookupKeys,
+}
+
+impl Story {
+    /// The lookup key of the story's link in canonical form (see [`crate::dedupe::canonical_url`]).
+    pub fn canon_key(&self) -> Option<i64> {
+        self.keys.canon(self.url.as_deref())
+    }
+
+    /// The lookup key of the story's text fingerprint (see [`crate::dedupe::content_fingerprint`]).
+    pub fn text_key(&self) -> Option<i64> {
+        self.keys.text(&self.title, &self.body)
+    }
 }
 
 /// A parsed feed.
@@ -139,9 +150,7 @@ fn story(entry: feed_rs::model::Entry) -> Story {
         .map(|c| c.label.as_deref().unwrap_or(&c.term).trim().to_string())
         .filter(|c| !c.is_empty())
         .collect();
-    let canon_url = url.as_deref().and_then(crate::dedupe::canonical_url);
-    let fingerprint = crate::dedupe::content_fingerprint(&title, &body);
-    Story { key, url, title, body, author, categories, published, canon_url, fingerprint }
+    Story { key, url, title, body, author, categories, published, keys: Default::default() }
 }
 
 /// Summary and content together, without repeating one that contains the other.

@@ -136,7 +136,9 @@ pub async fn poll_feed(
 }
 
 /// Parses on the blocking pool, one parse per core at a time, within [`PARSE_BUDGET`]. On a
-/// feed's `first_sight` the stories are matched there too, so the writer only stores them.
+/// feed's `first_sight` the stories' dedupe keys and matches are worked out there too, so the
+/// writer only stores them; otherwise the writer works them out for the stories it needs them
+/// for.
 async fn parse(
     bytes: Vec<u8>,
     charset: Option<String>,
@@ -154,6 +156,11 @@ async fn parse(
         return Ok((parsed, Vec::new()));
     }
     let (parsed, raised) = blocking(Duration::MAX, move || {
+        // Every story is new: its dedupe keys will be stored, so work them out here too.
+        for s in &parsed.stories {
+            s.canon_key();
+            s.text_key();
+        }
         let f = &config.feeds[index];
         let name = feed_name(f, &parsed);
         let cutoff = backfill_cutoff(&config, crate::store::unix_now());

@@ -109,8 +109,7 @@ mod tests {
             author: String::new(),
             categories: Vec::new(),
             published: chrono::DateTime::from_timestamp(1_000, 0),
-            canon_url: None,
-            fingerprint: None,
+            keys: Default::default(),
         }
     }
 
@@ -157,8 +156,8 @@ mod tests {
         let path = dir.path().join("w.db");
         let mut store = Store::open(&path).unwrap();
         let (mut a, mut b) = (story("guid-1", "Floods close schools"), story("guid-2", "Floods close schools"));
-        (a.canon_url, b.canon_url) =
-            (Some("https://example.org/floods".into()), Some("https://example.org/floods".into()));
+        (a.url, b.url) =
+            (Some("https://example.org/floods".into()), Some("https://example.org/floods?utm_source=rss".into()));
         let c = story("guid-3", "Talks resume");
         ingest(&mut store, "https://a.example/rss", &[a, b, c]).unwrap();
         assert_eq!(count(&path, "SELECT COUNT(*) FROM stories"), 2, "guid-2 is guid-1 under another guid");

@@ -3,7 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Store, StoreError, Work, clusters};
-use crate::dedupe::{Features, lookup_key};
+use crate::dedupe::Features;
 use crate::feed::Story;
 
 /// An alert to queue for a new story: one watch, delivered to each of `notifiers`.
@@ -157,10 +157,14 @@ fn lookup(tx: &Connection, sql: &str, feed_id: i64, value: impl rusqlite::ToSql)
 /// lookups, each on its own index (an OR of them would scan the feed's stories).
 fn known(tx: &Connection, feed_id: i64, story: &Story, now: i64) -> Result<Option<i64>, StoreError> {
     let mut seen = lookup(tx, seen_where!("key = ?2"), feed_id, &story.key)?;
-    if let (None, Some(c)) = (&seen, story.canon_url.as_deref().map(lookup_key)) {
+    if seen.is_none()
+        && let Some(c) = story.canon_key()
+    {
         seen = lookup(tx, seen_where!("canon_key = ?2 LIMIT 1"), feed_id, c)?;
     }
-    if let (None, Some(f)) = (&seen, story.fingerprint.as_deref().map(lookup_key)) {
+    if seen.is_none()
+        && let Some(f) = story.text_key()
+    {
         seen = lookup(tx, seen_where!("text_key = ?2 LIMIT 1"), feed_id, f)?;
     }
     let Some((id, title, body, pruned, listed)) = seen else { return Ok(None) };
@@ -200,8 +204,8 @@ fn insert(tx: &Connection, feed_id: i64, story: &Story, now: i64) -> Result<Opti
             categories,
             story.published.map(|p| p.timestamp()),
             now,
-            story.canon_url.as_deref().map(lookup_key),
-            story.fingerprint.as_deref().map(lookup_key),
+            story.canon_key(),
+            story.text_key(),
         ])?;
     Ok((inserted > 0).then(|| tx.last_insert_rowid()))
 }
