@@ -132,14 +132,20 @@ mod tests {
         Ok(())
     }
 
+    /// A fresh database's path, in a folder that lives as long as the returned guard.
+    fn db() -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        (dir, path)
+    }
+
     fn count(path: &std::path::Path, sql: &str) -> i64 {
         Connection::open(path).unwrap().query_row(sql, [], |r| r.get(0)).unwrap()
     }
 
     #[test]
     fn a_batch_stores_its_polls_in_one_commit() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("w.db");
+        let (_dir, path) = db();
         let mut store = Store::open(&path).unwrap();
         store.begin_batch().unwrap();
         ingest(&mut store, "https://a.example/rss", &[story("a1", "North Korea fires missile")]).unwrap();
@@ -152,8 +158,7 @@ mod tests {
 
     #[test]
     fn a_first_document_listing_one_story_twice_stores_it_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("w.db");
+        let (_dir, path) = db();
         let mut store = Store::open(&path).unwrap();
         let (mut a, mut b) = (story("guid-1", "Floods close schools"), story("guid-2", "Floods close schools"));
         (a.url, b.url) =
@@ -165,8 +170,7 @@ mod tests {
 
     #[test]
     fn a_preloaded_index_knows_the_stories_stored_by_an_earlier_process() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("w.db");
+        let (_dir, path) = db();
         ingest(&mut Store::open(&path).unwrap(), "https://a.example/rss", &[story("a1", "North Korea fires missile")])
             .unwrap();
         let mut store = Store::open(&path).unwrap();
@@ -179,8 +183,7 @@ mod tests {
 
     #[test]
     fn a_claim_waiting_for_the_write_lock_goes_before_the_writers_next_batch() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("w.db");
+        let (_dir, path) = db();
         let mut writer = Store::open(&path).unwrap();
         writer
             .conn
@@ -189,7 +192,7 @@ mod tests {
                  VALUES (NULL, 'health', 'log', '{}', 'queued', 0, 0)",
             )
             .unwrap();
-        let mut dispatcher = Store::open(&path).unwrap();
+        let dispatcher = Store::open(&path).unwrap();
         writer.begin_batch().unwrap();
         let claim = std::thread::spawn(move || dispatcher.claim_due("log", 1, 10, false).unwrap().len());
         // The claim has drawn its ticket and waits behind the open batch.
@@ -218,8 +221,7 @@ mod tests {
 
     #[test]
     fn a_batch_the_database_rolled_back_is_reported_and_its_clusters_forgotten() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("w.db");
+        let (_dir, path) = db();
         let mut store = lost_batch(&path);
         assert!(matches!(store.commit_batch(), Err(StoreError::BatchRolledBack)));
         assert_eq!(count(&path, "SELECT COUNT(*) FROM stories"), 0);
@@ -235,8 +237,7 @@ mod tests {
 
     #[test]
     fn a_batch_begun_after_a_lost_one_was_never_committed_neither_waits_nor_keeps_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("w.db");
+        let (_dir, path) = db();
         let mut store = lost_batch(&path);
         store.begin_batch().unwrap();
         ingest(&mut store, "https://b.example/rss", &[story("b1", "Seoul says North Korea fired missile")]).unwrap();
@@ -246,8 +247,7 @@ mod tests {
 
     #[test]
     fn after_the_database_rolled_a_batch_back_nothing_more_commits_alone() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("w.db");
+        let (_dir, path) = db();
         let mut store = lost_batch(&path);
         assert!(store.batch_lost());
         let later = ingest(&mut store, "https://b.example/rss", &[story("b1", "Seoul says North Korea fired missile")]);

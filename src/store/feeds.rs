@@ -79,11 +79,8 @@ impl Store {
 
     /// [`Store::feed_state`] of every url, in one transaction (a first start creates every row).
     pub fn feed_states(&self, urls: &[String]) -> Result<Vec<FeedState>, StoreError> {
-        let _turn = self.turns.take();
-        let tx = self.conn.unchecked_transaction()?;
-        let states = urls.iter().map(|url| self.feed_state(url)).collect::<Result<Vec<_>, _>>()?;
-        tx.commit()?;
-        Ok(states)
+        // `feed_state` runs on this store's connection, so inside the transaction.
+        self.write(|_| urls.iter().map(|url| self.feed_state(url)).collect())
     }
 
     /// Records a successful poll that brought nothing new (HTTP 304, or an unchanged body),

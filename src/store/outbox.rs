@@ -79,71 +79,69 @@ impl Store {
     /// Queues again every row a previous process left in `sending`, as a retry due now, so the
     /// interrupted message goes out again with the same rows; returns how many.
     pub fn requeue_sending(&self, now: i64) -> Result<usize, StoreError> {
-        let _turn = self.turns.take();
-        Ok(self.conn.execute(
-            "UPDATE outbox SET state = 'queued', next_attempt = ?1, retrying_since = COALESCE(retrying_since, ?1)
-             WHERE state = 'sending'",
-            [now],
-        )?)
+        self.write(|tx| {
+            Ok(tx.execute(
+                "UPDATE outbox SET state = 'queued', next_attempt = ?1, retrying_since = COALESCE(retrying_since, ?1)
+                 WHERE state = 'sending'",
+                [now],
+            )?)
+        })
     }
 
     /// Marks dead every queued row of a notifier not in `configured`; returns how many per notifier.
     pub fn bury_orphans(&self, configured: &[&str]) -> Result<Vec<(String, i64)>, StoreError> {
-        let _turn = self.turns.take();
         let names = serde_json::to_string(configured).expect("strings serialise");
-        let mut stmt = self.conn.prepare(
-            "UPDATE outbox SET state = 'dead', last_error = 'notifier ' || notifier || ' is no longer configured'
-             WHERE state IN ('queued', 'sending') AND notifier NOT IN (SELECT value FROM json_each(?1))
-             RETURNING notifier",
-        )?;
-        let mut counts: Vec<(String, i64)> = Vec::new();
-        for n in stmt.query_map([names], |r| r.get::<_, String>(0))? {
-            let n = n?;
-            match counts.iter_mut().find(|(x, _)| *x == n) {
-                Some((_, c)) => *c += 1,
-                None => counts.push((n, 1)),
+        self.write(|tx| {
+            let mut stmt = tx.prepare(
+                "UPDATE outbox SET state = 'dead', last_error = 'notifier ' || notifier || ' is no longer configured'
+                 WHERE state IN ('queued', 'sending') AND notifier NOT IN (SELECT value FROM json_each(?1))
+                 RETURNING notifier",
+            )?;
+            let mut counts: Vec<(String, i64)> = Vec::new();
+            for n in stmt.query_map([names], |r| r.get::<_, String>(0))? {
+                let n = n?;
+                match counts.iter_mut().find(|(x, _)| *x == n) {
+                    Some((_, c)) => *c += 1,
+                    None => counts.push((n, 1)),
+                }
             }
-        }
-        Ok(counts)
+            Ok(counts)
+        })
     }
 
     /// Marks up to `limit` of `notifier`'s due rows as sending and returns them, oldest first:
     /// only rows being retried (`retries`), or only fresh ones.
     pub fn claim_due(
-        &mut self,
+        &self,
         notifier: &str,
         now: i64,
         limit: usize,
         retries: bool,
     ) -> Result<Vec<OutboxRow>, StoreError> {
-        let _turn = self.turns.take();
-        let tx = self.conn.transaction()?;
-        let rows = {
-            let mut stmt = tx.prepare_cached(CLAIM)?;
-            let rows = stmt.query_map(params![notifier, now, limit as i64, retries], |r| {
-                Ok(OutboxRow {
-                    id: r.get(0)?,
-                    watch: r.get(1)?,
-                    notifier: r.get(2)?,
-                    payload: r.get(3)?,
-                    attempts: r.get(4)?,
-                    since: r.get(5)?,
-                    also: r
-                        .get::<_, Option<String>>(6)?
-                        .map(|s| s.lines().map(String::from).collect())
-                        .unwrap_or_default(),
-                })
-            })?;
-            rows.collect::<Result<Vec<_>, _>>()?
-        };
-        {
+        self.write(|tx| {
+            let rows = tx
+                .prepare_cached(CLAIM)?
+                .query_map(params![notifier, now, limit as i64, retries], |r| {
+                    Ok(OutboxRow {
+                        id: r.get(0)?,
+                        watch: r.get(1)?,
+                        notifier: r.get(2)?,
+                        payload: r.get(3)?,
+                        attempts: r.get(4)?,
+                        since: r.get(5)?,
+                        also: r
+                            .get::<_, Option<String>>(6)?
+                            .map(|s| s.lines().map(String::from).collect())
+                            .unwrap_or_default(),
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
             let mut mark = tx.prepare_cached("UPDATE outbox SET state = 'sending' WHERE id = ?1")?;
             for r in &rows {
                 mark.execute([r.id])?;
             }
-        }
-        tx.commit()?;
-        Ok(rows)
+            Ok(rows)
+        })
     }
 
     /// How many of `notifier`'s new (never tried) rows are due.
@@ -153,25 +151,21 @@ impl Store {
     }
 
     /// Marks rows delivered, in one transaction.
-    pub fn mark_sent(&mut self, ids: &[i64], now: i64) -> Result<(), StoreError> {
-        let _turn = self.turns.take();
-        let tx = self.conn.transaction()?;
-        {
+    pub fn mark_sent(&self, ids: &[i64], now: i64) -> Result<(), StoreError> {
+        self.write(|tx| {
             let mut stmt = tx.prepare_cached(
                 "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?2, last_error = NULL WHERE id = ?1",
             )?;
             for id in ids {
                 stmt.execute(params![id, now])?;
             }
-        }
-        Ok(tx.commit()?)
+            Ok(())
+        })
     }
 
     /// Records a failed attempt of each row: queued again for `next_attempt`, or dead when `None`.
-    pub fn mark_failed(&mut self, failures: &[(i64, Option<i64>)], error: &str) -> Result<(), StoreError> {
-        let _turn = self.turns.take();
-        let tx = self.conn.transaction()?;
-        {
+    pub fn mark_failed(&self, failures: &[(i64, Option<i64>)], error: &str) -> Result<(), StoreError> {
+        self.write(|tx| {
             let mut stmt = tx.prepare_cached(
                 "UPDATE outbox SET state = ?2, attempts = attempts + 1, last_error = ?3,
                     next_attempt = CASE WHEN ?2 = 'queued' THEN ?4 ELSE next_attempt END,
@@ -185,8 +179,8 @@ impl Store {
                 };
                 stmt.execute(params![id, state, error, next, now])?;
             }
-        }
-        Ok(tx.commit()?)
+            Ok(())
+        })
     }
 
     /// When `notifier` last sent a scheduled digest, if ever.
@@ -200,13 +194,14 @@ impl Store {
     }
 
     pub fn set_digest_last(&self, notifier: &str, at: i64) -> Result<(), StoreError> {
-        let _turn = self.turns.take();
-        self.conn.execute(
-            "INSERT INTO digests (notifier, last_sent) VALUES (?1, ?2)
-             ON CONFLICT (notifier) DO UPDATE SET last_sent = excluded.last_sent",
-            params![notifier, at],
-        )?;
-        Ok(())
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO digests (notifier, last_sent) VALUES (?1, ?2)
+                 ON CONFLICT (notifier) DO UPDATE SET last_sent = excluded.last_sent",
+                params![notifier, at],
+            )?;
+            Ok(())
+        })
     }
 
     /// Alerts in the given states, newest first, at most `limit`.

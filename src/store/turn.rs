@@ -12,6 +12,23 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 
+use rusqlite::Connection;
+
+use super::{Store, StoreError};
+
+impl Store {
+    /// Runs `work` in an immediate transaction of its own, in this process's turn at the write
+    /// lock: how the dispatcher and the writer's start-up write. (The writer's batches hold a
+    /// turn from [`Store::begin_batch`] to their commit.)
+    pub(super) fn write<T>(&self, work: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let _turn = self.turns.take();
+        let tx = self.conn.unchecked_transaction()?;
+        let done = work(&tx)?;
+        tx.commit()?;
+        Ok(done)
+    }
+}
+
 /// A ticket queue: tickets are served in the order they were drawn.
 #[derive(Default)]
 pub(super) struct Turns {
