@@ -253,20 +253,13 @@ impl Features {
 
     /// The sets as slices, as similarity reads them.
     pub fn view(&self) -> View<'_> {
-        View {
-            content: &self.content,
-            key: &self.key,
-            numbers: &self.numbers,
-            title_content: &self.title_content,
-            title_key: &self.title_key,
-            title_places: &self.title_places,
-            published: self.published,
-        }
+        let sets = [&self.content, &self.key, &self.numbers, &self.title_content, &self.title_key, &self.title_places];
+        View::from_sets(sets.map(Vec::as_slice), self.published)
     }
 
     /// The sets in one allocation, for keeping many in memory.
     pub fn pack(&self) -> Packed {
-        let sets = [&self.content, &self.key, &self.numbers, &self.title_content, &self.title_key, &self.title_places];
+        let sets = self.view().sets();
         let mut words = Vec::with_capacity(sets.iter().map(|s| s.len()).sum());
         let mut ends = [0u32; 6];
         for (end, set) in ends.iter_mut().zip(sets) {
@@ -289,7 +282,18 @@ pub struct View<'a> {
     pub published: Option<i64>,
 }
 
-impl View<'_> {
+impl<'a> View<'a> {
+    /// The six sets in [`View::sets`] order.
+    fn from_sets(sets: [&'a [u32]; 6], published: Option<i64>) -> View<'a> {
+        let [content, key, numbers, title_content, title_key, title_places] = sets;
+        View { content, key, numbers, title_content, title_key, title_places, published }
+    }
+
+    /// The six sets, in the order they are packed and stored.
+    fn sets(&self) -> [&'a [u32]; 6] {
+        [self.content, self.key, self.numbers, self.title_content, self.title_key, self.title_places]
+    }
+
     /// See [`Features::bands`].
     pub fn bands(&self) -> Vec<i64> {
         let keys = self.key.iter().take(KEY_BANDS).map(|&h| (1i64 << 32) | i64::from(h));
@@ -313,15 +317,7 @@ impl Packed {
             let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
             &self.words[start..self.ends[i] as usize]
         };
-        View {
-            content: set(0),
-            key: set(1),
-            numbers: set(2),
-            title_content: set(3),
-            title_key: set(4),
-            title_places: set(5),
-            published: self.published,
-        }
+        View::from_sets(std::array::from_fn(set), self.published)
     }
 }
 

@@ -109,11 +109,9 @@ impl Store {
 
     /// The candidate index: the preloaded one, else loaded here from `sketches` on first use.
     pub(super) fn sketch_index(&mut self) -> Result<&mut SketchIndex, StoreError> {
+        self.finish_preload();
         if self.sketches.is_none() {
-            self.sketches = Some(match self.join_preload() {
-                Some(index) => index,
-                None => load_sketch_index(&self.conn)?,
-            });
+            self.sketches = Some(load_sketch_index(&self.conn)?);
         }
         Ok(self.sketches.as_mut().expect("loaded above"))
     }
