@@ -21,7 +21,7 @@ use crate::metrics::Liveness;
 use crate::notify::Dispatcher;
 use crate::poller::{FetchLimits, Fetcher, Validators, host_of, poll_feed};
 use crate::service;
-use crate::store::Store;
+use crate::store::{IntegrityCheck, Store};
 
 /// Parsed feeds waiting for the writer. Each holds a whole parsed feed in memory, so this
 /// bounds memory while letting fetches run ahead of a briefly busy disk.
@@ -71,11 +71,22 @@ struct Parts {
     committed: Arc<Notify>,
     dispatcher: Arc<Dispatcher>,
     limits: Arc<FetchLimits>,
+    /// `PRAGMA quick_check` of the database, running while start-up reads and fetches begin.
+    integrity: IntegrityCheck,
+    /// Turns true once the check has a verdict.
+    checked: watch::Receiver<bool>,
 }
 
 impl Parts {
     fn start(config: Arc<Config>) -> Result<Parts, EngineError> {
-        let store = Store::open_checked(&config.storage.path)?;
+        let store = Store::open_checking(&config.storage.path)?;
+        let integrity = store.integrity_check();
+        let (verdict, checked) = watch::channel(false);
+        let check = integrity.clone();
+        tokio::task::spawn_blocking(move || {
+            let _ = check.wait();
+            let _ = verdict.send(true);
+        });
         if let Some(bytes) = config.storage.max_size {
             store.limit_size(bytes)?;
         }
@@ -85,7 +96,16 @@ impl Parts {
         let committed = Arc::new(Notify::new());
         let writer = ingest::spawn(Arc::clone(&config), store, rx, Arc::clone(&committed));
         let limits = Arc::new(FetchLimits::new(config.poll.concurrency, config.poll.per_host));
-        Ok(Parts { config, fetcher, jobs, writer, committed, dispatcher, limits })
+        Ok(Parts { config, fetcher, jobs, writer, committed, dispatcher, limits, integrity, checked })
+    }
+
+    /// Waits for the database's integrity check to pass.
+    fn integrity(&self) -> impl Future<Output = Result<(), EngineError>> + use<> {
+        let (check, mut checked) = (self.integrity.clone(), self.checked.clone());
+        async move {
+            let _ = checked.wait_for(|done| *done).await;
+            Ok(check.wait()?)
+        }
     }
 
     async fn starts(&self) -> Vec<FeedStart> {
@@ -97,13 +117,21 @@ impl Parts {
     /// Polls feed `index` and waits until the writer has applied the outcome.
     fn poll(&self, index: usize, validators: Validators) -> impl Future<Output = (usize, Option<FeedReport>)> + use<> {
         let (config, fetcher, jobs) = (Arc::clone(&self.config), Arc::clone(&self.fetcher), self.jobs.clone());
-        let limits = Arc::clone(&self.limits);
+        let (limits, mut checked) = (Arc::clone(&self.limits), self.checked.clone());
         async move {
             let report = async {
                 // The global slot is held until the writer has taken the result, so a writer
-                // slower than the network holds at most `concurrency` polled feeds in memory.
+                // slower than the network holds at most `concurrency` parsed feeds in memory.
                 let mut permit = limits.acquire(host_of(&config.feeds[index], &validators)).await;
                 let polled = poll_feed(&fetcher, &mut permit, &config, index, &validators).await;
+                let mut permit = Some(permit);
+                if !polled.outcome.is_parsed() {
+                    // A result without stories is small: it frees its slot and waits for the
+                    // integrity check here, not in the writer's queue, where it would stall
+                    // the fetches behind it.
+                    permit = None;
+                    let _ = checked.wait_for(|done| *done).await;
+                }
                 let (reply, rx) = oneshot::channel();
                 jobs.send(Job::Ingest { feed: index, polled: Box::new(polled), reply }).await.ok()?;
                 drop(permit);
@@ -130,9 +158,12 @@ impl Parts {
 }
 
 /// Polls every feed once, then delivers every queued alert: an alert of the pass names every
-/// feed of the pass that reported the same news.
+/// feed of the pass that reported the same news. Fetching begins while the database's
+/// integrity check runs; a damaged file ends the pass with nothing written.
 pub async fn once(config: Arc<Config>) -> Result<Summary, EngineError> {
     let parts = Parts::start(config)?;
+    let mut integrity = std::pin::pin!(parts.integrity());
+    let mut checked = false;
     let mut tasks = JoinSet::new();
     for (i, start) in parts.starts().await.into_iter().enumerate() {
         if !start.gone {
@@ -140,13 +171,30 @@ pub async fn once(config: Arc<Config>) -> Result<Summary, EngineError> {
         }
     }
     let mut summary = Summary::default();
-    while let Some(done) = tasks.join_next().await {
+    loop {
+        let done = tokio::select! {
+            verdict = &mut integrity, if !checked => {
+                if let Err(e) = verdict {
+                    tasks.abort_all();
+                    while tasks.join_next().await.is_some() {}
+                    parts.stop_writer().await;
+                    return Err(e);
+                }
+                checked = true;
+                continue;
+            }
+            done = tasks.join_next() => done,
+        };
+        let Some(done) = done else { break };
         let Ok((_, Some(report))) = done else { continue };
         summary.polled += 1;
         match report.result {
             Ok(stats) => summary.new_stories += stats.new_stories,
             Err(_) => summary.failed += 1,
         }
+    }
+    if !checked {
+        integrity.await?;
     }
     // Every poll is answered, so everything is committed: delivery need not wait for the
     // writer to stop (it checkpoints as it does).
@@ -159,6 +207,8 @@ pub async fn once(config: Arc<Config>) -> Result<Summary, EngineError> {
 /// Polls every feed on its schedule until `shutdown` turns true.
 pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Result<(), EngineError> {
     let parts = Parts::start(config)?;
+    // A daemon starts once: it simply waits for the check.
+    parts.integrity().await?;
     let starts = parts.starts().await;
     // A restart keeps each feed's planned time (so it does not hammer every server at once);
     // gone feeds stay out of the schedule.

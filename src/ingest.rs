@@ -114,8 +114,16 @@ impl Writer {
     /// as failed.
     fn ingest_batch(&mut self, first: IngestJob, jobs: &mut mpsc::Receiver<Job>, committed: &Notify) -> Option<Job> {
         let config = Arc::clone(&self.config);
-        // Without a batch (the database is busy beyond the timeout), each poll commits alone.
-        let batched = self.store.begin_batch().is_ok();
+        // Without a batch (the database is busy beyond the timeout), each poll commits alone;
+        // a file that failed its integrity check is not written at all.
+        let batched = match self.store.begin_batch() {
+            Err(e) if self.store.integrity().is_err() => {
+                let (feed, _, reply) = first;
+                let _ = reply.send(self.failed(&config.feeds[feed], &e));
+                return None;
+            }
+            began => began.is_ok(),
+        };
         let mut done = Vec::new();
         let mut other = None;
         let (mut trouble, mut wrote) = (false, false);
@@ -207,8 +215,11 @@ impl Writer {
     fn starts(&self) -> Vec<FeedStart> {
         let start = |s: &FeedState| FeedStart { validators: validators(s), gone: s.gone, next_poll: s.next_poll };
         let urls: Vec<String> = self.config.feeds.iter().map(Feed::url).collect();
-        if let Ok(states) = self.store.feed_states(&urls) {
-            return states.iter().map(start).collect();
+        match self.store.feed_states(&urls) {
+            Ok(states) => return states.iter().map(start).collect(),
+            // Nothing can be polled into a damaged file: the engine reports it and stops.
+            Err(_) if self.store.integrity().is_err() => return vec![FeedStart::default(); urls.len()],
+            Err(_) => {}
         }
         urls.iter()
             .map(|url| match self.store.feed_state(url) {
@@ -242,7 +253,9 @@ impl Writer {
     fn failed(&mut self, feed: &Feed, e: &StoreError) -> FeedReport {
         let url = feed.url();
         let reason = format!("cannot store poll result: {e}");
-        if Store::is_storage_trouble(e) {
+        if self.store.integrity().is_err() {
+            // A damaged file: the engine reports it and stops.
+        } else if Store::is_storage_trouble(e) {
             self.storage_failures += 1;
             if self.storage_failures == 1 {
                 error!(error = %e, "cannot write the database; polls back off and nothing is marked seen until it can be written again");

@@ -75,21 +75,33 @@ fn under_systemd_the_database_defaults_to_the_state_directory() {
     assert!(!setup.path("wirewatch.db").exists());
 }
 
-#[test]
-fn a_damaged_database_stops_start_up_with_exit_1_and_is_left_untouched() {
-    let setup = Setup::new(&[]);
+/// `once` checks the database while it fetches: a damaged file stops the run with one message,
+/// and nothing is written to it, though a feed changed meanwhile.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_damaged_database_stops_once_with_exit_1_one_message_and_the_file_untouched() {
+    let server = FeedServer::start().await;
+    let titles: Vec<String> = (0..40).map(|i| format!("North Korea treaty talks, round {i}")).collect();
+    let items = |n: usize| -> Vec<Item> { titles[..n].iter().map(|t| Item::new(t, t, "x")).collect() };
+    server.set_rss("wire.xml", rss("Wire", &items(30)));
+    let setup = Setup::new(&[server.url("wire.xml"), server.url("other.xml")]);
+    server.set_rss("other.xml", rss("Other", &[Item::new("o", "Rain", "y")]));
     let db = setup.path("state/wirewatch.db");
-    let once = || run(bin().arg("once").arg("--config").arg(&setup.config));
-    assert_eq!(once().0, 0);
+    let config = setup.config.clone();
+    let once = move || run(bin().arg("once").arg("--config").arg(&config));
+    assert_eq!(tokio::task::spawn_blocking(once.clone()).await.unwrap().0, 0);
+    server.set_rss("wire.xml", rss("Wire", &items(40)));
     let mut bytes = std::fs::read(&db).unwrap();
     assert!(bytes.len() >= 3 * 4096, "a few pages to damage");
     bytes[2 * 4096..2 * 4096 + 64].fill(0xA5);
     for damaged in [bytes, b"these bytes are not a database at all, not even its header".repeat(100)] {
         std::fs::write(&db, &damaged).unwrap();
-        let (code, _, err) = once();
-        assert_eq!(code, 1, "{err}");
+        let (code, out, err) = tokio::task::spawn_blocking(once.clone()).await.unwrap();
+        assert_eq!(code, 1, "{out}{err}");
+        let logged = err.contains("WARN") || err.contains("ERROR");
+        assert!(err.starts_with("error: ") && err.matches("damaged").count() == 1 && !logged, "one message: {err}");
         assert!(err.contains("is damaged (PRAGMA quick_check:") && err.contains("left it untouched"), "{err}");
         assert_eq!(std::fs::read(&db).unwrap(), damaged, "the file is not touched");
+        assert!(!setup.path("state/wirewatch.db-wal").exists(), "nothing written ahead either");
     }
 }
 

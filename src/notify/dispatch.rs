@@ -42,6 +42,8 @@ pub fn backoff(attempts: u32) -> Duration {
 pub struct Dispatcher {
     store: Arc<Mutex<Store>>,
     notifiers: Vec<Notifier>,
+    /// Whether what an earlier run left behind has been put right ([`Dispatcher::recover`]).
+    recovered: tokio::sync::OnceCell<()>,
 }
 
 /// Why the dispatcher cannot start.
@@ -57,20 +59,33 @@ impl Dispatcher {
     pub fn new(config: &Config) -> Result<Dispatcher, DispatchError> {
         let notifiers = Notifier::all(config).map_err(DispatchError::Notifier)?;
         let store = Store::open(&config.storage.path)?;
-        let requeued = store.requeue_sending(unix_now())?;
+        Ok(Dispatcher { store: Arc::new(Mutex::new(store)), notifiers, recovered: Default::default() })
+    }
+
+    /// Before the first delivery: queues again what an earlier run left in `sending`, and
+    /// buries what waits for a notifier no longer configured. Not at start-up, which writes
+    /// nothing before the integrity check has passed.
+    async fn recover(&self) -> Result<(), StoreError> {
+        let names: Vec<String> = self.notifiers.iter().map(|n| n.name.clone()).collect();
+        let (requeued, buried) = self
+            .with_store(move |s| {
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                Ok((s.requeue_sending(unix_now())?, s.bury_orphans(&names)?))
+            })
+            .await?;
         if requeued > 0 {
             info!(alerts = requeued, "requeued alerts left in sending by an earlier run");
         }
-        let names: Vec<&str> = notifiers.iter().map(|n| n.name.as_str()).collect();
-        for (notifier, alerts) in store.bury_orphans(&names)? {
+        for (notifier, alerts) in buried {
             warn!(%notifier, alerts, "queued alerts for a notifier no longer in the config are dead; \
                 `wirewatch outbox retry` sends them once it is back");
         }
-        Ok(Dispatcher { store: Arc::new(Mutex::new(store)), notifiers })
+        Ok(())
     }
 
     /// Delivers every due alert; returns how many were delivered.
     pub async fn drain(&self) -> Result<usize, StoreError> {
+        self.recovered.get_or_try_init(|| self.recover()).await?;
         let mut delivered = 0;
         for n in &self.notifiers {
             delivered += self.drain_retries(n).await?;

@@ -66,6 +66,11 @@ pub enum PollOutcome {
 }
 
 impl PollOutcome {
+    /// Whether this outcome holds a parsed feed (and so memory worth bounding).
+    pub fn is_parsed(&self) -> bool {
+        matches!(self, PollOutcome::Parsed { .. })
+    }
+
     fn failed(reason: impl Into<String>) -> PollOutcome {
         PollOutcome::Failed { reason: reason.into(), retry_after: None }
     }

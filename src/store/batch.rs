@@ -53,7 +53,7 @@ impl Store {
             // SQLite rolled it back: not ours to keep (and its turn must go before the next).
             self.abandon_batch();
         }
-        let turn = self.turns.take();
+        let turn = self.turns.take()?;
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
         self.batch = true;
         self.turn = Some(turn);

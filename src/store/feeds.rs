@@ -49,6 +49,15 @@ pub struct FeedRow {
 impl Store {
     /// The state of the feed at `url`, creating its row on first sight.
     pub fn feed_state(&self, url: &str) -> Result<FeedState, StoreError> {
+        if let Some(state) = self.known_feed_state(url)? {
+            return Ok(state);
+        }
+        self.conn.prepare_cached("INSERT OR IGNORE INTO feeds (url) VALUES (?1)")?.execute([url])?;
+        self.known_feed_state(url)?.ok_or(StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows))
+    }
+
+    /// The state of the feed at `url`, if it has a row.
+    fn known_feed_state(&self, url: &str) -> Result<Option<FeedState>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, etag, last_modified, last_success IS NOT NULL, content_hash, moved_to, gone,
                 consecutive_failures, interval_secs, next_poll, failing_since, health_alerted_at
@@ -70,17 +79,22 @@ impl Store {
                 health_alerted_at: r.get(11)?,
             })
         };
-        if let Some(state) = stmt.query_row([url], row).optional()? {
-            return Ok(state);
-        }
-        self.conn.prepare_cached("INSERT OR IGNORE INTO feeds (url) VALUES (?1)")?.execute([url])?;
-        Ok(stmt.query_row([url], row)?)
+        Ok(stmt.query_row([url], row).optional()?)
     }
 
-    /// [`Store::feed_state`] of every url, in one transaction (a first start creates every row).
+    /// [`Store::feed_state`] of every url, in one transaction. Read only when every feed has its
+    /// row (any start after the first), so start-up need not wait for the integrity check;
+    /// else in a write that creates the missing rows.
     pub fn feed_states(&self, urls: &[String]) -> Result<Vec<FeedState>, StoreError> {
-        // `feed_state` runs on this store's connection, so inside the transaction.
-        self.write(|_| urls.iter().map(|url| self.feed_state(url)).collect())
+        let read = rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Deferred)?;
+        // `known_feed_state` runs on this store's connection, so inside the transaction.
+        let known: Option<Vec<FeedState>> =
+            urls.iter().map(|url| self.known_feed_state(url)).collect::<Result<_, _>>()?;
+        read.finish()?;
+        match known {
+            Some(states) => Ok(states),
+            None => self.write(|_| urls.iter().map(|url| self.feed_state(url)).collect()),
+        }
     }
 
     /// Records a successful poll that brought nothing new (HTTP 304, or an unchanged body),

@@ -25,6 +25,7 @@ impl Store {
     /// Prunes stories first seen more than `retain` seconds before `now`, and similarity
     /// features placed more than `keep_sketches` seconds before it.
     pub fn prune(&mut self, now: i64, retain: i64, keep_sketches: i64) -> Result<Pruned, StoreError> {
+        self.integrity()?;
         let sketches = self.prune_sketches(now - keep_sketches)?;
         let cutoff = now - retain;
         let tx = self.conn.transaction()?;

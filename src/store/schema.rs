@@ -167,10 +167,18 @@ CREATE INDEX outbox_queued ON outbox (notifier, id) WHERE state = 'queued';
 /// The schema version this build writes.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
 
-pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+/// Brings the schema up to `VERSION`; `may_write` is asked before the first change.
+pub(super) fn migrate(
+    conn: &mut Connection,
+    path: &Path,
+    may_write: impl FnOnce() -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
     let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if found > VERSION {
         return Err(StoreError::TooNew { path: path.to_path_buf(), found, known: VERSION });
+    }
+    if found < VERSION {
+        may_write()?;
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let tx = conn.transaction()?;
@@ -221,7 +229,7 @@ mod tests {
                 VALUES (1, 'w', 'log', '{}', 'sent', 1, 1);",
         )
         .unwrap();
-        migrate(&mut conn, &path).unwrap();
+        migrate(&mut conn, &path, || Ok(())).unwrap();
         let keys: (i64, i64) =
             conn.query_row("SELECT canon_key, text_key FROM stories", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
         assert_eq!(keys, (lookup_key("https://example.org/a"), lookup_key("f00d")));

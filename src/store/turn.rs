@@ -14,6 +14,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 
 use rusqlite::Connection;
 
+use super::integrity::Gate;
 use super::{Store, StoreError};
 
 impl Store {
@@ -21,7 +22,7 @@ impl Store {
     /// lock: how the dispatcher and the writer's start-up write. (The writer's batches hold a
     /// turn from [`Store::begin_batch`] to their commit.)
     pub(super) fn write<T>(&self, work: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        let _turn = self.turns.take();
+        let _turn = self.turns.take()?;
         let tx = self.conn.unchecked_transaction()?;
         let done = work(&tx)?;
         tx.commit()?;
@@ -29,12 +30,14 @@ impl Store {
     }
 }
 
-/// A ticket queue: tickets are served in the order they were drawn.
+/// A ticket queue: tickets are served in the order they were drawn, once the file's integrity
+/// check (if one is running) has passed.
 #[derive(Default)]
 pub(super) struct Turns {
     /// (next ticket to hand out, ticket being served)
     tickets: Mutex<(u64, u64)>,
     served: Condvar,
+    pub(super) gate: Gate,
 }
 
 /// The write turn, held until dropped.
@@ -56,10 +59,12 @@ impl Turns {
         turns
     }
 
-    /// Waits for this caller's turn. Never take a second turn while holding one.
-    pub(super) fn take(self: &Arc<Self>) -> Turn {
+    /// Waits for this caller's turn; an error, and no turn, when the file failed its integrity
+    /// check. Never take a second turn while holding one.
+    pub(super) fn take(self: &Arc<Self>) -> Result<Turn, StoreError> {
+        self.gate.wait()?;
         let ticket = self.draw();
-        self.wait(ticket)
+        Ok(self.wait(ticket))
     }
 
     fn draw(&self) -> u64 {
@@ -108,7 +113,7 @@ mod tests {
         assert!(Arc::ptr_eq(&a, &b), "one queue per file");
         assert!(!Arc::ptr_eq(&a, &Turns::of(&dir.path().join("b.db"))));
         let order = Arc::new(Mutex::new(Vec::new()));
-        let first = a.take();
+        let first = a.take().unwrap();
         let (queued_tx, queued_rx) = std::sync::mpsc::channel();
         let waiters: Vec<_> = (0..3)
             .map(|i| {
@@ -130,6 +135,6 @@ mod tests {
             w.join().unwrap();
         }
         assert_eq!(*order.lock().unwrap(), [0, 1, 2]);
-        drop(b.take());
+        drop(b.take().unwrap());
     }
 }
