@@ -198,8 +198,10 @@ pub async fn once(config: Arc<Config>) -> Result<Summary, EngineError> {
     }
     // Every poll is answered, so everything is committed: delivery need not wait for the
     // writer to stop (it checkpoints as it does).
-    let dispatcher = Arc::clone(&parts.dispatcher);
+    let (dispatcher, integrity) = (Arc::clone(&parts.dispatcher), parts.integrity.clone());
     let (_, delivered) = tokio::join!(parts.stop_writer(), dispatcher.drain());
+    drop(dispatcher);
+    integrity.closed();
     summary.delivered = delivered?;
     Ok(summary)
 }
@@ -286,6 +288,7 @@ pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Re
     tasks.abort_all();
     // An aborted task drops its sender only when it is polled again: wait for that.
     while tasks.join_next().await.is_some() {}
+    let integrity = parts.integrity.clone();
     let dispatcher = parts.stop_writer().await;
     // A delivery pass still running after the grace period is stopped, not left behind: a
     // restarted engine (SIGHUP) requeues whatever it left in `sending`, and two dispatchers
@@ -301,6 +304,8 @@ pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Re
         Err(_) => warn!("last delivery pass timed out; the rest stays queued for the next start"),
         Ok(Ok(_)) => {}
     }
+    drop(dispatcher);
+    integrity.closed();
     info!("stopped");
     Ok(())
 }

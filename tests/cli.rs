@@ -89,6 +89,8 @@ async fn a_damaged_database_stops_once_with_exit_1_one_message_and_the_file_unto
     let config = setup.config.clone();
     let once = move || run(bin().arg("once").arg("--config").arg(&config));
     assert_eq!(tokio::task::spawn_blocking(once.clone()).await.unwrap().0, 0);
+    // The stamp of a clean close vouches for the file only as wirewatch left it.
+    assert!(setup.path("state/wirewatch.db-closed").exists());
     server.set_rss("wire.xml", rss("Wire", &items(40)));
     let mut bytes = std::fs::read(&db).unwrap();
     assert!(bytes.len() >= 3 * 4096, "a few pages to damage");

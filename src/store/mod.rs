@@ -13,6 +13,7 @@ mod outbox;
 mod prune;
 mod schema;
 mod sketch_index;
+mod stamp;
 mod stories;
 mod turn;
 use turn::{Turn, Turns};
@@ -85,7 +86,9 @@ impl Store {
     /// waits for the check to pass. [`Store::integrity`] waits for its verdict.
     pub fn open_checking(path: &Path) -> Result<Store, StoreError> {
         if !std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
-            return Store::open(path);
+            let store = Store::open(path)?;
+            store.turns.gate.pass();
+            return Ok(store);
         }
         // Held until the store holds it, so that the store's queue is the one with the check.
         let turns = Turns::of(path);
@@ -102,7 +105,8 @@ impl Store {
 
     /// A handle on that check, for a thread without the store.
     pub fn integrity_check(&self) -> IntegrityCheck {
-        IntegrityCheck(std::sync::Arc::clone(&self.turns))
+        let path = self.conn.path().filter(|p| !p.is_empty()).map(PathBuf::from);
+        IntegrityCheck { turns: std::sync::Arc::clone(&self.turns), path }
     }
 
     /// Copies what the WAL holds into the database file, as far as readers allow, without
@@ -137,6 +141,7 @@ impl Store {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
+        stamp::remove(path);
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir { path: dir.to_path_buf(), source })?;
         }
@@ -173,12 +178,23 @@ impl Store {
 
 /// The integrity check of a store's file ([`Store::open_checking`]).
 #[derive(Clone)]
-pub struct IntegrityCheck(std::sync::Arc<Turns>);
+pub struct IntegrityCheck {
+    turns: std::sync::Arc<Turns>,
+    path: Option<PathBuf>,
+}
 
 impl IntegrityCheck {
     /// [`Store::integrity`].
     pub fn wait(&self) -> Result<(), StoreError> {
-        self.0.gate.wait()
+        self.turns.gate.wait()
+    }
+
+    /// Once every store of this process on the file is closed: leaves the stamp that spares
+    /// the next start the check, if the file was found sound and nobody else has it open.
+    pub fn closed(&self) {
+        if let (Some(path), Some(checked_at)) = (&self.path, self.turns.gate.checked_at()) {
+            stamp::leave(path, checked_at);
+        }
     }
 }
 
