@@ -6,7 +6,6 @@
 //! older than [`CHECK_EVERY`]). Opening the file removes the stamp; the last connection to
 //! close removes the WAL, and only then is a stamp left.
 
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// The longest a cleanly closed file goes without a check.
@@ -22,10 +21,18 @@ struct Identity {
     mtime_ns: i128,
 }
 
+#[cfg(unix)]
 fn identity(path: &Path) -> Option<Identity> {
+    use std::os::unix::fs::MetadataExt;
     let m = std::fs::metadata(path).ok()?;
     let mtime_ns = i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec());
     Some(Identity { dev: m.dev(), ino: m.ino(), len: m.len(), mtime_ns })
+}
+
+/// Without inode numbers a copy cannot be told from the original: no stamp, every start checks.
+#[cfg(not(unix))]
+fn identity(_: &Path) -> Option<Identity> {
+    None
 }
 
 fn beside(db: &Path, suffix: &str) -> PathBuf {
