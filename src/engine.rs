@@ -73,20 +73,12 @@ struct Parts {
     limits: Arc<FetchLimits>,
     /// `PRAGMA quick_check` of the database, running while start-up reads and fetches begin.
     integrity: IntegrityCheck,
-    /// Turns true once the check has a verdict.
-    checked: watch::Receiver<bool>,
 }
 
 impl Parts {
     fn start(config: Arc<Config>) -> Result<Parts, EngineError> {
         let store = Store::open_checking(&config.storage.path)?;
         let integrity = store.integrity_check();
-        let (verdict, checked) = watch::channel(false);
-        let check = integrity.clone();
-        tokio::task::spawn_blocking(move || {
-            let _ = check.wait();
-            let _ = verdict.send(true);
-        });
         if let Some(bytes) = config.storage.max_size {
             store.limit_size(bytes)?;
         }
@@ -96,14 +88,14 @@ impl Parts {
         let committed = Arc::new(Notify::new());
         let writer = ingest::spawn(Arc::clone(&config), store, rx, Arc::clone(&committed));
         let limits = Arc::new(FetchLimits::new(config.poll.concurrency, config.poll.per_host));
-        Ok(Parts { config, fetcher, jobs, writer, committed, dispatcher, limits, integrity, checked })
+        Ok(Parts { config, fetcher, jobs, writer, committed, dispatcher, limits, integrity })
     }
 
     /// Waits for the database's integrity check to pass.
     fn integrity(&self) -> impl Future<Output = Result<(), EngineError>> + use<> {
-        let (check, mut checked) = (self.integrity.clone(), self.checked.clone());
+        let check = self.integrity.clone();
         async move {
-            let _ = checked.wait_for(|done| *done).await;
+            check.settled().await;
             Ok(check.wait()?)
         }
     }
@@ -117,7 +109,7 @@ impl Parts {
     /// Polls feed `index` and waits until the writer has applied the outcome.
     fn poll(&self, index: usize, validators: Validators) -> impl Future<Output = (usize, Option<FeedReport>)> + use<> {
         let (config, fetcher, jobs) = (Arc::clone(&self.config), Arc::clone(&self.fetcher), self.jobs.clone());
-        let (limits, mut checked) = (Arc::clone(&self.limits), self.checked.clone());
+        let (limits, checked) = (Arc::clone(&self.limits), self.integrity.settled());
         async move {
             let report = async {
                 // The global slot is held until the writer has taken the result, so a writer
@@ -130,7 +122,7 @@ impl Parts {
                     // integrity check here, not in the writer's queue, where it would stall
                     // the fetches behind it.
                     permit = None;
-                    let _ = checked.wait_for(|done| *done).await;
+                    checked.await;
                 }
                 let (reply, rx) = oneshot::channel();
                 jobs.send(Job::Ingest { feed: index, polled: Box::new(polled), reply }).await.ok()?;
@@ -163,7 +155,7 @@ impl Parts {
 pub async fn once(config: Arc<Config>) -> Result<Summary, EngineError> {
     let parts = Parts::start(config)?;
     let mut integrity = std::pin::pin!(parts.integrity());
-    let mut checked = false;
+    let mut verdict = None;
     let mut tasks = JoinSet::new();
     for (i, start) in parts.starts().await.into_iter().enumerate() {
         if !start.gone {
@@ -173,14 +165,12 @@ pub async fn once(config: Arc<Config>) -> Result<Summary, EngineError> {
     let mut summary = Summary::default();
     loop {
         let done = tokio::select! {
-            verdict = &mut integrity, if !checked => {
-                if let Err(e) = verdict {
-                    tasks.abort_all();
-                    while tasks.join_next().await.is_some() {}
-                    parts.stop_writer().await;
-                    return Err(e);
+            checked = &mut integrity, if verdict.is_none() => {
+                let damaged = checked.is_err();
+                verdict = Some(checked);
+                if damaged {
+                    break;
                 }
-                checked = true;
                 continue;
             }
             done = tasks.join_next() => done,
@@ -193,16 +183,24 @@ pub async fn once(config: Arc<Config>) -> Result<Summary, EngineError> {
             Err(_) => summary.failed += 1,
         }
     }
-    if !checked {
-        integrity.await?;
+    let verdict = match verdict {
+        Some(checked) => checked,
+        None => integrity.await,
+    };
+    if let Err(e) = verdict {
+        // Nothing was written: stop every part, and let the caller say why, once.
+        tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
+        parts.stop_writer().await;
+        return Err(e);
     }
     // Every poll is answered, so everything is committed: delivery need not wait for the
     // writer to stop (it checkpoints as it does).
     let (dispatcher, integrity) = (Arc::clone(&parts.dispatcher), parts.integrity.clone());
     let (_, delivered) = tokio::join!(parts.stop_writer(), dispatcher.drain());
     drop(dispatcher);
-    integrity.closed();
     summary.delivered = delivered?;
+    integrity.closed();
     Ok(summary)
 }
 
@@ -299,13 +297,16 @@ pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Re
         let _ = delivery.await;
     }
     // One last pass for whatever the writer committed after the delivery task stopped.
-    match tokio::time::timeout(SHUTDOWN_GRACE, dispatcher.drain()).await {
+    let last = tokio::time::timeout(SHUTDOWN_GRACE, dispatcher.drain()).await;
+    match &last {
         Ok(Err(e)) => warn!(error = %e, "last delivery pass failed; alerts stay queued"),
         Err(_) => warn!("last delivery pass timed out; the rest stays queued for the next start"),
         Ok(Ok(_)) => {}
     }
     drop(dispatcher);
-    integrity.closed();
+    if matches!(last, Ok(Ok(_))) {
+        integrity.closed();
+    }
     info!("stopped");
     Ok(())
 }

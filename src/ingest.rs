@@ -206,7 +206,13 @@ impl Writer {
                 info!(deleted = p.deleted, kept_as_keys = p.emptied, "pruned stories older than storage.retain");
             }
             Ok(_) => {}
-            Err(e) => warn!(error = %e, "cannot prune old stories; trying again in an hour"),
+            Err(e) => {
+                self.store.met(&e);
+                // A damaged file: the engine reports it and stops.
+                if self.store.integrity().is_ok() {
+                    warn!(error = %e, "cannot prune old stories; trying again in an hour");
+                }
+            }
         }
     }
 
@@ -253,6 +259,7 @@ impl Writer {
     fn failed(&mut self, feed: &Feed, e: &StoreError) -> FeedReport {
         let url = feed.url();
         let reason = format!("cannot store poll result: {e}");
+        self.store.met(e);
         if self.store.integrity().is_err() {
             // A damaged file: the engine reports it and stops.
         } else if Store::is_storage_trouble(e) {

@@ -7,20 +7,24 @@
 //! wirewatch closed cleanly and checked within a day is not checked again (`stamp.rs`).
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::thread::JoinHandle;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::watch;
 
 use super::{StoreError, stamp};
 
-/// Runs `PRAGMA quick_check` on the database at `path`, if there is one to check.
+/// Runs `PRAGMA quick_check` on the database at `path`, if there is one to check. The
+/// connection is read-only, so closing it never checkpoints a WAL into the file.
 pub(super) fn quick_check(path: &Path) -> Result<(), StoreError> {
     if !std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
         return Ok(());
     }
     let corrupt = |detail: String| StoreError::Corrupt { path: path.to_path_buf(), detail };
-    let conn = Connection::open(path).map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)
+        .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
     let mut stmt = conn.prepare("PRAGMA quick_check(5)").map_err(|e| corrupt(e.to_string()))?;
     let found: Vec<String> = stmt
         .query_map([], |r| r.get(0))
@@ -32,9 +36,22 @@ pub(super) fn quick_check(path: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Whether writes may go ahead: open unless a check is running or has failed.
-#[derive(Default)]
-pub(super) struct Gate(Mutex<Verdict>);
+/// Whether writes may go ahead: yes unless a check is running or has failed. The check's
+/// thread settles the verdict itself, for threads ([`Gate::wait`]) and tasks
+/// ([`Gate::settled`]) alike.
+pub(super) struct Gate(Arc<Shared>);
+
+struct Shared {
+    verdict: Mutex<Verdict>,
+    settled: Condvar,
+    /// Whether the verdict is in, for tasks.
+    published: watch::Sender<bool>,
+    /// Set by an error that may mean damage: the file is then not stamped as sound.
+    tainted: AtomicBool,
+    /// Threads waiting for a pending verdict.
+    #[cfg(test)]
+    waiting: std::sync::atomic::AtomicUsize,
+}
 
 #[derive(Default)]
 enum Verdict {
@@ -43,116 +60,218 @@ enum Verdict {
     Unchecked,
     /// Sound, as checked (or vouched for by a stamp) at this time.
     Passed(i64),
-    /// Being checked since this time.
-    Pending(i64, JoinHandle<Result<(), StoreError>>),
-    /// The file checked and the error's text (which names it), for every later writer.
-    Failed(PathBuf, String),
+    /// Being checked.
+    Pending,
+    Corrupt {
+        path: PathBuf,
+        detail: String,
+    },
+    /// The check could not run (the file could not be opened, or the check crashed).
+    Unreadable(String),
+}
+
+impl Default for Gate {
+    fn default() -> Gate {
+        Gate(Arc::new(Shared {
+            verdict: Mutex::default(),
+            settled: Condvar::new(),
+            published: watch::Sender::new(true),
+            tainted: AtomicBool::new(false),
+            #[cfg(test)]
+            waiting: Default::default(),
+        }))
+    }
 }
 
 impl Gate {
     /// Checks the database at `path` on a thread of its own, unless a stamp vouches for it;
     /// until the check is done, [`Gate::wait`] waits for it.
     pub(super) fn start(&self, path: &Path) {
+        self.start_with(path, quick_check);
+    }
+
+    fn start_with(&self, path: &Path, check: impl FnOnce(&Path) -> Result<(), StoreError> + Send + 'static) {
         let now = super::unix_now();
-        let verdict = match stamp::vouched(path, now) {
-            Some(checked_at) => {
-                tracing::debug!(database = %path.display(), checked_at, "closed cleanly and checked lately: not checked again");
-                Verdict::Passed(checked_at)
-            }
-            None => {
-                let path = path.to_path_buf();
-                let check = std::thread::Builder::new()
-                    .name("wirewatch-check".into())
-                    .spawn(move || quick_check(&path))
-                    .expect("the OS can start a thread");
-                Verdict::Pending(now, check)
-            }
-        };
-        *self.verdict() = verdict;
+        if let Some(checked_at) = stamp::vouched(path, now) {
+            tracing::debug!(database = %path.display(), checked_at, "closed cleanly and checked lately: not checked again");
+            return self.0.settle(Verdict::Passed(checked_at));
+        }
+        *self.0.verdict() = Verdict::Pending;
+        self.0.published.send_replace(false);
+        let (shared, path) = (Arc::clone(&self.0), path.to_path_buf());
+        std::thread::Builder::new()
+            .name("wirewatch-check".into())
+            .spawn(move || {
+                let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(&path)));
+                shared.settle(match checked {
+                    Ok(Ok(())) => Verdict::Passed(now),
+                    Ok(Err(StoreError::Corrupt { path, detail })) => Verdict::Corrupt { path, detail },
+                    Ok(Err(e)) => Verdict::Unreadable(e.to_string()),
+                    Err(_) => Verdict::Unreadable("the integrity check crashed".into()),
+                });
+            })
+            .expect("the OS can start a thread");
     }
 
     /// Records that a file just created is sound.
     pub(super) fn pass(&self) {
-        *self.verdict() = Verdict::Passed(super::unix_now());
+        self.0.settle(Verdict::Passed(super::unix_now()));
     }
 
-    /// When the file was found sound (after [`Gate::wait`]); `None` if it was not checked.
+    /// Waits for a pending verdict; an error when the check found the file damaged or could
+    /// not run.
+    pub(super) fn wait(&self) -> Result<(), StoreError> {
+        let mut verdict = self.0.verdict();
+        while let Verdict::Pending = *verdict {
+            #[cfg(test)]
+            self.0.waiting.fetch_add(1, Ordering::SeqCst);
+            verdict = self.0.settled.wait(verdict).unwrap_or_else(|p| p.into_inner());
+            #[cfg(test)]
+            self.0.waiting.fetch_sub(1, Ordering::SeqCst);
+        }
+        match &*verdict {
+            Verdict::Unchecked | Verdict::Passed(_) | Verdict::Pending => Ok(()),
+            Verdict::Corrupt { path, detail } => {
+                Err(StoreError::Corrupt { path: path.clone(), detail: detail.clone() })
+            }
+            Verdict::Unreadable(error) => Err(StoreError::Unchecked(error.clone())),
+        }
+    }
+
+    /// Resolves once the verdict is in: [`Gate::wait`] for a task.
+    pub(super) fn settled(&self) -> impl Future<Output = ()> + Send + use<> {
+        let mut published = self.0.published.subscribe();
+        async move {
+            let _ = published.wait_for(|settled| *settled).await;
+        }
+    }
+
+    /// Withholds the stamp of a clean close: an error met on the way may mean damage.
+    pub(super) fn taint(&self) {
+        self.0.tainted.store(true, Ordering::SeqCst);
+    }
+
+    /// When the file was found sound, if nothing since has cast doubt on it.
     pub(super) fn checked_at(&self) -> Option<i64> {
-        match *self.verdict() {
-            Verdict::Passed(at) => Some(at),
+        match *self.0.verdict() {
+            Verdict::Passed(at) if !self.0.tainted.load(Ordering::SeqCst) => Some(at),
             _ => None,
         }
     }
+}
 
-    /// Waits for the verdict of a check still running; an error when it found the file damaged.
-    pub(super) fn wait(&self) -> Result<(), StoreError> {
-        let mut verdict = self.verdict();
-        if let Verdict::Pending(..) = &*verdict {
-            let Verdict::Pending(started, check) = std::mem::take(&mut *verdict) else { unreachable!() };
-            *verdict = match check.join() {
-                Ok(Ok(())) => Verdict::Passed(started),
-                Ok(Err(StoreError::Corrupt { path, detail })) => Verdict::Failed(path, detail),
-                Ok(Err(e)) => Verdict::Failed(PathBuf::new(), e.to_string()),
-                Err(_) => Verdict::Failed(PathBuf::new(), "the integrity check crashed".into()),
-            };
-        }
-        match &*verdict {
-            Verdict::Unchecked | Verdict::Passed(_) | Verdict::Pending(..) => Ok(()),
-            Verdict::Failed(path, detail) if !path.as_os_str().is_empty() => {
-                Err(StoreError::Corrupt { path: path.clone(), detail: detail.clone() })
-            }
-            Verdict::Failed(_, error) => Err(StoreError::Unchecked(error.clone())),
-        }
+impl Shared {
+    fn settle(&self, verdict: Verdict) {
+        *self.verdict() = verdict;
+        self.settled.notify_all();
+        self.published.send_replace(true);
     }
 
-    fn verdict(&self) -> std::sync::MutexGuard<'_, Verdict> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    fn verdict(&self) -> MutexGuard<'_, Verdict> {
+        self.verdict.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::store::{Store, StoreError};
+    use std::path::Path;
+    use std::sync::atomic::Ordering;
 
-    #[test]
-    fn a_damaged_file_opens_for_reading_but_every_write_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("w.db");
-        let urls: Vec<String> = (0..300).map(|i| format!("https://example.org/feed/{i}.xml")).collect();
-        let store = Store::open(&path).unwrap();
-        store.feed_states(&urls).unwrap();
-        // Pages of their own at the end of the file, for the damage.
+    use rusqlite::Connection;
+
+    use crate::store::{Store, StoreError, Turns, stamp};
+
+    const URLS: usize = 300;
+
+    fn urls() -> Vec<String> {
+        (0..URLS).map(|i| format!("https://example.org/feed/{i}.xml")).collect()
+    }
+
+    fn corrupt<T>(r: Result<T, StoreError>) -> bool {
+        matches!(r, Err(StoreError::Corrupt { .. }))
+    }
+
+    /// A database with a row for each of [`urls`] and, at the end of the file, pages of a
+    /// table of its own; returns the file's bytes with the last page damaged (not yet written).
+    fn database(path: &Path) -> Vec<u8> {
+        let store = Store::open(path).unwrap();
+        store.feed_states(&urls()).unwrap();
         store
             .conn
             .execute_batch("CREATE TABLE filler (x); INSERT INTO filler SELECT randomblob(3000) FROM feeds LIMIT 50;")
             .unwrap();
         drop(store);
-        let mut bytes = std::fs::read(&path).unwrap();
+        let mut bytes = std::fs::read(path).unwrap();
         let last = bytes.len() - 4096;
         bytes[last..last + 64].fill(0xA5);
-        std::fs::write(&path, &bytes).unwrap();
+        bytes
+    }
 
-        let mut store = Store::open_checking(&path).expect("the schema page is sound");
-        let corrupt = |r: Result<(), StoreError>| matches!(r, Err(StoreError::Corrupt { .. }));
-        assert!(corrupt(store.integrity()));
-        let more = [urls.clone(), vec!["https://example.org/new.xml".into()]].concat();
-        assert!(corrupt(store.feed_states(&more).map(drop)), "a new feed's row is a write");
-        assert!(corrupt(store.begin_batch()));
-        store.checkpoint();
-        drop(store);
-        assert_eq!(std::fs::read(&path).unwrap(), bytes, "nothing was written");
-        assert!(corrupt(Store::open_checked(&path).map(drop)));
+    fn feed_rows(path: &Path) -> i64 {
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        conn.query_row("SELECT COUNT(*) FROM feeds", [], |r| r.get(0)).unwrap()
     }
 
     #[test]
-    fn a_sound_file_is_written_once_the_check_has_passed() {
+    fn a_damaged_file_is_read_but_never_written_not_even_by_the_last_close() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.db");
-        Store::open(&path).unwrap().feed_states(&["https://example.org/a.xml".into()]).unwrap();
-        let store = Store::open_checking(&path).unwrap();
-        let urls = ["https://example.org/a.xml".into(), "https://example.org/b.xml".into()];
-        assert_eq!(store.feed_states(&urls).unwrap().len(), 2);
-        store.integrity().unwrap();
+        let damaged = database(&path);
+        // Committed pages left in the WAL, as a crash leaves them: a close that does not copy
+        // them into the file.
+        let conn = Connection::open(&path).unwrap();
+        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true).unwrap();
+        conn.execute("UPDATE feeds SET etag = 'x'", []).unwrap();
+        drop(conn);
+        let wal = dir.path().join("w.db-wal");
+        assert!(std::fs::metadata(&wal).unwrap().len() > 0);
+        let wal_bytes = std::fs::read(&wal).unwrap();
+        std::fs::write(&path, &damaged).unwrap();
+
+        let mut store = Store::open_checking(&path).expect("the schema page is sound");
+        assert!(corrupt(store.integrity()));
+        assert_eq!(store.feed_states(&urls()).unwrap().len(), URLS, "reads go ahead");
+        let more = [urls(), vec!["https://example.org/new.xml".into()]].concat();
+        assert!(corrupt(store.feed_states(&more)), "a new feed's row is a write");
+        assert!(corrupt(store.begin_batch()));
+        store.checkpoint();
+        drop(store);
+        assert!(std::fs::read(&path).unwrap() == damaged, "nothing was written to the file");
+        assert!(std::fs::read(&wal).unwrap() == wal_bytes, "the WAL is kept as it was");
+        assert!(corrupt(Store::open_checked(&path)));
+    }
+
+    #[test]
+    fn a_write_waits_for_a_pending_check_while_reads_go_ahead() {
+        for sound in [true, false] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("w.db");
+            database(&path);
+            let turns = Turns::of(&path);
+            let (release, released) = std::sync::mpsc::channel::<()>();
+            turns.gate.start_with(&path, move |path| {
+                released.recv().unwrap();
+                if sound { Ok(()) } else { Err(StoreError::Corrupt { path: path.into(), detail: "held".into() }) }
+            });
+            let store = Store::open(&path).unwrap();
+            assert_eq!(store.feed_states(&urls()).unwrap().len(), URLS, "a read does not wait");
+            let more = [urls(), vec!["https://example.org/new.xml".into()]].concat();
+            let writer = std::thread::spawn(move || store.feed_states(&more).map(|states| states.len()));
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            while turns.gate.0.waiting.load(Ordering::SeqCst) == 0 {
+                assert!(std::time::Instant::now() < deadline, "the write never reached the gate");
+                std::thread::yield_now();
+            }
+            assert_eq!(feed_rows(&path), URLS as i64, "nothing written while the check runs");
+            release.send(()).unwrap();
+            let written = writer.join().unwrap();
+            if sound {
+                assert_eq!(written.unwrap(), URLS + 1);
+            } else {
+                assert!(corrupt(written));
+                assert_eq!(feed_rows(&path), URLS as i64);
+            }
+        }
     }
 
     #[test]
@@ -166,18 +285,31 @@ mod tests {
         check.closed();
         assert!(dir.path().join("w.db-closed").exists(), "a sound file closed cleanly is stamped");
 
-        // Damage the stamp cannot see: in place, same length, same modification time.
-        let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+        // Damage the stamp cannot see (a disk's bit rot): a stamp left for the damaged bytes.
         let mut bytes = std::fs::read(&path).unwrap();
         let last = bytes.len() - 4096;
         bytes[last..last + 64].fill(0xA5);
         std::fs::write(&path, &bytes).unwrap();
-        std::fs::File::options().write(true).open(&path).unwrap().set_modified(modified).unwrap();
+        stamp::leave(&path, crate::store::unix_now());
 
         let store = Store::open_checking(&path).unwrap();
         assert!(store.integrity().is_ok(), "vouched for, so not checked");
         drop(store);
         let store = Store::open_checking(&path).unwrap();
-        assert!(matches!(store.integrity(), Err(StoreError::Corrupt { .. })), "the stamp is gone once opened");
+        assert!(corrupt(store.integrity()), "the stamp is gone once opened");
+    }
+
+    #[test]
+    fn an_error_that_may_mean_damage_withholds_the_stamp() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let store = Store::open_checking(&path).unwrap();
+        let check = store.integrity_check();
+        store.met(&StoreError::MatchCrashed);
+        assert!(check.turns.gate.checked_at().is_some(), "not a database error");
+        store.met(&StoreError::BatchRolledBack);
+        drop(store);
+        check.closed();
+        assert!(!dir.path().join("w.db-closed").exists());
     }
 }

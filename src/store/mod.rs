@@ -138,6 +138,24 @@ impl Store {
                 if matches!(f.code, DiskFull | SystemIoFailure | ReadOnly | CannotOpen))
     }
 
+    /// Whether `e` may mean the file is damaged (or could not be written whole): the clean
+    /// close of this run then leaves no stamp, and the next start checks the file.
+    pub fn may_be_damaged(e: &StoreError) -> bool {
+        use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
+        Store::is_storage_trouble(e)
+            || matches!(e, StoreError::Corrupt { .. } | StoreError::Unchecked(_))
+            || matches!(e, StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _))
+                if matches!(f.code, DatabaseCorrupt | NotADatabase))
+    }
+
+    /// Records an error met on this file: one that [`Store::may_be_damaged`] withholds the
+    /// stamp of a clean close.
+    pub fn met(&self, e: &StoreError) {
+        if Store::may_be_damaged(e) {
+            self.turns.gate.taint();
+        }
+    }
+
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
@@ -153,7 +171,13 @@ impl Store {
         conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         // WAL lets the delivery task read while the ingest task writes; NORMAL sync is durable
         // against a crash of wirewatch, and after a power cut loses whole transactions only.
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
+        let turns = Turns::of(path);
+        let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).map_err(open_err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            // Switching rewrites the header: not before the integrity check has passed.
+            turns.gate.wait()?;
+            conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
+        }
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
         // A batch runs each poll in a savepoint, whose undo pages SQLite keeps in a temporary
@@ -168,7 +192,6 @@ impl Store {
         // transactions in a row (index pages above all) reach the database file once. Measured
         // against 8,192: a million-story ingest went from 17,400 to 19,100 stories/s.
         conn.pragma_update(None, "wal_autocheckpoint", 32_768).map_err(open_err)?;
-        let turns = Turns::of(path);
         schema::migrate(&mut conn, path, || turns.gate.wait())?;
         // The writer runs some twenty statements per poll; SQLite parses each once.
         conn.set_prepared_statement_cache_capacity(64);
@@ -189,8 +212,14 @@ impl IntegrityCheck {
         self.turns.gate.wait()
     }
 
+    /// Resolves once the check has a verdict: [`IntegrityCheck::wait`] for a task.
+    pub fn settled(&self) -> impl Future<Output = ()> + Send + use<> {
+        self.turns.gate.settled()
+    }
+
     /// Once every store of this process on the file is closed: leaves the stamp that spares
-    /// the next start the check, if the file was found sound and nobody else has it open.
+    /// the next start the check, if the file was found sound, no error since cast doubt on
+    /// it, and nobody else has it open.
     pub fn closed(&self) {
         if let (Some(path), Some(checked_at)) = (&self.path, self.turns.gate.checked_at()) {
             stamp::leave(path, checked_at);
@@ -201,6 +230,10 @@ impl IntegrityCheck {
 impl Drop for Store {
     fn drop(&mut self) {
         self.finish_preload();
+        if self.integrity().is_err() {
+            // The last connection to close would copy the WAL into the damaged file.
+            let _ = self.conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true);
+        }
     }
 }
 

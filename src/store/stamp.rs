@@ -12,21 +12,24 @@ use std::path::{Path, PathBuf};
 pub(super) const CHECK_EVERY: i64 = 24 * 3600;
 
 /// What identifies the file's bytes as they were at the close: a write changes the length or
-/// the modification time, a restored or replaced file is another inode.
+/// the modification and change times (the latter no program can set back), a restored or
+/// replaced file is another inode.
 #[derive(Debug, PartialEq, Eq)]
 struct Identity {
     dev: u64,
     ino: u64,
     len: u64,
     mtime_ns: i128,
+    ctime_ns: i128,
 }
 
 #[cfg(unix)]
 fn identity(path: &Path) -> Option<Identity> {
     use std::os::unix::fs::MetadataExt;
     let m = std::fs::metadata(path).ok()?;
-    let mtime_ns = i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec());
-    Some(Identity { dev: m.dev(), ino: m.ino(), len: m.len(), mtime_ns })
+    let ns = |secs: i64, nanos: i64| i128::from(secs) * 1_000_000_000 + i128::from(nanos);
+    let (mtime_ns, ctime_ns) = (ns(m.mtime(), m.mtime_nsec()), ns(m.ctime(), m.ctime_nsec()));
+    Some(Identity { dev: m.dev(), ino: m.ino(), len: m.len(), mtime_ns, ctime_ns })
 }
 
 /// Without inode numbers a copy cannot be told from the original: no stamp, every start checks.
@@ -45,17 +48,24 @@ fn stamp_path(db: &Path) -> PathBuf {
     beside(db, "-closed")
 }
 
+/// The file itself, through any symbolic link: where SQLite keeps its WAL.
+fn real(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
 /// When the file at `path` was last checked, if its stamp vouches for it: left at a clean
 /// close, the file unchanged since, and the check no older than [`CHECK_EVERY`] at `now`.
 pub(super) fn vouched(path: &Path, now: i64) -> Option<i64> {
+    let path = &real(path);
     let text = std::fs::read_to_string(stamp_path(path)).ok()?;
     let fields: Vec<&str> = text.lines().nth(1)?.split_whitespace().collect();
-    let [dev, ino, len, mtime_ns, checked_at] = fields[..] else { return None };
+    let [dev, ino, len, mtime_ns, ctime_ns, checked_at] = fields[..] else { return None };
     let stamped = Identity {
         dev: dev.parse().ok()?,
         ino: ino.parse().ok()?,
         len: len.parse().ok()?,
         mtime_ns: mtime_ns.parse().ok()?,
+        ctime_ns: ctime_ns.parse().ok()?,
     };
     let checked_at: i64 = checked_at.parse().ok()?;
     let unchanged = identity(path)? == stamped && !beside(path, "-wal").exists();
@@ -64,18 +74,19 @@ pub(super) fn vouched(path: &Path, now: i64) -> Option<i64> {
 
 /// Removes the stamp of the file at `path`: whoever opens the file may change it.
 pub(super) fn remove(path: &Path) {
-    let _ = std::fs::remove_file(stamp_path(path));
+    let _ = std::fs::remove_file(stamp_path(&real(path)));
 }
 
 /// Leaves a stamp for the file at `path`, last checked at `checked_at`, if it is closed: no
 /// WAL beside it (the last connection to close removes it). Best effort: without a stamp the
 /// next start checks the file.
 pub(super) fn leave(path: &Path, checked_at: i64) {
+    let path = &real(path);
     let Some(id) = identity(path).filter(|_| !beside(path, "-wal").exists()) else { return };
     let text = format!(
         "wirewatch closed this database cleanly; the next start checks it only if this file is gone, \
-         the database changed or the check below is a day old.\n{} {} {} {} {checked_at}\n",
-        id.dev, id.ino, id.len, id.mtime_ns
+         the database changed or the check below is a day old.\n{} {} {} {} {} {checked_at}\n",
+        id.dev, id.ino, id.len, id.mtime_ns, id.ctime_ns
     );
     let _ = std::fs::write(stamp_path(path), text);
 }
@@ -147,5 +158,19 @@ mod tests {
         let store = crate::store::Store::open(&db).unwrap();
         assert!(!stamp_path(&db).exists(), "an open file may change");
         drop(store);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_database_reached_through_a_link_is_stamped_beside_the_file_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = closed_db(dir.path());
+        let link = dir.path().join("link.db");
+        std::os::unix::fs::symlink(&db, &link).unwrap();
+        leave(&link, 100);
+        assert!(stamp_path(&db).exists() && !stamp_path(&link).exists());
+        assert_eq!((vouched(&link, 160), vouched(&db, 160)), (Some(100), Some(100)));
+        remove(&link);
+        assert!(!stamp_path(&db).exists());
     }
 }

@@ -23,10 +23,16 @@ impl Store {
     /// turn from [`Store::begin_batch`] to their commit.)
     pub(super) fn write<T>(&self, work: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let _turn = self.turns.take()?;
-        let tx = self.conn.unchecked_transaction()?;
-        let done = work(&tx)?;
-        tx.commit()?;
-        Ok(done)
+        let done = (|| {
+            let tx = self.conn.unchecked_transaction()?;
+            let done = work(&tx)?;
+            tx.commit()?;
+            Ok(done)
+        })();
+        if let Err(e) = &done {
+            self.met(e);
+        }
+        done
     }
 }
 
