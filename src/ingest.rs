@@ -186,6 +186,7 @@ impl Writer {
                 true
             }
             Err(e) => {
+                self.store.met(&e);
                 warn!(feed = %report.url, error = %e, "cannot queue a feed health alert; trying after the next poll");
                 false
             }
@@ -225,12 +226,13 @@ impl Writer {
             Ok(states) => return states.iter().map(start).collect(),
             // Nothing can be polled into a damaged file: the engine reports it and stops.
             Err(_) if self.store.integrity().is_err() => return vec![FeedStart::default(); urls.len()],
-            Err(_) => {}
+            Err(e) => self.store.met(&e),
         }
         urls.iter()
             .map(|url| match self.store.feed_state(url) {
                 Ok(s) => start(&s),
                 Err(e) => {
+                    self.store.met(&e);
                     warn!(feed = %url, error = %e, "cannot read feed state; fetching unconditionally");
                     FeedStart::default()
                 }

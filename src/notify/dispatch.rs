@@ -235,8 +235,11 @@ impl Dispatcher {
         f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let store = Arc::clone(&self.store);
-        tokio::task::spawn_blocking(move || f(&mut store.lock().unwrap_or_else(|p| p.into_inner())))
-            .await
-            .expect("database calls do not panic")
+        tokio::task::spawn_blocking(move || {
+            let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut store).inspect_err(|e| store.met(e))
+        })
+        .await
+        .expect("database calls do not panic")
     }
 }

@@ -54,7 +54,11 @@ impl Store {
             self.abandon_batch();
         }
         let turn = self.turns.take()?;
-        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        if let Err(e) = self.conn.execute_batch("BEGIN IMMEDIATE") {
+            let e = e.into();
+            self.met(&e);
+            return Err(e);
+        }
         self.batch = true;
         self.turn = Some(turn);
         Ok(())
@@ -76,7 +80,8 @@ impl Store {
             self.conn.execute_batch("COMMIT").map_err(StoreError::from)
         };
         self.batch = false;
-        if done.is_err() {
+        if let Err(e) = &done {
+            self.met(e);
             self.abandon_batch();
         }
         self.turn = None;

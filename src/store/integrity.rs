@@ -22,7 +22,10 @@ pub(super) fn quick_check(path: &Path) -> Result<(), StoreError> {
         return Ok(());
     }
     let corrupt = |detail: String| StoreError::Corrupt { path: path.to_path_buf(), detail };
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    // A rollback journal left by a crash (a file not in WAL mode) must be rolled back before
+    // the file can be read, which only a connection that may write does.
+    let access = if hot_journal(path) { OpenFlags::SQLITE_OPEN_READ_WRITE } else { OpenFlags::SQLITE_OPEN_READ_ONLY };
+    let flags = access | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags)
         .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
     let mut stmt = conn.prepare("PRAGMA quick_check(5)").map_err(|e| corrupt(e.to_string()))?;
@@ -34,6 +37,13 @@ pub(super) fn quick_check(path: &Path) -> Result<(), StoreError> {
         return Err(corrupt(found.join("; ")));
     }
     Ok(())
+}
+
+/// Whether a rollback journal lies beside the database at `path`.
+pub(super) fn hot_journal(path: &Path) -> bool {
+    let mut journal = path.as_os_str().to_owned();
+    journal.push("-journal");
+    Path::new(&journal).exists()
 }
 
 /// Whether writes may go ahead: yes unless a check is running or has failed. The check's
@@ -99,18 +109,18 @@ impl Gate {
         *self.0.verdict() = Verdict::Pending;
         self.0.published.send_replace(false);
         let (shared, path) = (Arc::clone(&self.0), path.to_path_buf());
-        std::thread::Builder::new()
-            .name("wirewatch-check".into())
-            .spawn(move || {
-                let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(&path)));
-                shared.settle(match checked {
-                    Ok(Ok(())) => Verdict::Passed(now),
-                    Ok(Err(StoreError::Corrupt { path, detail })) => Verdict::Corrupt { path, detail },
-                    Ok(Err(e)) => Verdict::Unreadable(e.to_string()),
-                    Err(_) => Verdict::Unreadable("the integrity check crashed".into()),
-                });
-            })
-            .expect("the OS can start a thread");
+        let spawned = std::thread::Builder::new().name("wirewatch-check".into()).spawn(move || {
+            let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(&path)));
+            shared.settle(match checked {
+                Ok(Ok(())) => Verdict::Passed(now),
+                Ok(Err(StoreError::Corrupt { path, detail })) => Verdict::Corrupt { path, detail },
+                Ok(Err(e)) => Verdict::Unreadable(e.to_string()),
+                Err(_) => Verdict::Unreadable("the integrity check crashed".into()),
+            });
+        });
+        if let Err(e) = spawned {
+            self.0.settle(Verdict::Unreadable(format!("cannot start the integrity check: {e}")));
+        }
     }
 
     /// Records that a file just created is sound.
@@ -217,15 +227,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.db");
         let damaged = database(&path);
-        // Committed pages left in the WAL, as a crash leaves them: a close that does not copy
-        // them into the file.
-        let conn = Connection::open(&path).unwrap();
-        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true).unwrap();
-        conn.execute("UPDATE feeds SET etag = 'x'", []).unwrap();
-        drop(conn);
-        let wal = dir.path().join("w.db-wal");
-        assert!(std::fs::metadata(&wal).unwrap().len() > 0);
-        let wal_bytes = std::fs::read(&wal).unwrap();
+        let wal_bytes = leave_wal(&path);
+        let wal = wal_of(&path);
         std::fs::write(&path, &damaged).unwrap();
 
         let mut store = Store::open_checking(&path).expect("the schema page is sound");
@@ -241,6 +244,44 @@ mod tests {
         assert!(corrupt(Store::open_checked(&path)));
     }
 
+    /// Leaves committed pages in a WAL beside the file, as a crash does (a close that does not
+    /// copy them into the file); returns the WAL's bytes.
+    fn leave_wal(path: &Path) -> Vec<u8> {
+        let conn = Connection::open(path).unwrap();
+        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true).unwrap();
+        conn.execute("UPDATE feeds SET etag = 'x'", []).unwrap();
+        drop(conn);
+        let wal = std::fs::read(wal_of(path)).unwrap();
+        assert!(!wal.is_empty());
+        wal
+    }
+
+    fn wal_of(path: &Path) -> std::path::PathBuf {
+        path.with_extension("db-wal")
+    }
+
+    #[test]
+    fn a_file_too_damaged_to_open_keeps_its_wal_as_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        database(&path);
+        // A page of the schema past the first: every statement fails, the header stays.
+        let conn = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let page: i64 =
+            conn.query_row("SELECT max(pageno) FROM dbstat WHERE name = 'sqlite_schema'", [], |r| r.get(0)).unwrap();
+        let page = page as usize;
+        drop(conn);
+        assert!(page > 1, "the schema spans pages");
+        let wal = leave_wal(&path);
+        let mut damaged = std::fs::read(&path).unwrap();
+        damaged[(page - 1) * 4096..(page - 1) * 4096 + 64].fill(0xA5);
+        std::fs::write(&path, &damaged).unwrap();
+        let opened = Store::open_checking(&path).map(|s| s.integrity());
+        assert!(matches!(opened, Err(StoreError::Corrupt { .. })), "{:?}", opened.map(|_| ()));
+        assert!(std::fs::read(&path).unwrap() == damaged, "nothing was written to the file");
+        assert!(std::fs::read(wal_of(&path)).unwrap() == wal, "the WAL is kept as it was");
+    }
+
     #[test]
     fn a_write_waits_for_a_pending_check_while_reads_go_ahead() {
         for sound in [true, false] {
@@ -253,8 +294,18 @@ mod tests {
                 released.recv().unwrap();
                 if sound { Ok(()) } else { Err(StoreError::Corrupt { path: path.into(), detail: "held".into() }) }
             });
-            let store = Store::open(&path).unwrap();
-            assert_eq!(store.feed_states(&urls()).unwrap().len(), URLS, "a read does not wait");
+            // A read does not wait: it is done while the check is held.
+            let (read_tx, read_rx) = std::sync::mpsc::channel();
+            let reader = std::thread::spawn(move || {
+                let store = Store::open(&path).unwrap();
+                let read = store.feed_states(&urls()).map(|states| states.len());
+                read_tx.send(read).unwrap();
+                store
+            });
+            let read = read_rx.recv_timeout(std::time::Duration::from_secs(20)).expect("a read waited for the check");
+            assert_eq!(read.unwrap(), URLS);
+            let store = reader.join().unwrap();
+            let path = dir.path().join("w.db");
             let more = [urls(), vec!["https://example.org/new.xml".into()]].concat();
             let writer = std::thread::spawn(move || store.feed_states(&more).map(|states| states.len()));
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);

@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::Connection;
+use rusqlite::config::DbConfig;
 
 pub use clusters::{Member, RecentCluster};
 pub use feeds::{Activity, FeedRow, FeedState};
@@ -85,8 +86,10 @@ impl Store {
     /// once, and every write of this process to the file (a turn, a migration, a checkpoint)
     /// waits for the check to pass. [`Store::integrity`] waits for its verdict.
     pub fn open_checking(path: &Path) -> Result<Store, StoreError> {
-        if !std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
-            let store = Store::open(path)?;
+        let new = !std::fs::metadata(path).is_ok_and(|m| m.len() > 0);
+        if new || integrity::hot_journal(path) {
+            // Nothing to check, or a journal to roll back first: no reading ahead of the check.
+            let store = Store::open_checked(path)?;
             store.turns.gate.pass();
             return Ok(store);
         }
@@ -115,8 +118,10 @@ impl Store {
     pub fn checkpoint(&mut self) {
         // A preload still reading would pin the WAL at its snapshot, older than this run's writes.
         self.finish_preload();
-        if self.integrity().is_ok() {
-            let _ = self.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        if self.integrity().is_ok()
+            && let Err(e) = self.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+        {
+            self.met(&e.into());
         }
     }
 
@@ -164,6 +169,9 @@ impl Store {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir { path: dir.to_path_buf(), source })?;
         }
         let mut conn = Connection::open(path).map_err(open_err)?;
+        // Until the file is known sound, closing must not copy a WAL left by a crash into it
+        // (as the last connection to close does): a damaged file is left as found.
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true).map_err(open_err)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
         // Every transaction here reads, then writes. A deferred one that reads while another
         // connection commits cannot upgrade to a write and fails at once, busy timeout or not;
@@ -230,9 +238,9 @@ impl IntegrityCheck {
 impl Drop for Store {
     fn drop(&mut self) {
         self.finish_preload();
-        if self.integrity().is_err() {
-            // The last connection to close would copy the WAL into the damaged file.
-            let _ = self.conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true);
+        if self.integrity().is_ok() {
+            // A sound file: the last connection to close checkpoints the WAL and removes it.
+            let _ = self.conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, false);
         }
     }
 }
