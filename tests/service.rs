@@ -182,6 +182,8 @@ async fn sighup_reloads_a_good_config_and_keeps_running_on_a_bad_one() {
     wait_for("an alert under the new config", || titles(&setup).len() == 3);
     terminate(&mut daemon);
     assert_eq!(titles(&setup), ["EU widens sanctions", "UK sanctions list grows", "Talks on the treaty"]);
+    // A clean stop leaves the stamp that spares the next start the integrity check.
+    assert!(setup.path("state/wirewatch.db-closed").exists());
 }
 
 #[tokio::test(flavor = "multi_thread")]

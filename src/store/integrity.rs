@@ -123,7 +123,7 @@ impl Gate {
         }
     }
 
-    /// Records that a file just created is sound.
+    /// Records that the file was just created, or checked before anything read it: sound.
     pub(super) fn pass(&self) {
         self.0.settle(Verdict::Passed(super::unix_now()));
     }
