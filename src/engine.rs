@@ -154,14 +154,38 @@ impl Parts {
 /// integrity check runs; a damaged file ends the pass with nothing written.
 pub async fn once(config: Arc<Config>) -> Result<Summary, EngineError> {
     let parts = Parts::start(config)?;
-    let mut integrity = std::pin::pin!(parts.integrity());
-    let mut verdict = None;
     let mut tasks = JoinSet::new();
     for (i, start) in parts.starts().await.into_iter().enumerate() {
         if !start.gone {
             tasks.spawn(parts.poll(i, start.validators));
         }
     }
+    let (mut summary, verdict) = gather(&mut tasks, parts.integrity()).await;
+    if let Err(e) = verdict {
+        // Nothing was written: stop every part, and let the caller say why, once.
+        tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
+        parts.stop_writer().await;
+        return Err(e);
+    }
+    // Every poll is answered, so everything is committed: delivery need not wait for the
+    // writer to stop (it checkpoints as it does).
+    let (dispatcher, integrity) = (Arc::clone(&parts.dispatcher), parts.integrity.clone());
+    let (_, delivered) = tokio::join!(parts.stop_writer(), dispatcher.drain());
+    drop(dispatcher);
+    summary.delivered = delivered?;
+    integrity.closed();
+    Ok(summary)
+}
+
+/// Counts the pass's reports as its polls finish, and the integrity check's verdict; stops at
+/// a verdict that the file is damaged.
+async fn gather(
+    tasks: &mut JoinSet<(usize, Option<FeedReport>)>,
+    integrity: impl Future<Output = Result<(), EngineError>>,
+) -> (Summary, Result<(), EngineError>) {
+    let mut integrity = std::pin::pin!(integrity);
+    let mut verdict = None;
     let mut summary = Summary::default();
     loop {
         let done = tokio::select! {
@@ -187,21 +211,7 @@ pub async fn once(config: Arc<Config>) -> Result<Summary, EngineError> {
         Some(checked) => checked,
         None => integrity.await,
     };
-    if let Err(e) = verdict {
-        // Nothing was written: stop every part, and let the caller say why, once.
-        tasks.abort_all();
-        while tasks.join_next().await.is_some() {}
-        parts.stop_writer().await;
-        return Err(e);
-    }
-    // Every poll is answered, so everything is committed: delivery need not wait for the
-    // writer to stop (it checkpoints as it does).
-    let (dispatcher, integrity) = (Arc::clone(&parts.dispatcher), parts.integrity.clone());
-    let (_, delivered) = tokio::join!(parts.stop_writer(), dispatcher.drain());
-    drop(dispatcher);
-    summary.delivered = delivered?;
-    integrity.closed();
-    Ok(summary)
+    (summary, verdict)
 }
 
 /// Polls every feed on its schedule until `shutdown` turns true.
