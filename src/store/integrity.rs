@@ -13,11 +13,11 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::watch;
 
-use super::{StoreError, stamp};
+use super::{Store, StoreError, Turns, stamp};
 
 /// Runs `PRAGMA quick_check` on the database at `path`, if there is one to check. The
 /// connection is read-only, so closing it never checkpoints a WAL into the file.
-pub(super) fn quick_check(path: &Path) -> Result<(), StoreError> {
+fn quick_check(path: &Path) -> Result<(), StoreError> {
     if !std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
         return Ok(());
     }
@@ -39,8 +39,93 @@ pub(super) fn quick_check(path: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+impl Store {
+    /// [`Store::open`], after `PRAGMA quick_check` has found the file sound. A damaged file is
+    /// refused before anything writes to it.
+    pub fn open_checked(path: &Path) -> Result<Store, StoreError> {
+        quick_check(path)?;
+        Store::open(path)
+    }
+
+    /// [`Store::open`] while `PRAGMA quick_check` runs on a thread of its own: reads go ahead at
+    /// once, and every write of this process to the file (a turn, a migration, a checkpoint)
+    /// waits for the check to pass. [`Store::integrity`] waits for its verdict.
+    pub fn open_checking(path: &Path) -> Result<Store, StoreError> {
+        let new = !std::fs::metadata(path).is_ok_and(|m| m.len() > 0);
+        if new || hot_journal(path) {
+            // Nothing to check, or a journal to roll back first: no reading ahead of the check.
+            let store = Store::open_checked(path)?;
+            store.turns.gate.pass();
+            return Ok(store);
+        }
+        // Held until the store holds it, so that the store's queue is the one with the check.
+        let turns = Turns::of(path);
+        turns.gate.start(path);
+        // A file too damaged to open is reported as damaged.
+        Store::open(path).map_err(|e| turns.gate.wait().err().unwrap_or(e))
+    }
+
+    /// Waits for the integrity check [`Store::open_checking`] started; an error when it found
+    /// the file damaged (nothing has been written to it then).
+    pub fn integrity(&self) -> Result<(), StoreError> {
+        self.turns.gate.wait()
+    }
+
+    /// A handle on that check, for a thread without the store.
+    pub fn integrity_check(&self) -> IntegrityCheck {
+        let path = self.conn.path().filter(|p| !p.is_empty()).map(PathBuf::from);
+        IntegrityCheck { turns: std::sync::Arc::clone(&self.turns), path }
+    }
+
+    /// Whether `e` may mean the file is damaged (or could not be written whole): the clean
+    /// close of this run then leaves no stamp, and the next start checks the file.
+    pub fn may_be_damaged(e: &StoreError) -> bool {
+        use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
+        Store::is_storage_trouble(e)
+            || matches!(e, StoreError::Corrupt { .. } | StoreError::Unchecked(_))
+            || matches!(e, StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _))
+                if matches!(f.code, DatabaseCorrupt | NotADatabase))
+    }
+
+    /// Records an error met on this file: one that [`Store::may_be_damaged`] withholds the
+    /// stamp of a clean close.
+    pub fn met(&self, e: &StoreError) {
+        if Store::may_be_damaged(e) {
+            self.turns.gate.taint();
+        }
+    }
+}
+
+/// The integrity check of a store's file ([`Store::open_checking`]).
+#[derive(Clone)]
+pub struct IntegrityCheck {
+    turns: std::sync::Arc<Turns>,
+    path: Option<PathBuf>,
+}
+
+impl IntegrityCheck {
+    /// [`Store::integrity`].
+    pub fn wait(&self) -> Result<(), StoreError> {
+        self.turns.gate.wait()
+    }
+
+    /// Resolves once the check has a verdict: [`IntegrityCheck::wait`] for a task.
+    pub fn settled(&self) -> impl Future<Output = ()> + Send + use<> {
+        self.turns.gate.settled()
+    }
+
+    /// Once every store of this process on the file is closed: leaves the stamp that spares
+    /// the next start the check, if the file was found sound, no error since cast doubt on
+    /// it, and nobody else has it open.
+    pub fn closed(&self) {
+        if let (Some(path), Some(checked_at)) = (&self.path, self.turns.gate.checked_at()) {
+            stamp::leave(path, checked_at);
+        }
+    }
+}
+
 /// Whether a rollback journal lies beside the database at `path`.
-pub(super) fn hot_journal(path: &Path) -> bool {
+fn hot_journal(path: &Path) -> bool {
     let mut journal = path.as_os_str().to_owned();
     journal.push("-journal");
     Path::new(&journal).exists()

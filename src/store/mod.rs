@@ -26,6 +26,7 @@ use rusqlite::config::DbConfig;
 
 pub use clusters::{Member, RecentCluster};
 pub use feeds::{Activity, FeedRow, FeedState};
+pub use integrity::IntegrityCheck;
 pub use outbox::{OutboxEntry, OutboxRow, OutboxState};
 pub use prune::Pruned;
 pub use stories::{FetchMeta, IngestStats, NewAlert, Raised};
@@ -75,43 +76,6 @@ pub struct Store {
 }
 
 impl Store {
-    /// [`Store::open`], after `PRAGMA quick_check` has found the file sound. A damaged file is
-    /// refused before anything writes to it.
-    pub fn open_checked(path: &Path) -> Result<Store, StoreError> {
-        integrity::quick_check(path)?;
-        Store::open(path)
-    }
-
-    /// [`Store::open`] while `PRAGMA quick_check` runs on a thread of its own: reads go ahead at
-    /// once, and every write of this process to the file (a turn, a migration, a checkpoint)
-    /// waits for the check to pass. [`Store::integrity`] waits for its verdict.
-    pub fn open_checking(path: &Path) -> Result<Store, StoreError> {
-        let new = !std::fs::metadata(path).is_ok_and(|m| m.len() > 0);
-        if new || integrity::hot_journal(path) {
-            // Nothing to check, or a journal to roll back first: no reading ahead of the check.
-            let store = Store::open_checked(path)?;
-            store.turns.gate.pass();
-            return Ok(store);
-        }
-        // Held until the store holds it, so that the store's queue is the one with the check.
-        let turns = Turns::of(path);
-        turns.gate.start(path);
-        // A file too damaged to open is reported as damaged.
-        Store::open(path).map_err(|e| turns.gate.wait().err().unwrap_or(e))
-    }
-
-    /// Waits for the integrity check [`Store::open_checking`] started; an error when it found
-    /// the file damaged (nothing has been written to it then).
-    pub fn integrity(&self) -> Result<(), StoreError> {
-        self.turns.gate.wait()
-    }
-
-    /// A handle on that check, for a thread without the store.
-    pub fn integrity_check(&self) -> IntegrityCheck {
-        let path = self.conn.path().filter(|p| !p.is_empty()).map(PathBuf::from);
-        IntegrityCheck { turns: std::sync::Arc::clone(&self.turns), path }
-    }
-
     /// Copies what the WAL holds into the database file, as far as readers allow, without
     /// waiting for them or for writers (a passive checkpoint). Best effort: a failure only
     /// leaves the work to the next checkpoint.
@@ -143,24 +107,6 @@ impl Store {
                 if matches!(f.code, DiskFull | SystemIoFailure | ReadOnly | CannotOpen))
     }
 
-    /// Whether `e` may mean the file is damaged (or could not be written whole): the clean
-    /// close of this run then leaves no stamp, and the next start checks the file.
-    pub fn may_be_damaged(e: &StoreError) -> bool {
-        use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
-        Store::is_storage_trouble(e)
-            || matches!(e, StoreError::Corrupt { .. } | StoreError::Unchecked(_))
-            || matches!(e, StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _))
-                if matches!(f.code, DatabaseCorrupt | NotADatabase))
-    }
-
-    /// Records an error met on this file: one that [`Store::may_be_damaged`] withholds the
-    /// stamp of a clean close.
-    pub fn met(&self, e: &StoreError) {
-        if Store::may_be_damaged(e) {
-            self.turns.gate.taint();
-        }
-    }
-
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
@@ -177,9 +123,9 @@ impl Store {
         // connection commits cannot upgrade to a write and fails at once, busy timeout or not;
         // an immediate one takes the write lock first and waits for it.
         conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
+        let turns = Turns::of(path);
         // WAL lets the delivery task read while the ingest task writes; NORMAL sync is durable
         // against a crash of wirewatch, and after a power cut loses whole transactions only.
-        let turns = Turns::of(path);
         let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).map_err(open_err)?;
         if !mode.eq_ignore_ascii_case("wal") {
             // Switching rewrites the header: not before the integrity check has passed.
@@ -204,34 +150,6 @@ impl Store {
         // The writer runs some twenty statements per poll; SQLite parses each once.
         conn.set_prepared_statement_cache_capacity(64);
         Ok(Store { conn, sketches: None, sketches_loading: None, batch: false, turns, turn: None })
-    }
-}
-
-/// The integrity check of a store's file ([`Store::open_checking`]).
-#[derive(Clone)]
-pub struct IntegrityCheck {
-    turns: std::sync::Arc<Turns>,
-    path: Option<PathBuf>,
-}
-
-impl IntegrityCheck {
-    /// [`Store::integrity`].
-    pub fn wait(&self) -> Result<(), StoreError> {
-        self.turns.gate.wait()
-    }
-
-    /// Resolves once the check has a verdict: [`IntegrityCheck::wait`] for a task.
-    pub fn settled(&self) -> impl Future<Output = ()> + Send + use<> {
-        self.turns.gate.settled()
-    }
-
-    /// Once every store of this process on the file is closed: leaves the stamp that spares
-    /// the next start the check, if the file was found sound, no error since cast doubt on
-    /// it, and nobody else has it open.
-    pub fn closed(&self) {
-        if let (Some(path), Some(checked_at)) = (&self.path, self.turns.gate.checked_at()) {
-            stamp::leave(path, checked_at);
-        }
     }
 }
 
