@@ -117,7 +117,7 @@ impl Writer {
         // Without a batch (the database is busy beyond the timeout), each poll commits alone;
         // a file that failed its integrity check is not written at all.
         let batched = match self.store.begin_batch() {
-            Err(e) if self.store.integrity().is_err() => {
+            Err(e) if !self.store.met(&e) => {
                 let (feed, _, reply) = first;
                 let _ = reply.send(self.failed(&config.feeds[feed], &e));
                 return None;
@@ -208,9 +208,7 @@ impl Writer {
             }
             Ok(_) => {}
             Err(e) => {
-                self.store.met(&e);
-                // A damaged file: the engine reports it and stops.
-                if self.store.integrity().is_ok() {
+                if self.store.met(&e) {
                     warn!(error = %e, "cannot prune old stories; trying again in an hour");
                 }
             }
@@ -225,8 +223,8 @@ impl Writer {
         match self.store.feed_states(&urls) {
             Ok(states) => return states.iter().map(start).collect(),
             // Nothing can be polled into a damaged file: the engine reports it and stops.
-            Err(_) if self.store.integrity().is_err() => return vec![FeedStart::default(); urls.len()],
-            Err(e) => self.store.met(&e),
+            Err(e) if !self.store.met(&e) => return vec![FeedStart::default(); urls.len()],
+            Err(_) => {}
         }
         urls.iter()
             .map(|url| match self.store.feed_state(url) {
@@ -261,8 +259,7 @@ impl Writer {
     fn failed(&mut self, feed: &Feed, e: &StoreError) -> FeedReport {
         let url = feed.url();
         let reason = format!("cannot store poll result: {e}");
-        self.store.met(e);
-        if self.store.integrity().is_err() {
+        if !self.store.met(e) {
             // A damaged file: the engine reports it and stops.
         } else if Store::is_storage_trouble(e) {
             self.storage_failures += 1;

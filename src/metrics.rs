@@ -92,7 +92,11 @@ impl Metrics {
     }
 
     fn encode(&self, store: Option<&Store>) -> String {
-        if let Some(Ok(gauges)) = store.map(|s| s.gauges().inspect_err(|e| s.met(e))) {
+        if let Some(Ok(gauges)) = store.map(|s| {
+            s.gauges().inspect_err(|e| {
+                s.met(e);
+            })
+        }) {
             for (state, n) in gauges.outbox {
                 self.outbox.get_or_create(&AlertState { state }).set(n);
             }

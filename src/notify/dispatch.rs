@@ -237,7 +237,9 @@ impl Dispatcher {
         let store = Arc::clone(&self.store);
         tokio::task::spawn_blocking(move || {
             let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut store).inspect_err(|e| store.met(e))
+            f(&mut store).inspect_err(|e| {
+                store.met(e);
+            })
         })
         .await
         .expect("database calls do not panic")

@@ -97,9 +97,7 @@ impl Store {
         match self.sketches_loading.take()?.join() {
             Ok(Ok(index)) => Some(index),
             Ok(Err(e)) => {
-                self.met(&e);
-                // A damaged file is reported once, by whoever stops for it.
-                if self.integrity().is_ok() {
+                if self.met(&e) {
                     tracing::warn!(error = %e, "cannot preload the candidate index; loading it now");
                 }
                 None

@@ -88,11 +88,14 @@ impl Store {
     }
 
     /// Records an error met on this file: one that [`Store::may_be_damaged`] withholds the
-    /// stamp of a clean close.
-    pub fn met(&self, e: &StoreError) {
+    /// stamp of a clean close. Returns whether the caller should report it: not once the file
+    /// failed its integrity check, which the engine reports, once, as it stops (and nothing
+    /// more is written to it).
+    pub fn met(&self, e: &StoreError) -> bool {
         if Store::may_be_damaged(e) {
             self.turns.gate.taint();
         }
+        self.integrity().is_ok()
     }
 }
 
