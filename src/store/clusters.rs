@@ -132,7 +132,7 @@ impl Store {
     }
 
     /// Drops the features of stories placed before `before`: no new story can join them.
-    pub fn prune_sketches(&mut self, before: i64) -> Result<usize, StoreError> {
+    pub(super) fn prune_sketches(&mut self, before: i64) -> Result<usize, StoreError> {
         // What a preload reads may include rows deleted here: finish it first.
         self.finish_preload();
         let n = self.conn.execute("DELETE FROM sketches WHERE at < ?1", [before])?;

@@ -23,9 +23,10 @@ pub struct Pruned {
 
 impl Store {
     /// Prunes stories first seen more than `retain` seconds before `now`, and similarity
-    /// features placed more than `keep_sketches` seconds before it.
+    /// features placed more than `keep_sketches` seconds before it. Never inside a batch.
     pub fn prune(&mut self, now: i64, retain: i64, keep_sketches: i64) -> Result<Pruned, StoreError> {
-        self.integrity()?;
+        // In this process's turn at the write lock, as every write (after the integrity check).
+        let _turn = self.turns.take()?;
         let sketches = self.prune_sketches(now - keep_sketches)?;
         let cutoff = now - retain;
         let tx = self.conn.transaction()?;
