@@ -319,9 +319,7 @@ impl Packed {
         };
         View::from_sets(std::array::from_fn(set), self.published)
     }
-}
 
-impl Packed {
     /// The word hashes as bytes, to store (`published` is stored apart): a format marker, the
     /// six set lengths, then the sets as laid out in memory.
     pub fn to_bytes(&self) -> Vec<u8> {

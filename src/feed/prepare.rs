@@ -14,6 +14,8 @@
 
 use std::borrow::Cow;
 
+use memchr::memmem::find;
+
 /// The two spellings of the RSS 0.90 namespace seen in the wild.
 const RSS090_NS: [&[u8]; 2] =
     [b"http://channel.netscape.com/rdf/simple/0.9/", b"http://my.netscape.com/rdf/simple/0.9/"];
@@ -88,10 +90,6 @@ fn drop_stray_declarations(b: &[u8]) -> Option<Vec<u8>> {
     }
     out.extend_from_slice(&b[from..]);
     Some(out)
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    memchr::memmem::find(haystack, needle)
 }
 
 /// Whether the document's root is `<rss …>` and it holds no `<channel`.
