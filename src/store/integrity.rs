@@ -129,9 +129,7 @@ impl IntegrityCheck {
 
 /// Whether a rollback journal lies beside the database at `path`.
 fn hot_journal(path: &Path) -> bool {
-    let mut journal = path.as_os_str().to_owned();
-    journal.push("-journal");
-    Path::new(&journal).exists()
+    stamp::beside(path, "-journal").exists()
 }
 
 /// Whether writes may go ahead: yes unless a check is running or has failed. The check's
@@ -316,7 +314,7 @@ mod tests {
         let path = dir.path().join("w.db");
         let damaged = database(&path);
         let wal_bytes = leave_wal(&path);
-        let wal = wal_of(&path);
+        let wal = stamp::beside(&path, "-wal");
         std::fs::write(&path, &damaged).unwrap();
 
         let mut store = Store::open_checking(&path).expect("the schema page is sound");
@@ -339,13 +337,9 @@ mod tests {
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true).unwrap();
         conn.execute("UPDATE feeds SET etag = 'x'", []).unwrap();
         drop(conn);
-        let wal = std::fs::read(wal_of(path)).unwrap();
+        let wal = std::fs::read(stamp::beside(path, "-wal")).unwrap();
         assert!(!wal.is_empty());
         wal
-    }
-
-    fn wal_of(path: &Path) -> std::path::PathBuf {
-        path.with_extension("db-wal")
     }
 
     #[test]
@@ -367,7 +361,7 @@ mod tests {
         let opened = Store::open_checking(&path).map(|s| s.integrity());
         assert!(matches!(opened, Err(StoreError::Corrupt { .. })), "{:?}", opened.map(|_| ()));
         assert!(std::fs::read(&path).unwrap() == damaged, "nothing was written to the file");
-        assert!(std::fs::read(wal_of(&path)).unwrap() == wal, "the WAL is kept as it was");
+        assert!(std::fs::read(stamp::beside(&path, "-wal")).unwrap() == wal, "the WAL is kept as it was");
     }
 
     #[test]

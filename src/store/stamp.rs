@@ -38,7 +38,8 @@ fn identity(_: &Path) -> Option<Identity> {
     None
 }
 
-fn beside(db: &Path, suffix: &str) -> PathBuf {
+/// The file SQLite keeps beside the database `db` under `suffix` (`-wal`, `-journal`).
+pub(super) fn beside(db: &Path, suffix: &str) -> PathBuf {
     let mut name = db.as_os_str().to_owned();
     name.push(suffix);
     name.into()
