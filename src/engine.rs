@@ -21,7 +21,7 @@ use crate::metrics::Liveness;
 use crate::notify::Dispatcher;
 use crate::poller::{FetchLimits, Fetcher, Validators, host_of, poll_feed};
 use crate::service;
-use crate::store::{IntegrityCheck, Store};
+use crate::store::{IntegrityCheck, Store, StoreError};
 
 /// Parsed feeds waiting for the writer. Each holds a whole parsed feed in memory, so this
 /// bounds memory while letting fetches run ahead of a briefly busy disk.
@@ -30,6 +30,9 @@ const WRITER_QUEUE: usize = 64;
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// How often the scheduler loop checks that the writer answers, without a systemd watchdog.
 const HEARTBEAT: Duration = Duration::from_secs(10);
+/// How often `run` asks whether the database is due a check (sooner if `[storage]
+/// check_every` is shorter).
+const RECHECK_TICK: Duration = Duration::from_secs(600);
 /// How often the dispatcher looks for retries that came due, when nothing new arrives.
 const DELIVERY_TICK: Duration = Duration::from_secs(15);
 
@@ -77,7 +80,7 @@ struct Parts {
 
 impl Parts {
     fn start(config: Arc<Config>) -> Result<Parts, EngineError> {
-        let store = Store::open_checking(&config.storage.path)?;
+        let store = Store::open_checking(&config.storage.path, config.storage.check_every)?;
         let integrity = store.integrity_check();
         if let Some(bytes) = config.storage.max_size {
             store.limit_size(bytes)?;
@@ -246,10 +249,22 @@ pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Re
         .metrics_listen
         .map(|listen| tokio::spawn(crate::metrics::serve(listen, parts.config.storage.path.clone(), liveness.clone())));
     let mut heartbeat = tokio::time::interval(watchdog.period);
+    let mut damage = tokio::spawn(recheck(parts.integrity.clone(), parts.config.storage.check_every));
+    let (mut damaged, mut rechecking) = (None, true);
     loop {
         let next = due.peek().map(|Reverse((t, _))| *t);
         tokio::select! {
             _ = shutdown.changed() => break,
+            found = &mut damage, if rechecking => {
+                rechecking = false;
+                match found {
+                    Ok(found) => {
+                        damaged = Some(found);
+                        break;
+                    }
+                    Err(e) => warn!(error = %e, "the database's periodic check stopped"),
+                }
+            }
             _ = heartbeat.tick() => {
                 // Reported from this loop, so a frozen loop stops the reports; and only while
                 // the writer keeps answering, so a stuck writer stops them too.
@@ -285,6 +300,7 @@ pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Re
         }
     }
     info!(in_flight = tasks.len(), "shutting down");
+    damage.abort();
     // The pinger's sender must be gone before the writer can stop.
     watchdog.pinger.abort();
     let _ = watchdog.pinger.await;
@@ -305,6 +321,10 @@ pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Re
     if tokio::time::timeout(SHUTDOWN_GRACE, &mut delivery).await.is_err() {
         delivery.abort();
         let _ = delivery.await;
+    }
+    if let Some(damaged) = damaged {
+        // Nothing more is written to the file: no last pass, no stamp; the caller says why.
+        return Err(damaged.into());
     }
     // One last pass for whatever the writer committed after the delivery task stopped.
     let last = tokio::time::timeout(SHUTDOWN_GRACE, dispatcher.drain()).await;
@@ -351,9 +371,30 @@ impl Watchdog {
     }
 }
 
+/// Checks the database again whenever it is due ([`IntegrityCheck::due`]), while the daemon
+/// runs; returns what it found once it finds the file damaged.
+async fn recheck(integrity: IntegrityCheck, every: Duration) -> StoreError {
+    let mut tick = tokio::time::interval(every.min(RECHECK_TICK));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if !integrity.due(crate::store::unix_now(), every) {
+            continue;
+        }
+        match integrity.recheck().await {
+            Ok(()) => info!("database checked: sound"),
+            Err(found @ StoreError::Corrupt { .. }) => return found,
+            Err(e) => warn!(error = %e, "cannot check the database; trying again later"),
+        }
+    }
+}
+
 async fn deliver_loop(dispatcher: Arc<Dispatcher>, committed: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
     loop {
-        if let Err(e) = dispatcher.drain().await {
+        // A damaged file stops the daemon, which says so once.
+        if let Err(e) = dispatcher.drain().await
+            && !matches!(e, StoreError::Corrupt { .. })
+        {
             warn!(error = %e, "alert delivery stopped on a database error; retrying");
         }
         tokio::select! {

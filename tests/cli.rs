@@ -101,7 +101,7 @@ async fn a_damaged_database_stops_once_with_exit_1_one_message_and_the_file_unto
         assert_eq!(code, 1, "{out}{err}");
         let logged = err.contains("WARN") || err.contains("ERROR");
         assert!(err.starts_with("error: ") && err.matches("damaged").count() == 1 && !logged, "one message: {err}");
-        assert!(err.contains("is damaged (PRAGMA quick_check:") && err.contains("left it untouched"), "{err}");
+        assert!(err.contains("is damaged (PRAGMA quick_check:") && err.contains("writes nothing more to it"), "{err}");
         assert!(std::fs::read(&db).unwrap() == damaged, "the file is not touched");
         let wal = std::fs::metadata(setup.path("state/wirewatch.db-wal")).map_or(0, |m| m.len());
         assert_eq!(wal, 0, "nothing written ahead either");

@@ -252,3 +252,41 @@ async fn sigterm_stops_the_daemon_while_a_fetch_hangs() {
     wait_for("the daemon to exit", || daemon.try_wait().unwrap().is_some());
     assert!(daemon.wait().unwrap().success());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn damage_found_by_a_check_while_running_stops_the_daemon_with_one_message() {
+    let server = FeedServer::start().await;
+    let setup = fast_wire(&server, "");
+    let toml =
+        std::fs::read_to_string(&setup.config).unwrap().replace("[storage]\n", "[storage]\ncheck_every = \"1s\"\n");
+    std::fs::write(&setup.config, toml).unwrap();
+    // Pages of a table wirewatch never touches, in the file itself (not in a WAL).
+    std::fs::create_dir_all(setup.path("state")).unwrap();
+    let db = setup.db();
+    db.execute_batch(
+        "CREATE TABLE filler (x);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50)
+         INSERT INTO filler SELECT randomblob(3000) FROM n;",
+    )
+    .unwrap();
+    let page: i64 = db.query_row("SELECT max(pageno) FROM dbstat WHERE name = 'filler'", [], |r| r.get(0)).unwrap();
+    drop(db);
+
+    let (notes, mut daemon) = launch(&setup);
+    notes.expect("READY=1", Duration::from_secs(30));
+    wait_for("the first alert", || titles(&setup).len() == 1);
+
+    // A disk's bit rot in a page no write of the daemon would meet.
+    use std::io::{Seek, Write};
+    let mut file = std::fs::OpenOptions::new().write(true).open(setup.path("state/wirewatch.db")).unwrap();
+    file.seek(std::io::SeekFrom::Start((page as u64 - 1) * 4096)).unwrap();
+    file.write_all(&[0xA5; 64]).unwrap();
+    drop(file);
+
+    wait_for("the daemon to stop", || daemon.try_wait().unwrap().is_some());
+    assert_eq!(daemon.wait().unwrap().code(), Some(1));
+    let log = std::fs::read_to_string(setup.path("daemon.log")).unwrap();
+    assert_eq!(log.matches("is damaged").count(), 1, "{log}");
+    assert!(log.contains("database") && log.contains("wirewatch.db is damaged (PRAGMA quick_check:"), "{log}");
+    assert!(!setup.path("state/wirewatch.db-closed").exists(), "no stamp for a damaged file");
+}

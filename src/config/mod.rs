@@ -42,6 +42,8 @@ pub const DEFAULT_DB_FILE: &str = "wirewatch.db";
 pub const DEFAULT_ALERT_AFTER: Duration = Duration::from_secs(24 * 3600);
 /// How long stories keep their text by default.
 pub const DEFAULT_RETAIN: Duration = Duration::from_secs(90 * 24 * 3600);
+/// The longest the database goes without an integrity check, by default.
+pub const DEFAULT_CHECK_EVERY: Duration = Duration::from_secs(24 * 3600);
 /// How far apart two reports of the same news may be, by default.
 pub const DEFAULT_DEDUPE_WINDOW: Duration = Duration::from_secs(72 * 3600);
 /// Environment variable naming the config file when `--config` is absent.
@@ -84,6 +86,8 @@ pub struct Storage {
     pub retain: Duration,
     /// The largest the database may grow (bytes); past it, polls fail as on a full disk.
     pub max_size: Option<u64>,
+    /// The longest the file goes without `PRAGMA quick_check` (`run` checks it again then).
+    pub check_every: Duration,
 }
 
 /// How log lines are written (`[log] format`).

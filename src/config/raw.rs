@@ -40,6 +40,7 @@ pub struct RawStorage {
     pub path: Option<Spanned<String>>,
     pub retain: Option<Spanned<String>>,
     pub max_size: Option<Spanned<String>>,
+    pub check_every: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -8,8 +8,8 @@ use toml::Spanned;
 
 use super::raw::{RawConfig, RawFeed, RawPoll};
 use super::{
-    Config, ConfigError, ConfigErrors, DEFAULT_DB_FILE, DEFAULT_DEDUPE_WINDOW, DEFAULT_RETAIN, Dedupe, Feed,
-    FeedLocation, Log, Notifier, Poll, Storage, Watch,
+    Config, ConfigError, ConfigErrors, DEFAULT_CHECK_EVERY, DEFAULT_DB_FILE, DEFAULT_DEDUPE_WINDOW, DEFAULT_RETAIN,
+    Dedupe, Feed, FeedLocation, Log, Notifier, Poll, Storage, Watch,
 };
 use crate::matcher::{EntityDef, Matcher, WatchDef};
 
@@ -102,6 +102,7 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
         },
         retain: c.duration(&raw.storage.retain, "storage.retain", DEFAULT_RETAIN),
         max_size: c.size(&raw.storage.max_size, "storage.max_size"),
+        check_every: c.duration(&raw.storage.check_every, "storage.check_every", DEFAULT_CHECK_EVERY),
     };
     let dedupe = Dedupe {
         window: c.duration(&raw.dedupe.window, "dedupe.window", DEFAULT_DEDUPE_WINDOW),

@@ -4,11 +4,13 @@
 //! The check reads the whole file: about 45 ms for the 87 MB a thousand feeds leave. A `once`
 //! run starts it on a thread of its own and fetches meanwhile; start-up only reads until the
 //! verdict is in, and a damaged file is still refused before anything writes to it. A file
-//! wirewatch closed cleanly and checked within a day is not checked again (`stamp.rs`).
+//! wirewatch closed cleanly and checked lately is not checked again (`stamp.rs`). `run` checks
+//! its file again while it writes ([`IntegrityCheck::recheck`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::watch;
@@ -49,8 +51,9 @@ impl Store {
 
     /// [`Store::open`] while `PRAGMA quick_check` runs on a thread of its own: reads go ahead at
     /// once, and every write of this process to the file (a turn, a migration, a checkpoint)
-    /// waits for the check to pass. [`Store::integrity`] waits for its verdict.
-    pub fn open_checking(path: &Path) -> Result<Store, StoreError> {
+    /// waits for the check to pass. [`Store::integrity`] waits for its verdict. A stamp spares
+    /// the check a file closed cleanly and checked within `every`.
+    pub fn open_checking(path: &Path, every: Duration) -> Result<Store, StoreError> {
         let new = !std::fs::metadata(path).is_ok_and(|m| m.len() > 0);
         if new || hot_journal(path) {
             // Nothing to check, or a journal to roll back first: no reading ahead of the check.
@@ -60,7 +63,7 @@ impl Store {
         }
         // Held until the store holds it, so that the store's queue is the one with the check.
         let turns = Turns::of(path);
-        turns.gate.start(path);
+        turns.gate.start(path, every);
         // A file too damaged to open is reported as damaged.
         Store::open(path).map_err(|e| turns.gate.wait().err().unwrap_or(e))
     }
@@ -74,7 +77,7 @@ impl Store {
     /// A handle on that check, for a thread without the store.
     pub fn integrity_check(&self) -> IntegrityCheck {
         let path = self.conn.path().filter(|p| !p.is_empty()).map(PathBuf::from);
-        IntegrityCheck { turns: std::sync::Arc::clone(&self.turns), path }
+        IntegrityCheck { turns: Arc::clone(&self.turns), path }
     }
 
     /// Whether `e` may mean the file is damaged (or could not be written whole): the clean
@@ -102,7 +105,7 @@ impl Store {
 /// The integrity check of a store's file ([`Store::open_checking`]).
 #[derive(Clone)]
 pub struct IntegrityCheck {
-    turns: std::sync::Arc<Turns>,
+    turns: Arc<Turns>,
     path: Option<PathBuf>,
 }
 
@@ -115,6 +118,26 @@ impl IntegrityCheck {
     /// Resolves once the check has a verdict: [`IntegrityCheck::wait`] for a task.
     pub fn settled(&self) -> impl Future<Output = ()> + Send + use<> {
         self.turns.gate.settled()
+    }
+
+    /// Whether `run` should check the file again at `now`: `every` after the last check, or
+    /// an hour after it (at most `every`) once an error met since may mean damage.
+    pub fn due(&self, now: i64, every: Duration) -> bool {
+        self.turns.gate.due(now, every.as_secs() as i64)
+    }
+
+    /// Checks the file again while writes go on: the check's read-only connection reads a
+    /// snapshot of it. Sound: the verdict is dated now, and the errors met before it no longer
+    /// withhold the stamp. Damaged: every later write of this process fails, as after a failed
+    /// check at start, and so does this.
+    pub fn recheck(&self) -> impl Future<Output = Result<(), StoreError>> + Send + use<> {
+        let (turns, path) = (Arc::clone(&self.turns), self.path.clone());
+        async move {
+            let Some(path) = path else { return Ok(()) };
+            tokio::task::spawn_blocking(move || turns.gate.recheck(&path))
+                .await
+                .unwrap_or_else(|e| Err(StoreError::Unchecked(format!("the integrity check stopped: {e}"))))
+        }
     }
 
     /// Once every store of this process on the file is closed: leaves the stamp that spares
@@ -149,6 +172,9 @@ struct Shared {
     waiting: std::sync::atomic::AtomicUsize,
 }
 
+/// How long after a check an error that may mean damage waits for the next one.
+const DOUBTS_WAIT: i64 = 3600;
+
 #[derive(Default)]
 enum Verdict {
     /// No check asked for (commands other than `once` and `run`).
@@ -166,6 +192,18 @@ enum Verdict {
     Unreadable(String),
 }
 
+impl Verdict {
+    /// What running `check`, begun at `now`, found.
+    fn of(check: impl FnOnce() -> Result<(), StoreError>, now: i64) -> Verdict {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(check)) {
+            Ok(Ok(())) => Verdict::Passed(now),
+            Ok(Err(StoreError::Corrupt { path, detail })) => Verdict::Corrupt { path, detail },
+            Ok(Err(e)) => Verdict::Unreadable(e.to_string()),
+            Err(_) => Verdict::Unreadable("the integrity check crashed".into()),
+        }
+    }
+}
+
 impl Default for Gate {
     fn default() -> Gate {
         Gate(Arc::new(Shared {
@@ -180,32 +218,57 @@ impl Default for Gate {
 }
 
 impl Gate {
-    /// Checks the database at `path` on a thread of its own, unless a stamp vouches for it;
-    /// until the check is done, [`Gate::wait`] waits for it.
-    pub(super) fn start(&self, path: &Path) {
-        self.start_with(path, quick_check);
+    /// Checks the database at `path` on a thread of its own, unless a stamp vouches for it (a
+    /// check within `every`); until the check is done, [`Gate::wait`] waits for it.
+    pub(super) fn start(&self, path: &Path, every: Duration) {
+        self.start_with(path, every, quick_check);
     }
 
-    fn start_with(&self, path: &Path, check: impl FnOnce(&Path) -> Result<(), StoreError> + Send + 'static) {
+    fn start_with(
+        &self,
+        path: &Path,
+        every: Duration,
+        check: impl FnOnce(&Path) -> Result<(), StoreError> + Send + 'static,
+    ) {
         let now = super::unix_now();
-        if let Some(checked_at) = stamp::vouched(path, now) {
+        if let Some(checked_at) = stamp::vouched(path, now, every.as_secs() as i64) {
             tracing::debug!(database = %path.display(), checked_at, "closed cleanly and checked lately: not checked again");
             return self.0.settle(Verdict::Passed(checked_at));
         }
         *self.0.verdict() = Verdict::Pending;
         self.0.published.send_replace(false);
         let (shared, path) = (Arc::clone(&self.0), path.to_path_buf());
-        let spawned = std::thread::Builder::new().name("wirewatch-check".into()).spawn(move || {
-            let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(&path)));
-            shared.settle(match checked {
-                Ok(Ok(())) => Verdict::Passed(now),
-                Ok(Err(StoreError::Corrupt { path, detail })) => Verdict::Corrupt { path, detail },
-                Ok(Err(e)) => Verdict::Unreadable(e.to_string()),
-                Err(_) => Verdict::Unreadable("the integrity check crashed".into()),
-            });
-        });
+        let spawned = std::thread::Builder::new()
+            .name("wirewatch-check".into())
+            .spawn(move || shared.settle(Verdict::of(|| check(&path), now)));
         if let Err(e) = spawned {
             self.0.settle(Verdict::Unreadable(format!("cannot start the integrity check: {e}")));
+        }
+    }
+
+    /// Whether a check is due at `now` ([`IntegrityCheck::due`]).
+    fn due(&self, now: i64, every: i64) -> bool {
+        let Verdict::Passed(at) = *self.0.verdict() else { return false };
+        let doubted = self.0.tainted.load(Ordering::SeqCst);
+        now - at >= every || (doubted && now - at >= every.min(DOUBTS_WAIT))
+    }
+
+    /// Checks the file again while writes go on ([`IntegrityCheck::recheck`]).
+    fn recheck(&self, path: &Path) -> Result<(), StoreError> {
+        let now = super::unix_now();
+        // An error met from here on casts its doubt on the next check, not on this one.
+        let doubted = self.0.tainted.swap(false, Ordering::SeqCst);
+        match Verdict::of(|| quick_check(path), now) {
+            Verdict::Unreadable(error) => {
+                if doubted {
+                    self.taint();
+                }
+                Err(StoreError::Unchecked(error))
+            }
+            verdict => {
+                self.0.settle(verdict);
+                self.wait()
+            }
         }
     }
 
@@ -278,6 +341,7 @@ mod tests {
     use crate::store::{Store, StoreError, Turns, stamp};
 
     const URLS: usize = 300;
+    const DAY: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
     fn urls() -> Vec<String> {
         (0..URLS).map(|i| format!("https://example.org/feed/{i}.xml")).collect()
@@ -317,7 +381,7 @@ mod tests {
         let wal = stamp::beside(&path, "-wal");
         std::fs::write(&path, &damaged).unwrap();
 
-        let mut store = Store::open_checking(&path).expect("the schema page is sound");
+        let mut store = Store::open_checking(&path, DAY).expect("the schema page is sound");
         assert!(corrupt(store.integrity()));
         assert_eq!(store.feed_states(&urls()).unwrap().len(), URLS, "reads go ahead");
         let more = [urls(), vec!["https://example.org/new.xml".into()]].concat();
@@ -358,7 +422,7 @@ mod tests {
         let mut damaged = std::fs::read(&path).unwrap();
         damaged[(page - 1) * 4096..(page - 1) * 4096 + 64].fill(0xA5);
         std::fs::write(&path, &damaged).unwrap();
-        let opened = Store::open_checking(&path).map(|s| s.integrity());
+        let opened = Store::open_checking(&path, DAY).map(|s| s.integrity());
         assert!(matches!(opened, Err(StoreError::Corrupt { .. })), "{:?}", opened.map(|_| ()));
         assert!(std::fs::read(&path).unwrap() == damaged, "nothing was written to the file");
         assert!(std::fs::read(stamp::beside(&path, "-wal")).unwrap() == wal, "the WAL is kept as it was");
@@ -372,7 +436,7 @@ mod tests {
             database(&path);
             let turns = Turns::of(&path);
             let (release, released) = std::sync::mpsc::channel::<()>();
-            turns.gate.start_with(&path, move |path| {
+            turns.gate.start_with(&path, DAY, move |path| {
                 released.recv().unwrap();
                 if sound { Ok(()) } else { Err(StoreError::Corrupt { path: path.into(), detail: "held".into() }) }
             });
@@ -411,7 +475,7 @@ mod tests {
     fn a_file_closed_cleanly_is_not_checked_again_until_it_is_opened_without_a_stamp() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.db");
-        let store = Store::open_checking(&path).unwrap();
+        let store = Store::open_checking(&path, DAY).unwrap();
         store.conn.execute_batch("CREATE TABLE filler (x); INSERT INTO filler VALUES (randomblob(30000));").unwrap();
         let check = store.integrity_check();
         drop(store);
@@ -425,10 +489,10 @@ mod tests {
         std::fs::write(&path, &bytes).unwrap();
         stamp::leave(&path, crate::store::unix_now());
 
-        let store = Store::open_checking(&path).unwrap();
+        let store = Store::open_checking(&path, DAY).unwrap();
         assert!(store.integrity().is_ok(), "vouched for, so not checked");
         drop(store);
-        let store = Store::open_checking(&path).unwrap();
+        let store = Store::open_checking(&path, DAY).unwrap();
         assert!(corrupt(store.integrity()), "the stamp is gone once opened");
     }
 
@@ -436,11 +500,47 @@ mod tests {
     fn an_error_that_may_mean_damage_withholds_the_stamp() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.db");
-        let store = Store::open_checking(&path).unwrap();
+        let store = Store::open_checking(&path, DAY).unwrap();
         let check = store.integrity_check();
         store.met(&StoreError::MatchCrashed);
         assert!(check.turns.gate.checked_at().is_some(), "not a database error");
         store.met(&StoreError::BatchRolledBack);
+        drop(store);
+        check.closed();
+        assert!(!dir.path().join("w.db-closed").exists());
+    }
+
+    #[test]
+    fn a_check_is_due_a_day_after_the_last_or_an_hour_after_it_once_in_doubt() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_checking(&dir.path().join("w.db"), DAY).unwrap();
+        let (check, at) = (store.integrity_check(), store.turns.gate.checked_at().unwrap());
+        let hour = std::time::Duration::from_secs(3600);
+        assert!(!check.due(at + 3599, DAY) && !check.due(at + 3600, DAY));
+        assert!(check.due(at + 24 * 3600, DAY) && check.due(at + 60, std::time::Duration::from_secs(60)));
+        store.met(&StoreError::BatchRolledBack);
+        assert!(!check.due(at + 3599, DAY) && check.due(at + 3600, DAY), "in doubt: an hour");
+        assert!(!check.due(at + 1799, hour / 2) && check.due(at + 1800, hour / 2), "never past check_every");
+    }
+
+    #[tokio::test]
+    async fn a_check_while_running_clears_old_doubts_or_stops_every_later_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let damaged = database(&path);
+        let mut store = Store::open_checking(&path, DAY).unwrap();
+        assert!(store.integrity().is_ok());
+        let check = store.integrity_check();
+        store.met(&StoreError::BatchRolledBack);
+        assert!(check.turns.gate.checked_at().is_none(), "in doubt");
+        check.recheck().await.unwrap();
+        assert!(check.turns.gate.checked_at().is_some(), "sound again: a clean close may stamp it");
+
+        std::fs::write(&path, &damaged).unwrap();
+        assert!(corrupt(check.recheck().await));
+        assert!(corrupt(store.begin_batch()), "no write after the verdict");
+        let more = [urls(), vec!["https://example.org/new.xml".into()]].concat();
+        assert!(corrupt(store.feed_states(&more)));
         drop(store);
         check.closed();
         assert!(!dir.path().join("w.db-closed").exists());

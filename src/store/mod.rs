@@ -45,7 +45,7 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error(
-        "database {path} is damaged (PRAGMA quick_check: {detail}); wirewatch left it untouched: \
+        "database {path} is damaged (PRAGMA quick_check: {detail}); wirewatch writes nothing more to it: \
          restore it from a backup, or move it aside to start afresh (stories then alert again \
          within [poll] backfill)"
     )]

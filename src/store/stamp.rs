@@ -2,14 +2,11 @@
 //! next start can skip `PRAGMA quick_check` on a file nothing has touched since.
 //!
 //! As a file system is checked after an unclean unmount and every so often: a file is checked
-//! when no stamp vouches for it (a crash, another program's write, a restored copy, a stamp
-//! older than [`CHECK_EVERY`]). Opening the file removes the stamp; the last connection to
+//! when no stamp vouches for it (a crash, another program's write, a restored copy, a check
+//! older than `[storage] check_every`). Opening the file removes the stamp; the last connection to
 //! close removes the WAL, and only then is a stamp left.
 
 use std::path::{Path, PathBuf};
-
-/// The longest a cleanly closed file goes without a check.
-pub(super) const CHECK_EVERY: i64 = 24 * 3600;
 
 /// What identifies the file's bytes as they were at the close: a write changes the length or
 /// the modification and change times (the latter no program can set back), a restored or
@@ -55,8 +52,8 @@ fn real(path: &Path) -> PathBuf {
 }
 
 /// When the file at `path` was last checked, if its stamp vouches for it: left at a clean
-/// close, the file unchanged since, and the check no older than [`CHECK_EVERY`] at `now`.
-pub(super) fn vouched(path: &Path, now: i64) -> Option<i64> {
+/// close, the file unchanged since, and the check younger than `every` seconds at `now`.
+pub(super) fn vouched(path: &Path, now: i64, every: i64) -> Option<i64> {
     let path = &real(path);
     let text = std::fs::read_to_string(stamp_path(path)).ok()?;
     let fields: Vec<&str> = text.lines().nth(1)?.split_whitespace().collect();
@@ -70,7 +67,7 @@ pub(super) fn vouched(path: &Path, now: i64) -> Option<i64> {
     };
     let checked_at: i64 = checked_at.parse().ok()?;
     let unchanged = identity(path)? == stamped && !beside(path, "-wal").exists();
-    (unchanged && (0..CHECK_EVERY).contains(&(now - checked_at))).then_some(checked_at)
+    (unchanged && (0..every).contains(&(now - checked_at))).then_some(checked_at)
 }
 
 /// Removes the stamp of the file at `path`: whoever opens the file may change it.
@@ -95,6 +92,8 @@ pub(super) fn leave(path: &Path, checked_at: i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const DAY: i64 = 24 * 3600;
 
     fn closed_db(dir: &Path) -> PathBuf {
         let db = dir.join("w.db");
@@ -125,7 +124,7 @@ mod tests {
         type Spoil = fn(&Path);
         let cases: [(&str, i64, Spoil, bool); 8] = [
             ("as closed", now - 60, |_| {}, true),
-            ("checked a day ago", now - CHECK_EVERY, |_| {}, false),
+            ("checked a day ago", now - DAY, |_| {}, false),
             ("checked in the future", now + 60, |_| {}, false),
             ("written since", now - 60, |db| rewrite(db, b"pageS", 1), false),
             ("grown since", now - 60, |db| std::fs::write(db, b"pages+").unwrap(), false),
@@ -139,7 +138,7 @@ mod tests {
             leave(&db, checked_at);
             assert!(stamp_path(&db).exists(), "{case}");
             spoil(&db);
-            assert_eq!(vouched(&db, now), vouches.then_some(checked_at), "{case}");
+            assert_eq!(vouched(&db, now, DAY), vouches.then_some(checked_at), "{case}");
         }
     }
 
@@ -170,7 +169,7 @@ mod tests {
         std::os::unix::fs::symlink(&db, &link).unwrap();
         leave(&link, 100);
         assert!(stamp_path(&db).exists() && !stamp_path(&link).exists());
-        assert_eq!((vouched(&link, 160), vouched(&db, 160)), (Some(100), Some(100)));
+        assert_eq!((vouched(&link, 160, DAY), vouched(&db, 160, DAY)), (Some(100), Some(100)));
         remove(&link);
         assert!(!stamp_path(&db).exists());
     }
