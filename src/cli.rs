@@ -15,6 +15,24 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Parses the command line; exits with clap's usage message (exit 2) on a bad one.
+    pub fn parse_args() -> Cli {
+        let cli = Cli::parse();
+        // Checked here rather than by clap's conflict between `outbox`'s flags and its
+        // subcommand, which would also refuse the global `--config` between the two.
+        if let Command::Outbox(args) = &cli.command
+            && args.action.is_some()
+            && (args.state.is_some() || args.limit.is_some())
+        {
+            use clap::CommandFactory;
+            let msg = "--state and --limit choose what `outbox` lists; `outbox retry` takes IDs or --all-dead";
+            Cli::command().error(clap::error::ErrorKind::ArgumentConflict, msg).exit();
+        }
+        cli
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Poll every feed on its schedule until SIGTERM or SIGINT
@@ -82,14 +100,13 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-#[command(args_conflicts_with_subcommands = true)]
 pub struct OutboxArgs {
     /// Which alerts to list: queued (including sending), dead, or all [default: queued and dead]
     #[arg(long, value_enum)]
     pub state: Option<StateFilter>,
-    /// Show at most this many, newest first
-    #[arg(long, default_value_t = 100)]
-    pub limit: usize,
+    /// Show at most this many, newest first [default: 100]
+    #[arg(long)]
+    pub limit: Option<usize>,
     #[command(subcommand)]
     pub action: Option<OutboxAction>,
 }

@@ -3,12 +3,11 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use wirewatch::cli::Cli;
 use wirewatch::commands;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     match commands::execute(cli) {
         Ok(code) => code,
         Err(e) => {

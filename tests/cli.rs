@@ -28,6 +28,21 @@ fn check_summarises_a_valid_config_with_config_before_or_after_the_subcommand() 
 }
 
 #[test]
+fn config_goes_anywhere_in_outbox_retry_and_list_flags_do_not_go_with_it() {
+    let setup = Setup::new(&["https://example.org/feed.xml".to_string()]);
+    for args in [["outbox", "--config", "C", "retry", "7"], ["outbox", "retry", "7", "--config", "C"]] {
+        let args = args.map(|a| if a == "C" { setup.config.as_os_str() } else { a.as_ref() });
+        let (code, out, err) = run(bin().args(args));
+        assert_eq!((code, out.as_str()), (1, "requeued 0 alert(s)\n"), "{args:?}: {err}");
+        assert!(err.contains("not requeued (no such alert, or already sent): 7"), "{err}");
+    }
+    let (code, _, err) =
+        run(bin().args(["outbox", "--state", "dead", "retry", "7"]).arg("--config").arg(&setup.config));
+    assert_eq!(code, 2);
+    assert!(err.contains("--state and --limit choose what `outbox` lists"), "{err}");
+}
+
+#[test]
 fn check_exits_2_naming_file_line_column_and_valid_keys() {
     let setup = Setup::with_config("[poll]\nintervall = \"5m\"\n");
     let (code, _, err) = run(bin().arg("check").arg("--config").arg(&setup.config));

@@ -32,7 +32,7 @@ pub fn outbox(config: &Config, args: &OutboxArgs) -> Result<ExitCode, CommandErr
                 Some(StateFilter::Dead) => &[OutboxState::Dead],
                 Some(StateFilter::All) => &OutboxState::ALL,
             };
-            let rows = store.outbox_list(states, args.limit).context("cannot read the outbox")?;
+            let rows = store.outbox_list(states, args.limit.unwrap_or(100)).context("cannot read the outbox")?;
             print!("{}", table(&rows));
             Ok(ExitCode::SUCCESS)
         }
