@@ -45,7 +45,7 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CommandError> {
     let config = Config::load(&path)?;
     crate::logging::init(config.log.format);
     match cli.command {
-        Command::Check => Ok(check::check(&config)),
+        Command::Check => check::check(&config),
         Command::Once => runtime()?.block_on(run::once(Arc::new(config))),
         Command::Run => runtime()?.block_on(run::run(Arc::new(config))),
         Command::Match { json, explain, sources } => {

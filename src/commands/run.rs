@@ -7,26 +7,23 @@ use tokio::sync::watch;
 use tracing::{error, info};
 
 use super::CommandError;
-use crate::config::{Config, ConfigError, ConfigErrors};
+use crate::config::Config;
 use crate::engine::{self, EngineError};
 use crate::notify::{DispatchError, Notifier};
 use crate::service;
 use crate::store::Store;
 
 pub async fn once(config: Arc<Config>) -> Result<ExitCode, CommandError> {
-    let source = config.source.clone();
-    let summary = engine::once(config).await.map_err(|e| failure(e, &source, "poll failed"))?;
+    let summary = engine::once(config).await.map_err(|e| failure(e, "poll failed"))?;
     println!("{summary}");
     Ok(ExitCode::SUCCESS)
 }
 
 /// A notifier that cannot be built (a secret missing) is a configuration problem: exit 2, so
 /// systemd does not restart into the same failure.
-fn failure(e: EngineError, source: &std::path::Path, what: &str) -> CommandError {
+fn failure(e: EngineError, what: &str) -> CommandError {
     match e {
-        EngineError::Dispatch(DispatchError::Notifier(msg)) => {
-            CommandError::Config(ConfigErrors(vec![ConfigError::whole_file(source, msg)]))
-        }
+        EngineError::Dispatch(DispatchError::Notifier(errors)) => CommandError::Config(errors),
         other => CommandError::Other(anyhow::Error::new(other).context(what.to_string())),
     }
 }
@@ -46,7 +43,7 @@ pub async fn run(mut config: Arc<Config>) -> Result<ExitCode, CommandError> {
             next = wait_for_good_config(&mut signals, &source) => next,
             ended = &mut engine => {
                 // The engine stopped by itself: a fatal error.
-                ended_well(ended, &source)?;
+                ended_well(ended)?;
                 return Ok(ExitCode::SUCCESS);
             }
         };
@@ -54,7 +51,7 @@ pub async fn run(mut config: Arc<Config>) -> Result<ExitCode, CommandError> {
             service::reloading();
         }
         let _ = stop.send(true);
-        ended_well(engine.await, &source)?;
+        ended_well(engine.await)?;
         match next {
             Some(new) => {
                 info!(file = %source.display(), feeds = new.feeds.len(), watches = new.watches.len(), "config reloaded");
@@ -69,12 +66,9 @@ pub async fn run(mut config: Arc<Config>) -> Result<ExitCode, CommandError> {
 }
 
 /// How an engine task ended, as the command's error if it failed or panicked.
-fn ended_well(
-    joined: Result<Result<(), EngineError>, tokio::task::JoinError>,
-    source: &std::path::Path,
-) -> Result<(), CommandError> {
+fn ended_well(joined: Result<Result<(), EngineError>, tokio::task::JoinError>) -> Result<(), CommandError> {
     let result = joined.map_err(|e| CommandError::Other(anyhow::anyhow!("the daemon panicked: {e}")))?;
-    result.map_err(|e| failure(e, source, "daemon failed"))
+    result.map_err(|e| failure(e, "daemon failed"))
 }
 
 /// Waits for SIGHUP with a config that passes every check (the file, every notifier's secret,
@@ -91,7 +85,7 @@ async fn wait_for_good_config(signals: &mut Signals, source: &std::path::Path) -
                 info!(file = %source.display(), "SIGHUP: reloading the config");
                 let checked = Config::load(source)
                     .map_err(|e| e.to_string())
-                    .and_then(|c| Notifier::all(&c).map(|_| c))
+                    .and_then(|c| Notifier::all(&c).map(|_| c).map_err(|e| e.to_string()))
                     .and_then(|c| Store::open_checked(&c.storage.path).map(|_| c).map_err(|e| e.to_string()));
                 match checked {
                     Ok(config) => return Some(config),

@@ -23,6 +23,8 @@ pub struct Notifier {
     pub name: String,
     pub kind: NotifierKind,
     pub delivery: Delivery,
+    /// Where its `name` stands in the config file (line, column); `None` for the default one.
+    pub position: Option<(usize, usize)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -30,6 +30,11 @@ impl Checker<'_> {
         self.errors.push(e);
     }
 
+    /// The line and column where `spanned` stands.
+    pub fn position<T>(&self, spanned: &Spanned<T>) -> (usize, usize) {
+        super::error::line_col(self.text, spanned.span().start)
+    }
+
     pub fn duration(&mut self, value: &Option<Spanned<String>>, key: &str, default: Duration) -> Duration {
         let Some(v) = value else { return default };
         match humantime::parse_duration(v.get_ref().trim()) {

@@ -27,7 +27,12 @@ const WEBHOOK_KEYS: &[&str] = &["url", "format", "secret_env", "secret_file"];
 
 pub(super) fn notifiers(c: &mut Checker, raw: &[RawNotifier]) -> Vec<Notifier> {
     if raw.is_empty() {
-        let stdout = Notifier { name: "stdout".into(), kind: NotifierKind::Stdout, delivery: Delivery::default() };
+        let stdout = Notifier {
+            name: "stdout".into(),
+            kind: NotifierKind::Stdout,
+            delivery: Delivery::default(),
+            position: None,
+        };
         return vec![stdout];
     }
     let mut seen = HashSet::new();
@@ -44,7 +49,7 @@ pub(super) fn notifiers(c: &mut Checker, raw: &[RawNotifier]) -> Vec<Notifier> {
         }
         let Some(kind) = kind(c, n, &name) else { continue };
         let delivery = delivery(c, n, &name, &kind);
-        out.push(Notifier { name, kind, delivery });
+        out.push(Notifier { name, kind, delivery, position: Some(c.position(&n.name)) });
     }
     out
 }

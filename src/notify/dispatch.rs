@@ -52,7 +52,7 @@ pub enum DispatchError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{0}")]
-    Notifier(String),
+    Notifier(crate::config::ConfigErrors),
 }
 
 impl Dispatcher {

@@ -70,9 +70,21 @@ impl Notifier {
         Ok(Notifier { name: spec.name.clone(), delivery: spec.delivery.clone(), batches: spec.kind.batches(), sink })
     }
 
-    /// Builds every configured notifier, or says which cannot be built.
-    pub fn all(config: &config::Config) -> Result<Vec<Notifier>, String> {
-        config.notifiers.iter().map(|n| Notifier::new(n).map_err(|e| format!("notifier {:?}: {e}", n.name))).collect()
+    /// Builds every configured notifier, or says which cannot be built and where each stands
+    /// in the config file.
+    pub fn all(config: &config::Config) -> Result<Vec<Notifier>, config::ConfigErrors> {
+        let (mut built, mut errors) = (Vec::new(), Vec::new());
+        for spec in &config.notifiers {
+            match Notifier::new(spec) {
+                Ok(n) => built.push(n),
+                Err(e) => errors.push(config::ConfigError {
+                    file: config.source.clone(),
+                    position: spec.position,
+                    message: format!("notifier {:?}: {e}", spec.name),
+                }),
+            }
+        }
+        if errors.is_empty() { Ok(built) } else { Err(config::ConfigErrors(errors)) }
     }
 
     /// Whether several alerts can go as one message (email and webhooks).
