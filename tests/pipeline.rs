@@ -175,12 +175,23 @@ async fn status_shows_feeds_failing_the_last_day_and_the_outbox() {
     let server = FeedServer::start().await;
     server.set_rss("good.xml", rss("Good", &base_items()));
     server.set("e500.xml", Route::Status(500));
-    let setup = Setup::new(&["good.xml", "e500.xml", "later.xml"].map(|n| server.url(n)));
-    // later.xml is configured but never polled: the run below covers the first two only.
+    server.set_rss("flaky.xml", rss("Flaky", &[]));
+    let setup = Setup::new(&["good.xml", "e500.xml", "flaky.xml", "later.xml"].map(|n| server.url(n)));
+    // later.xml is configured but never polled: the runs below cover the first three only.
     let first = std::fs::read_to_string(&setup.config).unwrap();
     let without_later = first.replace(&format!("[[feed]]\nurl = \"{}\"\n", server.url("later.xml")), "");
     std::fs::write(&setup.config, &without_later).unwrap();
     engine::once(setup.load()).await.unwrap();
+    // flaky.xml worked, then fails: its streak began a month ago, long before e500's, which
+    // never worked. The feed failing longest is flaky.xml.
+    server.set("flaky.xml", Route::Status(500));
+    engine::once(setup.load()).await.unwrap();
+    let month_ago = wirewatch::store::unix_now() - 30 * 86_400;
+    let url = server.url("flaky.xml");
+    setup
+        .db()
+        .execute("UPDATE feeds SET failing_since = ?1 WHERE url = ?2", rusqlite::params![month_ago, url])
+        .unwrap();
     std::fs::write(&setup.config, &first).unwrap();
 
     let status = |json: bool| {
@@ -194,16 +205,21 @@ async fn status_shows_feeds_failing_the_last_day_and_the_outbox() {
         String::from_utf8(out.stdout).unwrap()
     };
     let s: serde_json::Value = serde_json::from_str(&status(true)).unwrap();
-    assert_eq!(s["feeds"], serde_json::json!({"total": 3, "ok": 1, "failing": 1, "gone": 0, "new": 1}));
-    assert_eq!(s["oldest_failure"]["url"], server.url("e500.xml"));
-    assert_eq!(s["oldest_failure"]["error"], "HTTP status 500");
-    assert_eq!(s["oldest_failure"]["failing_since"], serde_json::Value::Null, "it never succeeded");
+    assert_eq!(s["feeds"], serde_json::json!({"total": 4, "ok": 1, "failing": 2, "gone": 0, "new": 1}));
+    let oldest = &s["oldest_failure"];
+    assert_eq!(
+        (&oldest["url"], &oldest["error"], &oldest["failures"]),
+        (&url.into(), &"HTTP status 500".into(), &1.into())
+    );
+    let since = chrono::DateTime::parse_from_rfc3339(oldest["failing_since"].as_str().unwrap()).unwrap();
+    assert_eq!(since.timestamp(), month_ago);
+    assert!(oldest["last_success"].is_string(), "{oldest}");
     assert_eq!((s["stories_24h"].as_i64(), s["alerts_24h"].as_i64()), (Some(3), Some(1)));
     assert_eq!((s["outbox_queued"].as_i64(), s["outbox_dead"].as_i64()), (Some(0), Some(0)));
     assert!(s["last_poll"].is_string() && s["database_bytes"].as_u64().unwrap() > 0, "{s}");
     let text = status(false);
-    assert!(text.contains("1 ok, 1 failing, 0 gone, 1 not polled yet (3 configured)"), "{text}");
-    assert!(text.contains("never succeeded") && text.contains("HTTP status 500"), "{text}");
+    assert!(text.contains("1 ok, 2 failing, 0 gone, 1 not polled yet (4 configured)"), "{text}");
+    assert!(text.contains("flaky.xml (failing since ") && text.contains(", 1 failure, last success "), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

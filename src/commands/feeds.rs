@@ -23,6 +23,8 @@ pub struct FeedStatus {
     pub last_error: Option<String>,
     pub last_error_at: Option<String>,
     pub consecutive_failures: i64,
+    /// When the current failure streak began (RFC 3339).
+    pub failing_since: Option<String>,
     /// Seconds between polls as currently planned.
     pub interval_secs: Option<i64>,
     pub next_poll: Option<String>,
@@ -71,6 +73,7 @@ pub fn status(url: String, name: String, row: Option<&FeedRow>) -> FeedStatus {
             last_error: None,
             last_error_at: None,
             consecutive_failures: 0,
+            failing_since: None,
             interval_secs: None,
             next_poll: None,
             stories: 0,
@@ -94,6 +97,7 @@ pub fn status(url: String, name: String, row: Option<&FeedRow>) -> FeedStatus {
         last_error: r.last_error.clone(),
         last_error_at: super::utc(r.last_error_at),
         consecutive_failures: r.consecutive_failures,
+        failing_since: super::utc(r.failing_since),
         interval_secs: r.interval_secs,
         next_poll: if r.gone { None } else { super::utc(r.next_poll) },
         stories: r.stories,

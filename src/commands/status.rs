@@ -38,8 +38,10 @@ struct FeedCounts {
 struct Failure {
     url: String,
     name: String,
-    /// Its last success, when it had one: it has failed since.
+    /// When its current failure streak began.
     failing_since: Option<String>,
+    /// Its last success, if it ever had one.
+    last_success: Option<String>,
     failures: i64,
     error: Option<String>,
 }
@@ -67,17 +69,22 @@ fn summarise(config: &Config, feeds: &[FeedStatus], activity: Activity) -> Statu
             _ => counts.new += 1,
         }
     }
-    // Failing longest: never succeeded first, then the oldest last success (RFC 3339 sorts).
-    let oldest = feeds.iter().filter(|f| f.state == "failing").min_by(|a, b| a.last_success.cmp(&b.last_success));
+    // Failing longest: the earliest start of a failure streak (RFC 3339 sorts); a streak of
+    // unknown start (recorded before wirewatch kept it) last.
+    let oldest = feeds
+        .iter()
+        .filter(|f| f.state == "failing")
+        .min_by_key(|f| (f.failing_since.is_none(), f.failing_since.clone()));
     let path = &config.storage.path;
-    let wal = path.with_extension("db-wal");
+    let wal = Store::wal_path(path);
     let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
     Status {
         feeds: counts,
         oldest_failure: oldest.map(|f| Failure {
             url: f.url.clone(),
             name: f.name.clone(),
-            failing_since: f.last_success.clone(),
+            failing_since: f.failing_since.clone(),
+            last_success: f.last_success.clone(),
             failures: f.consecutive_failures,
             error: f.last_error.clone(),
         }),
@@ -98,11 +105,12 @@ fn text(s: &Status) -> String {
         f.ok, f.failing, f.gone, f.new, f.total
     );
     if let Some(o) = &s.oldest_failure {
-        let since = o.failing_since.as_deref().map_or("never succeeded".to_string(), |t| format!("failing since {t}"));
+        let since = o.failing_since.as_deref().map_or("failing".to_string(), |t| format!("failing since {t}"));
+        let success = o.last_success.as_deref().map_or("never succeeded".to_string(), |t| format!("last success {t}"));
         out.push_str(&format!(
-            "            longest failing: {} ({since}, {} failures): {}\n",
+            "            longest failing: {} ({since}, {}, {success}): {}\n",
             o.url,
-            o.failures,
+            if o.failures == 1 { "1 failure".to_string() } else { format!("{} failures", o.failures) },
             o.error.as_deref().unwrap_or("-")
         ));
     }
@@ -111,4 +119,17 @@ fn text(s: &Status) -> String {
     out.push_str(&format!("last poll:  {}\n", s.last_poll.as_deref().unwrap_or("never")));
     out.push_str(&format!("database:   {} ({})\n", s.database, bytesize::ByteSize::b(s.database_bytes)));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use crate::store::Store;
+
+    #[test]
+    fn the_wal_counted_is_named_after_the_whole_file_name() {
+        assert_eq!(Store::wal_path(Path::new("state.sqlite")), PathBuf::from("state.sqlite-wal"));
+        assert_eq!(Store::wal_path(Path::new("/var/lib/w/wirewatch.db")), PathBuf::from("/var/lib/w/wirewatch.db-wal"));
+    }
 }

@@ -39,6 +39,8 @@ pub struct FeedRow {
     pub last_error: Option<String>,
     pub last_error_at: Option<i64>,
     pub consecutive_failures: i64,
+    /// When the current failure streak began.
+    pub failing_since: Option<i64>,
     pub interval_secs: Option<i64>,
     pub next_poll: Option<i64>,
     pub stories: i64,
@@ -158,7 +160,7 @@ impl Store {
         let week_ago = super::unix_now() - 7 * 86_400;
         let mut stmt = self.conn.prepare(
             "SELECT url, title, moved_to, gone, last_success, last_error, last_error_at, consecutive_failures,
-                interval_secs, next_poll,
+                interval_secs, next_poll, failing_since,
                 (SELECT COUNT(*) FROM stories s WHERE s.feed_id = f.id),
                 COALESCE(week.n, 0)
              FROM feeds f
@@ -178,8 +180,9 @@ impl Store {
                 consecutive_failures: r.get(7)?,
                 interval_secs: r.get(8)?,
                 next_poll: r.get(9)?,
-                stories: r.get(10)?,
-                stories_7d: r.get(11)?,
+                failing_since: r.get(10)?,
+                stories: r.get(11)?,
+                stories_7d: r.get(12)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -89,6 +89,11 @@ impl Store {
         }
     }
 
+    /// The write-ahead log SQLite keeps beside the database at `path`.
+    pub fn wal_path(path: &Path) -> PathBuf {
+        stamp::beside(path, "-wal")
+    }
+
     /// Caps the database file at about `bytes` (never below its current size): writes past
     /// it fail as on a full disk.
     pub fn limit_size(&self, bytes: u64) -> Result<(), StoreError> {
