@@ -43,6 +43,19 @@ fn config_goes_anywhere_in_outbox_retry_and_list_flags_do_not_go_with_it() {
 }
 
 #[test]
+fn commands_that_read_the_database_never_create_one() {
+    let setup = Setup::new(&["https://example.org/feed.xml".to_string()]);
+    let db = setup.path("state/wirewatch.db");
+    for command in [&["status"][..], &["feeds"], &["recent"], &["outbox"], &["outbox", "retry", "--all-dead"]] {
+        let (code, _, err) = run(bin().args(command).arg("--config").arg(&setup.config));
+        assert_eq!(code, 1, "{command:?}");
+        let expected = format!("no database at {}: `wirewatch once` or `run` creates it", db.display());
+        assert!(err.contains(&expected) && err.contains("STATE_DIRECTORY=/var/lib/wirewatch"), "{err}");
+        assert!(!db.exists() && !setup.path("state").exists(), "{command:?} created it");
+    }
+}
+
+#[test]
 fn check_exits_2_naming_file_line_column_and_valid_keys() {
     let setup = Setup::with_config("[poll]\nintervall = \"5m\"\n");
     let (code, _, err) = run(bin().arg("check").arg("--config").arg(&setup.config));

@@ -39,6 +39,12 @@ impl CommandError {
     }
 }
 
+/// The database of `config`, for a command that reads it or tidies it up; never a new one.
+fn open_existing(config: &Config) -> Result<crate::store::Store, CommandError> {
+    use anyhow::Context;
+    Ok(crate::store::Store::open_existing(&config.storage.path).context("cannot open the database")?)
+}
+
 /// Runs the command `cli` names.
 pub fn execute(cli: Cli) -> Result<ExitCode, CommandError> {
     let path = Config::resolve_path(cli.config.as_deref());

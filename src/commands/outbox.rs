@@ -7,10 +7,10 @@ use anyhow::Context;
 use super::{CommandError, time};
 use crate::cli::{OutboxAction, OutboxArgs, StateFilter};
 use crate::config::Config;
-use crate::store::{OutboxEntry, OutboxState, Store, unix_now};
+use crate::store::{OutboxEntry, OutboxState, unix_now};
 
 pub fn outbox(config: &Config, args: &OutboxArgs) -> Result<ExitCode, CommandError> {
-    let mut store = Store::open(&config.storage.path).context("cannot open the database")?;
+    let mut store = super::open_existing(config)?;
     match &args.action {
         Some(OutboxAction::Retry { ids, all_dead }) => {
             let chosen = if *all_dead { None } else { Some(ids.as_slice()) };

@@ -7,7 +7,7 @@ use anyhow::Context;
 
 use super::{CommandError, time, utc};
 use crate::config::Config;
-use crate::store::{RecentCluster, Store, unix_now};
+use crate::store::{RecentCluster, unix_now};
 
 pub fn recent(
     config: &Config,
@@ -27,7 +27,7 @@ pub fn recent(
         )
         .into());
     }
-    let store = Store::open(&config.storage.path).context("cannot open the database")?;
+    let store = super::open_existing(config)?;
     let since = unix_now() - since.as_secs() as i64;
     let clusters = store.recent(since, watch, limit).context("cannot read matches")?;
     if json {

@@ -47,7 +47,7 @@ struct Failure {
 }
 
 pub fn status(config: &Config, json: bool) -> Result<ExitCode, CommandError> {
-    let store = Store::open(&config.storage.path).context("cannot open the database")?;
+    let store = super::open_existing(config)?;
     let feeds = statuses(config, &store)?;
     let activity = store.activity(unix_now() - 24 * 3600).context("cannot read the database")?;
     let status = summarise(config, &feeds, activity);

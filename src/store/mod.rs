@@ -36,6 +36,12 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    #[error(
+        "no database at {path}: `wirewatch once` or `run` creates it. Under systemd the service's \
+         database is in its state directory: put STATE_DIRECTORY=/var/lib/wirewatch before the \
+         command, or set [storage] path"
+    )]
+    Missing { path: PathBuf },
     #[error("cannot create the database folder {path}: {source}")]
     CreateDir { path: PathBuf, source: std::io::Error },
     #[error("cannot open database {path}: {source}")]
@@ -110,6 +116,16 @@ impl Store {
         matches!(e, StoreError::BatchRolledBack)
             || matches!(e, StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _))
                 if matches!(f.code, DiskFull | SystemIoFailure | ReadOnly | CannotOpen))
+    }
+
+    /// [`Store::open`] for the commands that only look or tidy up: a database that is not there
+    /// is an error, not a new empty one (a config read without the service's state directory
+    /// names another file).
+    pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
+        if !path.exists() {
+            return Err(StoreError::Missing { path: path.to_path_buf() });
+        }
+        Store::open(path)
     }
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
