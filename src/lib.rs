@@ -22,3 +22,18 @@ pub mod poller;
 pub mod service;
 pub mod store;
 pub mod text;
+
+/// An error with its causes, `outer: inner: innermost`, so a log line says what really failed.
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}

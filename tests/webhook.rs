@@ -99,6 +99,21 @@ async fn a_429_is_retried_later() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_receiver_that_is_down_is_retried_and_the_error_says_why() {
+    let server = FeedServer::start().await;
+    server.set_rss("wire.xml", rss("Wire", &[Item::new("s-1", "EU widens sanctions", "A package.")]));
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", closed.local_addr().unwrap());
+    drop(closed);
+    let setup = setup(&server.url("wire.xml"), &url, "generic");
+    engine::once(setup.load()).await.unwrap();
+    let (state, error): (String, String) =
+        setup.db().query_row("SELECT state, last_error FROM outbox", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    assert_eq!(state, "queued");
+    assert!(error.contains("Connection refused"), "the cause, not just 'error sending request': {error}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_4xx_other_than_429_is_dead_at_once() {
     let (state, error) = outcome_of_one_answer(404).await;
     assert_eq!(state, "dead");

@@ -114,7 +114,7 @@ fn table(feeds: &[FeedStatus]) -> String {
         let interval = f
             .interval_secs
             .map_or("-".into(), |s| humantime::format_duration(std::time::Duration::from_secs(s as u64)).to_string());
-        let name: String = f.name.chars().take(20).collect();
+        let name = super::clip(&f.name, 20);
         out.push_str(&format!(
             "{:<8} {:>5} {:>9} {:>7} {:>8.1} {:<20} {:<20} {:<20} {}\n",
             f.state,

@@ -74,6 +74,16 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CommandError> {
     }
 }
 
+/// `text` cut to at most `width` characters for a table column, ending in `…` when cut.
+fn clip(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
 /// Unix seconds as an RFC 3339 UTC time, as every listing shows times.
 fn utc(t: Option<i64>) -> Option<String> {
     use chrono::TimeZone;
@@ -90,4 +100,14 @@ fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
         .enable_all()
         .build()
         .map_err(|e| CommandError::Other(anyhow::anyhow!("cannot start the async runtime: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn clip_marks_what_it_cut() {
+        assert_eq!(super::clip("Demo Wire", 20), "Demo Wire");
+        assert_eq!(super::clip("Demo Wire: World Service", 20), "Demo Wire: World Se…");
+        assert_eq!(super::clip("Ελληνικά νέα", 5).chars().count(), 5);
+    }
 }

@@ -53,7 +53,7 @@ pub fn table(rows: &[OutboxEntry]) -> String {
         "ID", "STATE", "ATTEMPTS", "CREATED", "NOTIFIER", "WATCH"
     );
     for r in rows {
-        let title: String = r.title.chars().take(60).collect();
+        let title = super::clip(&r.title, 60);
         out.push_str(&format!(
             "{:>6}  {:<7}  {:>8}  {:<20}  {:<14}  {:<14}  {title}\n",
             r.id,

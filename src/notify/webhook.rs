@@ -66,8 +66,11 @@ impl WebhookNotifier {
             req = req.header(SIGNATURE_HEADER, signature(secret.as_bytes(), &body));
         }
         let at = endpoint(&self.url);
-        let resp =
-            req.body(body).send().await.map_err(|e| DeliveryError::Transient(format!("{at}: {}", e.without_url())))?;
+        let resp = req
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| DeliveryError::Transient(format!("{at}: {}", crate::error_chain(&e.without_url()))))?;
         let status = resp.status();
         let answer = format!("{at}: HTTP {status}");
         if status.is_success() {

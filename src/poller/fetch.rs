@@ -181,9 +181,9 @@ impl Fetcher {
         if e.is_timeout() {
             FetchError::Timeout(self.timeout)
         } else if e.is_connect() {
-            FetchError::Connect(error_chain(&e))
+            FetchError::Connect(crate::error_chain(&e))
         } else {
-            FetchError::Request(error_chain(&e))
+            FetchError::Request(crate::error_chain(&e))
         }
     }
 }
@@ -245,19 +245,4 @@ fn charset(content_type: &str) -> Option<String> {
 fn validators(headers: &HeaderMap) -> (Option<String>, Option<String>) {
     let get = |name| header(headers, name).map(str::to_string);
     (get(ETAG), get(LAST_MODIFIED))
-}
-
-/// An error with its causes, `outer: inner: innermost`, so a log line says what really failed.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = s.source();
-    }
-    out
 }
