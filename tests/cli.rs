@@ -30,6 +30,7 @@ fn check_summarises_a_valid_config_with_config_before_or_after_the_subcommand() 
 #[test]
 fn config_goes_anywhere_in_outbox_retry_and_list_flags_do_not_go_with_it() {
     let setup = Setup::new(&["https://example.org/feed.xml".to_string()]);
+    drop(wirewatch::store::Store::open(&setup.path("state/wirewatch.db")).unwrap());
     for args in [["outbox", "--config", "C", "retry", "7"], ["outbox", "retry", "7", "--config", "C"]] {
         let args = args.map(|a| if a == "C" { setup.config.as_os_str() } else { a.as_ref() });
         let (code, out, err) = run(bin().args(args));
