@@ -108,11 +108,7 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
         window: c.duration(&raw.dedupe.window, "dedupe.window", DEFAULT_DEDUPE_WINDOW),
         cross_feed: raw.dedupe.cross_feed.unwrap_or(true),
     };
-    if let Some(at) = &raw.storage.retain
-        && storage.retain < 2 * dedupe.window
-    {
-        c.error(at, "storage.retain must be at least twice dedupe.window, so that clusters keep their stories");
-    }
+    retain_covers_window(&mut c, &raw, storage.retain, dedupe.window);
     let poll = poll(&mut c, &raw.poll);
     let feeds = feeds(&mut c, &raw.feeds, &poll);
     let notifiers = super::validate_notifier::notifiers(&mut c, &raw.notifiers);
@@ -161,6 +157,39 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
             matcher,
         }),
         _ => Err(ConfigErrors(c.errors)),
+    }
+}
+
+/// Clusters keep their stories only if stories outlive twice the dedupe window. The error points
+/// at `storage.retain` when it is written, else at `dedupe.window`, whose default retain is short.
+fn retain_covers_window(c: &mut Checker, raw: &RawConfig, retain: Duration, window: Duration) {
+    let Some(at) = raw.storage.retain.as_ref().or(raw.dedupe.window.as_ref()) else { return };
+    if retain >= 2 * window {
+        return;
+    }
+    let least = whole_units(2 * window);
+    let (retain, window) = (as_written(&raw.storage.retain, retain), as_written(&raw.dedupe.window, window));
+    let msg = format!(
+        "storage.retain ({retain}) must be at least twice dedupe.window ({window}): at least {least}, so that clusters keep their stories"
+    );
+    c.error(at, msg);
+}
+
+/// A duration as the file writes it, or the default it takes when the key is absent.
+fn as_written(raw: &Option<Spanned<String>>, value: Duration) -> String {
+    match raw {
+        Some(text) => text.get_ref().trim().to_string(),
+        None => format!("{}, the default", whole_units(value)),
+    }
+}
+
+/// A duration in its largest whole unit (`120d`, `36h`, `90m`, `45s`), as a user would write it.
+fn whole_units(d: Duration) -> String {
+    let secs = d.as_secs();
+    let unit = [(86_400, "d"), (3600, "h"), (60, "m")].into_iter().find(|(n, _)| secs > 0 && secs % n == 0);
+    match unit {
+        Some((n, name)) => format!("{}{name}", secs / n),
+        None => humantime::format_duration(d).to_string(),
     }
 }
 
