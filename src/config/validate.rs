@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::raw::{RawConfig, RawFeed, RawPoll};
+use super::raw::{DurationText, RawConfig, RawFeed, RawPoll, SizeText};
 use super::{
     Config, ConfigError, ConfigErrors, DEFAULT_CHECK_EVERY, DEFAULT_DB_FILE, DEFAULT_DEDUPE_WINDOW, DEFAULT_RETAIN,
     Dedupe, Feed, FeedLocation, Log, Notifier, Poll, Storage, Watch,
@@ -30,9 +30,9 @@ impl Checker<'_> {
         self.errors.push(e);
     }
 
-    pub fn duration(&mut self, value: &Option<Spanned<String>>, key: &str, default: Duration) -> Duration {
+    pub fn duration(&mut self, value: &Option<Spanned<DurationText>>, key: &str, default: Duration) -> Duration {
         let Some(v) = value else { return default };
-        match humantime::parse_duration(v.get_ref().trim()) {
+        match humantime::parse_duration(v.get_ref().0.trim()) {
             Ok(d) if !d.is_zero() => d,
             Ok(_) => {
                 self.error(v, format!("{key} must be longer than zero"));
@@ -41,7 +41,7 @@ impl Checker<'_> {
             Err(e) => {
                 let msg = format!(
                     "invalid duration {:?} for {key}: {e}; write e.g. \"90s\", \"15m\", \"1h 30m\"",
-                    v.get_ref()
+                    v.get_ref().0
                 );
                 self.error(v, msg);
                 default
@@ -68,19 +68,29 @@ impl Checker<'_> {
     }
 
     /// A size in bytes (`"10MiB"`), `None` when absent or invalid (with an error).
-    pub fn size(&mut self, value: &Option<Spanned<String>>, key: &str) -> Option<u64> {
+    pub fn size(&mut self, value: &Option<Spanned<SizeText>>, key: &str) -> Option<u64> {
         let v = value.as_ref()?;
-        match v.get_ref().trim().parse::<bytesize::ByteSize>() {
+        match v.get_ref().0.trim().parse::<bytesize::ByteSize>() {
             Ok(size) if size.as_u64() > 0 => Some(size.as_u64()),
             _ => {
-                self.error(v, format!("invalid size {:?} for {key}; write e.g. \"10MiB\" or \"512KiB\"", v.get_ref()));
+                self.error(
+                    v,
+                    format!("invalid size {:?} for {key}; write e.g. \"10MiB\" or \"512KiB\"", v.get_ref().0),
+                );
                 None
             }
         }
     }
 
     /// Reports an interval outside `min..=max`.
-    pub fn interval_within(&mut self, at: &Spanned<String>, key: &str, value: Duration, min: Duration, max: Duration) {
+    pub fn interval_within(
+        &mut self,
+        at: &Spanned<DurationText>,
+        key: &str,
+        value: Duration,
+        min: Duration,
+        max: Duration,
+    ) {
         if value < min || value > max {
             let (min, max) = (humantime::format_duration(min), humantime::format_duration(max));
             self.error(at, format!("{key} must be between poll.min_interval ({min}) and poll.max_interval ({max})"));
@@ -176,9 +186,9 @@ fn retain_covers_window(c: &mut Checker, raw: &RawConfig, retain: Duration, wind
 }
 
 /// A duration as the file writes it, or the default it takes when the key is absent.
-fn as_written(raw: &Option<Spanned<String>>, value: Duration) -> String {
+fn as_written(raw: &Option<Spanned<DurationText>>, value: Duration) -> String {
     match raw {
-        Some(text) => text.get_ref().trim().to_string(),
+        Some(text) => text.get_ref().0.trim().to_string(),
         None => format!("{}, the default", whole_units(value)),
     }
 }
