@@ -3,6 +3,7 @@
 //!
 //! Only the wording changes; the place is the crate's span, so file:line:col stay exact.
 
+use std::ops::Range;
 use std::path::Path;
 
 use super::ConfigError;
@@ -12,6 +13,7 @@ pub(super) fn config_error(file: &Path, text: &str, e: &toml::de::Error) -> Conf
     let span = e.span().unwrap_or(0..0);
     let message = e.message().trim_end();
     let message = match (key_path(e), message) {
+        (_, "duplicate key") => duplicate(text, span.clone()),
         (Some(key), "wanted string or table") => format!("{key}: expected a string in quotes"),
         (Some(key), m) => match m.strip_prefix("invalid type: ").and_then(|m| m.rsplit_once(", expected ")) {
             Some((found, expected)) => {
@@ -63,6 +65,30 @@ fn found_words(serde: &str) -> String {
     }
 }
 
+/// The crate says only "duplicate key"; its span covers the key or table name in `text`.
+fn duplicate(text: &str, span: Range<usize>) -> String {
+    let (Some(name), Some(before)) = (text.get(span.clone()), text.get(..span.start)) else {
+        return "duplicate key".into();
+    };
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    if let Some(table) = text[line_start..].lines().next().and_then(header) {
+        return format!("table {table} is defined twice; write its keys under one {table}");
+    }
+    // A key first on its line may be dotted (`a.b = 1`); the span covers only its last part.
+    let key = if before[line_start..].contains(['=', '{']) { name } else { text[line_start..span.end].trim() };
+    match before[..line_start].lines().rev().find_map(header) {
+        Some(table) => format!("key `{key}` is set twice in one {table}"),
+        None => format!("key `{key}` is set twice"),
+    }
+}
+
+/// The table a header line opens, as `[name]` or `[[name]]`; `None` for any other line.
+fn header(line: &str) -> Option<String> {
+    let line = line.trim();
+    let name = line.strip_prefix('[')?.trim_start_matches('[').split(']').next()?.trim();
+    Some(if line.starts_with("[[") { format!("[[{name}]]") } else { format!("[{name}]") })
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -100,6 +126,27 @@ mod tests {
             ("[[feed]]\nurl = true\n", "c.toml:2:7: feed.url: expected a string in quotes, found true"),
             ("poll = 3\n", "c.toml:1:8: poll: expected a table, found the number 3"),
             ("[log]\nformat = 3\n", "c.toml:2:10: log.format: expected a string in quotes"),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(error(text), expected);
+        }
+    }
+
+    /// "duplicate key" named neither the key nor the table.
+    #[test]
+    fn a_duplicate_key_or_table_is_named() {
+        let cases = [
+            ("[[feed]]\nurl = \"a\"\nurl = \"b\"\n", "c.toml:3:1: key `url` is set twice in one [[feed]]"),
+            (
+                "[storage]\nretain = \"90d\"\n\n[ storage ]\n",
+                "c.toml:4:3: table [storage] is defined twice; write its keys under one [storage]",
+            ),
+            (
+                "[poll]\ninterval = \"1h\"\n[poll.interval]\n",
+                "c.toml:3:7: table [poll.interval] is defined twice; write its keys under one [poll.interval]",
+            ),
+            ("x.y = 1\nx.y = 2\n", "c.toml:2:3: key `x.y` is set twice"),
+            ("[poll]\nx = { a = 1, a = 2 }\n", "c.toml:2:14: key `a` is set twice in one [poll]"),
         ];
         for (text, expected) in cases {
             assert_eq!(error(text), expected);
