@@ -1,6 +1,6 @@
 //! Turns a [`RawConfig`] into a [`Config`], collecting every error with its place in the file.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -95,6 +95,11 @@ impl Checker<'_> {
             let (min, max) = (humantime::format_duration(min), humantime::format_duration(max));
             self.error(at, format!("{key} must be between poll.min_interval ({min}) and poll.max_interval ({max})"));
         }
+    }
+
+    /// The 1-based line of byte `offset` in the file.
+    pub fn line(&self, offset: usize) -> usize {
+        super::line_col(self.text, offset).0
     }
 
     /// A path from the file, resolved against the config file's folder.
@@ -264,12 +269,14 @@ fn poll(c: &mut Checker, raw: &RawPoll) -> Poll {
 }
 
 fn feeds(c: &mut Checker, raw: &[RawFeed], poll: &Poll) -> Vec<Feed> {
-    let mut seen = HashSet::new();
+    let mut seen = HashMap::new();
     let mut out = Vec::new();
     for f in raw {
         let Some(location) = feed_location(c, &f.url) else { continue };
-        if !seen.insert(location.key()) {
-            c.error(&f.url, format!("feed {} is listed twice", location.key()));
+        let first = *seen.entry(location.key()).or_insert(f.url.span().start);
+        if first != f.url.span().start {
+            let line = c.line(first);
+            c.error(&f.url, format!("feed {} is listed twice; first at line {line}", location.key()));
             continue;
         }
         let interval = c.duration(&f.interval, "feed.interval", poll.interval);
@@ -323,4 +330,19 @@ fn watches(c: &mut Checker, raw: &RawConfig, notifiers: &[Notifier]) -> Vec<Watc
         out.push(Watch { name, query: w.query.get_ref().clone(), notify });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::super::Config;
+
+    /// The error pointed at the second entry only, leaving the first to be searched for.
+    #[test]
+    fn a_feed_listed_twice_names_the_line_of_the_first() {
+        let text = "[[feed]]\nurl = \"https://example.org/a\"\n\n[[feed]]\nurl = \"https://example.org/a\"\n";
+        let e = Config::from_str(text, Path::new("c.toml")).unwrap_err().to_string();
+        assert_eq!(e, "c.toml:5:7: feed https://example.org/a is listed twice; first at line 2");
+    }
 }
