@@ -1,8 +1,9 @@
 //! The config file exactly as written: serde structs with `deny_unknown_fields`.
 //!
 //! Nothing here checks meaning; `validate` turns these into [`super::Config`]. Values that can be
-//! wrong in ways serde cannot see (durations, sizes, URLs, queries) stay `Spanned<String>` so that
-//! validation can point at the exact line and column.
+//! wrong in ways serde cannot see (durations, sizes, URLs, queries) stay text in a `Spanned` so
+//! that validation can point at the exact line and column; durations and sizes are text types
+//! of their own, so that a value of another type says what it should look like.
 
 use std::fmt;
 

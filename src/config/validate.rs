@@ -70,27 +70,18 @@ impl Checker<'_> {
     /// A size in bytes (`"10MiB"`), `None` when absent or invalid (with an error).
     pub fn size(&mut self, value: &Option<Spanned<SizeText>>, key: &str) -> Option<u64> {
         let v = value.as_ref()?;
-        match v.get_ref().0.trim().parse::<bytesize::ByteSize>() {
+        let text = &v.get_ref().0;
+        match text.trim().parse::<bytesize::ByteSize>() {
             Ok(size) if size.as_u64() > 0 => Some(size.as_u64()),
             _ => {
-                self.error(
-                    v,
-                    format!("invalid size {:?} for {key}; write e.g. \"10MiB\" or \"512KiB\"", v.get_ref().0),
-                );
+                self.error(v, format!("invalid size {text:?} for {key}; write e.g. \"10MiB\" or \"512KiB\""));
                 None
             }
         }
     }
 
     /// Reports an interval outside `min..=max`.
-    pub fn interval_within(
-        &mut self,
-        at: &Spanned<DurationText>,
-        key: &str,
-        value: Duration,
-        min: Duration,
-        max: Duration,
-    ) {
+    pub fn interval_within<T>(&mut self, at: &Spanned<T>, key: &str, value: Duration, min: Duration, max: Duration) {
         if value < min || value > max {
             let (min, max) = (humantime::format_duration(min), humantime::format_duration(max));
             self.error(at, format!("{key} must be between poll.min_interval ({min}) and poll.max_interval ({max})"));
