@@ -27,6 +27,14 @@ fn check_summarises_a_valid_config_with_config_before_or_after_the_subcommand() 
     assert_eq!(code, 0, "{out}");
 }
 
+/// `check` on config text, which must fail as a bad config (exit 2); returns standard error.
+fn check_fails(toml: &str) -> String {
+    let setup = Setup::with_config(toml);
+    let (code, _, err) = run(bin().arg("check").arg("--config").arg(&setup.config));
+    assert_eq!(code, 2, "{err}");
+    err
+}
+
 #[test]
 fn config_goes_anywhere_in_outbox_retry_and_list_flags_do_not_go_with_it() {
     let setup = Setup::new(&["https://example.org/feed.xml".to_string()]);
@@ -68,9 +76,7 @@ fn check_exits_2_naming_file_line_column_and_valid_keys() {
 #[test]
 fn check_reports_every_bad_value_at_once() {
     let toml = "[poll]\ninterval = \"soon\"\n[[feed]]\nurl = \"ftp://example.org/x\"\n[[watch]]\nname = \"s\"\nquery = \"sanctions AND NOT\"\n";
-    let setup = Setup::with_config(toml);
-    let (code, _, err) = run(bin().arg("check").arg("--config").arg(&setup.config));
-    assert_eq!(code, 2);
+    let err = check_fails(toml);
     assert!(err.contains(":2:12: invalid duration \"soon\" for poll.interval"), "{err}");
     assert!(err.contains(":4:7: unsupported URL scheme \"ftp\""), "{err}");
     assert!(err.contains(":7:9: watch \"s\": expected a term after NOT (column 15)"), "{err}");
@@ -79,10 +85,18 @@ fn check_reports_every_bad_value_at_once() {
 
 #[test]
 fn retention_and_dedupe_settings_are_checked_against_each_other() {
-    let setup = Setup::with_config("[storage]\nretain = \"3d\"\n[dedupe]\nwindow = \"72h\"\ncross_feed = false\n");
-    let (code, _, err) = run(bin().arg("check").arg("--config").arg(&setup.config));
-    assert_eq!(code, 2);
-    assert!(err.contains(":2:10: storage.retain must be at least twice dedupe.window"), "{err}");
+    let err = check_fails("[storage]\nretain = \"3d\"\n[dedupe]\nwindow = \"72h\"\ncross_feed = false\n");
+    let expected = ":2:10: storage.retain (3d) must be at least twice dedupe.window (72h): at least 6d, so that";
+    assert!(err.contains(expected), "{err}");
+}
+
+/// The rule once held only when `retain` was written, so a long window beside the default
+/// retention passed.
+#[test]
+fn a_dedupe_window_longer_than_half_the_default_retention_is_an_error() {
+    let err = check_fails("[dedupe]\nwindow = \"60d\"\n");
+    let expected = ":2:10: storage.retain (90d, the default) must be at least twice dedupe.window (60d): at least 120d";
+    assert!(err.contains(expected), "{err}");
 }
 
 #[test]

@@ -7,6 +7,7 @@
 mod error;
 mod notifier;
 mod raw;
+mod toml_error;
 mod validate;
 mod validate_notifier;
 
@@ -231,10 +232,7 @@ impl Config {
 
     /// Validates config text; `path` names it in errors and anchors relative paths.
     pub fn from_str(text: &str, path: &Path) -> Result<Config, ConfigErrors> {
-        let raw: raw::RawConfig = toml::from_str(text).map_err(|e| {
-            let span = e.span().unwrap_or(0..0);
-            ConfigError::at(path, text, span, e.message().trim_end().to_string())
-        })?;
+        let raw: raw::RawConfig = toml::from_str(text).map_err(|e| toml_error::config_error(path, text, &e))?;
         validate::validate(raw, text, path)
     }
 

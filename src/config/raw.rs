@@ -1,11 +1,51 @@
 //! The config file exactly as written: serde structs with `deny_unknown_fields`.
 //!
 //! Nothing here checks meaning; `validate` turns these into [`super::Config`]. Values that can be
-//! wrong in ways serde cannot see (durations, sizes, URLs, queries) stay `Spanned<String>` so that
-//! validation can point at the exact line and column.
+//! wrong in ways serde cannot see (durations, sizes, URLs, queries) stay text in a `Spanned` so
+//! that validation can point at the exact line and column; durations and sizes are text types
+//! of their own, so that a value of another type says what it should look like.
+
+use std::fmt;
 
 use serde::Deserialize;
+use serde::de::{Deserializer, Error, Visitor};
 use toml::Spanned;
+
+/// A duration as written (`"24h"`); validation parses it.
+#[derive(Debug)]
+pub struct DurationText(pub String);
+
+/// A size as written (`"10MiB"`); validation parses it.
+#[derive(Debug)]
+pub struct SizeText(pub String);
+
+impl<'de> Deserialize<'de> for DurationText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(Quoted("a duration in quotes such as \"24h\"")).map(DurationText)
+    }
+}
+
+impl<'de> Deserialize<'de> for SizeText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(Quoted("a size in quotes such as \"10MiB\"")).map(SizeText)
+    }
+}
+
+/// Reads a string, saying what it should look like when the value is of another type, so that
+/// `backfill = 100` is reported as "expected a duration in quotes such as "24h"".
+struct Quoted(&'static str);
+
+impl Visitor<'_> for Quoted {
+    type Value = String;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.0)
+    }
+
+    fn visit_str<E: Error>(self, v: &str) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+}
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -38,9 +78,9 @@ pub struct RawConfig {
 #[serde(deny_unknown_fields)]
 pub struct RawStorage {
     pub path: Option<Spanned<String>>,
-    pub retain: Option<Spanned<String>>,
-    pub max_size: Option<Spanned<String>>,
-    pub check_every: Option<Spanned<String>>,
+    pub retain: Option<Spanned<DurationText>>,
+    pub max_size: Option<Spanned<SizeText>>,
+    pub check_every: Option<Spanned<DurationText>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -52,24 +92,24 @@ pub struct RawLog {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawDedupe {
-    pub window: Option<Spanned<String>>,
+    pub window: Option<Spanned<DurationText>>,
     pub cross_feed: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPoll {
-    pub interval: Option<Spanned<String>>,
-    pub min_interval: Option<Spanned<String>>,
-    pub max_interval: Option<Spanned<String>>,
+    pub interval: Option<Spanned<DurationText>>,
+    pub min_interval: Option<Spanned<DurationText>>,
+    pub max_interval: Option<Spanned<DurationText>>,
     pub adaptive: Option<bool>,
     pub concurrency: Option<Spanned<i64>>,
     pub per_host: Option<Spanned<i64>>,
     pub proxy: Option<Spanned<String>>,
-    pub timeout: Option<Spanned<String>>,
-    pub max_body: Option<Spanned<String>>,
-    pub backfill: Option<Spanned<String>>,
-    pub alert_after: Option<Spanned<String>>,
+    pub timeout: Option<Spanned<DurationText>>,
+    pub max_body: Option<Spanned<SizeText>>,
+    pub backfill: Option<Spanned<DurationText>>,
+    pub alert_after: Option<Spanned<DurationText>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -96,7 +136,7 @@ pub struct RawMatcher {
 pub struct RawFeed {
     pub url: Spanned<String>,
     pub name: Option<String>,
-    pub interval: Option<Spanned<String>>,
+    pub interval: Option<Spanned<DurationText>>,
     #[serde(default)]
     pub tags: Vec<String>,
 }
@@ -137,11 +177,11 @@ pub struct RawNotifier {
     pub secret_env: Option<Spanned<String>>,
     pub secret_file: Option<Spanned<String>>,
     pub mode: Option<Spanned<String>>,
-    pub digest: Option<Spanned<String>>,
+    pub digest: Option<Spanned<DurationText>>,
     pub at: Option<Spanned<Vec<String>>>,
     pub timezone: Option<Spanned<String>>,
     pub burst: Option<Spanned<i64>>,
-    pub max_age: Option<Spanned<String>>,
+    pub max_age: Option<Spanned<DurationText>>,
 }
 
 impl RawNotifier {

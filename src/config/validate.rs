@@ -1,12 +1,12 @@
 //! Turns a [`RawConfig`] into a [`Config`], collecting every error with its place in the file.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use toml::Spanned;
 
-use super::raw::{RawConfig, RawFeed, RawPoll};
+use super::raw::{DurationText, RawConfig, RawFeed, RawPoll, SizeText};
 use super::{
     Config, ConfigError, ConfigErrors, DEFAULT_CHECK_EVERY, DEFAULT_DB_FILE, DEFAULT_DEDUPE_WINDOW, DEFAULT_RETAIN,
     Dedupe, Feed, FeedLocation, Log, Notifier, Poll, Storage, Watch,
@@ -35,9 +35,9 @@ impl Checker<'_> {
         super::error::line_col(self.text, spanned.span().start)
     }
 
-    pub fn duration(&mut self, value: &Option<Spanned<String>>, key: &str, default: Duration) -> Duration {
+    pub fn duration(&mut self, value: &Option<Spanned<DurationText>>, key: &str, default: Duration) -> Duration {
         let Some(v) = value else { return default };
-        match humantime::parse_duration(v.get_ref().trim()) {
+        match humantime::parse_duration(v.get_ref().0.trim()) {
             Ok(d) if !d.is_zero() => d,
             Ok(_) => {
                 self.error(v, format!("{key} must be longer than zero"));
@@ -46,7 +46,7 @@ impl Checker<'_> {
             Err(e) => {
                 let msg = format!(
                     "invalid duration {:?} for {key}: {e}; write e.g. \"90s\", \"15m\", \"1h 30m\"",
-                    v.get_ref()
+                    v.get_ref().0
                 );
                 self.error(v, msg);
                 default
@@ -73,23 +73,29 @@ impl Checker<'_> {
     }
 
     /// A size in bytes (`"10MiB"`), `None` when absent or invalid (with an error).
-    pub fn size(&mut self, value: &Option<Spanned<String>>, key: &str) -> Option<u64> {
+    pub fn size(&mut self, value: &Option<Spanned<SizeText>>, key: &str) -> Option<u64> {
         let v = value.as_ref()?;
-        match v.get_ref().trim().parse::<bytesize::ByteSize>() {
+        let text = &v.get_ref().0;
+        match text.trim().parse::<bytesize::ByteSize>() {
             Ok(size) if size.as_u64() > 0 => Some(size.as_u64()),
             _ => {
-                self.error(v, format!("invalid size {:?} for {key}; write e.g. \"10MiB\" or \"512KiB\"", v.get_ref()));
+                self.error(v, format!("invalid size {text:?} for {key}; write e.g. \"10MiB\" or \"512KiB\""));
                 None
             }
         }
     }
 
     /// Reports an interval outside `min..=max`.
-    pub fn interval_within(&mut self, at: &Spanned<String>, key: &str, value: Duration, min: Duration, max: Duration) {
+    pub fn interval_within<T>(&mut self, at: &Spanned<T>, key: &str, value: Duration, min: Duration, max: Duration) {
         if value < min || value > max {
             let (min, max) = (humantime::format_duration(min), humantime::format_duration(max));
             self.error(at, format!("{key} must be between poll.min_interval ({min}) and poll.max_interval ({max})"));
         }
+    }
+
+    /// The 1-based line of byte `offset` in the file.
+    pub fn line(&self, offset: usize) -> usize {
+        super::line_col(self.text, offset).0
     }
 
     /// A path from the file, resolved against the config file's folder.
@@ -113,11 +119,7 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
         window: c.duration(&raw.dedupe.window, "dedupe.window", DEFAULT_DEDUPE_WINDOW),
         cross_feed: raw.dedupe.cross_feed.unwrap_or(true),
     };
-    if let Some(at) = &raw.storage.retain
-        && storage.retain < 2 * dedupe.window
-    {
-        c.error(at, "storage.retain must be at least twice dedupe.window, so that clusters keep their stories");
-    }
+    retain_covers_window(&mut c, &raw, storage.retain, dedupe.window);
     let poll = poll(&mut c, &raw.poll);
     let feeds = feeds(&mut c, &raw.feeds, &poll);
     let notifiers = super::validate_notifier::notifiers(&mut c, &raw.notifiers);
@@ -166,6 +168,39 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
             matcher,
         }),
         _ => Err(ConfigErrors(c.errors)),
+    }
+}
+
+/// Clusters keep their stories only if stories outlive twice the dedupe window. The error points
+/// at `storage.retain` when it is written, else at `dedupe.window`, whose default retain is short.
+fn retain_covers_window(c: &mut Checker, raw: &RawConfig, retain: Duration, window: Duration) {
+    let Some(at) = raw.storage.retain.as_ref().or(raw.dedupe.window.as_ref()) else { return };
+    if retain >= 2 * window {
+        return;
+    }
+    let least = whole_units(2 * window);
+    let (retain, window) = (as_written(&raw.storage.retain, retain), as_written(&raw.dedupe.window, window));
+    let msg = format!(
+        "storage.retain ({retain}) must be at least twice dedupe.window ({window}): at least {least}, so that clusters keep their stories"
+    );
+    c.error(at, msg);
+}
+
+/// A duration as the file writes it, or the default it takes when the key is absent.
+fn as_written(raw: &Option<Spanned<DurationText>>, value: Duration) -> String {
+    match raw {
+        Some(text) => text.get_ref().0.trim().to_string(),
+        None => format!("{}, the default", whole_units(value)),
+    }
+}
+
+/// A duration in its largest whole unit (`120d`, `36h`, `90m`, `45s`), as a user would write it.
+fn whole_units(d: Duration) -> String {
+    let secs = d.as_secs();
+    let unit = [(86_400, "d"), (3600, "h"), (60, "m")].into_iter().find(|(n, _)| secs > 0 && secs % n == 0);
+    match unit {
+        Some((n, name)) => format!("{}{name}", secs / n),
+        None => humantime::format_duration(d).to_string(),
     }
 }
 
@@ -230,12 +265,14 @@ fn poll(c: &mut Checker, raw: &RawPoll) -> Poll {
 }
 
 fn feeds(c: &mut Checker, raw: &[RawFeed], poll: &Poll) -> Vec<Feed> {
-    let mut seen = HashSet::new();
+    let mut seen = HashMap::new();
     let mut out = Vec::new();
     for f in raw {
         let Some(location) = feed_location(c, &f.url) else { continue };
-        if !seen.insert(location.key()) {
-            c.error(&f.url, format!("feed {} is listed twice", location.key()));
+        let first = *seen.entry(location.key()).or_insert(f.url.span().start);
+        if first != f.url.span().start {
+            let line = c.line(first);
+            c.error(&f.url, format!("feed {} is listed twice; first at line {line}", location.key()));
             continue;
         }
         let interval = c.duration(&f.interval, "feed.interval", poll.interval);
@@ -289,4 +326,19 @@ fn watches(c: &mut Checker, raw: &RawConfig, notifiers: &[Notifier]) -> Vec<Watc
         out.push(Watch { name, query: w.query.get_ref().clone(), notify });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::super::Config;
+
+    /// The error pointed at the second entry only, leaving the first to be searched for.
+    #[test]
+    fn a_feed_listed_twice_names_the_line_of_the_first() {
+        let text = "[[feed]]\nurl = \"https://example.org/a\"\n\n[[feed]]\nurl = \"https://example.org/a\"\n";
+        let e = Config::from_str(text, Path::new("c.toml")).unwrap_err().to_string();
+        assert_eq!(e, "c.toml:5:7: feed https://example.org/a is listed twice; first at line 2");
+    }
 }

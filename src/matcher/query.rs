@@ -142,32 +142,57 @@ fn lex(query: &str) -> Result<Vec<Token>, SyntaxError> {
                 i += len + 2;
                 Tok::Phrase(text)
             }
-            _ if scope_prefix(&chars[i..]).is_some() => {
-                let (field, len) = scope_prefix(&chars[i..]).expect("checked by the guard");
-                i += len;
-                Tok::Scope(field)
-            }
-            _ => {
-                let len = chars[i..]
-                    .iter()
-                    .position(|&q| q.is_whitespace() || matches!(q, '(' | ')' | '"' | '“' | '”'))
-                    .unwrap_or(chars.len() - i);
-                let word: String = chars[i..i + len].iter().collect();
-                i += len;
-                word_token(word, column)?
-            }
+            _ => match scope_prefix(&chars[i..], column)? {
+                Some((field, len)) => {
+                    i += len;
+                    Tok::Scope(field)
+                }
+                None => {
+                    let len = word_len(&chars[i..]);
+                    let word: String = chars[i..i + len].iter().collect();
+                    i += len;
+                    word_token(word, column)?
+                }
+            },
         };
         out.push(Token { tok, column });
     }
     Ok(out)
 }
 
+/// The length of the bare word at the start of `chars`.
+fn word_len(chars: &[char]) -> usize {
+    chars.iter().position(|&q| q.is_whitespace() || matches!(q, '(' | ')' | '"' | '“' | '”')).unwrap_or(chars.len())
+}
+
 /// A field scope at the start of `chars` (`title:` and what follows), with its length.
-fn scope_prefix(chars: &[char]) -> Option<(Field, usize)> {
-    Field::ALL.into_iter().find_map(|f| {
-        let name: Vec<char> = f.name().chars().chain([':']).collect();
-        chars.starts_with(&name).then_some((f, name.len()))
-    })
+///
+/// Field names match in any case (`Title:`), as a user writing one means the field whatever
+/// the case. Any other word of letters with a colon directly before a term (`headline:treaty`)
+/// is a mistyped scope: searched for as text it would never match, so it is an error.
+fn scope_prefix(chars: &[char], column: usize) -> Result<Option<(Field, usize)>, SyntaxError> {
+    let name_len = chars.iter().position(|c| !c.is_ascii_alphabetic()).unwrap_or(chars.len());
+    if name_len == 0 || chars.get(name_len) != Some(&':') {
+        return Ok(None);
+    }
+    let name: String = chars[..name_len].iter().collect();
+    if let Some(field) = Field::ALL.into_iter().find(|f| f.name().eq_ignore_ascii_case(&name)) {
+        return Ok(Some((field, name_len + 1)));
+    }
+    match chars.get(name_len + 1) {
+        Some(&c) if c.is_alphanumeric() || matches!(c, '(' | '"' | '“' | '”') => {
+            let word: String = chars[..word_len(chars)].iter().collect();
+            err(unknown_field(&name, &word), column)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The error for `name:` where `name` is no field; `word` is the bare word it begins.
+fn unknown_field(name: &str, word: &str) -> String {
+    let fields: Vec<&str> = Field::ALL.iter().map(|f| f.name()).collect();
+    let text = if word.len() > name.len() + 1 { format!("\"{word}\"") } else { "text with a colon".into() };
+    format!("unknown field {name:?}: fields are {}; to match {text} as written, put it in quotes", fields.join(", "))
 }
 
 fn word_token(word: String, column: usize) -> Result<Tok, SyntaxError> {
@@ -400,5 +425,34 @@ mod tests {
         assert_eq!(parse("\"open").unwrap_err().to_string(), "unclosed quote (column 1)");
         assert_eq!(parse("ab*").unwrap_err().column, 1);
         assert_eq!(parse("").unwrap_err().to_string(), "the query is empty (column 1)");
+    }
+
+    /// `headline:treaty` was once accepted and searched for as text, so it never matched.
+    #[test]
+    fn a_mistyped_field_scope_is_an_error_naming_the_fields() {
+        let e = parse("treaty OR headline:(accord OR pact)").unwrap_err();
+        assert_eq!(e.column, 11);
+        let fields = "fields are title, body, author, category, feed";
+        assert_eq!(
+            e.message,
+            format!("unknown field \"headline\": {fields}; to match text with a colon as written, put it in quotes")
+        );
+        let e = parse("headline:treaty").unwrap_err();
+        let expected =
+            format!("unknown field \"headline\": {fields}; to match \"headline:treaty\" as written, put it in quotes");
+        assert_eq!((e.message, e.column), (expected, 1));
+        for bad in ["headline:treaty", "titel:\"a b\"", "(re:publica)"] {
+            assert!(parse(bad).unwrap_err().message.starts_with("unknown field"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn field_names_match_in_any_case_and_other_colons_are_text() {
+        let scoped = |f| Ast::Scope(f, Box::new(word("treaty", 7)));
+        assert_eq!(parse("Title:treaty").unwrap(), scoped(Field::Title));
+        assert_eq!(parse("TITLE:treaty").unwrap(), scoped(Field::Title));
+        for text in ["\"re:publica\"", "title:\"re:publica\"", "10:30", "note: x", "http://example.org", "a::b"] {
+            assert!(parse(text).is_ok(), "{text}");
+        }
     }
 }
