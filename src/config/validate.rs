@@ -241,8 +241,10 @@ fn poll(c: &mut Checker, raw: &RawPoll) -> Poll {
     let timeout = c.duration(&raw.timeout, "poll.timeout", d.timeout);
     let min_interval = c.duration(&raw.min_interval, "poll.min_interval", d.min_interval);
     let max_interval = c.duration(&raw.max_interval, "poll.max_interval", d.max_interval);
-    if let (Some(at), true) = (&raw.max_interval, max_interval < min_interval) {
-        c.error(at, "poll.max_interval must not be shorter than poll.min_interval");
+    // Pointed at whichever bound the file writes: either may clash with the other's default.
+    if let (Some(at), true) = (raw.max_interval.as_ref().or(raw.min_interval.as_ref()), max_interval < min_interval) {
+        let (min, max) = (humantime::format_duration(min_interval), humantime::format_duration(max_interval));
+        c.error(at, format!("poll.max_interval ({max}) must not be shorter than poll.min_interval ({min})"));
     }
     let interval = c.duration(&raw.interval, "poll.interval", d.interval);
     if let Some(at) = &raw.interval {
@@ -340,5 +342,23 @@ mod tests {
         let text = "[[feed]]\nurl = \"https://example.org/a\"\n\n[[feed]]\nurl = \"https://example.org/a\"\n";
         let e = Config::from_str(text, Path::new("c.toml")).unwrap_err().to_string();
         assert_eq!(e, "c.toml:5:7: feed https://example.org/a is listed twice; first at line 2");
+    }
+
+    /// A minimum written above the default maximum passed, and the scheduler used neither.
+    #[test]
+    fn poll_bounds_that_cross_are_an_error_at_whichever_is_written() {
+        let cases = [
+            (
+                "[poll]\nmin_interval = \"7h\"\n",
+                "c.toml:2:16: poll.max_interval (6h) must not be shorter than poll.min_interval (7h)",
+            ),
+            (
+                "[poll]\nmax_interval = \"30s\"\n",
+                "c.toml:2:16: poll.max_interval (30s) must not be shorter than poll.min_interval (1m)",
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(Config::from_str(text, Path::new("c.toml")).unwrap_err().to_string(), expected);
+        }
     }
 }
