@@ -1,6 +1,6 @@
 //! Turns a [`RawConfig`] into a [`Config`], collecting every error with its place in the file.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -96,6 +96,12 @@ impl Checker<'_> {
     /// The 1-based line of byte `offset` in the file.
     pub fn line(&self, offset: usize) -> usize {
         super::line_col(self.text, offset).0
+    }
+
+    /// The line where `key` was first seen, if `at` is not that place; records it otherwise.
+    pub fn seen_before<T>(&self, seen: &mut HashMap<String, usize>, key: String, at: &Spanned<T>) -> Option<usize> {
+        let first = *seen.entry(key).or_insert(at.span().start);
+        (first != at.span().start).then(|| self.line(first))
     }
 
     /// A path from the file, resolved against the config file's folder.
@@ -271,9 +277,7 @@ fn feeds(c: &mut Checker, raw: &[RawFeed], poll: &Poll) -> Vec<Feed> {
     let mut out = Vec::new();
     for f in raw {
         let Some(location) = feed_location(c, &f.url) else { continue };
-        let first = *seen.entry(location.key()).or_insert(f.url.span().start);
-        if first != f.url.span().start {
-            let line = c.line(first);
+        if let Some(line) = c.seen_before(&mut seen, location.key(), &f.url) {
             c.error(&f.url, format!("feed {} is listed twice; first at line {line}", location.key()));
             continue;
         }
@@ -299,14 +303,14 @@ fn feed_location(c: &mut Checker, url: &Spanned<String>) -> Option<FeedLocation>
 fn watches(c: &mut Checker, raw: &RawConfig, notifiers: &[Notifier]) -> Vec<Watch> {
     let all: Vec<String> = notifiers.iter().map(|n| n.name.clone()).collect();
     let declared: Vec<&str> = raw.notifiers.iter().map(|n| n.name.get_ref().trim()).collect();
-    let mut seen = HashSet::new();
+    let mut seen = HashMap::new();
     let mut out = Vec::new();
     for w in &raw.watches {
         let name = w.name.get_ref().trim().to_string();
         if name.is_empty() {
             c.error(&w.name, "watch name must not be empty");
-        } else if !seen.insert(name.clone()) {
-            c.error(&w.name, format!("watch {name:?} is defined twice"));
+        } else if let Some(line) = c.seen_before(&mut seen, name.clone(), &w.name) {
+            c.error(&w.name, format!("watch {name:?} is defined twice; first at line {line}"));
         }
         let notify = match &w.notify {
             None => all.clone(),
@@ -360,5 +364,14 @@ mod tests {
         for (text, expected) in cases {
             assert_eq!(Config::from_str(text, Path::new("c.toml")).unwrap_err().to_string(), expected);
         }
+    }
+
+    #[test]
+    fn a_watch_or_notifier_defined_twice_names_the_line_of_the_first() {
+        let text = "[[watch]]\nname = \"w\"\nquery = \"a\"\n[[watch]]\nname = \"w\"\nquery = \"b\"\n\
+                    [[notifier]]\nname = \"n\"\ntype = \"stdout\"\n[[notifier]]\nname = \"n\"\ntype = \"stdout\"\n";
+        let e = Config::from_str(text, Path::new("c.toml")).unwrap_err().to_string();
+        assert!(e.contains("c.toml:5:8: watch \"w\" is defined twice; first at line 2"), "{e}");
+        assert!(e.contains("c.toml:11:8: notifier \"n\" is defined twice; first at line 8"), "{e}");
     }
 }

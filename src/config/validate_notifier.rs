@@ -1,6 +1,6 @@
 //! Validating `[[notifier]]` tables into [`Notifier`]s.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -35,7 +35,7 @@ pub(super) fn notifiers(c: &mut Checker, raw: &[RawNotifier]) -> Vec<Notifier> {
         };
         return vec![stdout];
     }
-    let mut seen = HashSet::new();
+    let mut seen = HashMap::new();
     let mut out = Vec::new();
     for n in raw {
         let name = n.name.get_ref().trim().to_string();
@@ -43,8 +43,8 @@ pub(super) fn notifiers(c: &mut Checker, raw: &[RawNotifier]) -> Vec<Notifier> {
             c.error(&n.name, "notifier name must not be empty");
             continue;
         }
-        if !seen.insert(name.clone()) {
-            c.error(&n.name, format!("notifier {name:?} is defined twice"));
+        if let Some(line) = c.seen_before(&mut seen, name.clone(), &n.name) {
+            c.error(&n.name, format!("notifier {name:?} is defined twice; first at line {line}"));
             continue;
         }
         let Some(kind) = kind(c, n, &name) else { continue };
