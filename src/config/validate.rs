@@ -173,7 +173,11 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
             notifiers,
             matcher,
         }),
-        _ => Err(ConfigErrors(c.errors)),
+        _ => {
+            // In the order of the file, whichever check found each one.
+            c.errors.sort_by_key(|e| e.position);
+            Err(ConfigErrors(c.errors))
+        }
     }
 }
 
@@ -373,5 +377,13 @@ mod tests {
         let e = Config::from_str(text, Path::new("c.toml")).unwrap_err().to_string();
         assert!(e.contains("c.toml:5:8: watch \"w\" is defined twice; first at line 2"), "{e}");
         assert!(e.contains("c.toml:11:8: notifier \"n\" is defined twice; first at line 8"), "{e}");
+    }
+
+    #[test]
+    fn errors_come_in_the_order_of_the_file() {
+        let text = "[[watch]]\nname = \"w\"\nquery = \"a\"\nnotify = [\"nobody\"]\n[poll]\nconcurrency = 0\n";
+        let e = Config::from_str(text, Path::new("c.toml")).unwrap_err().to_string();
+        let lines: Vec<&str> = e.lines().map(|l| l.split(':').nth(1).unwrap()).collect();
+        assert_eq!(lines, ["4", "6"], "{e}");
     }
 }
