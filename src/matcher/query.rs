@@ -168,8 +168,10 @@ fn word_len(chars: &[char]) -> usize {
 /// A field scope at the start of `chars` (`title:` and what follows), with its length.
 ///
 /// Field names match in any case (`Title:`), as a user writing one means the field whatever
-/// the case. Any other word of letters with a colon directly before a term (`headline:treaty`)
-/// is a mistyped scope: searched for as text it would never match, so it is an error.
+/// the case. Another word of letters with a colon is text (`covid:19` finds "covid 19"),
+/// unless it must be a mistyped scope: a name a typo away from a field (`titel:treaty`), or
+/// one directly before a bracket or a quote (`headline:(a OR b)`), which as text would drop
+/// what the scope was meant to hold.
 fn scope_prefix(chars: &[char], column: usize) -> Result<Option<(Field, usize)>, SyntaxError> {
     let name_len = chars.iter().position(|c| !c.is_ascii_alphabetic()).unwrap_or(chars.len());
     if name_len == 0 || chars.get(name_len) != Some(&':') {
@@ -179,20 +181,32 @@ fn scope_prefix(chars: &[char], column: usize) -> Result<Option<(Field, usize)>,
     if let Some(field) = Field::ALL.into_iter().find(|f| f.name().eq_ignore_ascii_case(&name)) {
         return Ok(Some((field, name_len + 1)));
     }
+    let near = near_field(&name);
     match chars.get(name_len + 1) {
-        Some(&c) if c.is_alphanumeric() || matches!(c, '(' | '"' | '“' | '”') => {
+        Some(&c) if matches!(c, '(' | '"' | '“' | '”') || (near.is_some() && c.is_alphanumeric()) => {
             let word: String = chars[..word_len(chars)].iter().collect();
-            err(unknown_field(&name, &word), column)
+            err(unknown_field(&name, &word, near), column)
         }
         _ => Ok(None),
     }
 }
 
+/// The field `name` is a typo of (at most two edits, for names of four letters or more).
+fn near_field(name: &str) -> Option<Field> {
+    let name = name.to_ascii_lowercase();
+    let edits = |f: &Field| strsim::damerau_levenshtein(&name, f.name());
+    (name.len() >= 4).then(|| Field::ALL.into_iter().filter(|f| edits(f) <= 2).min_by_key(edits)).flatten()
+}
+
 /// The error for `name:` where `name` is no field; `word` is the bare word it begins.
-fn unknown_field(name: &str, word: &str) -> String {
+fn unknown_field(name: &str, word: &str, near: Option<Field>) -> String {
     let fields: Vec<&str> = Field::ALL.iter().map(|f| f.name()).collect();
+    let guess = near.map_or(String::new(), |f| format!(" (did you mean {}?)", f.name()));
     let text = if word.len() > name.len() + 1 { format!("\"{word}\"") } else { "text with a colon".into() };
-    format!("unknown field {name:?}: fields are {}; to match {text} as written, put it in quotes", fields.join(", "))
+    format!(
+        "unknown field {name:?}{guess}: fields are {}; to match {text} as written, put it in quotes",
+        fields.join(", ")
+    )
 }
 
 fn word_token(word: String, column: usize) -> Result<Tok, SyntaxError> {
@@ -427,7 +441,8 @@ mod tests {
         assert_eq!(parse("").unwrap_err().to_string(), "the query is empty (column 1)");
     }
 
-    /// `headline:treaty` was once accepted and searched for as text, so it never matched.
+    /// `titel:treaty` was accepted and searched for as the text "titel treaty", which no
+    /// story holds.
     #[test]
     fn a_mistyped_field_scope_is_an_error_naming_the_fields() {
         let e = parse("treaty OR headline:(accord OR pact)").unwrap_err();
@@ -437,11 +452,12 @@ mod tests {
             e.message,
             format!("unknown field \"headline\": {fields}; to match text with a colon as written, put it in quotes")
         );
-        let e = parse("headline:treaty").unwrap_err();
-        let expected =
-            format!("unknown field \"headline\": {fields}; to match \"headline:treaty\" as written, put it in quotes");
+        let e = parse("titel:treaty").unwrap_err();
+        let expected = format!(
+            "unknown field \"titel\" (did you mean title?): {fields}; to match \"titel:treaty\" as written, put it in quotes"
+        );
         assert_eq!((e.message, e.column), (expected, 1));
-        for bad in ["headline:treaty", "titel:\"a b\"", "(re:publica)"] {
+        for bad in ["Tittle:treaty", "catgory:x", "autor:x", "headline:\"a b\"", "bdoy:x"] {
             assert!(parse(bad).unwrap_err().message.starts_with("unknown field"), "{bad}");
         }
     }
@@ -451,7 +467,20 @@ mod tests {
         let scoped = |f| Ast::Scope(f, Box::new(word("treaty", 7)));
         assert_eq!(parse("Title:treaty").unwrap(), scoped(Field::Title));
         assert_eq!(parse("TITLE:treaty").unwrap(), scoped(Field::Title));
-        for text in ["\"re:publica\"", "title:\"re:publica\"", "10:30", "note: x", "http://example.org", "a::b"] {
+        let texts = [
+            "\"re:publica\"",
+            "title:\"re:publica\"",
+            "re:publica",
+            "covid:19",
+            "headline:treaty",
+            "mailto:a@b",
+            "a:b:c",
+            "10:30",
+            "note: x",
+            "http://example.org",
+            "a::b",
+        ];
+        for text in texts {
             assert!(parse(text).is_ok(), "{text}");
         }
     }
