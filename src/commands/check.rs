@@ -1,16 +1,15 @@
-//! `wirewatch check`: the config is valid, every notifier can be built (its secrets read);
-//! say what it holds.
+//! `wirewatch check`: the config is valid; say what it holds.
+//!
+//! Secrets are not read here: `check` runs where the service's environment and credentials
+//! may not be (an admin's shell, before `LoadCredential=` puts the file in place). Start-up
+//! reads them and stops with exit 2, naming the notifier's line, when one is missing.
 
 use std::process::ExitCode;
 
 use super::CommandError;
 use crate::config::Config;
-use crate::notify::Notifier;
 
 pub fn check(config: &Config) -> Result<ExitCode, CommandError> {
-    // Built as the daemon builds them at start, and dropped, inside a runtime: an SMTP
-    // connection pool needs one even though nothing is sent.
-    super::runtime()?.block_on(async { Notifier::all(config).map(drop) })?;
     println!(
         "{}: ok: {} feeds, {} entities ({} with the gazetteer), {} watches, {} notifiers",
         config.source.display(),
