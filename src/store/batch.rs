@@ -77,7 +77,9 @@ impl Store {
         let done = if self.batch_lost() {
             Err(StoreError::BatchRolledBack)
         } else {
-            self.conn.execute_batch("COMMIT").map_err(StoreError::from)
+            // A check while running may have found the file damaged since the batch began:
+            // then the batch is rolled back, not committed.
+            self.integrity().and_then(|()| self.conn.execute_batch("COMMIT").map_err(StoreError::from))
         };
         self.batch = false;
         if let Err(e) = &done {

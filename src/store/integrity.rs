@@ -536,8 +536,15 @@ mod tests {
         check.recheck().await.unwrap();
         assert!(check.turns.gate.checked_at().is_some(), "sound again: a clean close may stamp it");
 
+        // A batch begun before the verdict is rolled back at its commit, not written.
+        store.begin_batch().unwrap();
+        store.conn.execute("UPDATE feeds SET etag = 'late'", []).unwrap();
         std::fs::write(&path, &damaged).unwrap();
         assert!(corrupt(check.recheck().await));
+        assert!(corrupt(store.commit_batch()));
+        let conn = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let late: i64 = conn.query_row("SELECT COUNT(*) FROM feeds WHERE etag = 'late'", [], |r| r.get(0)).unwrap();
+        assert_eq!(late, 0, "nothing committed after the verdict");
         assert!(corrupt(store.begin_batch()), "no write after the verdict");
         let more = [urls(), vec!["https://example.org/new.xml".into()]].concat();
         assert!(corrupt(store.feed_states(&more)));

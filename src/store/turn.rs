@@ -26,6 +26,8 @@ impl Store {
         let done = (|| {
             let tx = self.conn.unchecked_transaction()?;
             let done = work(&tx)?;
+            // A check while running may have found the file damaged since the turn began.
+            self.turns.gate.wait()?;
             tx.commit()?;
             Ok(done)
         })();
@@ -66,11 +68,14 @@ impl Turns {
     }
 
     /// Waits for this caller's turn; an error, and no turn, when the file failed its integrity
-    /// check. Never take a second turn while holding one.
+    /// check, before the turn or while it was waited for. Never take a second turn while
+    /// holding one.
     pub(super) fn take(self: &Arc<Self>) -> Result<Turn, StoreError> {
         self.gate.wait()?;
         let ticket = self.draw();
-        Ok(self.wait(ticket))
+        let turn = self.wait(ticket);
+        self.gate.wait()?;
+        Ok(turn)
     }
 
     fn draw(&self) -> u64 {
