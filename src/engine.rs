@@ -322,6 +322,8 @@ pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Re
         delivery.abort();
         let _ = delivery.await;
     }
+    // Damage found by a check that ended as the daemon was stopping counts as well.
+    let damaged = damaged.or_else(|| damage_found(&integrity));
     if let Some(damaged) = damaged {
         // Nothing more is written to the file: no last pass, no stamp; the caller says why.
         return Err(damaged.into());
@@ -368,6 +370,14 @@ impl Watchdog {
     /// Whether the writer answered within the last two periods.
     fn writer_answering(&self) -> bool {
         self.answered.lock().expect("never poisoned").elapsed() < 2 * self.period
+    }
+}
+
+/// The error of a verdict that the file is damaged, if that is the verdict.
+fn damage_found(integrity: &IntegrityCheck) -> Option<StoreError> {
+    match integrity.wait() {
+        Err(found @ StoreError::Corrupt { .. }) => Some(found),
+        _ => None,
     }
 }
 

@@ -119,7 +119,7 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
         },
         retain: c.duration(&raw.storage.retain, "storage.retain", DEFAULT_RETAIN),
         max_size: c.size(&raw.storage.max_size, "storage.max_size"),
-        check_every: c.duration(&raw.storage.check_every, "storage.check_every", DEFAULT_CHECK_EVERY),
+        check_every: check_every(&mut c, &raw.storage.check_every),
     };
     let dedupe = Dedupe {
         window: c.duration(&raw.dedupe.window, "dedupe.window", DEFAULT_DEDUPE_WINDOW),
@@ -185,7 +185,11 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
 /// at `storage.retain` when it is written, else at `dedupe.window`, whose default retain is short.
 fn retain_covers_window(c: &mut Checker, raw: &RawConfig, retain: Duration, window: Duration) {
     let Some(at) = raw.storage.retain.as_ref().or(raw.dedupe.window.as_ref()) else { return };
-    if retain >= 2 * window {
+    // A value that does not parse is reported as such, not compared in its default's place.
+    let parses = |v: &Option<Spanned<DurationText>>| {
+        v.as_ref().is_none_or(|t| humantime::parse_duration(t.get_ref().0.trim()).is_ok_and(|d| !d.is_zero()))
+    };
+    if retain >= 2 * window || !parses(&raw.storage.retain) || !parses(&raw.dedupe.window) {
         return;
     }
     let least = whole_units(2 * window);
@@ -194,6 +198,20 @@ fn retain_covers_window(c: &mut Checker, raw: &RawConfig, retain: Duration, wind
         "storage.retain ({retain}) must be at least twice dedupe.window ({window}): at least {least}, so that clusters keep their stories"
     );
     c.error(at, msg);
+}
+
+/// `[storage] check_every`, between a second (the unit the check's times are kept in) and a
+/// year.
+fn check_every(c: &mut Checker, raw: &Option<Spanned<DurationText>>) -> Duration {
+    let every = c.duration(raw, "storage.check_every", DEFAULT_CHECK_EVERY);
+    let bounds = Duration::from_secs(1)..=Duration::from_secs(365 * 86_400);
+    match raw {
+        Some(at) if !bounds.contains(&every) => {
+            c.error(at, "storage.check_every must be between 1s and 365d");
+            DEFAULT_CHECK_EVERY
+        }
+        _ => every,
+    }
 }
 
 /// A duration as the file writes it, or the default it takes when the key is absent.
@@ -385,5 +403,19 @@ mod tests {
         let e = Config::from_str(text, Path::new("c.toml")).unwrap_err().to_string();
         let lines: Vec<&str> = e.lines().map(|l| l.split(':').nth(1).unwrap()).collect();
         assert_eq!(lines, ["4", "6"], "{e}");
+    }
+
+    #[test]
+    fn check_every_is_a_second_to_a_year_and_a_bad_retain_is_reported_once() {
+        for bad in ["500ms", "400d"] {
+            let text = format!("[storage]\ncheck_every = \"{bad}\"\n");
+            let e = Config::from_str(&text, Path::new("c.toml")).unwrap_err().to_string();
+            assert_eq!(e, "c.toml:2:15: storage.check_every must be between 1s and 365d");
+        }
+        let e = Config::from_str("[storage]\nretain = \"soon\"\n[dedupe]\nwindow = \"60d\"\n", Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e.lines().count(), 1, "{e}");
+        assert!(e.contains("invalid duration \"soon\" for storage.retain"), "{e}");
     }
 }

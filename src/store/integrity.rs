@@ -250,25 +250,41 @@ impl Gate {
     fn due(&self, now: i64, every: i64) -> bool {
         let Verdict::Passed(at) = *self.0.verdict() else { return false };
         let doubted = self.0.tainted.load(Ordering::SeqCst);
-        now - at >= every || (doubted && now - at >= every.min(DOUBTS_WAIT))
+        // A clock set back since the last check cannot put the next one off.
+        now < at || now - at >= every || (doubted && now - at >= every.min(DOUBTS_WAIT))
     }
 
     /// Checks the file again while writes go on ([`IntegrityCheck::recheck`]).
     fn recheck(&self, path: &Path) -> Result<(), StoreError> {
+        self.recheck_with(path, quick_check)
+    }
+
+    fn recheck_with(&self, path: &Path, check: impl FnOnce(&Path) -> Result<(), StoreError>) -> Result<(), StoreError> {
         let now = super::unix_now();
+        // Only a sound verdict is checked again; the one found replaces it only if nothing
+        // else has since (a start-up check of a restarted engine sharing this gate, say).
+        let Verdict::Passed(before) = *self.0.verdict() else {
+            return Err(StoreError::Unchecked("another check of the file is under way".into()));
+        };
         // An error met from here on casts its doubt on the next check, not on this one.
         let doubted = self.0.tainted.swap(false, Ordering::SeqCst);
-        match Verdict::of(|| quick_check(path), now) {
+        let gone = !std::fs::metadata(path).is_ok_and(|m| m.len() > 0);
+        let found = if gone {
+            Verdict::Unreadable(format!("{} is gone or empty", path.display()))
+        } else {
+            Verdict::of(|| check(path), now)
+        };
+        match found {
             Verdict::Unreadable(error) => {
                 if doubted {
                     self.taint();
                 }
                 Err(StoreError::Unchecked(error))
             }
-            verdict => {
-                self.0.settle(verdict);
-                self.wait()
-            }
+            found => match self.0.settle_if(before, found) {
+                true => self.wait(),
+                false => Err(StoreError::Unchecked("another check of the file took the verdict".into())),
+            },
         }
     }
 
@@ -322,6 +338,24 @@ impl Gate {
 impl Shared {
     fn settle(&self, verdict: Verdict) {
         *self.verdict() = verdict;
+        self.publish();
+    }
+
+    /// [`Shared::settle`], if the verdict is still the one passed at `before`; whether it was.
+    fn settle_if(&self, before: i64, verdict: Verdict) -> bool {
+        {
+            let mut current = self.verdict();
+            if !matches!(*current, Verdict::Passed(at) if at == before) {
+                return false;
+            }
+            *current = verdict;
+        }
+        self.publish();
+        true
+    }
+
+    /// Wakes the threads and tasks waiting for a verdict.
+    fn publish(&self) {
         self.settled.notify_all();
         self.published.send_replace(true);
     }
@@ -551,5 +585,38 @@ mod tests {
         drop(store);
         check.closed();
         assert!(!dir.path().join("w.db-closed").exists());
+    }
+
+    #[test]
+    fn a_check_while_running_never_overrides_a_verdict_reached_meanwhile() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        database(&path);
+        let store = Store::open_checking(&path, DAY).unwrap();
+        assert!(store.integrity().is_ok());
+        let gate = &store.turns.gate;
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        // While it runs, a restarted engine's start-up check takes the verdict and is held.
+        let found = gate.recheck_with(&path, |_| {
+            gate.start_with(&path, DAY, move |_| {
+                released.recv().unwrap();
+                Ok(())
+            });
+            Err(StoreError::Corrupt { path: path.clone(), detail: "found late".into() })
+        });
+        assert!(matches!(*gate.0.verdict(), super::Verdict::Pending), "the start-up check keeps the gate");
+        assert!(matches!(found, Err(StoreError::Unchecked(_))), "what it found is not the verdict");
+        release.send(()).unwrap();
+        assert!(store.integrity().is_ok(), "the start-up check's verdict stands");
+        let missing = dir.path().join("gone.db");
+        assert!(matches!(gate.recheck(&missing), Err(StoreError::Unchecked(_))), "a file gone is not sound");
+    }
+
+    #[test]
+    fn a_clock_set_back_makes_a_check_due() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_checking(&dir.path().join("w.db"), DAY).unwrap();
+        let at = store.turns.gate.checked_at().unwrap();
+        assert!(store.integrity_check().due(at - 5 * 86_400, DAY));
     }
 }

@@ -122,7 +122,8 @@ impl Store {
     /// is an error, not a new empty one (a config read without the service's state directory
     /// names another file).
     pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
-        if !path.exists() {
+        // Only a file that is not there is missing; one that cannot be read says why on open.
+        if std::fs::metadata(path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
             return Err(StoreError::Missing { path: path.to_path_buf() });
         }
         Store::open(path)

@@ -83,7 +83,7 @@ pub(super) fn leave(path: &Path, checked_at: i64) {
     let Some(id) = identity(path).filter(|_| !beside(path, "-wal").exists()) else { return };
     let text = format!(
         "wirewatch closed this database cleanly; the next start checks it only if this file is gone, \
-         the database changed or the check below is a day old.\n{} {} {} {} {} {checked_at}\n",
+         the database changed or the check below is older than [storage] check_every.\n{} {} {} {} {} {checked_at}\n",
         id.dev, id.ino, id.len, id.mtime_ns, id.ctime_ns
     );
     let _ = std::fs::write(stamp_path(path), text);
