@@ -53,7 +53,9 @@ fn found_words(serde: &str) -> String {
     let described = [("string ", "the string "), ("integer ", "the number "), ("floating point ", "the number ")];
     for (prefix, words) in described {
         if let Some(value) = serde.strip_prefix(prefix) {
-            return format!("{words}{}", value.trim_matches('`'));
+            // The value stands between backticks, which a note may follow (`` `1e30` as i128 ``).
+            let value = value.strip_prefix('`').and_then(|v| v.split('`').next()).unwrap_or(value);
+            return format!("{words}{value}");
         }
     }
     match serde {
@@ -126,6 +128,10 @@ mod tests {
             ("[[feed]]\nurl = true\n", "c.toml:2:7: feed.url: expected a string in quotes, found true"),
             ("poll = 3\n", "c.toml:1:8: poll: expected a table, found the number 3"),
             ("[log]\nformat = 3\n", "c.toml:2:10: log.format: expected a string in quotes"),
+            (
+                "[poll]\nconcurrency = 99999999999999999999\n",
+                "c.toml:2:15: poll.concurrency: expected a whole number, found the number 99999999999999999999",
+            ),
         ];
         for (text, expected) in cases {
             assert_eq!(error(text), expected);
