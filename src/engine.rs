@@ -250,18 +250,16 @@ pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Re
         .map(|listen| tokio::spawn(crate::metrics::serve(listen, parts.config.storage.path.clone(), liveness.clone())));
     let mut heartbeat = tokio::time::interval(watchdog.period);
     let mut damage = tokio::spawn(recheck(parts.integrity.clone(), parts.config.storage.check_every));
-    let (mut damaged, mut rechecking) = (None, true);
+    let mut rechecking = true;
     loop {
         let next = due.peek().map(|Reverse((t, _))| *t);
         tokio::select! {
             _ = shutdown.changed() => break,
-            found = &mut damage, if rechecking => {
+            ended = &mut damage, if rechecking => {
                 rechecking = false;
-                match found {
-                    Ok(found) => {
-                        damaged = Some(found);
-                        break;
-                    }
+                match ended {
+                    // The verdict is now that the file is damaged: said below, once.
+                    Ok(()) => break,
                     Err(e) => warn!(error = %e, "the database's periodic check stopped"),
                 }
             }
@@ -322,9 +320,8 @@ pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Re
         delivery.abort();
         let _ = delivery.await;
     }
-    // Damage found by a check that ended as the daemon was stopping counts as well.
-    let damaged = damaged.or_else(|| damage_found(&integrity));
-    if let Some(damaged) = damaged {
+    // Damage found while running, even by a check that ended as the daemon was stopping.
+    if let Some(damaged) = damage_found(&integrity) {
         // Nothing more is written to the file: no last pass, no stamp; the caller says why.
         return Err(damaged.into());
     }
@@ -382,8 +379,8 @@ fn damage_found(integrity: &IntegrityCheck) -> Option<StoreError> {
 }
 
 /// Checks the database again whenever it is due ([`IntegrityCheck::due`]), while the daemon
-/// runs; returns what it found once it finds the file damaged.
-async fn recheck(integrity: IntegrityCheck, every: Duration) -> StoreError {
+/// runs; returns once it finds the file damaged, which is then the verdict.
+async fn recheck(integrity: IntegrityCheck, every: Duration) {
     let mut tick = tokio::time::interval(every.min(RECHECK_TICK));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -393,7 +390,7 @@ async fn recheck(integrity: IntegrityCheck, every: Duration) -> StoreError {
         }
         match integrity.recheck().await {
             Ok(()) => info!("database checked: sound"),
-            Err(found @ StoreError::Corrupt { .. }) => return found,
+            Err(StoreError::Corrupt { .. }) => return,
             Err(e) => warn!(error = %e, "cannot check the database; trying again later"),
         }
     }
