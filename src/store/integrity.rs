@@ -20,7 +20,7 @@ use super::{Store, StoreError, Turns, stamp};
 /// Runs `PRAGMA quick_check` on the database at `path`, if there is one to check. The
 /// connection is read-only, so closing it never checkpoints a WAL into the file.
 fn quick_check(path: &Path) -> Result<(), StoreError> {
-    if !std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
+    if !has_pages(path) {
         return Ok(());
     }
     let corrupt = |detail: String| StoreError::Corrupt { path: path.to_path_buf(), detail };
@@ -54,8 +54,7 @@ impl Store {
     /// waits for the check to pass. [`Store::integrity`] waits for its verdict. A stamp spares
     /// the check a file closed cleanly and checked within `every`.
     pub fn open_checking(path: &Path, every: Duration) -> Result<Store, StoreError> {
-        let new = !std::fs::metadata(path).is_ok_and(|m| m.len() > 0);
-        if new || hot_journal(path) {
+        if !has_pages(path) || hot_journal(path) {
             // Nothing to check, or a journal to roll back first: no reading ahead of the check.
             let store = Store::open_checked(path)?;
             store.turns.gate.pass();
@@ -148,6 +147,11 @@ impl IntegrityCheck {
             stamp::leave(path, checked_at);
         }
     }
+}
+
+/// Whether there is a database at `path` to check: a file with something in it.
+fn has_pages(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.len() > 0)
 }
 
 /// Whether a rollback journal lies beside the database at `path`.
@@ -268,8 +272,7 @@ impl Gate {
         };
         // An error met from here on casts its doubt on the next check, not on this one.
         let doubted = self.0.tainted.swap(false, Ordering::SeqCst);
-        let gone = !std::fs::metadata(path).is_ok_and(|m| m.len() > 0);
-        let found = if gone {
+        let found = if !has_pages(path) {
             Verdict::Unreadable(format!("{} is gone or empty", path.display()))
         } else {
             Verdict::of(|| check(path), now)
@@ -381,6 +384,11 @@ mod tests {
         (0..URLS).map(|i| format!("https://example.org/feed/{i}.xml")).collect()
     }
 
+    /// [`urls`] and one more: asking for their states writes the new feed's row.
+    fn one_more_url() -> Vec<String> {
+        [urls(), vec!["https://example.org/new.xml".into()]].concat()
+    }
+
     fn corrupt<T>(r: Result<T, StoreError>) -> bool {
         matches!(r, Err(StoreError::Corrupt { .. }))
     }
@@ -401,9 +409,24 @@ mod tests {
         bytes
     }
 
-    fn feed_rows(path: &Path) -> i64 {
+    /// [`database`] at `w.db` in `dir`, opened with its check passed: its path, the damaged
+    /// bytes and the store.
+    fn checked(dir: &Path) -> (std::path::PathBuf, Vec<u8>, Store) {
+        let path = dir.join("w.db");
+        let damaged = database(&path);
+        let store = Store::open_checking(&path, DAY).unwrap();
+        assert!(store.integrity().is_ok());
+        (path, damaged, store)
+    }
+
+    /// The number `sql` counts in the file, read without writing.
+    fn count(path: &Path, sql: &str) -> i64 {
         let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-        conn.query_row("SELECT COUNT(*) FROM feeds", [], |r| r.get(0)).unwrap()
+        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    fn feed_rows(path: &Path) -> i64 {
+        count(path, "SELECT COUNT(*) FROM feeds")
     }
 
     #[test]
@@ -418,8 +441,7 @@ mod tests {
         let mut store = Store::open_checking(&path, DAY).expect("the schema page is sound");
         assert!(corrupt(store.integrity()));
         assert_eq!(store.feed_states(&urls()).unwrap().len(), URLS, "reads go ahead");
-        let more = [urls(), vec!["https://example.org/new.xml".into()]].concat();
-        assert!(corrupt(store.feed_states(&more)), "a new feed's row is a write");
+        assert!(corrupt(store.feed_states(&one_more_url())), "a new feed's row is a write");
         assert!(corrupt(store.begin_batch()));
         store.checkpoint();
         drop(store);
@@ -446,11 +468,7 @@ mod tests {
         let path = dir.path().join("w.db");
         database(&path);
         // A page of the schema past the first: every statement fails, the header stays.
-        let conn = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-        let page: i64 =
-            conn.query_row("SELECT max(pageno) FROM dbstat WHERE name = 'sqlite_schema'", [], |r| r.get(0)).unwrap();
-        let page = page as usize;
-        drop(conn);
+        let page = count(&path, "SELECT max(pageno) FROM dbstat WHERE name = 'sqlite_schema'") as usize;
         assert!(page > 1, "the schema spans pages");
         let wal = leave_wal(&path);
         let mut damaged = std::fs::read(&path).unwrap();
@@ -486,8 +504,7 @@ mod tests {
             assert_eq!(read.unwrap(), URLS);
             let store = reader.join().unwrap();
             let path = dir.path().join("w.db");
-            let more = [urls(), vec!["https://example.org/new.xml".into()]].concat();
-            let writer = std::thread::spawn(move || store.feed_states(&more).map(|states| states.len()));
+            let writer = std::thread::spawn(move || store.feed_states(&one_more_url()).map(|states| states.len()));
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
             while turns.gate.0.waiting.load(Ordering::SeqCst) == 0 {
                 assert!(std::time::Instant::now() < deadline, "the write never reached the gate");
@@ -560,10 +577,7 @@ mod tests {
     #[tokio::test]
     async fn a_check_while_running_clears_old_doubts_or_stops_every_later_write() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("w.db");
-        let damaged = database(&path);
-        let mut store = Store::open_checking(&path, DAY).unwrap();
-        assert!(store.integrity().is_ok());
+        let (path, damaged, mut store) = checked(dir.path());
         let check = store.integrity_check();
         store.met(&StoreError::BatchRolledBack);
         assert!(check.turns.gate.checked_at().is_none(), "in doubt");
@@ -576,12 +590,13 @@ mod tests {
         std::fs::write(&path, &damaged).unwrap();
         assert!(corrupt(check.recheck().await));
         assert!(corrupt(store.commit_batch()));
-        let conn = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-        let late: i64 = conn.query_row("SELECT COUNT(*) FROM feeds WHERE etag = 'late'", [], |r| r.get(0)).unwrap();
-        assert_eq!(late, 0, "nothing committed after the verdict");
+        assert_eq!(
+            count(&path, "SELECT COUNT(*) FROM feeds WHERE etag = 'late'"),
+            0,
+            "nothing committed after the verdict"
+        );
         assert!(corrupt(store.begin_batch()), "no write after the verdict");
-        let more = [urls(), vec!["https://example.org/new.xml".into()]].concat();
-        assert!(corrupt(store.feed_states(&more)));
+        assert!(corrupt(store.feed_states(&one_more_url())));
         drop(store);
         check.closed();
         assert!(!dir.path().join("w.db-closed").exists());
@@ -590,10 +605,7 @@ mod tests {
     #[test]
     fn a_check_while_running_never_overrides_a_verdict_reached_meanwhile() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("w.db");
-        database(&path);
-        let store = Store::open_checking(&path, DAY).unwrap();
-        assert!(store.integrity().is_ok());
+        let (path, _, store) = checked(dir.path());
         let gate = &store.turns.gate;
         let (release, released) = std::sync::mpsc::channel::<()>();
         // While it runs, a restarted engine's start-up check takes the verdict and is held.
