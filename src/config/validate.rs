@@ -35,6 +35,12 @@ impl Checker<'_> {
         super::error::line_col(self.text, spanned.span().start)
     }
 
+    /// Whether an error was already reported at `spanned` (a value that did not parse).
+    fn reported<T>(&self, spanned: &Spanned<T>) -> bool {
+        let at = Some(self.position(spanned));
+        self.errors.iter().any(|e| e.position == at)
+    }
+
     pub fn duration(&mut self, value: &Option<Spanned<DurationText>>, key: &str, default: Duration) -> Duration {
         let Some(v) = value else { return default };
         match humantime::parse_duration(v.get_ref().0.trim()) {
@@ -186,10 +192,8 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
 fn retain_covers_window(c: &mut Checker, raw: &RawConfig, retain: Duration, window: Duration) {
     let Some(at) = raw.storage.retain.as_ref().or(raw.dedupe.window.as_ref()) else { return };
     // A value that does not parse is reported as such, not compared in its default's place.
-    let parses = |v: &Option<Spanned<DurationText>>| {
-        v.as_ref().is_none_or(|t| humantime::parse_duration(t.get_ref().0.trim()).is_ok_and(|d| !d.is_zero()))
-    };
-    if retain >= 2 * window || !parses(&raw.storage.retain) || !parses(&raw.dedupe.window) {
+    let bad = [&raw.storage.retain, &raw.dedupe.window].into_iter().flatten().any(|v| c.reported(v));
+    if retain >= 2 * window || bad {
         return;
     }
     let least = whole_units(2 * window);
@@ -271,7 +275,7 @@ fn poll(c: &mut Checker, raw: &RawPoll) -> Poll {
     let max_interval = c.duration(&raw.max_interval, "poll.max_interval", d.max_interval);
     // Pointed at whichever bound the file writes: either may clash with the other's default.
     if let (Some(at), true) = (raw.max_interval.as_ref().or(raw.min_interval.as_ref()), max_interval < min_interval) {
-        let (min, max) = (humantime::format_duration(min_interval), humantime::format_duration(max_interval));
+        let (min, max) = (whole_units(min_interval), whole_units(max_interval));
         c.error(at, format!("poll.max_interval ({max}) must not be shorter than poll.min_interval ({min})"));
     }
     let interval = c.duration(&raw.interval, "poll.interval", d.interval);
