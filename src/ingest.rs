@@ -186,8 +186,9 @@ impl Writer {
                 true
             }
             Err(e) => {
-                self.store.met(&e);
-                warn!(feed = %report.url, error = %e, "cannot queue a feed health alert; trying after the next poll");
+                if self.store.met(&e) {
+                    warn!(feed = %report.url, error = %e, "cannot queue a feed health alert; trying after the next poll");
+                }
                 false
             }
         }
@@ -230,8 +231,9 @@ impl Writer {
             .map(|url| match self.store.feed_state(url) {
                 Ok(s) => start(&s),
                 Err(e) => {
-                    self.store.met(&e);
-                    warn!(feed = %url, error = %e, "cannot read feed state; fetching unconditionally");
+                    if self.store.met(&e) {
+                        warn!(feed = %url, error = %e, "cannot read feed state; fetching unconditionally");
+                    }
                     FeedStart::default()
                 }
             })
