@@ -96,7 +96,8 @@ pub fn import(config: &Config, file: &Path) -> Result<ExitCode, CommandError> {
         std::fs::write(&tmp, &updated).context("cannot write the config file")?;
         std::fs::rename(&tmp, &config.source).context("cannot replace the config file")?;
     }
-    println!("{}: added {added} feeds, skipped {skipped} already present", config.source.display());
+    let added = super::counted(added, "feed", "feeds");
+    println!("{}: added {added}, skipped {skipped} already present", config.source.display());
     for e in &invalid {
         eprintln!("skipped an invalid feed URL: {e}");
     }
