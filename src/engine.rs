@@ -297,7 +297,8 @@ pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Re
             }
         }
     }
-    info!(in_flight = tasks.len(), "shutting down");
+    // Said in neutral words: the caller knows whether this is a shutdown or a reload.
+    info!(in_flight = tasks.len(), "polling ends; in-flight polls get the grace period");
     damage.abort();
     // The pinger's sender must be gone before the writer can stop.
     watchdog.pinger.abort();
@@ -336,7 +337,7 @@ pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Re
     if matches!(last, Ok(Ok(_))) {
         integrity.closed();
     }
-    info!("stopped");
+    info!("engine ended");
     Ok(())
 }
 
