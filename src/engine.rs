@@ -309,7 +309,8 @@ pub async fn run(
             }
         }
     }
-    info!(in_flight = tasks.len(), "shutting down");
+    // Said in neutral words: the caller knows whether this is a shutdown or a reload.
+    info!(in_flight = tasks.len(), "polling ends; in-flight polls get the grace period");
     damage.abort();
     // The pinger's sender must be gone before the writer can stop.
     watchdog.pinger.abort();
@@ -348,7 +349,7 @@ pub async fn run(
     if matches!(last, Ok(Ok(_))) {
         integrity.closed();
     }
-    info!("stopped");
+    info!("engine ended");
     Ok(())
 }
 

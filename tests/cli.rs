@@ -101,7 +101,8 @@ fn a_dedupe_window_longer_than_half_the_default_retention_is_an_error() {
 
 #[test]
 fn under_systemd_the_database_defaults_to_the_state_directory() {
-    let setup = Setup::with_config("");
+    let setup = Setup::with_config("[[feed]]\nurl = \"feed.xml\"\n[[watch]]\nname = \"w\"\nquery = \"a\"\n");
+    std::fs::write(setup.path("feed.xml"), rss("Wire", &[])).unwrap();
     let state = setup.path("var-lib-wirewatch");
     std::fs::create_dir(&state).unwrap();
     let (code, out, err) = run(bin()
@@ -397,4 +398,32 @@ fn import_opml_refuses_a_file_that_is_not_opml() {
     assert_eq!(code, 1);
     assert!(err.contains("page.html: not an OPML document"), "{err}");
     assert_eq!(std::fs::read_to_string(&setup.config).unwrap(), before);
+}
+
+#[test]
+fn a_config_with_no_feed_or_no_watch_fails_check_and_start() {
+    for toml in ["", "[[feed]]\nurl = \"a.xml\"\n", "[[watch]]\nname = \"w\"\nquery = \"a\"\n"] {
+        let setup = Setup::with_config(toml);
+        for command in ["check", "once", "run"] {
+            let (code, _, err) = run(bin().arg(command).arg("--config").arg(&setup.config));
+            assert_eq!(code, 2, "{command} on {toml:?}: {err}");
+            assert!(err.contains("no [[feed]] to poll") || err.contains("no [[watch]] to match"), "{err}");
+        }
+    }
+}
+
+#[test]
+fn with_several_config_errors_every_error_line_starts_with_error() {
+    let err = check_fails("[poll]\ninterval = \"soon\"\nmax_body = \"16EiB\"\nmax_interval = \"30d\"\n");
+    assert_eq!(err.lines().count(), 3, "{err}");
+    assert!(err.lines().all(|l| l.starts_with("error: ")), "{err}");
+    assert!(err.contains("poll.max_body must be between 1KiB and 1GiB"), "{err}");
+}
+
+#[test]
+fn without_a_config_the_message_names_the_flag_and_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(bin().arg("check").current_dir(dir.path()));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--config") && err.contains("$WIREWATCH_CONFIG"), "{err}");
 }

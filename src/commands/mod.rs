@@ -31,6 +31,17 @@ pub enum CommandError {
 }
 
 impl CommandError {
+    /// The error as standard error shows it: every config error on a line of its own that
+    /// starts with `error:` (a query's caret lines follow it, indented).
+    pub fn report(&self) -> String {
+        match self {
+            CommandError::Config(errors) => {
+                errors.0.iter().map(|e| format!("error: {e}")).collect::<Vec<_>>().join("\n")
+            }
+            CommandError::Other(e) => format!("error: {e:#}"),
+        }
+    }
+
     pub fn exit_code(&self) -> ExitCode {
         match self {
             CommandError::Config(_) => ExitCode::from(EXIT_CONFIG),
@@ -51,6 +62,9 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CommandError> {
     let path = Config::resolve_path(cli.config.as_deref());
     let config = Config::load(&path)?;
     crate::logging::init(config.log.format);
+    if matches!(cli.command, Command::Check | Command::Once | Command::Run) {
+        config.require_work()?;
+    }
     match cli.command {
         Command::Check => check::check(&config),
         Command::Once => runtime()?.block_on(run::once(Arc::new(config))),

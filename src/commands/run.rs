@@ -89,6 +89,7 @@ pub async fn run(mut config: Arc<Config>) -> Result<ExitCode, CommandError> {
             }
             None => {
                 service::stopping();
+                info!("stopped");
                 return Ok(ExitCode::SUCCESS);
             }
         }
@@ -112,7 +113,7 @@ async fn wait_for_good_config(
     loop {
         match signals.next().await {
             Signal::Stop(name) => {
-                info!(signal = name, "shutdown requested");
+                info!(signal = name, "shutting down");
                 return None;
             }
             Signal::RetryDead => {
@@ -122,6 +123,7 @@ async fn wait_for_good_config(
             Signal::Reload => {
                 info!(file = %source.display(), "SIGHUP: reloading the config");
                 let checked = Config::load(source)
+                    .and_then(|c| c.require_work().map(|()| c))
                     .map_err(|e| e.to_string())
                     .and_then(|c| Notifier::all(&c).map(|_| c).map_err(|e| e.to_string()))
                     .and_then(|c| {
