@@ -220,6 +220,18 @@ fn backfill_lookup_keys(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError
     Ok(())
 }
 
+/// Creates a database at `path` with the schema of `version`, in WAL mode as wirewatch's
+/// files are: an older wirewatch's file.
+#[cfg(test)]
+pub(super) fn create_at(path: &Path, version: i64) {
+    let conn = Connection::open(path).unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    for sql in &MIGRATIONS[..version as usize] {
+        conn.execute_batch(sql).unwrap();
+    }
+    conn.pragma_update(None, "user_version", version).unwrap();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
