@@ -427,3 +427,26 @@ fn without_a_config_the_message_names_the_flag_and_the_variable() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--config") && err.contains("$WIREWATCH_CONFIG"), "{err}");
 }
+
+#[test]
+fn import_opml_keeps_categories_as_tags_so_export_then_import_round_trips() {
+    let setup = Setup::with_config("[[feed]]\nurl = \"https://example.org/only.xml\"\n");
+    let opml = r#"<?xml version="1.0"?><opml version="2.0"><head/><body>
+        <outline text="Wire" category="world, wire" xmlUrl="https://example.org/wire.xml"/></body></opml>"#;
+    std::fs::write(setup.path("in.opml"), opml).unwrap();
+    let (code, _, err) = run(bin().arg("--config").arg(&setup.config).arg("import-opml").arg(setup.path("in.opml")));
+    assert_eq!(code, 0, "{err}");
+    let tags = |config: &std::path::Path| {
+        let c = wirewatch::config::Config::load(config).unwrap();
+        c.feeds.iter().map(|f| (f.url(), f.tags.clone())).collect::<Vec<_>>()
+    };
+    let wire = ("https://example.org/wire.xml".to_string(), vec!["world".to_string(), "wire".to_string()]);
+    assert!(tags(&setup.config).contains(&wire), "{:?}", tags(&setup.config));
+
+    let (_, exported, _) = run(bin().arg("--config").arg(&setup.config).arg("export-opml"));
+    let copy = Setup::with_config("");
+    std::fs::write(copy.path("all.opml"), &exported).unwrap();
+    let (code, _, err) = run(bin().arg("--config").arg(&copy.config).arg("import-opml").arg(copy.path("all.opml")));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(tags(&copy.config), tags(&setup.config));
+}

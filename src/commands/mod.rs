@@ -85,7 +85,7 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CommandError> {
             recent::recent(&config, watch.as_deref(), since.into(), limit, json)
         }
         Command::ImportOpml { file } => opml::import(&config, &file),
-        Command::ExportOpml => opml::export(&config),
+        Command::ExportOpml { with_secrets } => opml::export(&config, with_secrets),
         Command::NotifyTest { notifier } => runtime()?.block_on(notify_test::notify_test(&config, notifier.as_deref())),
     }
 }

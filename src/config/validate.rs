@@ -286,13 +286,16 @@ fn poll(c: &mut Checker, raw: &RawPoll) -> Poll {
     }
 }
 
-fn feeds(c: &mut Checker, raw: &[RawFeed], poll: &Poll) -> Vec<Feed> {
+fn feeds(c: &mut Checker, raw: &[Spanned<RawFeed>], poll: &Poll) -> Vec<Feed> {
     let mut seen = HashMap::new();
     let mut out = Vec::new();
-    for f in raw {
-        let Some(location) = feed_location(c, &f.url) else { continue };
-        if let Some(line) = c.seen_before(&mut seen, location.key(), &f.url) {
-            c.error(&f.url, format!("feed {} is listed twice; first at line {line}", location.key()));
+    for table in raw {
+        let f = table.get_ref();
+        let Some((url, at)) = feed_url(c, table) else { continue };
+        let Some(location) = feed_location(c, &url, at) else { continue };
+        if let Some(line) = c.seen_before(&mut seen, location.key(), at) {
+            let key = crate::redact::redact(&location.key());
+            c.error(at, format!("feed {key} is listed twice; first at line {line}"));
             continue;
         }
         let interval = c.duration(&f.interval, "feed.interval", poll.interval);
@@ -309,9 +312,38 @@ fn feeds(c: &mut Checker, raw: &[RawFeed], poll: &Poll) -> Vec<Feed> {
     out
 }
 
-fn feed_location(c: &mut Checker, url: &Spanned<String>) -> Option<FeedLocation> {
+/// A feed's URL as written, or read from the variable or file `url_env` or `url_file` names
+/// (secrets are read here: the URL is the feed's identity, which every command needs), with
+/// the place in the file its errors point at.
+fn feed_url<'r>(c: &mut Checker, table: &'r Spanned<RawFeed>) -> Option<(String, &'r Spanned<String>)> {
+    let f = table.get_ref();
+    let set: Vec<&Spanned<String>> = [&f.url, &f.url_env, &f.url_file].into_iter().flatten().collect();
+    let Some(&at) = set.first() else {
+        c.error(table, "a [[feed]] needs url (or url_env or url_file, to keep a secret out of the file)");
+        return None;
+    };
+    if set.len() > 1 {
+        c.error(set[1], "set one of url, url_env and url_file in a [[feed]], not several");
+        return None;
+    }
+    let secret = match (&f.url_env, &f.url_file) {
+        (Some(var), _) => super::Secret::Env(var.get_ref().trim().to_string()),
+        (_, Some(file)) => super::Secret::File(c.path(file.get_ref())),
+        _ => return Some((at.get_ref().clone(), at)),
+    };
+    match secret.read() {
+        Ok(url) => Some((url.trim().to_string(), at)),
+        Err(e) => {
+            c.error(at, format!("feed URL: {e}"));
+            None
+        }
+    }
+}
+
+/// Where the feed's bytes come from; errors quote the URL redacted.
+fn feed_location(c: &mut Checker, url: &str, at: &Spanned<String>) -> Option<FeedLocation> {
     let base = c.file.parent().unwrap_or(Path::new(""));
-    FeedLocation::parse(url.get_ref(), base).map_err(|msg| c.error(url, msg)).ok()
+    FeedLocation::parse(url, base).map_err(|msg| c.error(at, crate::redact::redact(&msg))).ok()
 }
 
 fn watches(c: &mut Checker, raw: &RawConfig, notifiers: &[Notifier]) -> Vec<Watch> {
