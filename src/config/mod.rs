@@ -5,6 +5,7 @@
 //! It does no network or database IO.
 
 mod article;
+mod bounds;
 mod error;
 mod notifier;
 mod raw;
@@ -19,6 +20,7 @@ pub use article::{
     ArticleMode, ArticleSelector, Articles, DEFAULT_ARTICLE_CONCURRENCY, DEFAULT_ARTICLE_MAX_BODY,
     DEFAULT_ARTICLE_MIN_WORDS, DEFAULT_ARTICLE_TIMEOUT, DEFAULT_ARTICLE_WAIT,
 };
+pub use bounds::MAX_POLL_INTERVAL;
 pub use error::{ConfigError, ConfigErrors, line_col};
 pub use notifier::*;
 
@@ -237,9 +239,31 @@ pub struct Watch {
 impl Config {
     /// Reads and validates the config file at `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::whole_file(path, format!("cannot read config file: {e}")))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            let hint = if e.kind() == std::io::ErrorKind::NotFound && path == Path::new(DEFAULT_CONFIG_FILE) {
+                format!("; name the config file with --config PATH or ${CONFIG_ENV}")
+            } else {
+                String::new()
+            };
+            ConfigError::whole_file(path, format!("cannot read config file: {e}{hint}"))
+        })?;
         Config::from_str(&text, path)
+    }
+
+    /// Refuses a config with nothing to do: no `[[feed]]` or no `[[watch]]` (an empty file has
+    /// neither). `check`, `once` and `run` (at start and on reload) call it; the commands that
+    /// only read or edit the file do not.
+    pub fn require_work(&self) -> Result<(), ConfigErrors> {
+        const FEED: &str = "add one, e.g. [[feed]] url = \"https://example.org/feed.xml\"";
+        const WATCH: &str = "add one, e.g. [[watch]] name = \"sanctions\" query = \"sanction*\"";
+        let mut errors = Vec::new();
+        if self.feeds.is_empty() {
+            errors.push(ConfigError::whole_file(&self.source, format!("no [[feed]] to poll: {FEED}")));
+        }
+        if self.watches.is_empty() {
+            errors.push(ConfigError::whole_file(&self.source, format!("no [[watch]] to match: {WATCH}")));
+        }
+        if errors.is_empty() { Ok(()) } else { Err(ConfigErrors(errors)) }
     }
 
     /// Validates config text; `path` names it in errors and anchors relative paths.
