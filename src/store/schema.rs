@@ -162,6 +162,19 @@ DROP INDEX outbox_claim;
 DROP INDEX outbox_notifier_due;
 CREATE INDEX outbox_queued ON outbox (notifier, id) WHERE state = 'queued';
 "#,
+    r#"
+-- A story's article page: its extracted text (TEXT, or deflated as a BLOB where that is
+-- smaller), the outcome of the article step ('pending' until it ends), and when it must end.
+ALTER TABLE stories ADD COLUMN article;
+ALTER TABLE stories ADD COLUMN article_state TEXT;
+ALTER TABLE stories ADD COLUMN article_due INTEGER;
+-- Only pending fetches are looked up, oldest deadline first; the index holds just those.
+CREATE INDEX stories_article_pending ON stories (article_due) WHERE article_state = 'pending';
+-- Per feed, what its article fetches came to (kept when retention removes the stories).
+ALTER TABLE feeds ADD COLUMN articles_fetched INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE feeds ADD COLUMN articles_failed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE feeds ADD COLUMN articles_refused INTEGER NOT NULL DEFAULT 0;
+"#,
 ];
 
 /// The schema version this build writes.
