@@ -53,7 +53,8 @@ pub enum PollOutcome {
     /// alert on first sight. For a feed parsed before it is empty: most of its stories are
     /// known. The writer works out [`raised`] for any new story left without it.
     Parsed {
-        feed: ParsedFeed,
+        /// Boxed: a parsed feed is far larger than the other outcomes.
+        feed: Box<ParsedFeed>,
         raised: Vec<Option<Raised>>,
         validators: Validators,
     },
@@ -133,7 +134,11 @@ pub async fn poll_feed(
         Ok((parsed, raised)) => {
             let hint = parsed.refresh.into_iter().chain(fresh_for).max();
             let validators = Validators { etag, last_modified, content_hash: Some(hash), moved_to: moved_to.clone() };
-            return Polled { outcome: PollOutcome::Parsed { feed: parsed, raised, validators }, moved_to, hint };
+            return Polled {
+                outcome: PollOutcome::Parsed { feed: Box::new(parsed), raised, validators },
+                moved_to,
+                hint,
+            };
         }
         Err(reason) => PollOutcome::failed(reason),
     };
