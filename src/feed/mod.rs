@@ -215,7 +215,18 @@ fn salvage(parser: &Base<'_>, doc: &[u8], strict: &str, repairs: &mut Vec<Repair
 /// from the elements other vocabularies put them in; the feed as read when it changes nothing.
 fn fill_in(parser: &Base<'_>, doc: &[u8], feed: Feed) -> Feed {
     let rss = matches!(feed.feed_type, FeedType::RSS0 | FeedType::RSS1 | FeedType::RSS2);
-    let lacking = |e: &feed_rs::model::Entry| e.links.is_empty() || e.title.is_none() || e.published.is_none();
+    // Only where the document holds what could fill the gap: a guid that is a URL, or the
+    // Dublin Core or Atom namespaces; otherwise the rewrite would change nothing.
+    let has = |ns: &[u8]| memchr::memmem::find(doc, ns).is_some();
+    let (dc, dates) = (
+        has(b"http://purl.org/dc/elements/1.1/"),
+        has(b"http://purl.org/dc/terms/") || has(b"http://www.w3.org/2005/Atom"),
+    );
+    let lacking = |e: &feed_rs::model::Entry| {
+        (!e.links.iter().any(story::is_story_link) && e.id.starts_with("http"))
+            || (e.title.is_none() && dc)
+            || (e.published.is_none() && dates)
+    };
     if !rss || !feed.entries.iter().any(lacking) {
         return feed;
     }

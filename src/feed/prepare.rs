@@ -103,8 +103,8 @@ pub fn needs_rewrite(b: &[u8]) -> bool {
     let head = &b[..b.len().min(8192)];
     find(head, b"http://purl.org/atom/ns#").is_some()
         || find(head, RSS10_NS).is_some()
-        || raw_markup_in_html_text(b)
-        || (find(b, b"<link href=").is_some() && root_is_rss(b))
+        || child_element_inside(b, b"type=\"html\"")
+        || (root_is_rss(b) && (find(b, b"<link href=").is_some() || child_element_inside(b, b"<title>")))
 }
 
 /// Whether the first element is `<rss`.
@@ -119,9 +119,10 @@ fn root_is_rss(b: &[u8]) -> bool {
     false
 }
 
-/// Whether an element with `type="html"` has a child element (not CDATA, not its own end tag).
-fn raw_markup_in_html_text(b: &[u8]) -> bool {
-    memchr::memmem::find_iter(b, b"type=\"html\"").any(|at| {
+/// Whether an element whose start tag holds `pattern` has a child element first (not CDATA,
+/// not its own end tag).
+fn child_element_inside(b: &[u8], pattern: &[u8]) -> bool {
+    memchr::memmem::find_iter(b, pattern).any(|at| {
         let Some(open_end) = memchr::memchr(b'>', &b[at..]).map(|p| at + p + 1) else { return false };
         if b[..open_end].ends_with(b"/>") {
             return false;

@@ -12,7 +12,7 @@ use crate::text::html_to_text;
 
 /// Links that name the story itself: relation `alternate` or none. Any other relation
 /// (`enclosure`, `self`, `via`, `license`, `replies`, …) and RSS `<comments>` point elsewhere.
-fn is_story_link(link: &feed_rs::model::Link) -> bool {
+pub(super) fn is_story_link(link: &feed_rs::model::Link) -> bool {
     link.target.is_none() && link.rel.as_deref().is_none_or(|r| r.is_empty() || r.eq_ignore_ascii_case("alternate"))
 }
 

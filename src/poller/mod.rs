@@ -132,6 +132,9 @@ pub async fn poll_feed(
     let first_sight = validators.content_hash.is_none();
     let outcome = match parse(bytes, charset, Arc::clone(config), index, first_sight).await {
         Ok((parsed, raised)) => {
+            for repair in &parsed.repairs {
+                tracing::warn!(feed = %feed.url(), "{repair}");
+            }
             let hint = parsed.refresh.into_iter().chain(fresh_for).max();
             let validators = Validators { etag, last_modified, content_hash: Some(hash), moved_to: moved_to.clone() };
             return Polled {

@@ -162,6 +162,12 @@ DROP INDEX outbox_claim;
 DROP INDEX outbox_notifier_due;
 CREATE INDEX outbox_queued ON outbox (notifier, id) WHERE state = 'queued';
 "#,
+    r#"
+-- Items of the feed's latest document that could not be read and were skipped (the others
+-- were stored): shown by `wirewatch feeds`, so a partly broken feed is not mistaken for a
+-- healthy one.
+ALTER TABLE feeds ADD COLUMN skipped_items INTEGER NOT NULL DEFAULT 0;
+"#,
 ];
 
 /// The schema version this build writes.
