@@ -23,7 +23,9 @@ pub async fn once(config: Arc<Config>) -> Result<ExitCode, CommandError> {
 /// systemd does not restart into the same failure.
 fn failure(e: EngineError, what: &str) -> CommandError {
     match e {
-        EngineError::Dispatch(DispatchError::Notifier(errors)) => CommandError::Config(errors),
+        EngineError::Dispatch(DispatchError::Notifier(errors)) | EngineError::Web(errors) => {
+            CommandError::Config(errors)
+        }
         other => CommandError::Other(anyhow::Error::new(other).context(what.to_string())),
     }
 }
@@ -55,7 +57,7 @@ pub async fn run(mut config: Arc<Config>) -> Result<ExitCode, CommandError> {
         match next {
             Some(new) => {
                 info!(file = %source.display(), feeds = new.feeds.len(), watches = new.watches.len(), "config reloaded");
-                config = Arc::new(new);
+                config = new;
             }
             None => {
                 service::stopping();
@@ -72,9 +74,9 @@ fn ended_well(joined: Result<Result<(), EngineError>, tokio::task::JoinError>) -
 }
 
 /// Waits for SIGHUP with a config that passes every check (the file, every notifier's secret,
-/// its database), returned; or for a shutdown signal (`None`). A bad config is logged and
+/// the web token, its database), returned; or for a shutdown signal (`None`). A bad config is logged and
 /// waited past.
-async fn wait_for_good_config(signals: &mut Signals, source: &std::path::Path) -> Option<Config> {
+async fn wait_for_good_config(signals: &mut Signals, source: &std::path::Path) -> Option<Arc<Config>> {
     loop {
         match signals.next().await {
             Signal::Stop(name) => {
@@ -86,6 +88,11 @@ async fn wait_for_good_config(signals: &mut Signals, source: &std::path::Path) -
                 let checked = Config::load(source)
                     .map_err(|e| e.to_string())
                     .and_then(|c| Notifier::all(&c).map(|_| c).map_err(|e| e.to_string()))
+                    .map(Arc::new)
+                    .and_then(|c| match c.web {
+                        Some(_) => crate::web::Site::new(Arc::clone(&c)).map(|_| c).map_err(|e| e.to_string()),
+                        None => Ok(c),
+                    })
                     .and_then(|c| Store::open_checked(&c.storage.path).map(|_| c).map_err(|e| e.to_string()));
                 match checked {
                     Ok(config) => return Some(config),

@@ -16,6 +16,7 @@ mod sketch_index;
 mod stamp;
 mod stories;
 mod turn;
+mod views;
 use turn::{Turn, Turns};
 
 use std::path::{Path, PathBuf};
@@ -30,6 +31,7 @@ pub use integrity::IntegrityCheck;
 pub use outbox::{OutboxEntry, OutboxRow, OutboxState};
 pub use prune::Pruned;
 pub use stories::{FetchMeta, IngestStats, NewAlert, Raised};
+pub use views::{AlertFilter, AlertRow, Report, StoredStory};
 
 /// How long a connection waits for another one's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
