@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::alert::{Alert, document};
+use crate::alert::Alert;
 use crate::config::Config;
 use crate::matcher::{Matcher, QueryError, WatchDef};
-use crate::store::{Store, StoreError, StoredStory};
+use crate::store::{Store, StoreError, StoryRow};
 
 /// The watch name a bare `--query` is reported under.
 pub const QUERY_WATCH: &str = "query";
@@ -169,8 +169,8 @@ pub fn run(
 }
 
 /// The alerts one stored story raises under `matcher`.
-pub fn evaluate(matcher: &Matcher, stored: &StoredStory, name: &str, tags: &[String]) -> Vec<Hit> {
-    let doc = document(&stored.story, name, tags);
+pub fn evaluate(matcher: &Matcher, stored: &StoryRow, name: &str, tags: &[String]) -> Vec<Hit> {
+    let doc = stored.document(name, tags);
     matcher
         .match_document(&doc)
         .into_iter()
@@ -195,7 +195,7 @@ impl<'c> FeedNames<'c> {
         FeedNames { config, known: HashMap::new() }
     }
 
-    pub fn of(&mut self, stored: &StoredStory) -> (String, &'c [String]) {
+    pub fn of(&mut self, stored: &StoryRow) -> (String, &'c [String]) {
         let config = self.config;
         self.known
             .entry(stored.feed_id)

@@ -1,21 +1,18 @@
 //! Reading for the web view and `backtest`: a connection that cannot write, stored stories as
 //! the matcher saw them, and alerts with their clusters.
 //!
-//! Nothing here writes, removes the clean-close stamp or waits at the write gate: the web view
-//! runs beside the daemon's writer, and `backtest` beside a running daemon.
+//! Everything here runs on [`Store::open_read_only`] connections: the web view runs beside the
+//! daemon's writer, and `backtest` beside a running daemon or none.
 
-use std::path::Path;
-use std::sync::Arc;
+use rusqlite::{OptionalExtension, params};
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
-
-use super::{BUSY_TIMEOUT, Store, StoreError, Turns, schema};
+use super::{Store, StoreError};
 use crate::feed::Story;
 use crate::matcher::MatchedTerm;
 
 /// A stored story with where it came from.
 #[derive(Debug, Clone, PartialEq)]
-pub struct StoredStory {
+pub struct StoryRow {
     pub id: i64,
     pub feed_id: i64,
     /// The feed's URL, which finds its config (name, tags).
@@ -31,12 +28,23 @@ pub struct StoredStory {
     pub lang: Option<String>,
     /// Whether retention emptied its text.
     pub pruned: bool,
+    /// The text of its article page, where one was fetched and stored.
+    pub article: Option<String>,
+}
+
+impl StoryRow {
+    /// The matcher's view of the story, its article included, under feed `name` and `tags`.
+    pub fn document(&self, name: &str, tags: &[String]) -> crate::matcher::Document {
+        let mut doc = crate::alert::document(&self.story, name, tags);
+        doc.article = self.article.clone().unwrap_or_default();
+        doc
+    }
 }
 
 /// One alert: the first story of a cluster to match a watch.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertRow {
-    pub stored: StoredStory,
+    pub stored: StoryRow,
     pub watch: String,
     /// The feed name the alert showed.
     pub feed: String,
@@ -65,16 +73,17 @@ pub struct Report {
     pub url: Option<String>,
 }
 
-/// The columns of a [`StoredStory`]; `{lang}` is the language column or NULL.
+/// The columns of a [`StoryRow`]; `{lang}` and `{article}` are those columns, or NULL in a
+/// schema without them.
 const STORY_COLUMNS: &str = "s.id, s.feed_id, f.url, f.title, s.key, s.url, s.title, s.body, s.author, s.categories,
      s.published, s.first_seen, (SELECT cluster_id FROM matches WHERE story_id = s.id LIMIT 1), {lang},
-     s.pruned_at IS NOT NULL";
+     s.pruned_at IS NOT NULL, {article}";
 
 /// Reads the columns of [`STORY_COLUMNS`] from `r`, starting at 0.
-fn stored_story(r: &rusqlite::Row) -> rusqlite::Result<StoredStory> {
+fn stored_story(r: &rusqlite::Row) -> rusqlite::Result<StoryRow> {
     let categories: String = r.get(9)?;
     let published: Option<i64> = r.get(10)?;
-    Ok(StoredStory {
+    Ok(StoryRow {
         id: r.get(0)?,
         feed_id: r.get(1)?,
         feed_url: r.get(2)?,
@@ -93,32 +102,11 @@ fn stored_story(r: &rusqlite::Row) -> rusqlite::Result<StoredStory> {
         cluster: r.get(12)?,
         lang: r.get(13)?,
         pruned: r.get(14)?,
+        article: super::articles::unpack(r.get_ref(15)?),
     })
 }
 
 impl Store {
-    /// Opens the existing database at `path` for reading only: no stamp removed, no pragma or
-    /// migration written, no turn at the write lock. A schema newer than this build's is
-    /// refused; an older one is read as it is.
-    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
-        if std::fs::metadata(path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
-            return Err(StoreError::Missing { path: path.to_path_buf() });
-        }
-        let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
-        let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(open_err)?;
-        if found > schema::VERSION {
-            return Err(StoreError::TooNew { path: path.to_path_buf(), found, known: schema::VERSION });
-        }
-        conn.set_prepared_statement_cache_capacity(32);
-        // A queue of its own: this connection never writes, so it never waits at the writer's
-        // gate (an integrity check in progress does not hold up a page).
-        let turns = Arc::new(Turns::default());
-        Ok(Store { conn, sketches: None, sketches_loading: None, batch: false, turns, turn: None })
-    }
-
     /// Whether `stories` has a column `name` (the language, article text: added by later
     /// schema versions).
     fn story_column(&self, name: &str) -> Result<bool, StoreError> {
@@ -137,12 +125,13 @@ impl Store {
 
     fn columns(&self) -> Result<String, StoreError> {
         let lang = if self.records_language()? { "s.lang" } else { "NULL" };
-        Ok(STORY_COLUMNS.replace("{lang}", lang))
+        let article = if self.story_column("article")? { "s.article" } else { "NULL" };
+        Ok(STORY_COLUMNS.replace("{lang}", lang).replace("{article}", article))
     }
 
     /// Calls `each` with every story first seen at or after `since` whose text is still stored,
     /// oldest first.
-    pub fn stories_since(&self, since: i64, mut each: impl FnMut(StoredStory)) -> Result<usize, StoreError> {
+    pub fn stories_since(&self, since: i64, mut each: impl FnMut(StoryRow)) -> Result<usize, StoreError> {
         let sql = format!(
             "SELECT {} FROM stories s JOIN feeds f ON f.id = s.feed_id
              WHERE s.first_seen >= ?1 AND s.pruned_at IS NULL ORDER BY s.first_seen, s.id",
@@ -163,7 +152,7 @@ impl Store {
     }
 
     /// One stored story by id.
-    pub fn stored_story(&self, id: i64) -> Result<Option<StoredStory>, StoreError> {
+    pub fn stored_story(&self, id: i64) -> Result<Option<StoryRow>, StoreError> {
         let sql = format!("SELECT {} FROM stories s JOIN feeds f ON f.id = s.feed_id WHERE s.id = ?1", self.columns()?);
         Ok(self.conn.query_row(&sql, [id], stored_story).optional()?)
     }
@@ -197,13 +186,13 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let limit = filter.limit as i64;
         let rows = stmt.query_map(params![filter.since, filter.watch, filter.feed, filter.lang, limit], |r| {
-            let matched: String = r.get(17)?;
+            let matched: String = r.get(18)?;
             Ok(AlertRow {
                 stored: stored_story(r)?,
-                watch: r.get(15)?,
-                feed: r.get(16)?,
+                watch: r.get(16)?,
+                feed: r.get(17)?,
                 matched: serde_json::from_str(&matched).unwrap_or_default(),
-                created: r.get(18)?,
+                created: r.get(19)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -235,7 +224,7 @@ impl Store {
 
     /// The stories `watch` matched at or after `since` (every report, not only the alerted
     /// ones), newest first, at most `limit`.
-    pub fn watch_stories(&self, watch: &str, since: i64, limit: usize) -> Result<Vec<StoredStory>, StoreError> {
+    pub fn watch_stories(&self, watch: &str, since: i64, limit: usize) -> Result<Vec<StoryRow>, StoreError> {
         let sql = format!(
             "SELECT {} FROM matches m JOIN stories s ON s.id = m.story_id JOIN feeds f ON f.id = s.feed_id
              WHERE m.watch = ?1 AND m.created >= ?2 ORDER BY m.created DESC LIMIT ?3",

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::layout::{frame, highlighted, marked, when};
 use super::{PageError, Site, duration_param};
-use crate::alert::{Alert, document};
+use crate::alert::Alert;
 use crate::backtest::FeedNames;
 use crate::matcher::{Field, WatchMatch};
 use crate::store::{AlertFilter, AlertRow, Report, Store, unix_now};
@@ -34,7 +34,7 @@ pub(super) struct Shown {
 /// The alert shape of `row`, rebuilt from the stored story exactly as it was queued.
 pub(super) fn shown(store: &Store, names: &mut FeedNames, row: AlertRow) -> Result<Shown, PageError> {
     let (name, tags) = names.of(&row.stored);
-    let doc = document(&row.stored.story, &name, tags);
+    let doc = row.stored.document(&name, tags);
     let m = WatchMatch { watch: row.watch.clone(), index: 0, matched: row.matched.clone() };
     let alert = Alert::new(&row.feed, &row.stored.story, &doc, m);
     let cluster = row.stored.cluster.unwrap_or(row.stored.id);

@@ -44,15 +44,7 @@ impl Site {
     /// The site for `config`, reading the web token now: a token that cannot be read is a
     /// config error naming `[web]`'s line.
     pub fn new(config: Arc<Config>) -> Result<Site, ConfigErrors> {
-        let web = config.web.as_ref();
-        let token = match web.and_then(|w| w.token.as_ref()) {
-            None => None,
-            Some(secret) => Some(Arc::from(secret.read().map_err(|e| ConfigError {
-                file: config.source.clone(),
-                position: web.and_then(|w| w.position),
-                message: format!("web: {e}"),
-            })?)),
-        };
+        let token = read_token(&config)?;
         let db = config.storage.path.clone();
         Ok(Site { config, db, token, entities: Arc::default() })
     }
@@ -70,6 +62,18 @@ impl Site {
         .await
         .map_err(|e| PageError::Internal(format!("the page's reader stopped: {e}")))?
     }
+}
+
+/// The web view's token, read from where `[web]` names it (none: no token asked for).
+pub fn read_token(config: &Config) -> Result<Option<Arc<str>>, ConfigErrors> {
+    let Some(web) = &config.web else { return Ok(None) };
+    let Some(secret) = &web.token else { return Ok(None) };
+    let token = secret.read().map_err(|e| ConfigError {
+        file: config.source.clone(),
+        position: web.position,
+        message: format!("web: {e}"),
+    })?;
+    Ok(Some(Arc::from(token)))
 }
 
 /// The router of every page and feed, behind the token check.

@@ -8,10 +8,9 @@ use maud::{Markup, html};
 use super::alerts::percent;
 use super::layout::{frame, highlighted, when};
 use super::{PageError, Site};
-use crate::alert::document;
 use crate::backtest::FeedNames;
 use crate::matcher::{ExplainNode, Field, MatchedTerm};
-use crate::store::StoredStory;
+use crate::store::StoryRow;
 
 pub(super) async fn page(State(site): State<Site>, Path(id): Path<String>) -> Result<Html<String>, PageError> {
     let id: i64 = id.parse().map_err(|_| PageError::NotFound(format!("no story {id:?}: story ids are numbers")))?;
@@ -25,7 +24,7 @@ pub(super) async fn page(State(site): State<Site>, Path(id): Path<String>) -> Re
                 reports.push((watch.clone(), store.reports(cluster, watch, id)?));
             }
             let (name, tags) = FeedNames::new(&site.config).of(&stored);
-            let doc = document(&stored.story, &name, tags);
+            let doc = stored.document(&name, tags);
             let explained = site.config.matcher.explain(&doc);
             let all: Vec<MatchedTerm> = matches.iter().flat_map(|(_, m)| m.iter().cloned()).collect();
             let markup = html! {
@@ -64,7 +63,7 @@ pub(super) async fn page(State(site): State<Site>, Path(id): Path<String>) -> Re
     Ok(Html(frame(&title, markup).into_string()))
 }
 
-fn facts(stored: &StoredStory, feed: &str) -> Markup {
+fn facts(stored: &StoryRow, feed: &str) -> Markup {
     let s = &stored.story;
     html! {
         p.meta {
@@ -80,11 +79,14 @@ fn facts(stored: &StoredStory, feed: &str) -> Markup {
 }
 
 /// The texts of a story a reader can see, each with the field its offsets count in: the
-/// feed's text now; article text joins here where it is stored.
-fn texts(stored: &StoredStory) -> Vec<(&'static str, Field, &str)> {
+/// feed's text, and the article's where it was fetched.
+fn texts(stored: &StoryRow) -> Vec<(&'static str, Field, &str)> {
     let mut out = Vec::new();
     if !stored.story.body.is_empty() {
         out.push(("Feed text", Field::Body, stored.story.body.as_str()));
+    }
+    if let Some(article) = stored.article.as_deref().filter(|a| !a.is_empty()) {
+        out.push(("Article text", Field::Article, article));
     }
     out
 }

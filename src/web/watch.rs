@@ -12,7 +12,6 @@ use maud::html;
 use super::alerts::{item, percent, shown};
 use super::layout::frame;
 use super::{PageError, Site, atom, chart};
-use crate::alert::document;
 use crate::backtest::FeedNames;
 use crate::matcher::{Matcher, WatchDef, gazetteer, query};
 use crate::store::{AlertFilter, Store, unix_now};
@@ -91,7 +90,7 @@ fn co_occurring(site: &Site, store: &Store, watch: &str, since: i64) -> Result<V
         let own: Vec<String> =
             store.story_matches(stored.id)?.into_iter().flat_map(|(_, m)| m).map(|t| t.term.to_lowercase()).collect();
         let (name, tags) = names.of(stored);
-        for m in entities.match_document(&document(&stored.story, &name, tags)) {
+        for m in entities.match_document(&stored.document(&name, tags)) {
             if !own.contains(&m.watch.to_lowercase()) {
                 *counts.entry(m.watch).or_default() += 1;
             }
@@ -106,13 +105,14 @@ fn co_occurring(site: &Site, store: &Store, watch: &str, since: i64) -> Result<V
 /// One watch per entity, named after it and matching any of its names.
 fn entity_matcher(site: &Site) -> Option<Matcher> {
     let config = &site.config;
-    let builtin = if config.builtin_entities { gazetteer::entities() } else { Vec::new() };
+    let builtin = if config.builtin_entities { gazetteer::load().entries } else { Vec::new() };
     let mut seen = std::collections::HashSet::new();
     let defs: Vec<WatchDef> = builtin
         .iter()
-        .chain(&config.entities)
-        .filter(|e| seen.insert(e.name.clone()))
-        .map(|e| WatchDef { name: e.name.clone(), query: format!("\"{}\"", e.name) })
+        .map(|e| &e.name)
+        .chain(config.entities.iter().map(|e| &e.name))
+        .filter(|name| seen.insert(name.to_string()))
+        .map(|name| WatchDef { name: name.clone(), query: format!("\"{name}\"") })
         .filter(|d| query::parse(&d.query).is_ok())
         .collect();
     Matcher::compile(&config.entities, &defs, config.builtin_entities).ok()
