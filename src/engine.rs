@@ -45,6 +45,9 @@ pub enum EngineError {
     Dispatch(#[from] crate::notify::DispatchError),
     #[error("cannot build the HTTP client: {0}")]
     Client(#[from] crate::poller::FetchError),
+    /// The web view's token cannot be read.
+    #[error("{0}")]
+    Web(crate::config::ConfigErrors),
 }
 
 /// Totals of one `once` pass.
@@ -234,6 +237,12 @@ pub async fn run(
     mut shutdown: watch::Receiver<bool>,
     retry_dead: Arc<Notify>,
 ) -> Result<(), EngineError> {
+    // Read before anything starts: a token that cannot be read stops the start like a
+    // notifier's secret.
+    let site = match config.web {
+        Some(_) => Some(crate::web::Site::new(Arc::clone(&config)).map_err(EngineError::Web)?),
+        None => None,
+    };
     let parts = Parts::start(config)?;
     // A daemon starts once: it simply waits for the check.
     parts.integrity().await?;
@@ -273,6 +282,7 @@ pub async fn run(
         .config
         .metrics_listen
         .map(|listen| tokio::spawn(crate::metrics::serve(listen, parts.config.storage.path.clone(), liveness.clone())));
+    let web = parts.config.web.as_ref().zip(site).map(|(w, site)| tokio::spawn(crate::web::serve(w.listen, site)));
     let mut heartbeat = tokio::time::interval(watchdog.period);
     let mut damage = tokio::spawn(recheck(parts.integrity.clone(), parts.config.storage.check_every));
     let mut rechecking = true;
@@ -328,7 +338,7 @@ pub async fn run(
     // The pinger's sender must be gone before the writer can stop.
     watchdog.pinger.abort();
     let _ = watchdog.pinger.await;
-    if let Some(server) = metrics {
+    for server in [metrics, web].into_iter().flatten() {
         server.abort();
         let _ = server.await;
     }

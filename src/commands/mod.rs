@@ -1,8 +1,9 @@
 //! One function per subcommand. Each loads what it needs, calls the library and reports; errors
 //! come back typed so `main` can map them to exit codes.
 
+mod backtest;
 mod check;
-mod feeds;
+pub mod feeds;
 mod match_cmd;
 mod notify_test;
 mod opml;
@@ -84,6 +85,9 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CommandError> {
         Command::Recent { watch, since, limit, json } => {
             recent::recent(&config, watch.as_deref(), since.into(), limit, json)
         }
+        Command::Backtest { watch, query, since, json } => {
+            backtest::backtest(&config, watch.as_deref(), query.as_deref(), since.into(), json)
+        }
         Command::ImportOpml { file } => opml::import(&config, &file),
         Command::ExportOpml { with_secrets } => opml::export(&config, with_secrets),
         Command::NotifyTest { notifier } => runtime()?.block_on(notify_test::notify_test(&config, notifier.as_deref())),
@@ -114,6 +118,11 @@ fn utc(t: Option<i64>) -> Option<String> {
 /// Unix seconds as [`utc`] shows them.
 fn time(t: i64) -> String {
     utc(Some(t)).unwrap_or_else(|| "-".into())
+}
+
+/// Unix seconds as RFC 3339 UTC (`2026-11-24T06:42:00Z`), as JSON output writes times.
+pub fn rfc3339(t: i64) -> String {
+    time(t)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {

@@ -47,7 +47,9 @@ fn summary_line(s: &Summary) -> String {
 /// systemd does not restart into the same failure.
 fn failure(e: EngineError, what: &str) -> CommandError {
     match e {
-        EngineError::Dispatch(DispatchError::Notifier(errors)) => CommandError::Config(errors),
+        EngineError::Dispatch(DispatchError::Notifier(errors)) | EngineError::Web(errors) => {
+            CommandError::Config(errors)
+        }
         other => CommandError::Other(anyhow::Error::new(other).context(what.to_string())),
     }
 }
@@ -103,7 +105,7 @@ fn ended_well(joined: Result<Result<(), EngineError>, tokio::task::JoinError>) -
 }
 
 /// Waits for SIGHUP with a config that passes every check (the file, every notifier's secret,
-/// its database, whose lock it returns), returned; or for a shutdown signal (`None`). A bad
+/// the web token, its database, whose lock it returns), returned; or for a shutdown signal (`None`). A bad
 /// config is logged and waited past; SIGUSR1 is passed on to `retry_dead`.
 async fn wait_for_good_config(
     signals: &mut Signals,
@@ -126,6 +128,7 @@ async fn wait_for_good_config(
                     .and_then(|c| c.require_work().map(|()| c))
                     .map_err(|e| e.to_string())
                     .and_then(|c| Notifier::all(&c).map(|_| c).map_err(|e| e.to_string()))
+                    .and_then(|c| crate::web::read_token(&c).map(|_| c).map_err(|e| e.to_string()))
                     .and_then(|c| {
                         let owner = Owner::acquire(&c.storage.path, "run").map_err(|e| e.to_string())?;
                         Store::open_checked(&c.storage.path).map(|_| (c, owner)).map_err(|e| e.to_string())

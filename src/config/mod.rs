@@ -12,6 +12,7 @@ mod raw;
 mod toml_error;
 mod validate;
 mod validate_notifier;
+mod validate_web;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -78,9 +79,15 @@ pub struct Config {
     pub health_notify: Vec<String>,
     /// Where to serve `/metrics` and `/healthz` (none: no metrics server).
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// The web view (none: not served).
+    pub web: Option<Web>,
     pub poll: Poll,
     pub feeds: Vec<Feed>,
     pub entity_count: usize,
+    /// The configured entities and whether the gazetteer is on, for compiling other queries
+    /// against the same names (`backtest --query`, the web view's "try a query").
+    pub entities: Vec<crate::matcher::EntityDef>,
+    pub builtin_entities: bool,
     pub watches: Vec<Watch>,
     pub notifiers: Vec<Notifier>,
     /// Every watch compiled into one matcher.
@@ -96,6 +103,16 @@ pub struct Storage {
     pub max_size: Option<u64>,
     /// The longest the file goes without `PRAGMA quick_check` (`run` checks it again then).
     pub check_every: Duration,
+}
+
+/// The web view (`[web]`): where it listens and the secret that guards it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Web {
+    pub listen: std::net::SocketAddr,
+    /// A bearer token or basic password; required unless `listen` is a loopback address.
+    pub token: Option<Secret>,
+    /// Where `[web]` stands in the file, for an error reading the token at start.
+    pub position: Option<(usize, usize)>,
 }
 
 /// How log lines are written (`[log] format`).

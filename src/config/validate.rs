@@ -156,6 +156,7 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
             None
         }
     });
+    let web = super::validate_web::web(&mut c, &raw.web);
     let entities: Vec<EntityDef> =
         raw.entities.iter().map(|e| EntityDef { name: e.name.get_ref().clone(), aliases: e.aliases.clone() }).collect();
     for e in &raw.entities {
@@ -184,9 +185,12 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
             log: Log { format: raw.log.format.unwrap_or_default() },
             health_notify,
             metrics_listen,
+            web,
             poll,
             feeds,
             entity_count: entities.len(),
+            entities,
+            builtin_entities: builtin,
             watches,
             notifiers,
             matcher,
