@@ -450,3 +450,33 @@ fn import_opml_keeps_categories_as_tags_so_export_then_import_round_trips() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(tags(&copy.config), tags(&setup.config));
 }
+
+/// `print!` panicked (exit 101) when the reader had gone (`wirewatch feeds | head -1`).
+#[test]
+fn every_printing_command_exits_quietly_when_its_output_is_closed() {
+    let setup = Setup::with_config("[[feed]]\nurl = \"feed.xml\"\n[[watch]]\nname = \"w\"\nquery = \"sanction*\"\n");
+    std::fs::write(setup.path("feed.xml"), rss("Wire", &[Item::new("g-1", "EU widens sanctions", "A package.")]))
+        .unwrap();
+    let (code, _, err) = run(bin().arg("once").arg("--config").arg(&setup.config));
+    assert_eq!(code, 0, "{err}");
+    let feed = setup.path("feed.xml");
+    let commands: [&[&str]; 9] = [
+        &["status"],
+        &["status", "--json"],
+        &["feeds"],
+        &["recent"],
+        &["outbox", "--state", "all"],
+        &["check"],
+        &["export-opml"],
+        &["once"],
+        &["match", feed.to_str().unwrap()],
+    ];
+    for args in commands {
+        // The read end is gone before the command starts, so every write it makes fails.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = bin().args(args).arg("--config").arg(&setup.config).stdout(writer).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!((out.status.code(), err.as_ref()), (Some(0), ""), "{args:?}");
+    }
+}

@@ -10,15 +10,15 @@ use super::CommandError;
 use crate::config::Config;
 
 pub fn check(config: &Config) -> Result<ExitCode, CommandError> {
-    println!(
-        "{}: ok: {} feeds, {} entities ({} with the gazetteer), {} watches, {} notifiers",
+    super::emit(format!(
+        "{}: ok: {} feeds, {} entities ({} with the gazetteer), {} watches, {} notifiers\n",
         config.source.display(),
         config.feeds.len(),
         config.entity_count,
         config.matcher.entity_count(),
         config.watches.len(),
         config.notifiers.len()
-    );
-    println!("database: {}", config.storage.path.display());
+    ))?;
+    super::emit(format!("database: {}\n", config.storage.path.display()))?;
     Ok(ExitCode::SUCCESS)
 }

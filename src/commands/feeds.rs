@@ -39,10 +39,10 @@ pub fn feeds(config: &Config, json: bool) -> Result<ExitCode, CommandError> {
     let statuses = statuses(config, &store)?;
     if json {
         for s in &statuses {
-            println!("{}", serde_json::to_string(s).expect("statuses serialise"));
+            super::emit(format!("{}\n", serde_json::to_string(s).expect("statuses serialise")))?;
         }
     } else {
-        print!("{}", table(&statuses));
+        super::emit(table(&statuses))?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -15,7 +15,7 @@ pub fn outbox(config: &Config, args: &OutboxArgs) -> Result<ExitCode, CommandErr
         Some(OutboxAction::Retry { ids, all_dead }) => {
             let chosen = if *all_dead { None } else { Some(ids.as_slice()) };
             let requeued = store.requeue(chosen, unix_now()).context("cannot requeue")?;
-            println!("requeued {} alert(s){}", requeued.len(), id_list(&requeued));
+            super::emit(format!("requeued {} alert(s){}\n", requeued.len(), id_list(&requeued)))?;
             if let Some(ids) = chosen {
                 let missed: Vec<i64> = ids.iter().copied().filter(|i| !requeued.contains(i)).collect();
                 if !missed.is_empty() {
@@ -33,7 +33,7 @@ pub fn outbox(config: &Config, args: &OutboxArgs) -> Result<ExitCode, CommandErr
                 Some(StateFilter::All) => &OutboxState::ALL,
             };
             let rows = store.outbox_list(states, args.limit.unwrap_or(100)).context("cannot read the outbox")?;
-            print!("{}", table(&rows));
+            super::emit(table(&rows))?;
             Ok(ExitCode::SUCCESS)
         }
     }

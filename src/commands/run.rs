@@ -15,7 +15,7 @@ use crate::store::Store;
 
 pub async fn once(config: Arc<Config>) -> Result<ExitCode, CommandError> {
     let summary = engine::once(config).await.map_err(|e| failure(e, "poll failed"))?;
-    println!("{summary}");
+    super::emit(format!("{summary}\n"))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -52,9 +52,9 @@ pub fn status(config: &Config, json: bool) -> Result<ExitCode, CommandError> {
     let activity = store.activity(unix_now() - 24 * 3600).context("cannot read the database")?;
     let status = summarise(config, &feeds, activity);
     if json {
-        println!("{}", serde_json::to_string(&status).expect("a status serialises"));
+        super::emit(format!("{}\n", serde_json::to_string(&status).expect("a status serialises")))?;
     } else {
-        print!("{}", text(&status));
+        super::emit(text(&status))?;
     }
     Ok(ExitCode::SUCCESS)
 }
