@@ -480,3 +480,24 @@ fn every_printing_command_exits_quietly_when_its_output_is_closed() {
         assert_eq!((out.status.code(), err.as_ref()), (Some(0), ""), "{args:?}");
     }
 }
+
+/// A wildcard's `matched` term read "sanction", a term the query never wrote.
+#[test]
+fn the_matched_term_of_a_wildcard_shows_the_wildcard() {
+    let setup = Setup::one_feed("feed.xml", "", "name = \"log\"\ntype = \"jsonl\"\npath = \"alerts.jsonl\"");
+    std::fs::write(setup.path("feed.xml"), rss("Wire", &[Item::new("g-1", "EU widens sanctions", "More.")])).unwrap();
+    let (code, out, err) =
+        run(bin().args(["match", "--json"]).arg(setup.path("feed.xml")).arg("--config").arg(&setup.config));
+    assert_eq!(code, 0, "{err}");
+    let line: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        (line["matched"][0]["term"].as_str(), line["matched"][0]["text"].as_str()),
+        (Some("sanction*"), Some("sanctions"))
+    );
+    let (code, _, err) = run(bin().arg("once").arg("--config").arg(&setup.config));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(setup.alerts()[0]["matched"][0]["term"], "sanction*", "the jsonl alert");
+    let (_, explained, _) =
+        run(bin().args(["match", "--explain"]).arg(setup.path("feed.xml")).arg("--config").arg(&setup.config));
+    assert!(explained.contains("sanction*") && !explained.contains("via"), "{explained}");
+}
