@@ -501,3 +501,16 @@ fn the_matched_term_of_a_wildcard_shows_the_wildcard() {
         run(bin().args(["match", "--explain"]).arg(setup.path("feed.xml")).arg("--config").arg(&setup.config));
     assert!(explained.contains("sanction*") && !explained.contains("via"), "{explained}");
 }
+
+/// The README's test command stopped early on a machine without the test servers; `./test`
+/// installs them, and CI must run exactly what the README tells a new user to run.
+#[test]
+fn ci_runs_the_readme_test_command_which_sets_itself_up() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap();
+    assert!(read("README.md").contains("\n./test "), "the quick start names ./test");
+    assert_eq!(read(".ci/run").lines().last(), Some("./test"));
+    let script = read("test");
+    assert!(script.contains("smtp-sink") && script.contains("aiosmtpd"), "{script}");
+    assert!(script.trim_end().ends_with("exec cargo test --locked \"$@\""), "{script}");
+}

@@ -133,10 +133,10 @@ fn table(feeds: &[FeedStatus]) -> String {
         if let Some(to) = &f.moved_to {
             out.push_str(&format!("         moved permanently to {to}\n"));
         }
-        if let (Some(e), Some(at)) = (&f.last_error, &f.last_error_at) {
-            if f.state != "ok" {
-                out.push_str(&format!("         last error at {at}: {e}\n"));
-            }
+        if let (Some(e), Some(at)) = (&f.last_error, &f.last_error_at)
+            && f.state != "ok"
+        {
+            out.push_str(&format!("         last error at {at}: {e}\n"));
         }
     }
     out
