@@ -514,3 +514,18 @@ fn ci_runs_the_readme_test_command_which_sets_itself_up() {
     assert!(script.contains("smtp-sink") && script.contains("aiosmtpd"), "{script}");
     assert!(script.trim_end().ends_with("exec cargo test --locked \"$@\""), "{script}");
 }
+
+/// A first poll stored old stories without alerting, and said nothing about why none alerted.
+#[test]
+fn the_first_poll_of_a_feed_logs_how_many_stories_were_outside_backfill() {
+    let setup = Setup::with_config("[[feed]]\nurl = \"feed.xml\"\n[[watch]]\nname = \"w\"\nquery = \"sanction*\"\n");
+    let items = [Item::new("g-1", "EU widens sanctions", "A."), Item::new("g-2", "Weather", "Rain.")];
+    std::fs::write(setup.path("feed.xml"), rss("Wire", &items)).unwrap();
+    let log = |setup: &Setup| run(bin().arg("once").arg("--config").arg(&setup.config).env("RUST_LOG", "info")).2;
+    let first = log(&setup);
+    assert!(
+        first.contains("first poll: 2 stories older than backfill (1day) or undated were stored without alerting"),
+        "{first}"
+    );
+    assert!(!log(&setup).contains("first poll"), "only the first poll says it");
+}
