@@ -23,6 +23,9 @@ use crate::store::{FeedState, FetchMeta, IngestStats, Raised, Store, StoreError,
 pub struct FeedReport {
     pub url: String,
     pub result: Result<IngestStats, String>,
+    /// Whether the poll failed because the database could not store it (full, read-only,
+    /// damaged), not because of the feed.
+    pub unstored: bool,
     /// The validators now stored for the feed, for its next fetch.
     pub validators: Validators,
     /// How long until the feed's next poll (jittered); `None` once the feed is gone.
@@ -253,7 +256,7 @@ impl Writer {
         if let Err(reason) = &result {
             warn!(feed = %Redacted(&url), error = %Redacted(reason), "feed poll failed");
         }
-        (FeedReport { url, result, validators, next }, Some(before))
+        (FeedReport { url, result, unstored: false, validators, next }, Some(before))
     }
 
     /// The report of a poll the database did not store (rolled back): its stories stay unseen
@@ -262,6 +265,7 @@ impl Writer {
     fn failed(&mut self, feed: &Feed, e: &StoreError) -> FeedReport {
         let url = feed.url();
         let reason = format!("cannot store poll result: {e}");
+        let unstored = Store::may_be_damaged(e);
         if !self.store.met(e) {
             // A damaged file: the engine reports it and stops.
         } else if Store::is_storage_trouble(e) {
@@ -275,7 +279,7 @@ impl Writer {
         let failures = self.storage_failures.clamp(1, 64);
         let seen = Seen::Failure { failures, retry_after: None };
         let next = schedule::plan(&self.config.poll, feed.interval, None, seen).delay;
-        FeedReport { url, result: Err(reason), validators: Validators::default(), next: Some(next) }
+        FeedReport { url, result: Err(reason), unstored, validators: Validators::default(), next: Some(next) }
     }
 
     #[allow(clippy::type_complexity)]

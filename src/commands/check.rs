@@ -6,18 +6,18 @@
 
 use std::process::ExitCode;
 
-use super::CommandError;
+use super::{CommandError, counted};
 use crate::config::Config;
 
 pub fn check(config: &Config) -> Result<ExitCode, CommandError> {
     super::emit(format!(
-        "{}: ok: {} feeds, {} entities ({} with the gazetteer), {} watches, {} notifiers\n",
+        "{}: ok: {}, {} ({} with the gazetteer), {}, {}\n",
         config.source.display(),
-        config.feeds.len(),
-        config.entity_count,
+        counted(config.feeds.len(), "feed", "feeds"),
+        counted(config.entity_count, "entity", "entities"),
         config.matcher.entity_count(),
-        config.watches.len(),
-        config.notifiers.len()
+        counted(config.watches.len(), "watch", "watches"),
+        counted(config.notifiers.len(), "notifier", "notifiers")
     ))?;
     super::emit(format!("database: {}\n", config.storage.path.display()))?;
     Ok(ExitCode::SUCCESS)

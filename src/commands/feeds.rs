@@ -35,7 +35,7 @@ pub struct FeedStatus {
 }
 
 pub fn feeds(config: &Config, json: bool) -> Result<ExitCode, CommandError> {
-    let store = super::open_existing(config)?;
+    let store = super::open_read_only(config)?;
     let statuses = statuses(config, &store)?;
     if json {
         for s in &statuses {

@@ -55,10 +55,11 @@ impl CommandError {
     }
 }
 
-/// The database of `config`, for a command that reads it or tidies it up; never a new one.
-fn open_existing(config: &Config) -> Result<crate::store::Store, CommandError> {
+/// The database of `config`, read-only, for a command that only looks at it: never a new one,
+/// never a change, beside a running daemon or as a user who may only read the file.
+fn open_read_only(config: &Config) -> Result<crate::store::Store, CommandError> {
     use anyhow::Context;
-    Ok(crate::store::Store::open_existing(&config.storage.path).context("cannot open the database")?)
+    Ok(crate::store::Store::open_read_only(&config.storage.path).context("cannot open the database")?)
 }
 
 /// Runs the command `cli` names.
@@ -115,6 +116,11 @@ fn clip(text: &str, width: usize) -> String {
     out
 }
 
+/// `n` with the noun in the number it takes: "1 feed", "2 feeds", "0 alerts".
+fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Unix seconds as an RFC 3339 UTC time, as every listing shows times.
 fn utc(t: Option<i64>) -> Option<String> {
     use chrono::TimeZone;
@@ -135,6 +141,13 @@ fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn counts_take_the_noun_in_their_number() {
+        assert_eq!(super::counted(1, "feed", "feeds"), "1 feed");
+        assert_eq!(super::counted(0, "alert", "alerts"), "0 alerts");
+        assert_eq!(super::counted(19, "new story", "new stories"), "19 new stories");
+    }
+
     #[test]
     fn clip_marks_what_it_cut() {
         assert_eq!(super::clip("Demo Wire", 20), "Demo Wire");

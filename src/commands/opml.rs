@@ -103,7 +103,8 @@ pub fn import(config: &Config, file: &Path) -> Result<ExitCode, CommandError> {
         std::fs::write(&tmp, &updated).context("cannot write the config file")?;
         std::fs::rename(&tmp, &config.source).context("cannot replace the config file")?;
     }
-    super::emit(format!("{}: added {added} feeds, skipped {skipped} already present\n", config.source.display()))?;
+    let added = super::counted(added, "feed", "feeds");
+    super::emit(format!("{}: added {added}, skipped {skipped} already present\n", config.source.display()))?;
     for e in &invalid {
         eprintln!("skipped an invalid feed URL: {e}");
     }
