@@ -91,7 +91,8 @@ impl Parts {
         let (jobs, rx) = mpsc::channel(WRITER_QUEUE);
         let committed = Arc::new(Notify::new());
         let writer = ingest::spawn(Arc::clone(&config), store, rx, Arc::clone(&committed));
-        let limits = Arc::new(FetchLimits::new(config.poll.concurrency, config.poll.per_host));
+        let poll = &config.poll;
+        let limits = Arc::new(FetchLimits::new(poll.concurrency, poll.per_host, poll.memory));
         Ok(Parts { config, fetcher, jobs, writer, committed, dispatcher, limits, integrity })
     }
 
@@ -116,8 +117,9 @@ impl Parts {
         let (limits, checked) = (Arc::clone(&self.limits), self.integrity.settled());
         async move {
             let report = async {
-                // The global slot is held until the writer has taken the result, so a writer
-                // slower than the network holds at most `concurrency` parsed feeds in memory.
+                // The global slot and the body's share of `[poll] memory` are held until the
+                // writer has applied the result, so a writer slower than the network holds at
+                // most `concurrency` parsed feeds, and at most `memory` bytes of them.
                 let mut permit = limits.acquire(host_of(&config.feeds[index], &validators)).await;
                 let polled = poll_feed(&fetcher, &mut permit, &config, index, &validators).await;
                 let mut permit = Some(permit);
@@ -130,8 +132,9 @@ impl Parts {
                 }
                 let (reply, rx) = oneshot::channel();
                 jobs.send(Job::Ingest { feed: index, polled: Box::new(polled), reply }).await.ok()?;
+                let applied = rx.await.ok();
                 drop(permit);
-                rx.await.ok()
+                applied
             };
             // The index always comes back, so the scheduler never loses a feed; the report is
             // missing only when the writer has stopped.

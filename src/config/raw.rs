@@ -108,6 +108,7 @@ pub struct RawPoll {
     pub proxy: Option<Spanned<String>>,
     pub timeout: Option<Spanned<DurationText>>,
     pub max_body: Option<Spanned<SizeText>>,
+    pub memory: Option<Spanned<SizeText>>,
     pub backfill: Option<Spanned<DurationText>>,
     pub alert_after: Option<Spanned<DurationText>>,
 }
