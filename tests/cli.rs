@@ -529,3 +529,32 @@ fn the_first_poll_of_a_feed_logs_how_many_stories_were_outside_backfill() {
     );
     assert!(!log(&setup).contains("first poll"), "only the first poll says it");
 }
+
+/// `check` passed a jsonl notifier whose folder did not exist, and one the unit cannot write.
+#[test]
+fn check_verifies_a_jsonl_folder_and_says_where_the_service_can_write() {
+    let config = |path: &str| {
+        format!(
+            "[[feed]]\nurl = \"a.xml\"\n[[watch]]\nname = \"w\"\nquery = \"a\"\n\
+             [[notifier]]\nname = \"log\"\ntype = \"jsonl\"\npath = \"{path}\"\n"
+        )
+    };
+    let setup = Setup::with_config(&config("no-such-folder/alerts.jsonl"));
+    let (code, _, err) = run(bin().arg("check").arg("--config").arg(&setup.config));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("notifier \"log\": the folder") && err.contains("no-such-folder of path"), "{err}");
+
+    std::fs::write(&setup.config, config("/etc/alerts.jsonl")).unwrap();
+    let (code, out, err) = run(bin().arg("check").arg("--config").arg(&setup.config));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("note: notifier \"log\" appends to /etc/alerts.jsonl; under the shipped unit (ProtectSystem=strict) the service can write only in /var/lib/wirewatch"), "{out}");
+
+    // Under the unit's environment: the real database path, and its state folder is writable.
+    let state = setup.path("state");
+    std::fs::create_dir(&state).unwrap();
+    std::fs::write(&setup.config, config(state.join("alerts.jsonl").to_str().unwrap())).unwrap();
+    let (code, out, err) = run(bin().arg("check").arg("--config").arg(&setup.config).env("STATE_DIRECTORY", &state));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(&format!("database: {}", state.join("wirewatch.db").display())), "{out}");
+    assert!(!out.contains("note:"), "{out}");
+}
