@@ -224,11 +224,13 @@ async fn gather(
 }
 
 /// Polls every feed on its schedule until `shutdown` turns true; requeues every dead alert
-/// each time `retry_dead` is notified.
+/// each time `retry_dead` is notified. The feeds `reschedule` names (a reload changed their
+/// interval settings) are polled at once, the others when they were due.
 pub async fn run(
     config: Arc<Config>,
     mut shutdown: watch::Receiver<bool>,
     retry_dead: Arc<Notify>,
+    reschedule: Vec<usize>,
 ) -> Result<(), EngineError> {
     let parts = Parts::start(config)?;
     // A daemon starts once: it simply waits for the check.
@@ -242,7 +244,8 @@ pub async fn run(
         .enumerate()
         .filter(|(_, s)| !s.gone)
         .map(|(i, s)| {
-            let wait = s.next_poll.map_or(0, |t| (t - now.1).clamp(0, parts.config.poll.max_interval.as_secs() as i64));
+            let planned = s.next_poll.filter(|_| !reschedule.contains(&i));
+            let wait = planned.map_or(0, |t| (t - now.1).clamp(0, parts.config.poll.max_interval.as_secs() as i64));
             Reverse((now.0 + Duration::from_secs(wait as u64), i))
         })
         .collect();
