@@ -32,6 +32,10 @@ pub struct FeedStatus {
     pub stories: i64,
     /// New stories per day over the last 7 days.
     pub new_per_day: f64,
+    /// Article pages fetched, failed (error, timeout, out of time) and refused by robots.txt.
+    pub articles_fetched: i64,
+    pub articles_failed: i64,
+    pub articles_refused: i64,
 }
 
 pub fn feeds(config: &Config, json: bool) -> Result<ExitCode, CommandError> {
@@ -81,6 +85,9 @@ pub fn status(url: String, name: String, row: Option<&FeedRow>) -> FeedStatus {
             next_poll: None,
             stories: 0,
             new_per_day: 0.0,
+            articles_fetched: 0,
+            articles_failed: 0,
+            articles_refused: 0,
         };
         return blank;
     };
@@ -105,26 +112,31 @@ pub fn status(url: String, name: String, row: Option<&FeedRow>) -> FeedStatus {
         next_poll: if r.gone { None } else { super::utc(r.next_poll) },
         stories: r.stories,
         new_per_day: (r.stories_7d as f64 / 7.0 * 10.0).round() / 10.0,
+        articles_fetched: r.articles[0],
+        articles_failed: r.articles[1],
+        articles_refused: r.articles[2],
     }
 }
 
 fn table(feeds: &[FeedStatus]) -> String {
     let mut out = format!(
-        "{:<8} {:>5} {:>9} {:>7} {:>8} {:<20} {:<20} {:<20} URL\n",
-        "STATE", "FAILS", "INTERVAL", "STORIES", "NEW/DAY", "LAST SUCCESS", "NEXT POLL", "NAME"
+        "{:<8} {:>5} {:>9} {:>7} {:>8} {:>14} {:<20} {:<20} {:<20} URL\n",
+        "STATE", "FAILS", "INTERVAL", "STORIES", "NEW/DAY", "ARTICLES", "LAST SUCCESS", "NEXT POLL", "NAME"
     );
     for f in feeds {
         let interval = f
             .interval_secs
             .map_or("-".into(), |s| humantime::format_duration(std::time::Duration::from_secs(s as u64)).to_string());
         let name = super::clip(&f.name, 20);
+        let articles = format!("{}/{}/{}", f.articles_fetched, f.articles_failed, f.articles_refused);
         out.push_str(&format!(
-            "{:<8} {:>5} {:>9} {:>7} {:>8.1} {:<20} {:<20} {:<20} {}\n",
+            "{:<8} {:>5} {:>9} {:>7} {:>8.1} {:>14} {:<20} {:<20} {:<20} {}\n",
             f.state,
             f.consecutive_failures,
             interval,
             f.stories,
             f.new_per_day,
+            articles,
             f.last_success.as_deref().unwrap_or("-"),
             f.next_poll.as_deref().unwrap_or("-"),
             name,
