@@ -33,7 +33,7 @@ pub use clusters::{Member, RecentCluster};
 pub use feeds::{Activity, FeedRow, FeedState};
 pub use integrity::IntegrityCheck;
 pub use lock::{Holder, Owner};
-pub use outbox::{OutboxEntry, OutboxRow, OutboxState};
+pub use outbox::{DeliveryTrouble, OutboxEntry, OutboxRow, OutboxState};
 pub use prune::Pruned;
 pub use stories::{FetchMeta, IngestStats, NewAlert, Raised};
 
