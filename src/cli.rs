@@ -49,7 +49,20 @@ pub enum Command {
         /// Print each watch's evaluation tree for each story: which terms hit where, which failed
         #[arg(long)]
         explain: bool,
+        /// Fetch and extract each story's article page as the daemon would (its article
+        /// settings, robots.txt), and match on it too
+        #[arg(long)]
+        articles: bool,
         /// Feed file paths or http(s) URLs
+        #[arg(required = true, value_name = "SOURCE")]
+        sources: Vec<String>,
+    },
+    /// Print the article extracted from each HTML file or http(s) URL; needs no config
+    Extract {
+        /// One JSON object per line: source, url, title, body, published, lang
+        #[arg(long)]
+        json: bool,
+        /// HTML files (gzipped ones too) or http(s) URLs
         #[arg(required = true, value_name = "SOURCE")]
         sources: Vec<String>,
     },

@@ -200,3 +200,33 @@ async fn a_pending_step_is_a_row_taken_up_by_the_next_run_until_its_time_runs_ou
         setup.db().query_row("SELECT article_state FROM stories WHERE key = 'guid:w'", [], |r| r.get(0)).unwrap();
     assert_eq!(expired, "expired");
 }
+
+#[test]
+fn extract_prints_one_json_object_per_source_and_names_a_bad_one() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/articles/europa.html.gz");
+    let out = common::bin().args(["extract", "--json"]).arg(&path).arg("no-such-page.html").output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "a source that cannot be read fails the command");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    let keys: Vec<&String> = lines[0].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["body", "lang", "published", "source", "title", "url"]);
+    assert_eq!(lines[0]["source"], path.to_str().unwrap());
+    assert!(lines[0]["body"].as_str().unwrap().contains("Keck Observatory"));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("no-such-page.html: cannot read the file"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn feeds_and_status_show_the_article_counts() {
+    let (_server, setup) = setup().await;
+    engine::once(setup.load()).await.unwrap();
+    let feeds = common::bin().arg("--config").arg(&setup.config).args(["feeds", "--json"]).output().unwrap();
+    let row: serde_json::Value = serde_json::from_slice(&feeds.stdout).unwrap();
+    assert_eq!(
+        (&row["articles_fetched"], &row["articles_failed"], &row["articles_refused"]),
+        (&2.into(), &2.into(), &1.into())
+    );
+    let status = common::bin().arg("--config").arg(&setup.config).arg("status").output().unwrap();
+    let text = String::from_utf8(status.stdout).unwrap();
+    assert!(text.contains("articles:   2 fetched, 2 failed, 1 refused: http://"), "{text}");
+}

@@ -349,7 +349,7 @@ fn match_explain_shows_aliases_failures_and_the_excluding_not() {
           ✓ trade
               title \"Trade\" at 0..5
       ✗ sanctions
-          not found in title, body
+          not found in title, body, article
 ";
     assert_eq!(out.trim_end(), expected.trim_end(), "{out}");
 }

@@ -11,6 +11,11 @@
 //! different runs, carry the same Message-ID and the same stories, and each run may leave at
 //! most one message to be sent again: the one it was killed during.
 //!
+//! Every story links to an article page on the same server, which the daemon fetches (its
+//! teaser is short): a third of the stories whose feed text matches nothing match through
+//! their article, and now and then a page hangs past `article_timeout`, so kills also land
+//! while articles are fetched, extracted and stored. Those stories too must alert exactly once.
+//!
 //! Cross-feed dedupe is off so that every matching story alerts (clustering is tested
 //! elsewhere). The run is reproducible up to timing: it prints its seed, and
 //! `WIREWATCH_CRASH_SEED` repeats it. On failure the config dir (database, `daemon.log` with
@@ -28,7 +33,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use common::smtp::SmtpSink;
-use common::{FeedServer, Item, Setup, bin, rss};
+use common::{FeedServer, Item, Route, Setup, bin, rss};
 use futures_util::FutureExt;
 use mailparse::MailHeaderMap;
 use rand::rngs::StdRng;
@@ -127,6 +132,7 @@ fn config(server: &FeedServer, smtp: &str) -> String {
     let mut toml = String::from(
         "[storage]\npath = \"state/wirewatch.db\"\n\
          [poll]\ninterval = \"1s\"\nmin_interval = \"1s\"\nadaptive = false\ntimeout = \"2s\"\nbackfill = \"100000d\"\n\
+         article_timeout = \"1s\"\narticle_wait = \"10m\"\n\
          [dedupe]\ncross_feed = false\n",
     );
     for i in 0..FEEDS {
@@ -148,27 +154,52 @@ fn feed_path(feed: usize) -> String {
 struct Published {
     guid: String,
     title: String,
+    /// Whether its feed text or its article matches the watch.
     matching: bool,
+    /// Whether its feed text does.
+    by_feed: bool,
+    /// The address of its article page.
+    link: String,
 }
 
 impl Published {
-    /// A new story, matching the watch four times in five.
-    fn new(rng: &mut StdRng, feed: usize, n: usize) -> Published {
+    /// A new story, matching the watch four times in five, and a third of the rest through
+    /// its article; its article page is served from now on (one in ten hangs).
+    fn new(rng: &mut StdRng, server: &FeedServer, feed: usize, n: usize) -> Published {
         let guid = format!("{GUID_PREFIX}{feed}-{n:05}");
-        let matching = rng.random_ratio(4, 5);
-        let title = if matching {
+        let by_feed = rng.random_ratio(4, 5);
+        let by_article = !by_feed && rng.random_ratio(1, 3);
+        let title = if by_feed {
             format!("New sanctions target exporters {guid}")
         } else {
             format!("Weather turns mild {guid}")
         };
-        Published { guid, title, matching }
+        let path = format!("article/{guid}.html");
+        let page = if by_article { ARTICLE_MATCHING } else { ARTICLE_OTHER };
+        let hangs = !by_article && rng.random_ratio(1, 10);
+        let route =
+            if hangs { Route::Hang } else { Route::Feed { body: page.as_bytes().to_vec(), content_type: "text/html" } };
+        server.set(&path, route);
+        Published { guid, title, matching: by_feed || by_article, by_feed, link: server.url(&path) }
     }
 
     fn item(&self) -> Item<'_> {
-        let description = if self.matching { "Ministers agreed a new package." } else { "Clear skies expected." };
-        Item::new(&self.guid, &self.title, description)
+        let description = if self.by_feed { "Ministers agreed a new package." } else { "Clear skies expected." };
+        Item { link: Some(&self.link), ..Item::new(&self.guid, &self.title, description) }
     }
 }
+
+/// An article page that matches the watch, and one that does not.
+const ARTICLE_MATCHING: &str = "<html><body><article><h1>Weather turns mild</h1>\
+    <p>Clear skies are expected across the region for the rest of the week, forecasters said.</p>\
+    <p>Farmers said the mild spell came as ministers prepared new sanctions on grain exporters.</p>\
+    <p>The weather service expects rain to return on Sunday in the north of the country.</p>\
+    </article></body></html>";
+const ARTICLE_OTHER: &str = "<html><body><article><h1>Weather turns mild</h1>\
+    <p>Clear skies are expected across the region for the rest of the week, forecasters said.</p>\
+    <p>Farmers welcomed the mild spell after a wet autumn that delayed the harvest.</p>\
+    <p>The weather service expects rain to return on Sunday in the north of the country.</p>\
+    </article></body></html>";
 
 /// A background task adding stories to the feeds until stopped; it keeps every story it
 /// published.
@@ -206,7 +237,7 @@ async fn produce(server: FeedServer, mut rng: StdRng, mut stopped: oneshot::Rece
         let added = if rng.random_ratio(1, 20) { BURST_ITEMS } else { 1 };
         for _ in 0..added {
             count += 1;
-            feeds[feed].push(Published::new(&mut rng, feed, count));
+            feeds[feed].push(Published::new(&mut rng, &server, feed, count));
         }
         publish(&server, feed, &feeds[feed]);
     }

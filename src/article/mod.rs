@@ -7,6 +7,7 @@
 
 mod extract;
 mod robots;
+pub mod score;
 mod worker;
 
 pub use extract::{Extracted, extract, words};

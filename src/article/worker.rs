@@ -153,11 +153,18 @@ async fn run(ctx: Arc<Ctx>, jobs: mpsc::Sender<Job>, wake: Option<Arc<Notify>>, 
     let backlog = ctx.config.poll.article.concurrency * BACKLOG_PER_SLOT;
     let mut tasks = JoinSet::new();
     let mut in_flight = HashSet::new();
+    // Steps taken since the last sweep: one whose outcome the database refused is taken again
+    // at the next sweep (by `once`, not at all), never in a tight loop.
+    let mut tried = HashSet::new();
+    let mut sweep = tokio::time::interval(SWEEP);
+    sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    sweep.tick().await;
     loop {
         if in_flight.len() < backlog {
             let Some(pending) = pending(&jobs, backlog).await else { break };
             for p in pending {
-                if in_flight.insert(p.story_id) {
+                if tried.insert(p.story_id) {
+                    in_flight.insert(p.story_id);
                     tasks.spawn(step(Arc::clone(&ctx), jobs.clone(), p));
                 }
             }
@@ -174,7 +181,11 @@ async fn run(ctx: Arc<Ctx>, jobs: mpsc::Sender<Job>, wake: Option<Arc<Notify>>, 
         tokio::select! {
             _ = stop.changed() => break,
             _ = woken => {}
-            _ = tokio::time::sleep(SWEEP) => {}
+            _ = sweep.tick() => {
+                if wake.is_some() {
+                    tried.retain(|id| in_flight.contains(id));
+                }
+            }
             Some(done) = tasks.join_next(), if !tasks.is_empty() => match done {
                 Ok(id) => { in_flight.remove(&id); }
                 Err(e) => warn!(error = %e, "an article step crashed; its story is taken up again after a restart"),

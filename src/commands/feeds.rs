@@ -34,6 +34,10 @@ pub struct FeedStatus {
     pub new_per_day: f64,
     /// Items of the latest document skipped as unreadable.
     pub skipped_items: i64,
+    /// Article pages fetched, failed (error, timeout, out of time) and refused by robots.txt.
+    pub articles_fetched: i64,
+    pub articles_failed: i64,
+    pub articles_refused: i64,
 }
 
 pub fn feeds(config: &Config, json: bool) -> Result<ExitCode, CommandError> {
@@ -84,6 +88,9 @@ pub fn status(url: String, name: String, row: Option<&FeedRow>) -> FeedStatus {
             stories: 0,
             new_per_day: 0.0,
             skipped_items: 0,
+            articles_fetched: 0,
+            articles_failed: 0,
+            articles_refused: 0,
         };
         return blank;
     };
@@ -109,26 +116,31 @@ pub fn status(url: String, name: String, row: Option<&FeedRow>) -> FeedStatus {
         stories: r.stories,
         new_per_day: (r.stories_7d as f64 / 7.0 * 10.0).round() / 10.0,
         skipped_items: r.skipped_items,
+        articles_fetched: r.articles[0],
+        articles_failed: r.articles[1],
+        articles_refused: r.articles[2],
     }
 }
 
 fn table(feeds: &[FeedStatus]) -> String {
     let mut out = format!(
-        "{:<8} {:>5} {:>9} {:>7} {:>8} {:<20} {:<20} {:<20} URL\n",
-        "STATE", "FAILS", "INTERVAL", "STORIES", "NEW/DAY", "LAST SUCCESS", "NEXT POLL", "NAME"
+        "{:<8} {:>5} {:>9} {:>7} {:>8} {:>14} {:<20} {:<20} {:<20} URL\n",
+        "STATE", "FAILS", "INTERVAL", "STORIES", "NEW/DAY", "ARTICLES", "LAST SUCCESS", "NEXT POLL", "NAME"
     );
     for f in feeds {
         let interval = f
             .interval_secs
             .map_or("-".into(), |s| humantime::format_duration(std::time::Duration::from_secs(s as u64)).to_string());
         let name = super::clip(&f.name, 20);
+        let articles = format!("{}/{}/{}", f.articles_fetched, f.articles_failed, f.articles_refused);
         out.push_str(&format!(
-            "{:<8} {:>5} {:>9} {:>7} {:>8.1} {:<20} {:<20} {:<20} {}\n",
+            "{:<8} {:>5} {:>9} {:>7} {:>8.1} {:>14} {:<20} {:<20} {:<20} {}\n",
             f.state,
             f.consecutive_failures,
             interval,
             f.stories,
             f.new_per_day,
+            articles,
             f.last_success.as_deref().unwrap_or("-"),
             f.next_poll.as_deref().unwrap_or("-"),
             name,

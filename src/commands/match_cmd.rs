@@ -1,4 +1,5 @@
-//! `wirewatch match`: parse feeds from files or URLs and print what the watches match.
+//! `wirewatch match`: parse feeds from files or URLs and print what the watches match; with
+//! `--articles`, on the article pages too, fetched and extracted as the daemon would.
 //! Touches no database and sends nothing.
 
 use std::path::Path;
@@ -8,7 +9,8 @@ use anyhow::Context;
 
 use super::CommandError;
 use crate::alert::{Alert, document};
-use crate::config::{Config, FeedLocation};
+use crate::article::{Robots, fetch_and_extract, wanted, words};
+use crate::config::{Config, Feed, FeedLocation};
 use crate::feed::{self, Story};
 use crate::matcher::render_explanation;
 use crate::notify::stdout::render;
@@ -25,12 +27,23 @@ pub enum Format {
     Explain,
 }
 
-pub async fn run(config: &Config, format: Format, sources: &[String]) -> Result<ExitCode, CommandError> {
+pub async fn run(
+    config: &Config,
+    format: Format,
+    articles: bool,
+    sources: &[String],
+) -> Result<ExitCode, CommandError> {
     let fetcher = Fetcher::new(&config.poll).context("cannot build the HTTP client")?;
+    let robots = Robots::default();
     let mut failed = false;
     for source in sources {
         match load(config, &fetcher, source).await {
-            Ok(loaded) => super::emit(report(config, &loaded, format))?,
+            Ok(mut loaded) => {
+                if articles {
+                    fetch_articles(config, &fetcher, &robots, &mut loaded).await;
+                }
+                super::emit(report(config, &loaded, format))?
+            }
             Err(e) => {
                 failed = true;
                 eprintln!("{source}: {e:#}");
@@ -42,9 +55,12 @@ pub async fn run(config: &Config, format: Format, sources: &[String]) -> Result<
 
 /// A parsed source with the name and tags its stories are matched under.
 struct Loaded {
+    /// The feed as configured, or with the default settings when it is not in the config.
+    feed: Feed,
     name: String,
-    tags: Vec<String>,
     stories: Vec<Story>,
+    /// Per story, its article's text (with `--articles`, where one was fetched).
+    articles: Vec<String>,
 }
 
 async fn load(config: &Config, fetcher: &Fetcher, source: &str) -> anyhow::Result<Loaded> {
@@ -54,16 +70,42 @@ async fn load(config: &Config, fetcher: &Fetcher, source: &str) -> anyhow::Resul
         Fetched::NotModified => anyhow::bail!("server answered 304 to an unconditional request"),
     };
     let parsed = feed::parse(&bytes, Some(&location.key()))?;
-    let configured = config.feed(&location.key());
-    let name = configured.and_then(|f| f.name.clone()).or(parsed.title).unwrap_or_else(|| source.to_string());
-    let tags = configured.map(|f| f.tags.clone()).unwrap_or_default();
-    Ok(Loaded { name, tags, stories: parsed.stories })
+    let feed = config.feed(&location.key()).cloned().unwrap_or_else(|| Feed {
+        location,
+        name: None,
+        interval: config.poll.interval,
+        tags: Vec::new(),
+        article: config.poll.article.mode,
+        article_selector: None,
+    });
+    let name = feed.name.clone().or(parsed.title).unwrap_or_else(|| source.to_string());
+    let articles = vec![String::new(); parsed.stories.len()];
+    Ok(Loaded { feed, name, stories: parsed.stories, articles })
+}
+
+/// Fetches the article of every story the daemon would fetch one for, one at a time; a story
+/// whose page fails, is refused or gives fewer words than the feed keeps its feed text alone.
+async fn fetch_articles(config: &Config, fetcher: &Fetcher, robots: &Robots, loaded: &mut Loaded) {
+    let a = &config.poll.article;
+    for (story, article) in loaded.stories.iter().zip(loaded.articles.iter_mut()) {
+        if !wanted(a, &loaded.feed, story) {
+            continue;
+        }
+        let Some(url) = story.url.as_deref().and_then(|u| url::Url::parse(u).ok()) else { continue };
+        let selector = loaded.feed.article_selector.clone();
+        match fetch_and_extract(fetcher, Some(robots), &url, a.timeout, a.max_body, selector).await {
+            Ok(found) if words(&found.body) >= words(&story.body).max(1) => *article = found.body,
+            Ok(_) => eprintln!("{url}: the article gives fewer words than the feed; matched on the feed's text"),
+            Err(e) => eprintln!("{url}: no article ({e}); matched on the feed's text"),
+        }
+    }
 }
 
 fn report(config: &Config, loaded: &Loaded, format: Format) -> String {
     let mut out = String::new();
-    for story in &loaded.stories {
-        let doc = document(story, &loaded.name, &loaded.tags);
+    for (story, article) in loaded.stories.iter().zip(&loaded.articles) {
+        let mut doc = document(story, &loaded.name, &loaded.feed.tags);
+        doc.article = article.clone();
         if format == Format::Explain {
             out.push_str(&format!("story {} ({}): {}\n", story.key, loaded.name, story.title));
             for e in config.matcher.explain(&doc) {

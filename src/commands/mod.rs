@@ -3,6 +3,7 @@
 
 mod backtest;
 mod check;
+mod extract;
 pub mod feeds;
 mod match_cmd;
 mod notify_test;
@@ -66,6 +67,11 @@ fn open_read_only(config: &Config) -> Result<crate::store::Store, CommandError> 
 
 /// Runs the command `cli` names.
 pub fn execute(cli: Cli) -> Result<ExitCode, CommandError> {
+    // Extraction needs no config: it is a tool for choosing `article_selector`s.
+    if let Command::Extract { json, sources } = &cli.command {
+        crate::logging::init(crate::config::LogFormat::Text);
+        return runtime()?.block_on(extract::run(*json, sources));
+    }
     let path = Config::resolve_path(cli.config.as_deref());
     let config = Config::load(&path)?;
     crate::logging::init(config.log.format);
@@ -76,13 +82,14 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CommandError> {
         Command::Check => check::check(&config),
         Command::Once => runtime()?.block_on(run::once(Arc::new(config))),
         Command::Run => runtime()?.block_on(run::run(Arc::new(config))),
-        Command::Match { json, explain, sources } => {
+        Command::Extract { .. } => unreachable!("handled before the config is read"),
+        Command::Match { json, explain, articles, sources } => {
             let format = match (json, explain) {
                 (true, _) => match_cmd::Format::Json,
                 (_, true) => match_cmd::Format::Explain,
                 _ => match_cmd::Format::Text,
             };
-            runtime()?.block_on(match_cmd::run(&config, format, &sources))
+            runtime()?.block_on(match_cmd::run(&config, format, articles, &sources))
         }
         Command::Outbox(args) => outbox::outbox(&config, &args),
         Command::Feeds { json } => feeds::feeds(&config, json),

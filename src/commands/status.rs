@@ -29,6 +29,16 @@ struct Status {
     storage: Storage,
     /// Each notifier with alerts waiting for a retry or dead.
     delivery: Vec<Delivery>,
+    /// Per feed that has fetched any, its article steps' outcomes.
+    articles: Vec<FeedArticles>,
+}
+
+#[derive(Debug, Serialize)]
+struct FeedArticles {
+    url: String,
+    fetched: i64,
+    failed: i64,
+    refused: i64,
 }
 
 #[derive(Debug, Serialize)]
@@ -126,6 +136,16 @@ fn summarise(config: &Config, feeds: &[FeedStatus], activity: Activity) -> Statu
         database_bytes: size(path) + size(&wal),
         storage: storage(path, config.storage.max_size),
         delivery: Vec::new(),
+        articles: feeds
+            .iter()
+            .filter(|f| f.articles_fetched + f.articles_failed + f.articles_refused > 0)
+            .map(|f| FeedArticles {
+                url: f.url.clone(),
+                fetched: f.articles_fetched,
+                failed: f.articles_failed,
+                refused: f.articles_refused,
+            })
+            .collect(),
     }
 }
 
@@ -157,6 +177,13 @@ fn text(s: &Status) -> String {
     out.push_str(&format!("outbox:     {} queued, {} dead\n", s.outbox_queued, s.outbox_dead));
     out.push_str(&format!("last poll:  {}\n", s.last_poll.as_deref().unwrap_or("never")));
     out.push_str(&format!("database:   {} ({})\n", s.database, bytesize::ByteSize::b(s.database_bytes)));
+    for (i, a) in s.articles.iter().enumerate() {
+        let label = if i == 0 { "articles:" } else { "" };
+        out.push_str(&format!(
+            "{label:<11} {} fetched, {} failed, {} refused: {}\n",
+            a.fetched, a.failed, a.refused, a.url
+        ));
+    }
     out.push_str(&storage_line(&s.storage));
     out.push_str(&delivery_lines(&s.delivery));
     out

@@ -48,6 +48,9 @@ pub struct FeedRow {
     pub stories_7d: i64,
     /// Items of the latest document skipped as unreadable.
     pub skipped_items: i64,
+    /// Article steps that fetched the page, that failed (error, timeout, out of time), and
+    /// that robots.txt refused.
+    pub articles: [i64; 3],
 }
 
 impl Store {
@@ -164,7 +167,7 @@ impl Store {
             "SELECT url, title, moved_to, gone, last_success, last_error, last_error_at, consecutive_failures,
                 interval_secs, next_poll, failing_since,
                 (SELECT COUNT(*) FROM stories s WHERE s.feed_id = f.id),
-                COALESCE(week.n, 0), skipped_items
+                COALESCE(week.n, 0), skipped_items, articles_fetched, articles_failed, articles_refused
              FROM feeds f
              LEFT JOIN (SELECT feed_id, COUNT(*) AS n FROM stories WHERE first_seen >= ?1 GROUP BY feed_id) week
                 ON week.feed_id = f.id
@@ -186,6 +189,7 @@ impl Store {
                 stories: r.get(11)?,
                 stories_7d: r.get(12)?,
                 skipped_items: r.get(13)?,
+                articles: [r.get(14)?, r.get(15)?, r.get(16)?],
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
