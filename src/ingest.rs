@@ -390,6 +390,7 @@ impl Writer {
             etag: v.etag.as_deref(),
             last_modified: v.last_modified.as_deref(),
             content_hash: v.content_hash.as_deref(),
+            skipped_items: parsed.skipped(),
         };
         // On a feed's first sight, stories older than the backfill cutoff, or undated, are
         // stored without alerting.

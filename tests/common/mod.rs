@@ -193,6 +193,17 @@ impl Setup {
         ))
     }
 
+    /// A config polling `feed` (named "Wire") whose failures alert at once (`alert_after` 1ms)
+    /// through the jsonl notifier "log", with the `sanctions` watch.
+    pub fn health_alerting(feed: &str) -> Setup {
+        Setup::with_config(&format!(
+            "[storage]\npath = \"state/wirewatch.db\"\n[poll]\nalert_after = \"1ms\"\nbackfill = \"100000d\"\narticle = \"never\"\n\
+             [health]\nnotify = [\"log\"]\n[[feed]]\nurl = \"{feed}\"\nname = \"Wire\"\n\
+             [[watch]]\nname = \"sanctions\"\nquery = \"sanction*\"\n\
+             [[notifier]]\nname = \"log\"\ntype = \"jsonl\"\npath = \"alerts.jsonl\"\n"
+        ))
+    }
+
     pub fn with_config(toml: &str) -> Setup {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("config.toml");
