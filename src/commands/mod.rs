@@ -30,6 +30,9 @@ pub enum CommandError {
     Config(#[from] ConfigErrors),
     #[error(transparent)]
     Other(#[from] anyhow::Error),
+    /// Standard output was closed under us (`wirewatch feeds | head -1`): not a failure.
+    #[error("standard output closed")]
+    OutputClosed,
 }
 
 impl CommandError {
@@ -41,6 +44,7 @@ impl CommandError {
                 errors.0.iter().map(|e| format!("error: {e}")).collect::<Vec<_>>().join("\n")
             }
             CommandError::Other(e) => format!("error: {e:#}"),
+            CommandError::OutputClosed => String::new(),
         }
     }
 
@@ -48,6 +52,7 @@ impl CommandError {
         match self {
             CommandError::Config(_) => ExitCode::from(EXIT_CONFIG),
             CommandError::Other(_) => ExitCode::from(EXIT_FAILURE),
+            CommandError::OutputClosed => ExitCode::SUCCESS,
         }
     }
 }
@@ -91,6 +96,18 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CommandError> {
         Command::ImportOpml { file } => opml::import(&config, &file),
         Command::ExportOpml { with_secrets } => opml::export(&config, with_secrets),
         Command::NotifyTest { notifier } => runtime()?.block_on(notify_test::notify_test(&config, notifier.as_deref())),
+    }
+}
+
+/// Writes `text` to standard output. A reader that went away (a closed pipe) ends the command
+/// quietly with exit 0, as `head` expects, instead of the panic of `print!`.
+fn emit(text: impl AsRef<str>) -> Result<(), CommandError> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_ref().as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(CommandError::OutputClosed),
+        Err(e) => Err(CommandError::Other(anyhow::Error::new(e).context("cannot write to standard output"))),
     }
 }
 

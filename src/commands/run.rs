@@ -20,7 +20,7 @@ use crate::store::{Owner, Store};
 pub async fn once(config: Arc<Config>) -> Result<ExitCode, CommandError> {
     let _owner = Owner::acquire(&config.storage.path, "once").map_err(|e| failure(e.into(), "cannot poll"))?;
     let summary = engine::once(config).await.map_err(|e| failure(e, "poll failed"))?;
-    println!("{}", summary_line(&summary));
+    super::emit(format!("{}\n", summary_line(&summary)))?;
     Ok(if summary.failed() { ExitCode::from(super::EXIT_FAILURE) } else { ExitCode::SUCCESS })
 }
 
@@ -65,10 +65,13 @@ pub async fn run(mut config: Arc<Config>) -> Result<ExitCode, CommandError> {
     let mut signals = Signals::new();
     let mut _owner = Owner::acquire(&config.storage.path, "run").map_err(|e| failure(e.into(), "cannot start"))?;
     let retry_dead = Arc::new(Notify::new());
+    // Feeds whose interval settings a reload changed: polled at once, then on the new plan.
+    let mut reschedule = Vec::new();
     loop {
         let source = config.source.clone();
         let (stop, stopped) = watch::channel(false);
-        let mut engine = tokio::spawn(engine::run(Arc::clone(&config), stopped, Arc::clone(&retry_dead)));
+        let work = engine::run(Arc::clone(&config), stopped, Arc::clone(&retry_dead), std::mem::take(&mut reschedule));
+        let mut engine = tokio::spawn(work);
         let next = tokio::select! {
             next = wait_for_good_config(&mut signals, &source, &retry_dead) => next,
             ended = &mut engine => {
@@ -84,7 +87,9 @@ pub async fn run(mut config: Arc<Config>) -> Result<ExitCode, CommandError> {
         ended_well(engine.await)?;
         match next {
             Some((new, owner)) => {
-                info!(file = %source.display(), feeds = new.feeds.len(), watches = new.watches.len(), "config reloaded");
+                reschedule = interval_changed(&config, &new);
+                let (feeds, watches, rescheduled) = (new.feeds.len(), new.watches.len(), reschedule.len());
+                info!(file = %source.display(), feeds, watches, rescheduled, "config reloaded");
                 config = Arc::new(new);
                 // The lock of the database the new config names (the same one, unless it moved).
                 _owner = owner;
@@ -96,6 +101,20 @@ pub async fn run(mut config: Arc<Config>) -> Result<ExitCode, CommandError> {
             }
         }
     }
+}
+
+/// The feeds of `new` (by index) that `old` also polled with other interval settings: their
+/// own `interval`, or `[poll]`'s `interval`, `min_interval`, `max_interval` or `adaptive`.
+fn interval_changed(old: &Config, new: &Config) -> Vec<usize> {
+    let (a, b) = (&old.poll, &new.poll);
+    let poll_changed = (a.interval, a.min_interval, a.max_interval, a.adaptive)
+        != (b.interval, b.min_interval, b.max_interval, b.adaptive);
+    new.feeds
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| old.feed(&f.url()).is_some_and(|before| poll_changed || before.interval != f.interval))
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// How an engine task ended, as the command's error if it failed or panicked.

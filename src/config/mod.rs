@@ -41,6 +41,8 @@ pub const DEFAULT_PER_HOST: usize = 2;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Connect timeout of one fetch; never longer than the total deadline.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default budget for bodies fetched and parsed but not yet applied by the writer.
+pub const DEFAULT_POLL_MEMORY: u64 = 256 * 1024 * 1024;
 /// Default cap on a feed body, counted after decompression.
 pub const DEFAULT_MAX_BODY: u64 = 10 * 1024 * 1024;
 /// Default age limit for alerting on a feed's first sight.
@@ -158,6 +160,8 @@ pub struct Poll {
     pub timeout: Duration,
     pub connect_timeout: Duration,
     pub max_body: u64,
+    /// Bytes of bodies (and the stories parsed from them) held until the writer applies them.
+    pub memory: u64,
     pub backfill: Duration,
     /// A feed failing this long raises a health alert (to `[health] notify`).
     pub alert_after: Duration,
@@ -178,6 +182,7 @@ impl Default for Poll {
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             max_body: DEFAULT_MAX_BODY,
+            memory: DEFAULT_POLL_MEMORY,
             backfill: DEFAULT_BACKFILL,
             alert_after: DEFAULT_ALERT_AFTER,
             article: Articles::default(),

@@ -110,6 +110,7 @@ pub struct RawPoll {
     pub proxy: Option<Spanned<String>>,
     pub timeout: Option<Spanned<DurationText>>,
     pub max_body: Option<Spanned<SizeText>>,
+    pub memory: Option<Spanned<SizeText>>,
     pub backfill: Option<Spanned<DurationText>>,
     pub alert_after: Option<Spanned<DurationText>>,
     pub article: Option<Spanned<String>>,
