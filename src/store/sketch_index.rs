@@ -148,6 +148,7 @@ mod tests {
             title_content: title_content.to_vec(),
             title_key: title_key.to_vec(),
             title_places: Vec::new(),
+            specific: key.to_vec(),
             published: Some(1_000),
         }
     }
