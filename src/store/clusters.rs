@@ -6,13 +6,38 @@
 //! story looks up the stories filed under its keys within the dedupe window (a bounded number
 //! per key, newest first, so the cost does not grow with the number of stored stories),
 //! compares itself with those sharing the most keys, and joins the cluster of the most similar
-//! one from another feed. Features older than twice the window are pruned.
+//! one from another feed, if it is the same news as every indexed member of that cluster.
+//! Features leave out the sentences the story's feed repeats (its boilerplate, learnt here from
+//! the feed's stored stories and its new document). Features older than twice the window are
+//! pruned.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::sketch_index::SketchIndex;
 use super::{Store, StoreError};
-use crate::dedupe::{Features, Packed};
+use crate::dedupe::{Boilerplate, Features, Packed};
+use crate::feed::Story;
+
+/// Stored stories of a feed read to learn its boilerplate: its newest within the window.
+const BOILERPLATE_STORIES: usize = 200;
+
+/// The boilerplate of feed `feed_id`, learnt from its stories first seen since `since` (the
+/// newest [`BOILERPLATE_STORIES`]) and those of the document being ingested (`document`): the
+/// same whichever other feed's poll came first, since it reads this feed's stories alone.
+pub(super) fn boilerplate(
+    tx: &Connection,
+    feed_id: i64,
+    document: &[Story],
+    since: i64,
+) -> Result<Boilerplate, StoreError> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT body FROM stories WHERE feed_id = ?1 AND first_seen >= ?2 AND pruned_at IS NULL
+         ORDER BY id DESC LIMIT ?3",
+    )?;
+    let stored: Vec<String> =
+        stmt.query_map(params![feed_id, since, BOILERPLATE_STORIES as i64], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    Ok(Boilerplate::learn(stored.iter().map(String::as_str).chain(document.iter().map(|s| s.body.as_str()))))
+}
 
 /// A story's place in time for the window: its date, or when it was seen if undated or dated
 /// in the future.

@@ -59,6 +59,9 @@ pub struct SketchIndex {
     stories: HashMap<i64, Entry, fnv::FnvBuildHasher>,
     /// (placed at, story id), oldest on top: what pruning takes next.
     by_time: BinaryHeap<Reverse<(i64, i64)>>,
+    /// Cluster id → its indexed members: a story joins a cluster only if it is the same news as
+    /// each of them.
+    members: HashMap<i64, Vec<i64>, fnv::FnvBuildHasher>,
 }
 
 impl SketchIndex {
@@ -66,8 +69,20 @@ impl SketchIndex {
         for band in features.view().bands() {
             self.postings.entry(band).or_default().entries.push((at, story_id));
         }
-        self.stories.insert(story_id, Entry { feed_id, cluster, at, features });
+        if let Some(old) = self.stories.insert(story_id, Entry { feed_id, cluster, at, features }) {
+            self.forget_member(old.cluster, story_id);
+        }
+        self.members.entry(cluster).or_default().push(story_id);
         self.by_time.push(Reverse((at, story_id)));
+    }
+
+    fn forget_member(&mut self, cluster: i64, story_id: i64) {
+        if let Some(list) = self.members.get_mut(&cluster) {
+            list.retain(|&id| id != story_id);
+            if list.is_empty() {
+                self.members.remove(&cluster);
+            }
+        }
     }
 
     /// The cluster of the story from another feed most similar to `features` (placed at `at`),
@@ -94,7 +109,7 @@ impl SketchIndex {
             let Some(other) = self.stories.get(&id).filter(|e| e.feed_id != feed_id) else { continue };
             if let Some(score) = similarity(features, other.features.view(), window)
                 && best.is_none_or(|(s, c)| score > s || (score == s && other.cluster < c))
-                && self.founder_agrees(id, other.cluster, features, window)
+                && self.all_members_agree(other.cluster, features, window)
             {
                 best = Some((score, other.cluster));
             }
@@ -102,15 +117,17 @@ impl SketchIndex {
         best.map(|(_, c)| c)
     }
 
-    /// A story joins a cluster only if it is also the same news as the cluster's first story
-    /// (while that is indexed): similarity is not transitive, and chains of merely similar
-    /// stories would otherwise grow one cluster that swallows unrelated news.
-    fn founder_agrees(&self, member: i64, cluster: i64, features: View<'_>, window: i64) -> bool {
-        member == cluster
-            || self
-                .stories
-                .get(&cluster)
-                .is_none_or(|founder| similarity(features, founder.features.view(), window).is_some())
+    /// A story joins a cluster only if it is the same news as each of its indexed members: the
+    /// relation alone decides, not which story came first, so the same stories make the same
+    /// clusters whatever order the polls arrive in (while the relation holds among them); and
+    /// similarity is not transitive, so chains of merely similar stories cannot grow one cluster
+    /// that swallows unrelated news. When in doubt, the story alerts on its own.
+    fn all_members_agree(&self, cluster: i64, features: View<'_>, window: i64) -> bool {
+        let members = self.members.get(&cluster).map_or(&[][..], Vec::as_slice);
+        members
+            .iter()
+            .filter_map(|id| self.stories.get(id))
+            .all(|m| similarity(features, m.features.view(), window).is_some())
     }
 
     /// Forgets stories placed before `before`, oldest first: the cost is that of what is
@@ -130,7 +147,9 @@ impl SketchIndex {
                     self.postings.remove(&band);
                 }
             }
+            let cluster = entry.cluster;
             self.stories.remove(&id);
+            self.forget_member(cluster, id);
         }
     }
 }
@@ -154,7 +173,7 @@ mod tests {
     }
 
     #[test]
-    fn a_story_like_a_member_but_not_like_the_first_story_starts_its_own_cluster() {
+    fn a_story_like_a_member_but_not_like_every_member_starts_its_own_cluster() {
         let first = story(&[1, 2, 3, 4], 1..11, &[1, 2], &[1]);
         let middle = story(&[1, 2, 3, 4, 5, 6, 7, 8], 1..21, &[1, 11], &[1]);
         let last = story(&[5, 6, 7, 8], 11..21, &[11, 12], &[5]);
@@ -179,6 +198,7 @@ mod tests {
         assert_eq!(index.most_similar(99, &news(), 250, 1_000), Some(2));
         index.prune(1_000);
         assert!(index.stories.is_empty() && index.postings.is_empty() && index.by_time.is_empty());
+        assert!(index.members.is_empty());
         assert_eq!(index.most_similar(99, &news(), 250, 1_000), None);
     }
 }

@@ -71,6 +71,8 @@ impl Store {
         let mut stats = IngestStats::default();
         let mut listed = Vec::with_capacity(stories.len());
         let mut filed = Vec::new();
+        // The feed's boilerplate, learnt when its first new matched story needs it.
+        let mut boilerplate = None;
         for (i, story) in stories.iter().enumerate() {
             if let Some(id) = known(&tx, feed_id, story, now)? {
                 listed.push(id);
@@ -85,6 +87,15 @@ impl Store {
             }
             let cluster = match features {
                 Some(f) => {
+                    let learnt = match &mut boilerplate {
+                        Some(learnt) => learnt,
+                        none => none.insert(clusters::boilerplate(&tx, feed_id, stories, now - window)?),
+                    };
+                    let f = if learnt.is_empty() {
+                        f
+                    } else {
+                        Features::learnt(&story.title, &story.body, f.published, learnt)
+                    };
                     let (cluster, f) = clusters::join(&tx, index, story_id, feed_id, f, now, window)?;
                     filed.push(f);
                     cluster
