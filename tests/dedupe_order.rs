@@ -77,8 +77,7 @@ fn ingest(documents: &[(String, Vec<Story>)], order: &[usize]) -> Outcome {
     }
     drop(store);
     let db = rusqlite::Connection::open(&path).unwrap();
-    let mut stmt =
-        db.prepare("SELECT m.cluster_id, s.key FROM matches m JOIN stories s ON s.id = m.story_id").unwrap();
+    let mut stmt = db.prepare("SELECT m.cluster_id, s.key FROM matches m JOIN stories s ON s.id = m.story_id").unwrap();
     let mut clusters: BTreeMap<i64, BTreeSet<String>> = BTreeMap::new();
     for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))).unwrap() {
         let (cluster, key) = row.unwrap();

@@ -177,7 +177,8 @@ pub struct RecentCluster {
     /// When its newest member was matched (Unix seconds).
     #[serde(skip)]
     pub latest: i64,
-    /// First reporter first.
+    /// First reporter first: by published time (when it was matched, if undated), not by
+    /// which feed was polled first.
     pub members: Vec<Member>,
 }
 
@@ -201,7 +202,7 @@ impl Store {
              FROM matches m JOIN stories s ON s.id = m.story_id JOIN feeds f ON f.id = s.feed_id
              WHERE (m.cluster_id, m.watch) IN
                 (SELECT cluster_id, watch FROM matches WHERE created >= ?1 AND (?2 IS NULL OR watch = ?2))
-             ORDER BY m.cluster_id, m.watch, m.story_id",
+             ORDER BY m.cluster_id, m.watch, COALESCE(s.published, m.created), m.story_id",
         )?;
         let rows = stmt.query_map(params![since, watch], |r| {
             let member =
