@@ -60,6 +60,7 @@ pub fn spawn(
     mut jobs: mpsc::Receiver<Job>,
     committed: Arc<Notify>,
 ) -> std::thread::JoinHandle<()> {
+    store.limit_sketch_memory(config.dedupe.memory);
     store.preload_sketch_index();
     std::thread::Builder::new()
         .name("wirewatch-ingest".into())

@@ -12,10 +12,13 @@
 //!   or more), a name or number of one headline is among the other story's words (when either
 //!   headline has any), and the headlines do not name different states neither story mentions
 //!   (`places.rs`);
-//! * what is specific agrees: the stories share names or numbers that are not common names
-//!   (`words.rs`: states, organisations, offices, days), two or more (one, when either story
-//!   has no more than two), and no headline gives a figure the other story lacks while the
-//!   other headline gives one this story lacks;
+//! * what is specific agrees: the names and numbers of each headline and lead (the first two
+//!   sentences, where a report names who did what to whom), common names left out (`words.rs`:
+//!   states, capitals, organisations, offices, days), are found in the other story: a figure,
+//!   or a name both headlines or leads give, or two names found anywhere in the other story
+//!   (near-identical texts that name nothing specific have nothing to disagree on); and no
+//!   headline gives a figure the other story lacks while the other headline gives one this
+//!   story lacks ("728 drones", "810 drones");
 //! * and then near-identical text (content-word overlap ≥ 0.9) within the dedupe window, or,
 //!   within [`NEWS_CYCLE`], a key-token overlap ≥ 0.45 (names and numbers, two or more shared)
 //!   unless their numbers conflict (none shared and four or more not shared).
@@ -96,10 +99,12 @@ pub fn verdict(a: View<'_>, b: View<'_>, window: i64) -> Result<f64, Apart> {
     if headline_figures_conflict(a, b) {
         return Err(Apart::HeadlineFigures);
     }
-    if !specifics_agree(a, b) {
+    let content = overlap(a.content, b.content);
+    // Near-identical text that names nothing specific has nothing to disagree on.
+    let nothing_specific = a.specific.is_empty() && b.specific.is_empty();
+    if !(specifics_agree(a, b) || nothing_specific && content >= NEAR_IDENTICAL) {
         return Err(Apart::Specifics);
     }
-    let content = overlap(a.content, b.content);
     if content >= NEAR_IDENTICAL {
         return Ok(content);
     }

@@ -13,7 +13,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::sketch_index::SketchIndex;
+use super::sketch_index::{self, SketchIndex};
 use super::{Store, StoreError};
 use crate::dedupe::{Boilerplate, Features, Packed};
 use crate::feed::Story;
@@ -99,12 +99,18 @@ impl Store {
     /// all there is.
     pub fn preload_sketch_index(&mut self) {
         let Some(path) = self.conn.path().filter(|p| !p.is_empty()).map(std::path::PathBuf::from) else { return };
+        let budget = self.sketch_memory;
         if self.sketches.is_none() && self.sketches_loading.is_none() {
             self.sketches_loading = Some(std::thread::spawn(move || {
                 let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
-                load_sketch_index(&Connection::open_with_flags(path, flags)?)
+                load_sketch_index(&Connection::open_with_flags(path, flags)?, budget)
             }));
         }
+    }
+
+    /// Bounds the candidate index to about `bytes` (`[dedupe] memory`): set before it is loaded.
+    pub fn limit_sketch_memory(&mut self, bytes: u64) {
+        self.sketch_memory = usize::try_from(bytes).unwrap_or(usize::MAX);
     }
 
     /// Waits for a preload still running and keeps what it loaded. Its connection is then
@@ -138,7 +144,7 @@ impl Store {
     pub(super) fn sketch_index(&mut self) -> Result<&mut SketchIndex, StoreError> {
         self.finish_preload();
         if self.sketches.is_none() {
-            self.sketches = Some(load_sketch_index(&self.conn)?);
+            self.sketches = Some(load_sketch_index(&self.conn, self.sketch_memory)?);
         }
         Ok(self.sketches.as_mut().expect("loaded above"))
     }
@@ -226,12 +232,28 @@ impl Store {
     }
 }
 
-/// The candidate index over every row of `sketches`.
-fn load_sketch_index(conn: &Connection) -> Result<SketchIndex, StoreError> {
-    let mut index = SketchIndex::default();
-    let mut stmt = conn.prepare("SELECT story_id, feed_id, cluster_id, at, published, features FROM sketches")?;
-    let rows =
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, Vec<u8>>(5)?)))?;
+/// The candidate index over the rows of `sketches`, the newest that fit in `budget` bytes, read
+/// oldest first (the order each key's list keeps). The rows that fit are found first from their
+/// sizes alone, so a database holding more than the budget is never loaded whole.
+fn load_sketch_index(conn: &Connection, budget: usize) -> Result<SketchIndex, StoreError> {
+    let mut index = SketchIndex::with_budget(budget);
+    let mut since = i64::MIN;
+    let mut sizes = conn.prepare("SELECT at, length(features) FROM sketches ORDER BY at DESC")?;
+    let mut rows = sizes.query([])?;
+    let mut total = 0usize;
+    while let Some(row) = rows.next()? {
+        // Bytes stored are about the bytes held, plus the entry's own.
+        total += row.get::<_, i64>(1)? as usize + sketch_index::ENTRY_BYTES;
+        if total > budget {
+            since = row.get::<_, i64>(0)? + 1;
+            break;
+        }
+    }
+    let mut stmt = conn.prepare(
+        "SELECT story_id, feed_id, cluster_id, at, published, features FROM sketches WHERE at >= ?1 ORDER BY at",
+    )?;
+    let rows = stmt
+        .query_map([since], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, Vec<u8>>(5)?)))?;
     for row in rows {
         let (story_id, feed_id, cluster, at, published, bytes) = row?;
         if let Some(features) = Packed::from_bytes(&bytes, published) {

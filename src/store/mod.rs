@@ -74,6 +74,8 @@ pub struct Store {
     sketches: Option<sketch_index::SketchIndex>,
     /// The index being loaded on a thread of its own ([`Store::preload_sketch_index`]).
     sketches_loading: Option<std::thread::JoinHandle<Result<sketch_index::SketchIndex, StoreError>>>,
+    /// Bytes the candidate index may hold (`[dedupe] memory`).
+    sketch_memory: usize,
     /// Whether a batch is open ([`Store::begin_batch`]).
     batch: bool,
     /// This process's queue for the write lock, and the turn an open batch holds.
@@ -171,7 +173,15 @@ impl Store {
         schema::migrate(&mut conn, path, || turns.gate.wait())?;
         // The writer runs some twenty statements per poll; SQLite parses each once.
         conn.set_prepared_statement_cache_capacity(64);
-        Ok(Store { conn, sketches: None, sketches_loading: None, batch: false, turns, turn: None })
+        Ok(Store {
+            conn,
+            sketches: None,
+            sketches_loading: None,
+            sketch_memory: usize::MAX,
+            batch: false,
+            turns,
+            turn: None,
+        })
     }
 }
 

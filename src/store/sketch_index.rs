@@ -51,7 +51,20 @@ impl Posting {
     }
 }
 
-#[derive(Default)]
+/// Bytes an indexed story costs beyond its features: its entry in the story map, its place in
+/// the time heap and the member list, and its postings.
+const ENTRY_OVERHEAD: usize = 120;
+const POSTING_BYTES: usize = 16;
+
+/// About what a stored story costs in the index beyond its stored bytes.
+pub(super) const ENTRY_BYTES: usize = ENTRY_OVERHEAD + POSTING_BYTES * 10;
+
+/// What keeping `features` in the index costs, in bytes (an estimate within a few percent of
+/// what the allocator hands out).
+pub(super) fn cost(features: &Packed) -> usize {
+    features.footprint() + ENTRY_OVERHEAD + POSTING_BYTES * features.view().bands().len()
+}
+
 pub struct SketchIndex {
     /// Index key → the stories filed under it.
     postings: HashMap<i64, Posting>,
@@ -62,18 +75,59 @@ pub struct SketchIndex {
     /// Cluster id → its indexed members: a story joins a cluster only if it is the same news as
     /// each of them.
     members: HashMap<i64, Vec<i64>, fnv::FnvBuildHasher>,
+    /// Bytes held ([`cost`] of every indexed story), and the most it may hold (`[dedupe] memory`).
+    bytes: usize,
+    budget: usize,
+    /// Whether a story has left the index for the budget (logged once).
+    evicted: bool,
+}
+
+impl Default for SketchIndex {
+    fn default() -> SketchIndex {
+        SketchIndex::with_budget(usize::MAX)
+    }
 }
 
 impl SketchIndex {
+    /// An empty index that holds at most about `budget` bytes.
+    pub fn with_budget(budget: usize) -> SketchIndex {
+        SketchIndex {
+            postings: HashMap::new(),
+            stories: HashMap::default(),
+            by_time: BinaryHeap::new(),
+            members: HashMap::default(),
+            bytes: 0,
+            budget,
+            evicted: false,
+        }
+    }
+
+    /// Files a story; past the budget the oldest stories leave the index (logged the first
+    /// time): a new story can then no longer join their clusters, and alerts on its own.
     pub fn insert(&mut self, story_id: i64, feed_id: i64, cluster: i64, at: i64, features: Packed) {
         for band in features.view().bands() {
             self.postings.entry(band).or_default().entries.push((at, story_id));
         }
+        self.bytes += cost(&features);
         if let Some(old) = self.stories.insert(story_id, Entry { feed_id, cluster, at, features }) {
+            self.bytes -= cost(&old.features);
             self.forget_member(old.cluster, story_id);
         }
         self.members.entry(cluster).or_default().push(story_id);
         self.by_time.push(Reverse((at, story_id)));
+        while self.bytes > self.budget {
+            let Some(&Reverse((at, _))) = self.by_time.peek() else { break };
+            if !self.evicted {
+                self.evicted = true;
+                tracing::warn!(
+                    memory = self.budget,
+                    stories = self.stories.len(),
+                    "the candidate index is full ([dedupe] memory); the oldest stories leave it and \
+                     later reports of them alert on their own"
+                );
+            }
+            self.forget_oldest(at);
+        }
     }
 
     fn forget_member(&mut self, cluster: i64, story_id: i64) {
@@ -135,22 +189,25 @@ impl SketchIndex {
     /// entries are dropped from its front; one left behind a newer entry is skipped by lookups
     /// (outside the window, or no longer a story) until it reaches the front.
     pub fn prune(&mut self, before: i64) {
-        while let Some(&Reverse((at, id))) = self.by_time.peek() {
-            if at >= before {
-                break;
-            }
-            self.by_time.pop();
-            // Filed again since (same story id, later place): that filing stays.
-            let Some(entry) = self.stories.get(&id).filter(|e| e.at == at) else { continue };
-            for band in entry.features.view().bands() {
-                if self.postings.get_mut(&band).is_some_and(|list| list.forget_before(before)) {
-                    self.postings.remove(&band);
-                }
-            }
-            let cluster = entry.cluster;
-            self.stories.remove(&id);
-            self.forget_member(cluster, id);
+        while self.by_time.peek().is_some_and(|Reverse((at, _))| *at < before) {
+            self.forget_oldest(before);
         }
+    }
+
+    /// Forgets the story on top of the time heap; key lists drop their entries placed before
+    /// `before` from their front.
+    fn forget_oldest(&mut self, before: i64) {
+        let Some(Reverse((at, id))) = self.by_time.pop() else { return };
+        // Filed again since (same story id, later place): that filing stays.
+        let Some(entry) = self.stories.get(&id).filter(|e| e.at == at) else { return };
+        for band in entry.features.view().bands() {
+            if self.postings.get_mut(&band).is_some_and(|list| list.forget_before(before)) {
+                self.postings.remove(&band);
+            }
+        }
+        let entry = self.stories.remove(&id).expect("found above");
+        self.bytes -= cost(&entry.features);
+        self.forget_member(entry.cluster, id);
     }
 }
 
