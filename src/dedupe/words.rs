@@ -222,14 +222,11 @@ pub(super) fn is_common_name(hash: u32) -> bool {
         .get_or_init(|| {
             let mut set: HashSet<u32> = COMMON_NAMES.iter().map(|w| token_hash(w)).collect();
             let mut folded = String::new();
-            for entity in gazetteer::entities() {
-                for name in std::iter::once(&entity.name).chain(&entity.aliases) {
-                    for word in name.split_whitespace() {
-                        fold_word(word.trim_matches(|c: char| !c.is_alphanumeric()), &mut folded);
-                        if !folded.is_empty() {
-                            set.insert(token_hash(&folded));
-                        }
-                    }
+            let english = gazetteer::load().entries.into_iter().flat_map(|e| e.names).filter(|n| n.lang == "en");
+            for word in english.flat_map(|n| n.text.split_whitespace().map(str::to_string).collect::<Vec<_>>()) {
+                fold_word(word.trim_matches(|c: char| !c.is_alphanumeric()), &mut folded);
+                if !folded.is_empty() {
+                    set.insert(token_hash(&folded));
                 }
             }
             set
