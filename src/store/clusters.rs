@@ -162,11 +162,15 @@ impl Store {
         Ok(self.sketch_index()?.most_similar(feed_id, features, at, window))
     }
 
-    /// Drops the features of stories placed before `before`: no new story can join them.
-    pub(super) fn prune_sketches(&mut self, before: i64) -> Result<usize, StoreError> {
+    /// Drops the features of stories placed before `before` (at most `limit` rows of them): no
+    /// new story can join them.
+    pub(super) fn prune_sketches(&mut self, before: i64, limit: usize) -> Result<usize, StoreError> {
         // What a preload reads may include rows deleted here: finish it first.
         self.finish_preload();
-        let n = self.conn.execute("DELETE FROM sketches WHERE at < ?1", [before])?;
+        let n = self.conn.execute(
+            "DELETE FROM sketches WHERE story_id IN (SELECT story_id FROM sketches WHERE at < ?1 LIMIT ?2)",
+            params![before, limit as i64],
+        )?;
         if let Some(index) = &mut self.sketches {
             index.prune(before);
         }
