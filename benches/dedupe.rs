@@ -172,7 +172,7 @@ fn large_prune(store: &mut Store, now: i64) {
         let step = store.prune(now, 86_400, 2 * WINDOW, PRUNE_STEP).expect("prune");
         longest = longest.max(step_started.elapsed());
         steps += 1;
-        total = total.add(step);
+        total = total.plus(step);
         if !step.more {
             break;
         }

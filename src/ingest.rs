@@ -236,7 +236,7 @@ impl Writer {
         let keep_sketches = 2 * self.config.dedupe.window.as_secs() as i64;
         match self.store.prune(unix_now(), retain, keep_sketches, PRUNE_STEP) {
             Ok(step) => {
-                let so_far = self.pruning.take().unwrap_or_default().add(step);
+                let so_far = self.pruning.take().unwrap_or_default().plus(step);
                 if step.more {
                     self.pruning = Some(so_far);
                 } else if so_far.deleted + so_far.emptied > 0 {

@@ -98,7 +98,7 @@ async fn pruning_never_causes_a_re_alert() {
     let (mut pruned, mut steps) = (Pruned::default(), 0);
     loop {
         let step = store.prune(unix_now() + 100 * day, 90 * day, 6 * day, 1).unwrap();
-        pruned = pruned.add(step);
+        pruned = pruned.plus(step);
         steps += 1;
         if !step.more {
             break;

@@ -27,7 +27,7 @@ pub struct Pruned {
 
 impl Pruned {
     /// This step's counts added to `self`'s.
-    pub fn add(self, step: Pruned) -> Pruned {
+    pub fn plus(self, step: Pruned) -> Pruned {
         Pruned {
             deleted: self.deleted + step.deleted,
             emptied: self.emptied + step.emptied,
