@@ -71,7 +71,7 @@ fn ingest(documents: &[(String, Vec<Story>)], order: &[usize]) -> Outcome {
                     payload: "{}".into(),
                 };
                 let features = Features::new(&s.title, &s.body, s.published.map(|p| p.timestamp()));
-                Raised { alerts: vec![alert], features: Some(features) }
+                Raised { alerts: vec![alert], features: Some(features), ..Raised::default() }
             })
             .unwrap();
     }

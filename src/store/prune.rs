@@ -64,7 +64,7 @@ impl Store {
         }
         let deleted = tx.execute("DELETE FROM stories WHERE id IN (SELECT value FROM json_each(?1))", [&ids])?;
         let emptied = tx.execute(
-            "UPDATE stories SET title = '', body = '', author = '', categories = '[]', pruned_at = ?2
+            "UPDATE stories SET title = '', body = '', author = '', categories = '[]', article = NULL, pruned_at = ?2
              WHERE id IN (SELECT id FROM stories WHERE first_seen < ?1 AND pruned_at IS NULL LIMIT ?3)",
             params![cutoff, now, limit_sql],
         )?;
