@@ -7,7 +7,9 @@
 //! The stream: 20,000 stories a simulated day from 500 feeds, a third of them another outlet's
 //! rewrite of a story from the last six hours, in documents of 25 stories; four documents
 //! commit together, as the ingest writer batches the polls queued behind each other under
-//! load; similarity features are pruned hourly as the daemon does. Run:
+//! load; similarity features are pruned hourly as the daemon does. Last, `retain` is lowered to
+//! a day and nearly every story is pruned, in steps as the writer prunes: the longest step is
+//! the longest the writer would leave the watchdog unanswered. Run:
 //! `cargo bench --bench dedupe`.
 
 use std::collections::VecDeque;
@@ -17,7 +19,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use wirewatch::dedupe::Features;
 use wirewatch::feed::Story;
-use wirewatch::store::{FetchMeta, NewAlert, Raised, Store};
+use wirewatch::store::{FetchMeta, NewAlert, Pruned, Raised, Store};
 
 const BLOCK: usize = 100_000;
 const PER_DAY: i64 = 20_000;
@@ -27,6 +29,8 @@ const WINDOW: i64 = 72 * 3600;
 const DOCUMENT: usize = 25;
 const DOCUMENTS_PER_COMMIT: usize = 4;
 const LOOKUPS: usize = 2_000;
+/// Stories one pruning step handles, as the writer's `PRUNE_STEP`.
+const PRUNE_STEP: usize = 5_000;
 
 struct Words {
     common: Vec<String>,
@@ -160,6 +164,30 @@ fn ingest_document(store: &mut Store, feed_id: i64, chunk: &[Item], feats: &[Fea
         .expect("ingest");
 }
 
+/// `retain` lowered to a day: nearly every stored story goes, in steps as the writer prunes,
+/// and the longest step is the longest the writer would leave the watchdog unanswered.
+fn large_prune(store: &mut Store, now: i64) {
+    let (started, mut longest, mut steps, mut total) = (Instant::now(), Duration::ZERO, 0, Pruned::default());
+    loop {
+        let step_started = Instant::now();
+        let step = store.prune(now, 86_400, 2 * WINDOW, PRUNE_STEP).expect("prune");
+        longest = longest.max(step_started.elapsed());
+        steps += 1;
+        total = total.plus(step);
+        if !step.more {
+            break;
+        }
+    }
+    println!(
+        "large prune: {} stories deleted and {} emptied in {:.1} s, {steps} steps of at most {PRUNE_STEP}, the \
+         longest {:.0} ms",
+        total.deleted,
+        total.emptied,
+        started.elapsed().as_secs_f64(),
+        longest.as_secs_f64() * 1e3
+    );
+}
+
 fn main() {
     let total: usize = std::env::var("WIREWATCH_BENCH_STORIES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let dir = tempfile::tempdir().expect("temp dir");
@@ -197,7 +225,7 @@ fn main() {
             let now = clock(done + (c + 1) * per_commit);
             if now >= next_prune {
                 let p = Instant::now();
-                store.prune(now, 90 * 86_400, 2 * WINDOW).expect("prune");
+                while store.prune(now, 90 * 86_400, 2 * WINDOW, PRUNE_STEP).expect("prune").more {}
                 t_prune += p.elapsed();
                 next_prune = now + 3600;
             }
@@ -228,11 +256,14 @@ fn main() {
         t_features += block_features;
         t_ingest += block_ingest;
     }
+    let clustered: i64 = rusqlite::Connection::open(&path)
+        .expect("reopen")
+        .query_row("SELECT COUNT(*) FROM matches WHERE cluster_id != story_id", [], |r| r.get(0))
+        .expect("count");
+    large_prune(&mut store, clock(done));
     drop(store);
     let conn = rusqlite::Connection::open(&path).expect("reopen");
     conn.pragma_update(None, "wal_checkpoint", "TRUNCATE").expect("checkpoint");
-    let clustered: i64 =
-        conn.query_row("SELECT COUNT(*) FROM matches WHERE cluster_id != story_id", [], |r| r.get(0)).expect("count");
     drop(conn);
     let bytes = std::fs::metadata(&path).expect("db size").len();
     let secs = (t_features + t_ingest + t_prune).as_secs_f64();

@@ -96,6 +96,30 @@ async fn later_reports_join_the_cluster_without_alerting_and_recent_lists_them()
     assert!(text.contains("(3 feeds)") && text.contains("NK News"), "{text}");
 }
 
+/// The clusters `wirewatch recent --json` prints.
+fn recent_json(setup: &Setup) -> Vec<serde_json::Value> {
+    let out =
+        bin().args(["--config", setup.config.to_str().unwrap(), "recent", "--since", "1h", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_outlet_that_published_first_is_credited_first_not_the_feed_polled_first() {
+    let server = FeedServer::start().await;
+    // NK News published last (09:05) but is polled first; Yonhap published first (07:40).
+    serve(&server, &[], &[], &[NK_NEWS]);
+    let setup = setup(&server, "");
+    assert_eq!(engine::once(setup.load()).await.unwrap().delivered, 1);
+    serve(&server, &[YONHAP], &[TASS], &[NK_NEWS]);
+    assert_eq!(engine::once(setup.load()).await.unwrap().delivered, 0, "the same launch alerts once");
+    let clusters = recent_json(&setup);
+    assert_eq!(clusters.len(), 1, "{clusters:#?}");
+    let feeds: Vec<&str> =
+        clusters[0]["members"].as_array().unwrap().iter().map(|m| m["feed"].as_str().unwrap()).collect();
+    assert_eq!(feeds, ["Yonhap", "TASS", "NK News"], "by published time");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn cross_feed_off_alerts_every_feed() {
     let setup = one_story_three_reports("[dedupe]\ncross_feed = false\n").await;

@@ -57,6 +57,10 @@ pub const DEFAULT_RETAIN: Duration = Duration::from_secs(90 * 24 * 3600);
 pub const DEFAULT_CHECK_EVERY: Duration = Duration::from_secs(24 * 3600);
 /// How far apart two reports of the same news may be, by default.
 pub const DEFAULT_DEDUPE_WINDOW: Duration = Duration::from_secs(72 * 3600);
+/// How much memory the cross-feed candidate index may hold, by default.
+pub const DEFAULT_DEDUPE_MEMORY: u64 = 128 << 20;
+/// The range `[dedupe] memory` may take.
+pub const DEDUPE_MEMORY_RANGE: std::ops::RangeInclusive<u64> = (1 << 20)..=(64 << 30);
 /// Environment variable naming the config file when `--config` is absent.
 pub const CONFIG_ENV: &str = "WIREWATCH_CONFIG";
 /// Config file used when neither `--config` nor `$WIREWATCH_CONFIG` is given.
@@ -137,11 +141,13 @@ pub struct Dedupe {
     pub window: Duration,
     /// Whether the same news from several feeds is one cluster, alerted once per watch.
     pub cross_feed: bool,
+    /// Bytes the in-memory candidate index may hold; past it the oldest stories leave it.
+    pub memory: u64,
 }
 
 impl Default for Dedupe {
     fn default() -> Self {
-        Dedupe { window: DEFAULT_DEDUPE_WINDOW, cross_feed: true }
+        Dedupe { window: DEFAULT_DEDUPE_WINDOW, cross_feed: true, memory: DEFAULT_DEDUPE_MEMORY }
     }
 }
 

@@ -96,6 +96,7 @@ pub struct RawLog {
 pub struct RawDedupe {
     pub window: Option<Spanned<DurationText>>,
     pub cross_feed: Option<bool>,
+    pub memory: Option<Spanned<SizeText>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -9,8 +9,9 @@ use toml::Spanned;
 use super::bounds;
 use super::raw::{DurationText, RawConfig, RawFeed, RawPoll, SizeText};
 use super::{
-    Config, ConfigError, ConfigErrors, DEFAULT_CHECK_EVERY, DEFAULT_DB_FILE, DEFAULT_DEDUPE_WINDOW, DEFAULT_RETAIN,
-    Dedupe, Feed, FeedLocation, Log, Notifier, Poll, Storage, Watch,
+    Config, ConfigError, ConfigErrors, DEDUPE_MEMORY_RANGE, DEFAULT_CHECK_EVERY, DEFAULT_DB_FILE,
+    DEFAULT_DEDUPE_MEMORY, DEFAULT_DEDUPE_WINDOW, DEFAULT_RETAIN, Dedupe, Feed, FeedLocation, Log, Notifier, Poll,
+    Storage, Watch,
 };
 use crate::matcher::{EntityDef, Matcher, WatchDef};
 
@@ -142,6 +143,7 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
     let dedupe = Dedupe {
         window: c.duration(&raw.dedupe.window, "dedupe.window", DEFAULT_DEDUPE_WINDOW),
         cross_feed: raw.dedupe.cross_feed.unwrap_or(true),
+        memory: dedupe_memory(&mut c, &raw.dedupe.memory),
     };
     retain_covers_window(&mut c, &raw, storage.retain, dedupe.window);
     let poll = poll(&mut c, &raw.poll);
@@ -201,6 +203,17 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
             Err(ConfigErrors(c.errors))
         }
     }
+}
+
+/// `[dedupe] memory`, within [`DEDUPE_MEMORY_RANGE`].
+fn dedupe_memory(c: &mut Checker, value: &Option<Spanned<SizeText>>) -> u64 {
+    let Some(bytes) = c.size(value, "dedupe.memory") else { return DEFAULT_DEDUPE_MEMORY };
+    if !DEDUPE_MEMORY_RANGE.contains(&bytes) {
+        let at = value.as_ref().expect("a size was read");
+        c.error(at, "dedupe.memory must be between 1MiB and 64GiB".to_string());
+        return DEFAULT_DEDUPE_MEMORY;
+    }
+    bytes
 }
 
 /// Clusters keep their stories only if stories outlive twice the dedupe window. The error points

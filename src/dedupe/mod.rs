@@ -1,11 +1,19 @@
 //! Recognising the same story twice: canonical links, content fingerprints and near-duplicate
-//! similarity. Pure functions; the store decides what to do with them.
+//! similarity across feeds (`rule.rs` on `features.rs`, laid out by `layout.rs`, without the
+//! boilerplate `boilerplate.rs` learns). Pure functions; the store decides what to do with them.
 
+mod boilerplate;
+mod features;
+mod layout;
 mod places;
-pub mod similar;
+mod rule;
 pub mod url;
+mod words;
 
-pub use similar::{Features, MIN_SHARED_BANDS, Packed, View, same_story, similarity};
+pub use boilerplate::Boilerplate;
+pub use features::Features;
+pub use layout::{MIN_SHARED_BANDS, Packed, View};
+pub use rule::{Apart, NEWS_CYCLE, same_story, similarity, verdict};
 pub use url::canonical_url;
 
 use crate::digest::short_hash;

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use super::similar::{fold_word, is_stop_word, token_hash};
+use super::words::{fold_word, is_stop_word, token_hash};
 use crate::matcher::gazetteer;
 
 /// The states' names, ready to look up word by word.

@@ -6,13 +6,38 @@
 //! story looks up the stories filed under its keys within the dedupe window (a bounded number
 //! per key, newest first, so the cost does not grow with the number of stored stories),
 //! compares itself with those sharing the most keys, and joins the cluster of the most similar
-//! one from another feed. Features older than twice the window are pruned.
+//! one from another feed, if it is the same news as every indexed member of that cluster.
+//! Features leave out the sentences the story's feed repeats (its boilerplate, learnt here from
+//! the feed's stored stories and its new document). Features older than twice the window are
+//! pruned.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::sketch_index::SketchIndex;
+use super::sketch_index::{self, SketchIndex};
 use super::{Store, StoreError};
-use crate::dedupe::{Features, Packed};
+use crate::dedupe::{Boilerplate, Features, Packed};
+use crate::feed::Story;
+
+/// Stored stories of a feed read to learn its boilerplate: its newest within the window.
+const BOILERPLATE_STORIES: usize = 200;
+
+/// The boilerplate of feed `feed_id`, learnt from its stories first seen since `since` (the
+/// newest [`BOILERPLATE_STORIES`]) and those of the document being ingested (`document`): the
+/// same whichever other feed's poll came first, since it reads this feed's stories alone.
+pub(super) fn boilerplate(
+    tx: &Connection,
+    feed_id: i64,
+    document: &[Story],
+    since: i64,
+) -> Result<Boilerplate, StoreError> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT body FROM stories WHERE feed_id = ?1 AND first_seen >= ?2 AND pruned_at IS NULL
+         ORDER BY id DESC LIMIT ?3",
+    )?;
+    let stored: Vec<String> =
+        stmt.query_map(params![feed_id, since, BOILERPLATE_STORIES as i64], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    Ok(Boilerplate::learn(stored.iter().map(String::as_str).chain(document.iter().map(|s| s.body.as_str()))))
+}
 
 /// A story's place in time for the window: its date, or when it was seen if undated or dated
 /// in the future.
@@ -74,12 +99,18 @@ impl Store {
     /// all there is.
     pub fn preload_sketch_index(&mut self) {
         let Some(path) = self.conn.path().filter(|p| !p.is_empty()).map(std::path::PathBuf::from) else { return };
+        let budget = self.sketch_memory;
         if self.sketches.is_none() && self.sketches_loading.is_none() {
             self.sketches_loading = Some(std::thread::spawn(move || {
                 let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
-                load_sketch_index(&Connection::open_with_flags(path, flags)?)
+                load_sketch_index(&Connection::open_with_flags(path, flags)?, budget)
             }));
         }
+    }
+
+    /// Bounds the candidate index to about `bytes` (`[dedupe] memory`): set before it is loaded.
+    pub fn limit_sketch_memory(&mut self, bytes: u64) {
+        self.sketch_memory = usize::try_from(bytes).unwrap_or(usize::MAX);
     }
 
     /// Waits for a preload still running and keeps what it loaded. Its connection is then
@@ -113,7 +144,7 @@ impl Store {
     pub(super) fn sketch_index(&mut self) -> Result<&mut SketchIndex, StoreError> {
         self.finish_preload();
         if self.sketches.is_none() {
-            self.sketches = Some(load_sketch_index(&self.conn)?);
+            self.sketches = Some(load_sketch_index(&self.conn, self.sketch_memory)?);
         }
         Ok(self.sketches.as_mut().expect("loaded above"))
     }
@@ -131,11 +162,15 @@ impl Store {
         Ok(self.sketch_index()?.most_similar(feed_id, features, at, window))
     }
 
-    /// Drops the features of stories placed before `before`: no new story can join them.
-    pub(super) fn prune_sketches(&mut self, before: i64) -> Result<usize, StoreError> {
+    /// Drops the features of stories placed before `before` (at most `limit` rows of them): no
+    /// new story can join them.
+    pub(super) fn prune_sketches(&mut self, before: i64, limit: usize) -> Result<usize, StoreError> {
         // What a preload reads may include rows deleted here: finish it first.
         self.finish_preload();
-        let n = self.conn.execute("DELETE FROM sketches WHERE at < ?1", [before])?;
+        let n = self.conn.execute(
+            "DELETE FROM sketches WHERE story_id IN (SELECT story_id FROM sketches WHERE at < ?1 LIMIT ?2)",
+            params![before, limit as i64],
+        )?;
         if let Some(index) = &mut self.sketches {
             index.prune(before);
         }
@@ -152,7 +187,8 @@ pub struct RecentCluster {
     /// When its newest member was matched (Unix seconds).
     #[serde(skip)]
     pub latest: i64,
-    /// First reporter first.
+    /// First reporter first: by published time (when it was matched, if undated), not by
+    /// which feed was polled first.
     pub members: Vec<Member>,
 }
 
@@ -176,7 +212,7 @@ impl Store {
              FROM matches m JOIN stories s ON s.id = m.story_id JOIN feeds f ON f.id = s.feed_id
              WHERE (m.cluster_id, m.watch) IN
                 (SELECT cluster_id, watch FROM matches WHERE created >= ?1 AND (?2 IS NULL OR watch = ?2))
-             ORDER BY m.cluster_id, m.watch, m.story_id",
+             ORDER BY m.cluster_id, m.watch, COALESCE(s.published, m.created), m.story_id",
         )?;
         let rows = stmt.query_map(params![since, watch], |r| {
             let member =
@@ -200,12 +236,28 @@ impl Store {
     }
 }
 
-/// The candidate index over every row of `sketches`.
-fn load_sketch_index(conn: &Connection) -> Result<SketchIndex, StoreError> {
-    let mut index = SketchIndex::default();
-    let mut stmt = conn.prepare("SELECT story_id, feed_id, cluster_id, at, published, features FROM sketches")?;
-    let rows =
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, Vec<u8>>(5)?)))?;
+/// The candidate index over the rows of `sketches`, the newest that fit in `budget` bytes, read
+/// oldest first (the order each key's list keeps). The rows that fit are found first from their
+/// sizes alone, so a database holding more than the budget is never loaded whole.
+fn load_sketch_index(conn: &Connection, budget: usize) -> Result<SketchIndex, StoreError> {
+    let mut index = SketchIndex::with_budget(budget);
+    let mut since = i64::MIN;
+    let mut sizes = conn.prepare("SELECT at, length(features) FROM sketches ORDER BY at DESC")?;
+    let mut rows = sizes.query([])?;
+    let mut total = 0usize;
+    while let Some(row) = rows.next()? {
+        // Bytes stored are about the bytes held, plus the entry's own.
+        total += row.get::<_, i64>(1)? as usize + sketch_index::ENTRY_BYTES;
+        if total > budget {
+            since = row.get::<_, i64>(0)? + 1;
+            break;
+        }
+    }
+    let mut stmt = conn.prepare(
+        "SELECT story_id, feed_id, cluster_id, at, published, features FROM sketches WHERE at >= ?1 ORDER BY at",
+    )?;
+    let rows = stmt
+        .query_map([since], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, Vec<u8>>(5)?)))?;
     for row in rows {
         let (story_id, feed_id, cluster, at, published, bytes) = row?;
         if let Some(features) = Packed::from_bytes(&bytes, published) {

@@ -100,6 +100,8 @@ pub struct Store {
     sketches: Option<sketch_index::SketchIndex>,
     /// The index being loaded on a thread of its own ([`Store::preload_sketch_index`]).
     sketches_loading: Option<std::thread::JoinHandle<Result<sketch_index::SketchIndex, StoreError>>>,
+    /// Bytes the candidate index may hold (`[dedupe] memory`).
+    sketch_memory: usize,
     /// Whether a batch is open ([`Store::begin_batch`]).
     batch: bool,
     /// This process's queue for the write lock, and the turn an open batch holds.

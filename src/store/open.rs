@@ -110,7 +110,16 @@ impl Store {
     }
 
     fn with(conn: Connection, turns: std::sync::Arc<Turns>, owner: Option<Owner>) -> Store {
-        Store { conn, sketches: None, sketches_loading: None, batch: false, turns, turn: None, _owner: owner }
+        Store {
+            conn,
+            sketches: None,
+            sketches_loading: None,
+            sketch_memory: usize::MAX,
+            batch: false,
+            turns,
+            turn: None,
+            _owner: owner,
+        }
     }
 }
 

@@ -78,8 +78,9 @@ const CLAIM: &str =
         (SELECT group_concat(feed, char(10)) FROM (
             SELECT m2.feed AS feed FROM matches m1 JOIN matches m2
                 ON m2.cluster_id = m1.cluster_id AND m2.watch = m1.watch AND m2.feed != m1.feed
+                JOIN stories s2 ON s2.id = m2.story_id
             WHERE m1.story_id = outbox.story_id AND m1.watch = outbox.watch
-            GROUP BY m2.feed ORDER BY min(m2.story_id)))
+            GROUP BY m2.feed ORDER BY min(COALESCE(s2.published, m2.created)), min(m2.story_id)))
      FROM outbox WHERE notifier = ?1 AND state = 'queued' AND +next_attempt <= ?2
         AND (retrying_since IS NOT NULL) = ?4 ORDER BY id LIMIT ?3";
 

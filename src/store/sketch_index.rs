@@ -51,7 +51,20 @@ impl Posting {
     }
 }
 
-#[derive(Default)]
+/// Bytes an indexed story costs beyond its features: its entry in the story map, its place in
+/// the time heap and the member list, and its postings.
+const ENTRY_OVERHEAD: usize = 120;
+const POSTING_BYTES: usize = 16;
+
+/// About what a stored story costs in the index beyond its stored bytes.
+pub(super) const ENTRY_BYTES: usize = ENTRY_OVERHEAD + POSTING_BYTES * 10;
+
+/// What keeping `features` in the index costs, in bytes (an estimate within a few percent of
+/// what the allocator hands out).
+pub(super) fn cost(features: &Packed) -> usize {
+    features.footprint() + ENTRY_OVERHEAD + POSTING_BYTES * features.view().bands().len()
+}
+
 pub struct SketchIndex {
     /// Index key → the stories filed under it.
     postings: HashMap<i64, Posting>,
@@ -59,15 +72,71 @@ pub struct SketchIndex {
     stories: HashMap<i64, Entry, fnv::FnvBuildHasher>,
     /// (placed at, story id), oldest on top: what pruning takes next.
     by_time: BinaryHeap<Reverse<(i64, i64)>>,
+    /// Cluster id → its indexed members: a story joins a cluster only if it is the same news as
+    /// each of them.
+    members: HashMap<i64, Vec<i64>, fnv::FnvBuildHasher>,
+    /// Bytes held ([`cost`] of every indexed story), and the most it may hold (`[dedupe] memory`).
+    bytes: usize,
+    budget: usize,
+    /// Whether a story has left the index for the budget (logged once).
+    evicted: bool,
+}
+
+impl Default for SketchIndex {
+    fn default() -> SketchIndex {
+        SketchIndex::with_budget(usize::MAX)
+    }
 }
 
 impl SketchIndex {
+    /// An empty index that holds at most about `budget` bytes.
+    pub fn with_budget(budget: usize) -> SketchIndex {
+        SketchIndex {
+            postings: HashMap::new(),
+            stories: HashMap::default(),
+            by_time: BinaryHeap::new(),
+            members: HashMap::default(),
+            bytes: 0,
+            budget,
+            evicted: false,
+        }
+    }
+
+    /// Files a story; past the budget the oldest stories leave the index (logged the first
+    /// time): a new story can then no longer join their clusters, and alerts on its own.
     pub fn insert(&mut self, story_id: i64, feed_id: i64, cluster: i64, at: i64, features: Packed) {
         for band in features.view().bands() {
             self.postings.entry(band).or_default().entries.push((at, story_id));
         }
-        self.stories.insert(story_id, Entry { feed_id, cluster, at, features });
+        self.bytes += cost(&features);
+        if let Some(old) = self.stories.insert(story_id, Entry { feed_id, cluster, at, features }) {
+            self.bytes -= cost(&old.features);
+            self.forget_member(old.cluster, story_id);
+        }
+        self.members.entry(cluster).or_default().push(story_id);
         self.by_time.push(Reverse((at, story_id)));
+        while self.bytes > self.budget {
+            let Some(&Reverse((at, _))) = self.by_time.peek() else { break };
+            if !self.evicted {
+                self.evicted = true;
+                tracing::warn!(
+                    memory = self.budget,
+                    stories = self.stories.len(),
+                    "the candidate index is full ([dedupe] memory); the oldest stories leave it and \
+                     later reports of them alert on their own"
+                );
+            }
+            self.forget_oldest(at);
+        }
+    }
+
+    fn forget_member(&mut self, cluster: i64, story_id: i64) {
+        if let Some(list) = self.members.get_mut(&cluster) {
+            list.retain(|&id| id != story_id);
+            if list.is_empty() {
+                self.members.remove(&cluster);
+            }
+        }
     }
 
     /// The cluster of the story from another feed most similar to `features` (placed at `at`),
@@ -94,7 +163,7 @@ impl SketchIndex {
             let Some(other) = self.stories.get(&id).filter(|e| e.feed_id != feed_id) else { continue };
             if let Some(score) = similarity(features, other.features.view(), window)
                 && best.is_none_or(|(s, c)| score > s || (score == s && other.cluster < c))
-                && self.founder_agrees(id, other.cluster, features, window)
+                && self.all_members_agree(other.cluster, features, window)
             {
                 best = Some((score, other.cluster));
             }
@@ -102,15 +171,17 @@ impl SketchIndex {
         best.map(|(_, c)| c)
     }
 
-    /// A story joins a cluster only if it is also the same news as the cluster's first story
-    /// (while that is indexed): similarity is not transitive, and chains of merely similar
-    /// stories would otherwise grow one cluster that swallows unrelated news.
-    fn founder_agrees(&self, member: i64, cluster: i64, features: View<'_>, window: i64) -> bool {
-        member == cluster
-            || self
-                .stories
-                .get(&cluster)
-                .is_none_or(|founder| similarity(features, founder.features.view(), window).is_some())
+    /// A story joins a cluster only if it is the same news as each of its indexed members: the
+    /// relation alone decides, not which story came first, so the same stories make the same
+    /// clusters whatever order the polls arrive in (while the relation holds among them); and
+    /// similarity is not transitive, so chains of merely similar stories cannot grow one cluster
+    /// that swallows unrelated news. When in doubt, the story alerts on its own.
+    fn all_members_agree(&self, cluster: i64, features: View<'_>, window: i64) -> bool {
+        let members = self.members.get(&cluster).map_or(&[][..], Vec::as_slice);
+        members
+            .iter()
+            .filter_map(|id| self.stories.get(id))
+            .all(|m| similarity(features, m.features.view(), window).is_some())
     }
 
     /// Forgets stories placed before `before`, oldest first: the cost is that of what is
@@ -118,20 +189,25 @@ impl SketchIndex {
     /// entries are dropped from its front; one left behind a newer entry is skipped by lookups
     /// (outside the window, or no longer a story) until it reaches the front.
     pub fn prune(&mut self, before: i64) {
-        while let Some(&Reverse((at, id))) = self.by_time.peek() {
-            if at >= before {
-                break;
-            }
-            self.by_time.pop();
-            // Filed again since (same story id, later place): that filing stays.
-            let Some(entry) = self.stories.get(&id).filter(|e| e.at == at) else { continue };
-            for band in entry.features.view().bands() {
-                if self.postings.get_mut(&band).is_some_and(|list| list.forget_before(before)) {
-                    self.postings.remove(&band);
-                }
-            }
-            self.stories.remove(&id);
+        while self.by_time.peek().is_some_and(|Reverse((at, _))| *at < before) {
+            self.forget_oldest(before);
         }
+    }
+
+    /// Forgets the story on top of the time heap; key lists drop their entries placed before
+    /// `before` from their front.
+    fn forget_oldest(&mut self, before: i64) {
+        let Some(Reverse((at, id))) = self.by_time.pop() else { return };
+        // Filed again since (same story id, later place): that filing stays.
+        let Some(entry) = self.stories.get(&id).filter(|e| e.at == at) else { return };
+        for band in entry.features.view().bands() {
+            if self.postings.get_mut(&band).is_some_and(|list| list.forget_before(before)) {
+                self.postings.remove(&band);
+            }
+        }
+        let entry = self.stories.remove(&id).expect("found above");
+        self.bytes -= cost(&entry.features);
+        self.forget_member(entry.cluster, id);
     }
 }
 
@@ -148,12 +224,13 @@ mod tests {
             title_content: title_content.to_vec(),
             title_key: title_key.to_vec(),
             title_places: Vec::new(),
+            specific: key.to_vec(),
             published: Some(1_000),
         }
     }
 
     #[test]
-    fn a_story_like_a_member_but_not_like_the_first_story_starts_its_own_cluster() {
+    fn a_story_like_a_member_but_not_like_every_member_starts_its_own_cluster() {
         let first = story(&[1, 2, 3, 4], 1..11, &[1, 2], &[1]);
         let middle = story(&[1, 2, 3, 4, 5, 6, 7, 8], 1..21, &[1, 11], &[1]);
         let last = story(&[5, 6, 7, 8], 11..21, &[11, 12], &[5]);
@@ -178,6 +255,7 @@ mod tests {
         assert_eq!(index.most_similar(99, &news(), 250, 1_000), Some(2));
         index.prune(1_000);
         assert!(index.stories.is_empty() && index.postings.is_empty() && index.by_time.is_empty());
+        assert!(index.members.is_empty());
         assert_eq!(index.most_similar(99, &news(), 250, 1_000), None);
     }
 }

@@ -80,6 +80,8 @@ impl Store {
         let mut stats = IngestStats::default();
         let mut listed = Vec::with_capacity(stories.len());
         let mut filed = Vec::new();
+        // The feed's boilerplate, learnt when its first new matched story needs it.
+        let mut boilerplate = None;
         for (i, story) in stories.iter().enumerate() {
             if let Some(id) = known(&tx, feed_id, story, now)? {
                 listed.push(id);
@@ -88,7 +90,21 @@ impl Store {
             let Some(story_id) = insert(&tx, feed_id, story, now)? else { continue };
             listed.push(story_id);
             stats.new_stories += 1;
-            let raised = raised(i, story);
+            let mut raised = raised(i, story);
+            if !raised.alerts.is_empty()
+                && let Some(f) = raised.features.take()
+            {
+                let learnt = match &mut boilerplate {
+                    Some(learnt) => learnt,
+                    none => none.insert(clusters::boilerplate(&tx, feed_id, stories, now - window)?),
+                };
+                let learnt_f = if learnt.is_empty() {
+                    f
+                } else {
+                    Features::learnt(&story.title, &story.body, f.published, learnt)
+                };
+                raised.features = Some(learnt_f);
+            }
             if let Some(due) = raised.article_due {
                 stats.articles += 1;
                 tx.prepare_cached("UPDATE stories SET article_state = 'pending', article_due = ?2 WHERE id = ?1")?

@@ -1,0 +1,340 @@
+//! The words similarity is made of: folding a word as the matcher folds it, its 32-bit hash,
+//! and the two lists that take words out of the evidence (stop words, which say nothing, and
+//! common names, which every story of a kind shares).
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use crate::matcher::gazetteer;
+use crate::text::fold;
+
+/// A word's 32-bit hash: [`super::lookup_key`] folded in half.
+pub(super) fn token_hash(folded: &str) -> u32 {
+    let x = super::lookup_key(folded) as u64;
+    (x ^ (x >> 32)) as u32
+}
+
+/// A word folded as the matcher folds it (`Russia's` → `russia`), with inner punctuation
+/// dropped (`U.S.` → `us`).
+pub(super) fn fold_word(word: &str, out: &mut String) {
+    out.clear();
+    if word.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        out.extend(word.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+    } else {
+        out.extend(fold(word).text.chars().filter(|c| *c != ' '));
+    }
+}
+
+/// Names that every story of a kind shares, and so tell one event from another no better than
+/// "the" does: the words of the built-in gazetteer's states and organisations (with their
+/// aliases and demonyms: "Iranian", "Treasury" is not among them), the days and months, and
+/// the titles of offices and institutions that lead so many headlines.
+const COMMON_NAMES: &[&str] = &[
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "today",
+    "tonight",
+    "yesterday",
+    "ministry",
+    "minister",
+    "ministers",
+    "president",
+    "prime",
+    "government",
+    "department",
+    "office",
+    "agency",
+    "council",
+    "committee",
+    "commission",
+    "parliament",
+    "court",
+    "police",
+    "army",
+    "military",
+    "forces",
+    "force",
+    "defense",
+    "defence",
+    "foreign",
+    "interior",
+    "finance",
+    "treasury",
+    "state",
+    "states",
+    "national",
+    "federal",
+    "central",
+    "bank",
+    "general",
+    "secretary",
+    "chief",
+    "chiefs",
+    "staff",
+    "spokesperson",
+    "spokesman",
+    "spokeswoman",
+    "officials",
+    "official",
+    "north",
+    "south",
+    "east",
+    "west",
+    "northern",
+    "southern",
+    "eastern",
+    "western",
+    "city",
+    "province",
+    "region",
+    "district",
+    "county",
+    "island",
+    "sea",
+    "ocean",
+    "republic",
+    "kingdom",
+    "people",
+    "union",
+    "group",
+    "company",
+    "corporation",
+    "inc",
+    "ltd",
+    "mr",
+    "ms",
+    "mrs",
+    "dr",
+    "update",
+    "breaking",
+    "news",
+    "report",
+    "co",
+    "corp",
+    "llc",
+    "plc",
+    "limited",
+    "holdings",
+    "trading",
+    "industries",
+    "industrial",
+    "international",
+    "chemical",
+    "chemicals",
+    "petrochemical",
+    "shipping",
+    "energy",
+    "oil",
+    "gas",
+    "services",
+    "technology",
+    "cartel",
+    "network",
+    "americans",
+    "europeans",
+    // Capitals stand for their governments in every story about them ("Moscow said").
+    "washington",
+    "moscow",
+    "beijing",
+    "tehran",
+    "pyongyang",
+    "seoul",
+    "tokyo",
+    "kyiv",
+    "kiev",
+    "london",
+    "paris",
+    "berlin",
+    "brussels",
+    "ankara",
+    "baku",
+    "yerevan",
+    "tbilisi",
+    "minsk",
+    "jerusalem",
+    "riyadh",
+    "cairo",
+    "delhi",
+    "islamabad",
+    "kabul",
+    "baghdad",
+    "damascus",
+    "beirut",
+    "caracas",
+    "havana",
+    "ottawa",
+    "canberra",
+    "taipei",
+    "manila",
+    "hanoi",
+    "bangkok",
+    "jakarta",
+    "geneva",
+    "vienna",
+    "hague",
+];
+
+/// Words that end in a full stop without ending a sentence.
+const ABBREVIATIONS: &[&str] = &[
+    "mr.", "mrs.", "ms.", "dr.", "st.", "no.", "gen.", "col.", "lt.", "sgt.", "rep.", "sen.", "gov.", "vs.", "inc.",
+    "co.", "corp.", "ltd.", "jan.", "feb.", "mar.", "apr.", "jun.", "jul.", "aug.", "sep.", "sept.", "oct.", "nov.",
+    "dec.",
+];
+
+/// Whether `word` (as written, punctuation and all) ends a sentence: it ends in `.`, `!` or `?`,
+/// and is not an abbreviation ("Nov.", "a.m.", "U.S.").
+pub(super) fn ends_sentence(word: &str) -> bool {
+    let word = word.trim_end_matches(['"', '\'', '”', '’', ')']);
+    if word.ends_with(['!', '?']) {
+        return true;
+    }
+    let Some(stem) = word.strip_suffix('.') else { return false };
+    let dotted = stem.contains('.') && stem.len() <= 4;
+    !dotted && !ABBREVIATIONS.iter().any(|a| a.eq_ignore_ascii_case(word))
+}
+
+/// Whether `hash` is that of a common name ([`COMMON_NAMES`] or a word of a gazetteer name).
+pub(super) fn is_common_name(hash: u32) -> bool {
+    static COMMON: OnceLock<HashSet<u32>> = OnceLock::new();
+    COMMON
+        .get_or_init(|| {
+            let mut set: HashSet<u32> = COMMON_NAMES.iter().map(|w| token_hash(w)).collect();
+            let mut folded = String::new();
+            let english = gazetteer::load().entries.into_iter().flat_map(|e| e.names).filter(|n| n.lang == "en");
+            for word in english.flat_map(|n| n.text.split_whitespace().map(str::to_string).collect::<Vec<_>>()) {
+                fold_word(word.trim_matches(|c: char| !c.is_alphanumeric()), &mut folded);
+                if !folded.is_empty() {
+                    set.insert(token_hash(&folded));
+                }
+            }
+            set
+        })
+        .contains(&hash)
+}
+
+/// Words that carry no news on their own (a `match`: the compiler dispatches on length first,
+/// and this runs for every word of every matched story).
+pub(super) fn is_stop_word(word: &str) -> bool {
+    matches!(
+        word,
+        "a" | "about"
+            | "after"
+            | "against"
+            | "all"
+            | "also"
+            | "amid"
+            | "an"
+            | "and"
+            | "any"
+            | "are"
+            | "as"
+            | "at"
+            | "be"
+            | "been"
+            | "before"
+            | "but"
+            | "by"
+            | "can"
+            | "could"
+            | "down"
+            | "each"
+            | "for"
+            | "friday"
+            | "from"
+            | "had"
+            | "has"
+            | "have"
+            | "he"
+            | "her"
+            | "his"
+            | "how"
+            | "in"
+            | "into"
+            | "is"
+            | "it"
+            | "its"
+            | "monday"
+            | "more"
+            | "most"
+            | "new"
+            | "no"
+            | "not"
+            | "of"
+            | "off"
+            | "on"
+            | "only"
+            | "or"
+            | "other"
+            | "our"
+            | "out"
+            | "over"
+            | "own"
+            | "per"
+            | "said"
+            | "same"
+            | "saturday"
+            | "say"
+            | "says"
+            | "she"
+            | "so"
+            | "some"
+            | "such"
+            | "sunday"
+            | "than"
+            | "that"
+            | "the"
+            | "their"
+            | "then"
+            | "there"
+            | "these"
+            | "they"
+            | "this"
+            | "those"
+            | "thursday"
+            | "to"
+            | "too"
+            | "tuesday"
+            | "under"
+            | "up"
+            | "very"
+            | "via"
+            | "was"
+            | "we"
+            | "wednesday"
+            | "were"
+            | "what"
+            | "when"
+            | "where"
+            | "which"
+            | "while"
+            | "who"
+            | "whom"
+            | "why"
+            | "will"
+            | "with"
+            | "would"
+            | "you"
+    )
+}
