@@ -9,6 +9,7 @@ mod compile;
 mod eval;
 mod explain;
 pub mod gazetteer;
+mod inflect;
 pub mod query;
 mod scan;
 
