@@ -28,6 +28,9 @@ pub struct Alert {
     pub matched: Vec<MatchedTerm>,
     /// About 200 characters around the first hit in the body, else in the title.
     pub snippet: String,
+    /// The story's language (ISO 639-1), null when it could not be told.
+    #[serde(default)]
+    pub lang: Option<String>,
     /// Other feeds whose story on the same news matched the same watch, known when the alert
     /// is delivered (absent when none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -48,6 +51,7 @@ impl Alert {
             published: story.published.map(|p| p.to_rfc3339_opts(SecondsFormat::Secs, true)),
             matched: m.matched,
             snippet,
+            lang: story.lang.clone(),
             also_reported_by: Vec::new(),
         }
     }
@@ -71,6 +75,7 @@ impl Alert {
             matched: Vec::new(),
             snippet: error
                 .map_or_else(|| "The feed answered normally again.".to_string(), |e| format!("Last error: {e}")),
+            lang: None,
             also_reported_by: Vec::new(),
         }
     }
@@ -84,6 +89,11 @@ impl Alert {
             .filter(|line| seen.insert(line.clone()))
             .collect::<Vec<_>>()
             .join("; ")
+    }
+
+    /// ` · ru` for a story whose language was told, else nothing: shown after the date.
+    pub fn lang_suffix(&self) -> String {
+        self.lang.as_deref().map(|l| format!(" · {l}")).unwrap_or_default()
     }
 
     /// Publication time shown in `tz`, or "undated".
@@ -160,6 +170,7 @@ pub fn document(story: &Story, feed_name: &str, tags: &[String]) -> Document {
         author: story.author.clone(),
         category: story.categories.join(" | "),
         feed,
+        lang: story.lang.clone(),
     }
 }
 

@@ -82,3 +82,30 @@ fn every_labelled_pair_matches_as_labelled() {
     assert!(pairs >= 200, "at least 200 labelled pairs");
     assert!(failures.is_empty(), "{} of {pairs} pairs wrong:\n  {}", failures.len(), failures.join("\n  "));
 }
+
+fn doc(title: &str, lang: Option<&str>) -> Document {
+    Document { title: title.to_string(), lang: lang.map(str::to_string), ..Document::default() }
+}
+
+#[test]
+fn a_watch_limited_to_languages_skips_other_languages_but_not_unknown_ones() {
+    let watch = WatchDef { name: "w".into(), query: "\"North Korea\"".into() };
+    let mut matcher = Matcher::compile(&[], &[watch], true).unwrap();
+    matcher.limit_languages(0, &["ru".to_string(), "uk".to_string()]);
+    let hits = |d: &Document| !matcher.match_document(d).is_empty();
+    assert!(hits(&doc("КНДР провела испытания", Some("ru"))));
+    assert!(hits(&doc("КНДР провела випробування", Some("uk"))));
+    assert!(!hits(&doc("La Corée du Nord a tiré un missile", Some("fr"))));
+    assert!(hits(&doc("La Corée du Nord a tiré un missile", None)), "a story of unknown language is not excluded");
+    let explained = wirewatch::matcher::render_explanation(&matcher.explain(&doc("Corée du Nord", Some("fr")))[0]);
+    assert!(explained.contains("the story is in fr; the watch is limited to ru, uk"), "{explained}");
+}
+
+#[test]
+fn explain_names_the_form_that_hit_and_its_language() {
+    let watch = WatchDef { name: "w".into(), query: "Russia".into() };
+    let matcher = Matcher::compile(&[], &[watch], true).unwrap();
+    let explained =
+        wirewatch::matcher::render_explanation(&matcher.explain(&doc("Договор между Россией и КНДР", Some("ru")))[0]);
+    assert!(explained.contains("title \"Россией\" at 14..21 (via \"Россия\", ru)"), "{explained}");
+}

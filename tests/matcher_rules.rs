@@ -364,6 +364,7 @@ fn field_scopes() {
                 author: k.author.to_string(),
                 category: k.category.to_string(),
                 feed: k.feed.to_string(),
+                lang: None,
             };
             (k.query, doc, k.expect)
         })

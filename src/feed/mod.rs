@@ -27,6 +27,8 @@ pub struct Story {
     pub author: String,
     pub categories: Vec<String>,
     pub published: Option<DateTime<Utc>>,
+    /// The language of title and body (ISO 639-1), when it can be told.
+    pub lang: Option<String>,
     /// The lookup keys of the canonical link and the text fingerprint, worked out on first use
     /// ([`Story::canon_key`], [`Story::text_key`]).
     pub keys: crate::dedupe::LookupKeys,
@@ -150,7 +152,8 @@ fn story(entry: feed_rs::model::Entry) -> Story {
         .map(|c| c.label.as_deref().unwrap_or(&c.term).trim().to_string())
         .filter(|c| !c.is_empty())
         .collect();
-    Story { key, url, title, body, author, categories, published, keys: Default::default() }
+    let lang = crate::text::lang::detect(&title, &body).map(str::to_string);
+    Story { key, url, title, body, author, categories, published, lang, keys: Default::default() }
 }
 
 /// Summary and content together, without repeating one that contains the other.

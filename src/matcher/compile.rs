@@ -90,6 +90,16 @@ pub(super) struct CompiledWatch {
     pub name: String,
     pub root: Node,
     pub leaves: Vec<Leaf>,
+    /// ISO 639-1 codes the watch is limited to; empty for every language.
+    pub languages: Vec<String>,
+}
+
+impl CompiledWatch {
+    /// Whether a story in `lang` is outside the watch's languages (a story whose language
+    /// could not be told never is).
+    pub fn excludes(&self, lang: Option<&str>) -> bool {
+        !self.languages.is_empty() && lang.is_some_and(|l| !self.languages.iter().any(|w| w == l))
+    }
 }
 
 /// Every watch compiled against one automaton.
@@ -135,6 +145,11 @@ impl Matcher {
             }
         }
         if errors.is_empty() { Ok(b.finish()) } else { Err(errors) }
+    }
+
+    /// Limits watch `index` to stories in `languages` (ISO 639-1 codes, as validated).
+    pub fn limit_languages(&mut self, index: usize, languages: &[String]) {
+        self.watches[index].languages = languages.to_vec();
     }
 
     pub fn watch_count(&self) -> usize {
@@ -336,7 +351,7 @@ impl Builder {
         let mut leaves = Vec::new();
         let default_fields = Field::Title.mask() | Field::Body.mask();
         let root = self.node(ast, default_fields, &mut leaves);
-        self.watches.push(CompiledWatch { name: name.to_string(), root, leaves });
+        self.watches.push(CompiledWatch { name: name.to_string(), root, leaves, languages: Vec::new() });
     }
 
     fn node(&mut self, ast: &Ast, fields: u8, leaves: &mut Vec<Leaf>) -> Node {

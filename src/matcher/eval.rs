@@ -180,6 +180,9 @@ impl Matcher {
             .flat_map(set)
             .filter_map(|w| {
                 let watch = &self.watches[w as usize];
+                if watch.excludes(doc.lang.as_deref()) {
+                    return None;
+                }
                 let ctx = Ctx { m: self, s: &scanned, leaves: &watch.leaves };
                 ctx.eval(&watch.root).then(|| WatchMatch {
                     watch: watch.name.clone(),

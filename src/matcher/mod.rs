@@ -28,6 +28,9 @@ pub struct Document {
     pub category: String,
     /// The feed's name and tags.
     pub feed: String,
+    /// The story's language (ISO 639-1), when known: watches limited to languages skip a
+    /// story in another one.
+    pub lang: Option<String>,
 }
 
 impl Document {

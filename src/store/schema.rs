@@ -162,6 +162,11 @@ DROP INDEX outbox_claim;
 DROP INDEX outbox_notifier_due;
 CREATE INDEX outbox_queued ON outbox (notifier, id) WHERE state = 'queued';
 "#,
+    r#"
+-- The language a story is written in (ISO 639-1), told from its text; NULL when it could not
+-- be told, and for stories stored before.
+ALTER TABLE stories ADD COLUMN lang TEXT;
+"#,
 ];
 
 /// The schema version this build writes.
