@@ -6,7 +6,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 use super::feeds::{FeedStatus, statuses};
-use super::{CommandError, utc};
+use super::{CommandError, counted, utc};
 use crate::config::Config;
 use crate::store::{Activity, Store, unix_now};
 
@@ -47,7 +47,7 @@ struct Failure {
 }
 
 pub fn status(config: &Config, json: bool) -> Result<ExitCode, CommandError> {
-    let store = super::open_existing(config)?;
+    let store = super::open_read_only(config)?;
     let feeds = statuses(config, &store)?;
     let activity = store.activity(unix_now() - 24 * 3600).context("cannot read the database")?;
     let status = summarise(config, &feeds, activity);
@@ -110,11 +110,12 @@ fn text(s: &Status) -> String {
         out.push_str(&format!(
             "            longest failing: {} ({since}, {}, {success}): {}\n",
             o.url,
-            if o.failures == 1 { "1 failure".to_string() } else { format!("{} failures", o.failures) },
+            counted(o.failures as usize, "failure", "failures"),
             o.error.as_deref().unwrap_or("-")
         ));
     }
-    out.push_str(&format!("last 24h:   {} new stories, {} alerts\n", s.stories_24h, s.alerts_24h));
+    let stories = counted(s.stories_24h as usize, "new story", "new stories");
+    out.push_str(&format!("last 24h:   {stories}, {}\n", counted(s.alerts_24h as usize, "alert", "alerts")));
     out.push_str(&format!("outbox:     {} queued, {} dead\n", s.outbox_queued, s.outbox_dead));
     out.push_str(&format!("last poll:  {}\n", s.last_poll.as_deref().unwrap_or("never")));
     out.push_str(&format!("database:   {} ({})\n", s.database, bytesize::ByteSize::b(s.database_bytes)));
