@@ -486,6 +486,35 @@ mod tests {
         (terms, !m.always.is_empty())
     }
 
+    /// An inflected form that is also a name of another entity would be a false match of one
+    /// of them; the gazetteer has none.
+    #[test]
+    fn no_generated_form_names_two_entities() {
+        let m = Matcher::compile(&[], &[], true).unwrap();
+        let mut shared = Vec::new();
+        let mut forms = 0;
+        for t in 0..m.term_count() as TermId {
+            let spec = m.term(t);
+            let own: Vec<u32> =
+                m.term_entities(t).iter().copied().filter(|&e| !m.entities[e as usize].terms.is_empty()).collect();
+            let generated = spec.lang.as_deref().is_some_and(|l| ["ru", "uk", "de", "ar"].contains(&l));
+            forms += usize::from(generated);
+            // A part-of parent lists its organs' names too: only entities unrelated to each other count.
+            let unrelated = own.iter().any(|&a| own.iter().any(|&b| a != b && !related(&m, a, b)));
+            if generated && unrelated {
+                shared.push(spec.text.clone());
+            }
+        }
+        println!("{} terms, {forms} of them names or forms in ru, uk, de, ar", m.term_count());
+        assert!(forms > 5_000, "{forms} terms in inflected languages");
+        assert!(shared.is_empty(), "forms naming two entities: {shared:?}");
+    }
+
+    fn related(m: &Matcher, a: u32, b: u32) -> bool {
+        let (ta, tb) = (&m.entities[a as usize].terms, &m.entities[b as usize].terms);
+        ta.iter().all(|t| tb.contains(t)) || tb.iter().all(|t| ta.contains(t))
+    }
+
     #[test]
     fn an_and_is_triggered_by_its_cheapest_part() {
         assert_eq!(triggered_by("sanctions AND (Russia OR Iran OR Syria)"), (vec!["sanctions".into()], false));
