@@ -358,7 +358,7 @@ impl Builder {
 
     fn add_watch(&mut self, name: &str, ast: &Ast) {
         let mut leaves = Vec::new();
-        let default_fields = Field::Title.mask() | Field::Body.mask();
+        let default_fields = Field::Title.mask() | Field::Body.scope();
         let root = self.node(ast, default_fields, &mut leaves);
         self.watches.push(CompiledWatch { name: name.to_string(), root, leaves, languages: Vec::new() });
     }
@@ -366,7 +366,7 @@ impl Builder {
     fn node(&mut self, ast: &Ast, fields: u8, leaves: &mut Vec<Leaf>) -> Node {
         match ast {
             Ast::Term(t) => Node::Leaf(self.leaf(t, fields, leaves)),
-            Ast::Scope(f, inner) => self.node(inner, f.mask(), leaves),
+            Ast::Scope(f, inner) => self.node(inner, f.scope(), leaves),
             Ast::Not(inner) => Node::Not(Box::new(self.node(inner, fields, leaves))),
             Ast::And(parts) => Node::And(parts.iter().map(|p| self.node(p, fields, leaves)).collect()),
             Ast::Or(parts) => Node::Or(parts.iter().map(|p| self.node(p, fields, leaves)).collect()),
@@ -381,7 +381,7 @@ impl Builder {
     fn near_leaf(&mut self, ast: &Ast, fields: u8, leaves: &mut Vec<Leaf>) -> u32 {
         match ast {
             Ast::Term(t) => self.leaf(t, fields, leaves),
-            Ast::Scope(f, inner) => self.near_leaf(inner, f.mask(), leaves),
+            Ast::Scope(f, inner) => self.near_leaf(inner, f.scope(), leaves),
             _ => unreachable!("the parser only puts terms beside NEAR"),
         }
     }
@@ -402,7 +402,7 @@ impl Builder {
             self.term(&t.text, t.kind, false).map(Target::Term)
         };
         let target = target.expect("the parser rejects terms that fold to nothing");
-        leaves.push(Leaf { written: t.text.clone(), target, fields });
+        leaves.push(Leaf { written: t.written(), target, fields });
         (leaves.len() - 1) as u32
     }
 

@@ -31,6 +31,8 @@ pub struct Document {
     /// The story's language (ISO 639-1), when known: watches limited to languages skip a
     /// story in another one.
     pub lang: Option<String>,
+    /// The text extracted from the story's article page (empty when none was fetched).
+    pub article: String,
 }
 
 impl Document {
@@ -41,6 +43,7 @@ impl Document {
             Field::Author => &self.author,
             Field::Category => &self.category,
             Field::Feed => &self.feed,
+            Field::Article => &self.article,
         }
     }
 }

@@ -6,6 +6,7 @@
 
 mod fetch;
 pub mod hosts;
+mod page;
 pub mod schedule;
 
 use std::sync::{Arc, OnceLock};
@@ -18,6 +19,7 @@ use tokio::sync::Semaphore;
 
 pub use fetch::{Fetch, FetchError, Fetched, Fetcher, MAX_REDIRECTS, USER_AGENT, Validators};
 pub use hosts::{FetchLimits, FetchPermit};
+pub use page::Page;
 
 use crate::alert::story_alerts;
 use crate::config::Config;
@@ -53,7 +55,8 @@ pub enum PollOutcome {
     /// alert on first sight. For a feed parsed before it is empty: most of its stories are
     /// known. The writer works out [`raised`] for any new story left without it.
     Parsed {
-        feed: ParsedFeed,
+        /// Boxed: a parsed feed is far larger than the other outcomes.
+        feed: Box<ParsedFeed>,
         raised: Vec<Option<Raised>>,
         validators: Validators,
     },
@@ -124,6 +127,9 @@ pub async fn poll_feed(
         Fetched::NotModified => return Polled { outcome: PollOutcome::NotModified, moved_to, hint: fresh_for },
         Fetched::Body { bytes, etag, last_modified, charset } => (bytes, etag, last_modified, charset),
     };
+    // Charged before parsing, released when the permit goes (once the writer has applied the
+    // feed): `[poll] memory` bounds what waits, whatever `concurrency` is.
+    permit.hold_body(bytes.len()).await;
     let hash = hex(&Sha256::digest(&bytes));
     if validators.content_hash.as_deref() == Some(hash.as_str()) {
         return Polled { outcome: PollOutcome::Unchanged { etag, last_modified }, moved_to, hint: fresh_for };
@@ -131,9 +137,16 @@ pub async fn poll_feed(
     let first_sight = validators.content_hash.is_none();
     let outcome = match parse(bytes, charset, Arc::clone(config), index, first_sight).await {
         Ok((parsed, raised)) => {
+            for repair in &parsed.repairs {
+                tracing::warn!(feed = %feed.url(), "{repair}");
+            }
             let hint = parsed.refresh.into_iter().chain(fresh_for).max();
             let validators = Validators { etag, last_modified, content_hash: Some(hash), moved_to: moved_to.clone() };
-            return Polled { outcome: PollOutcome::Parsed { feed: parsed, raised, validators }, moved_to, hint };
+            return Polled {
+                outcome: PollOutcome::Parsed { feed: Box::new(parsed), raised, validators },
+                moved_to,
+                hint,
+            };
         }
         Err(reason) => PollOutcome::failed(reason),
     };
@@ -199,7 +212,9 @@ pub fn raised(config: &Config, feed: &crate::config::Feed, name: &str, story: &f
     let alerts = story_alerts(config, feed, name, story);
     let features = (!alerts.is_empty() && config.dedupe.cross_feed)
         .then(|| Features::new(&story.title, &story.body, story.published.map(|p| p.timestamp())));
-    Raised { alerts, features }
+    let article_due = crate::article::wanted(&config.poll.article, feed, story)
+        .then(|| crate::store::unix_now() + config.poll.article.wait.as_secs() as i64);
+    Raised { alerts, features, article_due }
 }
 
 /// Runs `work` on the blocking pool holding one of the per-core slots, waiting at most `budget`.

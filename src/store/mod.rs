@@ -4,6 +4,7 @@
 //! Only this module touches SQLite. Every write that must stay consistent (a story, its matches
 //! and its outbox rows) happens in one transaction, so a crash leaves either all or nothing.
 
+mod articles;
 mod batch;
 use batch::Work;
 mod clusters;
@@ -19,6 +20,7 @@ mod sketch_index;
 mod stamp;
 mod stories;
 mod turn;
+mod views;
 use turn::{Turn, Turns};
 
 use std::path::{Path, PathBuf};
@@ -27,13 +29,15 @@ use std::time::Duration;
 use rusqlite::Connection;
 use rusqlite::config::DbConfig;
 
+pub use articles::{ArticleOutcome, PendingArticle, StoredStory};
 pub use clusters::{Member, RecentCluster};
 pub use feeds::{Activity, FeedRow, FeedState};
 pub use integrity::IntegrityCheck;
 pub use lock::{Holder, Owner};
-pub use outbox::{OutboxEntry, OutboxRow, OutboxState};
+pub use outbox::{DeliveryTrouble, OutboxEntry, OutboxRow, OutboxState};
 pub use prune::Pruned;
 pub use stories::{FetchMeta, IngestStats, NewAlert, Raised};
+pub use views::{AlertFilter, AlertRow, Report, StoryRow};
 
 /// How long a connection waits for another one's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
