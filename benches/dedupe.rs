@@ -124,6 +124,7 @@ fn generate(
                 author: String::new(),
                 categories: Vec::new(),
                 published: chrono::DateTime::from_timestamp(clock(serial), 0),
+                lang: Some("en".into()),
                 keys: Default::default(),
             };
             Item { feed, story }

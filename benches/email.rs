@@ -203,6 +203,7 @@ fn alert(i: usize) -> Alert {
             end: start + "sanctions".len(),
         }],
         snippet,
+        lang: Some("en".into()),
         also_reported_by: Vec::new(),
     }
 }

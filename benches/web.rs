@@ -56,6 +56,7 @@ fn story(rng: &mut StdRng, serial: usize) -> Story {
         author: String::new(),
         categories: Vec::new(),
         published: chrono::DateTime::from_timestamp(unix_now() - DAYS * 86_400 + serial as i64 % 1000, 0),
+        lang: None,
         keys: Default::default(),
     }
 }

@@ -30,6 +30,9 @@ pub struct Alert {
     /// About 200 characters around the decisive hit: the first in the body, else in the
     /// article, else in the title; for an alert the article added, the first in the article.
     pub snippet: String,
+    /// The story's language (ISO 639-1), null when it could not be told.
+    #[serde(default)]
+    pub lang: Option<String>,
     /// Other feeds whose story on the same news matched the same watch, known when the alert
     /// is delivered (absent when none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -60,6 +63,7 @@ impl Alert {
             published: story.published.map(|p| p.to_rfc3339_opts(SecondsFormat::Secs, true)),
             matched: m.matched,
             snippet,
+            lang: story.lang.clone(),
             also_reported_by: Vec::new(),
         }
     }
@@ -87,6 +91,7 @@ impl Alert {
             matched: Vec::new(),
             snippet: error
                 .map_or_else(|| "The feed answered normally again.".to_string(), |e| format!("Last error: {e}")),
+            lang: None,
             also_reported_by: Vec::new(),
         }
     }
@@ -100,6 +105,11 @@ impl Alert {
             .filter(|line| seen.insert(line.clone()))
             .collect::<Vec<_>>()
             .join("; ")
+    }
+
+    /// ` · ru` for a story whose language was told, else nothing: shown after the date.
+    pub fn lang_suffix(&self) -> String {
+        self.lang.as_deref().map(|l| format!(" · {l}")).unwrap_or_default()
     }
 
     /// Publication time shown in `tz`, or "undated".
@@ -216,6 +226,7 @@ pub fn document(story: &Story, feed_name: &str, tags: &[String]) -> Document {
         author: story.author.clone(),
         category: story.categories.join(" | "),
         feed,
+        lang: story.lang.clone(),
         article: String::new(),
     }
 }

@@ -239,7 +239,34 @@ fn match_json_prints_one_object_per_story_and_watch_with_every_field() {
         ]
     );
     assert_eq!((matched[0]["start"].as_u64(), matched[0]["end"].as_u64()), (Some(20), Some(29)));
+    assert_eq!(m["lang"], "en");
     assert!(!dir.path().join("state").exists(), "match must not create a database");
+}
+
+#[test]
+fn match_json_gives_each_story_its_language_and_languages_limits_a_watch() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("feed.xml");
+    let items = [
+        Item::new("ru", "КНДР и Россия подписали договор", "Договор между Россией и Северной Кореей вступил в силу."),
+        Item::new("fr", "La Corée du Nord et la Russie signent un traité", "Le traité est entré en vigueur mercredi."),
+    ];
+    std::fs::write(&feed, rss("Wire", &items)).unwrap();
+    let toml = "[[watch]]\nname = \"any\"\nquery = '\"North Korea\" AND Russia'\n\
+                [[watch]]\nname = \"slavic\"\nquery = '\"North Korea\"'\nlanguages = [\"ru\", \"uk\"]\n";
+    let setup = Setup::with_config(toml);
+    let (code, out, err) = run(bin().args(["match", "--json"]).arg(&feed).arg("--config").arg(&setup.config));
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let got: Vec<(String, String, String)> = lines
+        .iter()
+        .map(|m| (m["id"].as_str().unwrap().into(), m["watch"].as_str().unwrap().into(), m["lang"].to_string()))
+        .collect();
+    let expected = [("guid:ru", "any", "\"ru\""), ("guid:ru", "slavic", "\"ru\""), ("guid:fr", "any", "\"fr\"")];
+    assert_eq!(got, expected.map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())), "{out}");
+
+    let bad = check_fails("[[watch]]\nname = \"w\"\nquery = \"a\"\nlanguages = [\"xx\"]\n");
+    assert!(bad.contains(":4:14: watch \"w\": unknown language \"xx\""), "{bad}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -338,7 +365,7 @@ fn match_explain_shows_aliases_failures_and_the_excluding_not() {
     let setup = Setup::with_config(toml);
     let (code, out, err) = run(bin().args(["match", "--explain"]).arg(&feed).arg("--config").arg(&setup.config));
     assert_eq!(code, 0, "{err}");
-    let expected = "story guid:x (Wire): Trade envoy lands in Pyongyang
+    let expected = "story guid:x (Wire, language unknown): Trade envoy lands in Pyongyang
   watch w: no match
     ✗ OR
       ✗ AND

@@ -89,6 +89,7 @@ async fn later_reports_join_the_cluster_without_alerting_and_recent_lists_them()
     assert_eq!(launch["watch"], "missiles");
     assert_eq!(launch["members"][0]["feed"], "Yonhap", "first reporter first");
     assert_eq!(launch["members"][0]["title"], YONHAP.title);
+    assert_eq!(launch["members"][0]["lang"], "en", "the language told from the story's text");
 
     let text =
         bin().args(["--config", setup.config.to_str().unwrap(), "recent", "--watch", "missiles"]).output().unwrap();

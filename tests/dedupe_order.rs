@@ -37,6 +37,7 @@ fn documents() -> Vec<(String, Vec<Story>)> {
                 author: String::new(),
                 categories: Vec::new(),
                 published: Some(published.to_utc()),
+                lang: None,
                 keys: Default::default(),
             };
             feeds.entry(item["feed"].as_str().unwrap().to_string()).or_default().push(story);

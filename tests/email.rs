@@ -74,7 +74,7 @@ async fn an_alert_arrives_as_a_multipart_email_that_explains_itself() {
     assert_eq!(m.subparts[0].ctype.mimetype, "text/plain");
     assert_eq!(m.subparts[1].ctype.mimetype, "text/html");
     assert!(text.contains(TREATY) && text.contains("https://example.org/treaty"), "{text}");
-    assert!(text.contains("Wire · 2026-11-28 09:00 UTC · watch: dprk"), "{text}");
+    assert!(text.contains("Wire · 2026-11-28 09:00 UTC · en · watch: dprk"), "{text}");
     assert!(text.contains("Why: North Korea → \"North Korea\" in title; treaty → \"treaty\" in title; North Korea → \"Pyongyang\" in body"), "{text}");
     assert!(text.contains("met in *Pyongyang* to sign the *treaty*"), "{text}");
     assert!(html.contains("<a href=\"https://example.org/treaty\">North Korea and Russia"), "{html}");

@@ -54,6 +54,7 @@ mod tests {
             author: String::new(),
             categories: Vec::new(),
             published: None,
+            lang: None,
             keys: Default::default(),
         }
     }

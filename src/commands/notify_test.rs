@@ -59,6 +59,7 @@ fn sample() -> Alert {
         snippet: title.clone(),
         title,
         published: Some(Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)),
+        lang: Some("en".into()),
         also_reported_by: vec!["Example Wire".into()],
     }
 }

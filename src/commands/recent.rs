@@ -51,6 +51,7 @@ fn json_of(c: &RecentCluster) -> serde_json::Value {
                 "url": m.url,
                 "published": utc(m.published),
                 "matched": utc(Some(m.matched)),
+                "lang": m.lang,
             })
         })
         .collect();
@@ -69,7 +70,9 @@ pub fn table(clusters: &[RecentCluster]) -> String {
         let sources = super::counted(n, "feed", "feeds");
         out.push_str(&format!("{}  [{}]  {}  ({sources})\n", time(c.latest), c.watch, first.title));
         for m in &c.members {
-            out.push_str(&format!("    {:<20}  {}  {}\n", m.feed, time(m.matched), m.url.as_deref().unwrap_or("-")));
+            let lang = m.lang.as_deref().unwrap_or("-");
+            let url = m.url.as_deref().unwrap_or("-");
+            out.push_str(&format!("    {:<20}  {}  {lang:<2}  {url}\n", m.feed, time(m.matched)));
         }
     }
     out

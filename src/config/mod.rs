@@ -262,6 +262,8 @@ pub struct Watch {
     pub query: String,
     /// Names of the notifiers this watch alerts; never empty after validation.
     pub notify: Vec<String>,
+    /// ISO 639-1 codes of the languages it is limited to; empty for every language.
+    pub languages: Vec<String>,
 }
 
 impl Config {

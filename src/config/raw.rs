@@ -178,6 +178,8 @@ pub struct RawWatch {
     pub name: Spanned<String>,
     pub query: Spanned<String>,
     pub notify: Option<Spanned<Vec<String>>>,
+    /// ISO 639-1 codes; each spanned, so an unknown one is pointed at.
+    pub languages: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -14,6 +14,7 @@ use super::{
     Storage, Watch,
 };
 use crate::matcher::{EntityDef, Matcher, WatchDef};
+use crate::text::lang;
 
 /// Collects errors against one file so validation can report them all at once.
 pub(super) struct Checker<'a> {
@@ -170,7 +171,12 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
         watches.iter().map(|w| WatchDef { name: w.name.clone(), query: w.query.clone() }).collect();
     let builtin = raw.matcher.builtin_entities.unwrap_or(true);
     let matcher = match Matcher::compile(&entities, &defs, builtin) {
-        Ok(m) => Some(m),
+        Ok(mut m) => {
+            for (i, w) in watches.iter().enumerate() {
+                m.limit_languages(i, &w.languages);
+            }
+            Some(m)
+        }
         Err(errors) => {
             for e in errors {
                 let at = &raw.watches[e.watch_index].query;
@@ -401,7 +407,26 @@ fn watches(c: &mut Checker, raw: &RawConfig, notifiers: &[Notifier]) -> Vec<Watc
                 list.get_ref().clone()
             }
         };
-        out.push(Watch { name, query: w.query.get_ref().clone(), notify });
+        let languages = languages(c, &name, w.languages.as_deref().unwrap_or_default());
+        out.push(Watch { name, query: w.query.get_ref().clone(), notify, languages });
+    }
+    out
+}
+
+/// A watch's `languages`: ISO 639-1 codes of languages stories can be told in.
+fn languages(c: &mut Checker, watch: &str, list: &[Spanned<String>]) -> Vec<String> {
+    let mut out = Vec::new();
+    for code in list {
+        let lower = code.get_ref().trim().to_ascii_lowercase();
+        if lang::is_known(&lower) {
+            out.push(lower);
+        } else {
+            let valid = lang::known_codes().join(", ");
+            c.error(
+                code,
+                format!("watch {watch:?}: unknown language {:?}; write ISO 639-1 codes: {valid}", code.get_ref()),
+            );
+        }
     }
     out
 }
@@ -418,6 +443,19 @@ mod tests {
         let text = "[[feed]]\nurl = \"https://example.org/a\"\n\n[[feed]]\nurl = \"https://example.org/a\"\n";
         let e = Config::from_str(text, Path::new("c.toml")).unwrap_err().to_string();
         assert_eq!(e, "c.toml:5:7: feed https://example.org/a is listed twice; first at line 2");
+    }
+
+    #[test]
+    fn an_unknown_language_is_an_error_at_its_code() {
+        let text = "[[watch]]\nname = \"w\"\nquery = \"a\"\nlanguages = [\"ru\", \"ukr\"]\n";
+        let e = Config::from_str(text, Path::new("c.toml")).unwrap_err().to_string();
+        assert!(e.starts_with("c.toml:4:20: watch \"w\": unknown language \"ukr\"; write ISO 639-1 codes: "), "{e}");
+        assert!(e.contains(" uk,"), "{e}");
+        let ok = Config::from_str(
+            "[[watch]]\nname = \"w\"\nquery = \"a\"\nlanguages = [\"RU\", \"uk\"]\n",
+            Path::new("c.toml"),
+        );
+        assert_eq!(ok.unwrap().watches[0].languages, ["ru", "uk"]);
     }
 
     /// A minimum written above the default maximum passed, and the scheduler used neither.

@@ -34,6 +34,8 @@ pub struct Story {
     pub author: String,
     pub categories: Vec<String>,
     pub published: Option<DateTime<Utc>>,
+    /// The language of title and body (ISO 639-1), when it can be told.
+    pub lang: Option<String>,
     /// The lookup keys of the canonical link and the text fingerprint, worked out on first use
     /// ([`Story::canon_key`], [`Story::text_key`]).
     pub keys: crate::dedupe::LookupKeys,

@@ -63,6 +63,8 @@ pub(super) struct TermSpec {
     /// The language of the gazetteer name this term was first made for (`None` for query
     /// words and user aliases).
     pub lang: Option<String>,
+    /// A bare organ name, not a mention where a state qualifies it (see `scan`).
+    pub bare: bool,
 }
 
 /// What scanning needs to know of a term, in three bytes.
@@ -71,20 +73,33 @@ pub(super) struct ScanSpec {
     pub prefix: bool,
     pub entity: bool,
     pub acronym: bool,
+    pub bare: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct Entity {
     /// Every name that counts as a mention: the entity's own names, then the names of the
     /// entities that are part of it (transitively).
     pub terms: Vec<TermId>,
+    /// Whether it is a state or territory (a state next to a bare organ name qualifies it).
+    pub state: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct CompiledWatch {
     pub name: String,
     pub root: Node,
     pub leaves: Vec<Leaf>,
+    /// ISO 639-1 codes the watch is limited to; empty for every language.
+    pub languages: Vec<String>,
+}
+
+impl CompiledWatch {
+    /// Whether a story in `lang` is outside the watch's languages (a story whose language
+    /// could not be told never is).
+    pub fn excludes(&self, lang: Option<&str>) -> bool {
+        !self.languages.is_empty() && lang.is_some_and(|l| !self.languages.iter().any(|w| w == l))
+    }
 }
 
 /// Every watch compiled against one automaton.
@@ -112,13 +127,10 @@ pub struct Matcher {
 impl Matcher {
     /// Compiles `watches` with the given entities (plus the gazetteer when `builtin` is set).
     pub fn compile(entities: &[EntityDef], watches: &[WatchDef], builtin: bool) -> Result<Matcher, Vec<QueryError>> {
-        let mut b = Builder::default();
-        if builtin {
-            b.add_gazetteer(&super::gazetteer::load());
-        }
+        let mut b = if builtin { gazetteer_builder().clone() } else { Builder::default() };
         for e in entities {
             let names = std::iter::once(&e.name).chain(&e.aliases);
-            b.add_entity(&e.name, names.map(|n| NameDef { text: n, lang: None }));
+            b.add_entity(&e.name, names.map(|n| NameDef { text: n, lang: None, bare: false }));
         }
         let mut errors = Vec::new();
         for (i, w) in watches.iter().enumerate() {
@@ -130,6 +142,11 @@ impl Matcher {
             }
         }
         if errors.is_empty() { Ok(b.finish()) } else { Err(errors) }
+    }
+
+    /// Limits watch `index` to stories in `languages` (ISO 639-1 codes, as validated).
+    pub fn limit_languages(&mut self, index: usize, languages: &[String]) {
+        self.watches[index].languages = languages.to_vec();
     }
 
     pub fn watch_count(&self) -> usize {
@@ -163,6 +180,37 @@ impl Matcher {
     pub(super) fn term(&self, t: TermId) -> &TermSpec {
         &self.terms[t as usize]
     }
+
+    /// Whether term `t` names a state.
+    pub(super) fn names_state(&self, t: TermId) -> bool {
+        self.term_entities(t).iter().any(|&e| self.entities[e as usize].state)
+    }
+}
+
+/// A builder holding the built-in gazetteer alone: folding its 4,500 names and generating their
+/// forms is done once per process, and each compile (every config load and reload) starts
+/// from a copy.
+fn gazetteer_builder() -> &'static Builder {
+    static BASE: std::sync::OnceLock<Builder> = std::sync::OnceLock::new();
+    BASE.get_or_init(|| {
+        let mut b = Builder::default();
+        b.add_gazetteer(&super::gazetteer::load());
+        b
+    })
+}
+
+/// The folded forms a name is matched in: itself, and for a gazetteer name in an inflected
+/// language its generated forms (never for an acronym, which does not inflect).
+fn forms_of(name: &NameDef) -> Vec<String> {
+    let folded = fold(name.text).text;
+    match name.lang {
+        Some(lang) if acronym(name.text).is_none() && !folded.is_empty() => super::inflect::forms(&folded, lang),
+        _ => vec![folded],
+    }
+}
+
+fn is_hangul(c: char) -> bool {
+    ('\u{AC00}'..='\u{D7A3}').contains(&c)
 }
 
 /// Whether `s` is an acronym: 2 to 5 letters, all upper case.
@@ -173,7 +221,7 @@ pub(super) fn acronym(s: &str) -> Option<String> {
     (all_caps && (2..=5).contains(&n)).then_some(s)
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Builder {
     patterns: Vec<String>,
     pattern_ids: HashMap<String, usize>,
@@ -183,8 +231,8 @@ struct Builder {
     entities: Vec<Entity>,
     /// Folded entity name to entity index.
     entity_names: HashMap<String, usize>,
-    /// Folded alias (exact, with its acronym rule) to its term.
-    alias_terms: HashMap<(String, Option<String>), TermId>,
+    /// Folded alias (exact, with its acronym rule) to its terms (the name and its forms).
+    alias_terms: HashMap<(String, Option<String>), Vec<TermId>>,
     /// (entity, folded canonical name of an entity it is part of).
     part_of: Vec<(usize, String)>,
     watches: Vec<CompiledWatch>,
@@ -194,16 +242,22 @@ struct Builder {
 struct NameDef<'a> {
     text: &'a str,
     lang: Option<&'a str>,
+    bare: bool,
 }
 
 impl Builder {
     fn term(&mut self, text: &str, kind: TermKind, entity: bool) -> Option<TermId> {
-        self.term_in(text, kind, entity, None)
+        let name = NameDef { text, lang: None, bare: false };
+        self.term_in(&fold(text).text, &name, kind, entity)
     }
 
-    fn term_in(&mut self, text: &str, kind: TermKind, entity: bool, lang: Option<&str>) -> Option<TermId> {
-        let folded = fold(text).text;
-        let left_space = !is_unspaced(folded.chars().next()?);
+    /// The term for `folded` (a name or one of its forms), shown as `name.text`.
+    fn term_in(&mut self, folded: &str, name: &NameDef, kind: TermKind, entity: bool) -> Option<TermId> {
+        let text = name.text;
+        let first = folded.chars().next()?;
+        // A Korean name starts a word: particles follow it, but `이란` ("so-called") ending a
+        // word is not Iran.
+        let left_space = !is_unspaced(first) || (name.lang == Some("ko") && is_hangul(first));
         let right_space = kind == TermKind::Exact && !is_unspaced(folded.chars().next_back()?);
         let pattern = format!("{}{folded}{}", if left_space { " " } else { "" }, if right_space { " " } else { "" });
         let acronym = if kind == TermKind::Exact { acronym(text) } else { None };
@@ -222,8 +276,9 @@ impl Builder {
             return Some(t);
         }
         let t = self.terms.len() as TermId;
-        let lang = lang.map(str::to_string);
-        self.terms.push(TermSpec { text: text.trim().to_string(), kind, acronym, entity, lang });
+        let lang = name.lang.map(str::to_string);
+        let bare = name.bare;
+        self.terms.push(TermSpec { text: text.trim().to_string(), kind, acronym, entity, lang, bare });
         self.pattern_terms[p].push(t);
         self.term_ids.insert(key, t);
         Some(t)
@@ -231,9 +286,17 @@ impl Builder {
 
     fn add_gazetteer(&mut self, g: &super::gazetteer::Gazetteer) {
         for e in &g.entries {
-            let names = e.names.iter().map(|n| NameDef { text: &n.text, lang: Some(&n.lang) });
+            let names = e.names.iter().map(|n| NameDef { text: &n.text, lang: Some(&n.lang), bare: n.bare });
             if let Some(idx) = self.add_entity(&e.name, names) {
                 self.part_of.extend(e.part_of.iter().map(|p| (idx, fold(p).text)));
+                self.entities[idx].state |= e.state;
+            }
+        }
+        // Not-names claim their words as entity names do, for no entity.
+        for n in &g.not_names {
+            let name = NameDef { text: &n.text, lang: Some(&n.lang), bare: false };
+            for form in forms_of(&name) {
+                self.term_in(&form, &name, TermKind::Exact, true);
             }
         }
     }
@@ -247,17 +310,22 @@ impl Builder {
         let idx = match self.entity_names.get(&key) {
             Some(&i) => i,
             None => {
-                self.entities.push(Entity { terms: Vec::new() });
+                self.entities.push(Entity { terms: Vec::new(), state: false });
                 self.entity_names.insert(key, self.entities.len() - 1);
                 self.entities.len() - 1
             }
         };
         for name in names {
-            let Some(t) = self.term_in(name.text, TermKind::Exact, true, name.lang) else { continue };
-            if !self.entities[idx].terms.contains(&t) {
-                self.entities[idx].terms.push(t);
+            for form in forms_of(&name) {
+                let Some(t) = self.term_in(&form, &name, TermKind::Exact, true) else { continue };
+                if !self.entities[idx].terms.contains(&t) {
+                    self.entities[idx].terms.push(t);
+                }
+                let forms = self.alias_terms.entry((fold(name.text).text, acronym(name.text))).or_default();
+                if !forms.contains(&t) {
+                    forms.push(t);
+                }
             }
-            self.alias_terms.insert((fold(name.text).text, acronym(name.text)), t);
         }
         Some(idx)
     }
@@ -292,7 +360,7 @@ impl Builder {
         let mut leaves = Vec::new();
         let default_fields = Field::Title.mask() | Field::Body.scope();
         let root = self.node(ast, default_fields, &mut leaves);
-        self.watches.push(CompiledWatch { name: name.to_string(), root, leaves });
+        self.watches.push(CompiledWatch { name: name.to_string(), root, leaves, languages: Vec::new() });
     }
 
     fn node(&mut self, ast: &Ast, fields: u8, leaves: &mut Vec<Leaf>) -> Node {
@@ -324,8 +392,11 @@ impl Builder {
             if let Some(&e) = self.entity_names.get(&folded) {
                 Some(Target::Entity(e as u32))
             } else {
-                let alias = self.alias_terms.get(&(folded, acronym(&t.text))).copied();
-                alias.or_else(|| self.term(&t.text, t.kind, false)).map(Target::Term)
+                match self.alias_terms.get(&(folded, acronym(&t.text))) {
+                    Some(forms) if forms.len() == 1 => Some(Target::Term(forms[0])),
+                    Some(forms) => Some(Target::Terms(forms.clone())),
+                    None => self.term(&t.text, t.kind, false).map(Target::Term),
+                }
             }
         } else {
             self.term(&t.text, t.kind, false).map(Target::Term)
@@ -362,14 +433,15 @@ impl Builder {
 
     fn finish(mut self) -> Matcher {
         self.expand_part_of();
-        // Measured with `cargo bench --bench matcher`: the DFA matches the shipped config 35%
-        // faster than the contiguous NFA and the generated 1,000-watch config 8% faster, for
-        // 27 MiB instead of 5 and 60 ms of build time instead of 30, once per config load.
+        // Measured with `cargo bench --bench matcher`: with the English gazetteer the DFA
+        // matched the generated 1,000-watch config 8% faster than the contiguous NFA, for 27 MiB
+        // instead of 5. The multilingual gazetteer's 8,000 terms grew the DFA to 93 MiB, past
+        // the 64 MiB budget for the compiled matcher, so the contiguous NFA it is.
         // Every spaced-script pattern starts with a space, so a prefilter would stop at every
         // word: it costs more than it skips.
         let automaton = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
             .prefilter(false)
             .build(&self.patterns)
             .expect("folded patterns are valid and within automaton limits");
@@ -381,7 +453,12 @@ impl Builder {
         let scan_specs = self
             .terms
             .iter()
-            .map(|t| ScanSpec { prefix: t.kind == TermKind::Prefix, entity: t.entity, acronym: t.acronym.is_some() })
+            .map(|t| ScanSpec {
+                prefix: t.kind == TermKind::Prefix,
+                entity: t.entity,
+                acronym: t.acronym.is_some(),
+                bare: t.bare,
+            })
             .collect();
         let mut term_entities = vec![Vec::new(); self.terms.len()];
         for (e, entity) in self.entities.iter().enumerate() {
@@ -417,6 +494,35 @@ mod tests {
             .map(|t| m.term(t).text.clone())
             .collect();
         (terms, !m.always.is_empty())
+    }
+
+    /// An inflected form that is also a name of another entity would be a false match of one
+    /// of them; the gazetteer has none.
+    #[test]
+    fn no_generated_form_names_two_entities() {
+        let m = Matcher::compile(&[], &[], true).unwrap();
+        let mut shared = Vec::new();
+        let mut forms = 0;
+        for t in 0..m.term_count() as TermId {
+            let spec = m.term(t);
+            let own: Vec<u32> =
+                m.term_entities(t).iter().copied().filter(|&e| !m.entities[e as usize].terms.is_empty()).collect();
+            let generated = spec.lang.as_deref().is_some_and(|l| ["ru", "uk", "de", "ar"].contains(&l));
+            forms += usize::from(generated);
+            // A part-of parent lists its organs' names too: only entities unrelated to each other count.
+            let unrelated = own.iter().any(|&a| own.iter().any(|&b| a != b && !related(&m, a, b)));
+            if generated && unrelated {
+                shared.push(spec.text.clone());
+            }
+        }
+        println!("{} terms, {forms} of them names or forms in ru, uk, de, ar", m.term_count());
+        assert!(forms > 5_000, "{forms} terms in inflected languages");
+        assert!(shared.is_empty(), "forms naming two entities: {shared:?}");
+    }
+
+    fn related(m: &Matcher, a: u32, b: u32) -> bool {
+        let (ta, tb) = (&m.entities[a as usize].terms, &m.entities[b as usize].terms);
+        ta.iter().all(|t| tb.contains(t)) || tb.iter().all(|t| ta.contains(t))
     }
 
     #[test]

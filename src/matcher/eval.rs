@@ -26,6 +26,8 @@ pub struct Hit {
 #[derive(Debug, Clone)]
 pub(super) enum Target {
     Term(TermId),
+    /// A gazetteer name with its inflected forms.
+    Terms(Vec<TermId>),
     Entity(u32),
 }
 
@@ -133,6 +135,7 @@ impl Scanned<'_> {
     fn leaf_any(&self, leaf: &Leaf) -> bool {
         let fields = match leaf.target {
             Target::Term(t) => self.term_fields[t as usize],
+            Target::Terms(ref ts) => ts.iter().fold(0, |acc, &t| acc | self.term_fields[t as usize]),
             Target::Entity(e) => self.entity_fields[e as usize],
         };
         fields & leaf.fields != 0
@@ -155,6 +158,7 @@ impl Scanned<'_> {
 pub(super) fn leaf_terms<'a>(entities: &'a [Entity], leaf: &'a Leaf) -> &'a [TermId] {
     match &leaf.target {
         Target::Term(t) => std::slice::from_ref(t),
+        Target::Terms(ts) => ts,
         Target::Entity(e) => &entities[*e as usize].terms,
     }
 }
@@ -176,6 +180,9 @@ impl Matcher {
             .flat_map(set)
             .filter_map(|w| {
                 let watch = &self.watches[w as usize];
+                if watch.excludes(doc.lang.as_deref()) {
+                    return None;
+                }
                 let ctx = Ctx { m: self, s: &scanned, leaves: &watch.leaves };
                 ctx.eval(&watch.root).then(|| WatchMatch {
                     watch: watch.name.clone(),

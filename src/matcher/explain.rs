@@ -13,6 +13,8 @@ use crate::text::fold;
 pub struct Explanation {
     pub watch: String,
     pub matched: bool,
+    /// Why the story was left out before its terms were looked at (its language).
+    pub excluded: Option<String>,
     pub tree: ExplainNode,
 }
 
@@ -37,7 +39,11 @@ impl Matcher {
             .map(|w| {
                 let ctx = Ctx { m: self, s: &scanned, leaves: &w.leaves };
                 let tree = explain_node(&ctx, &w.root);
-                Explanation { watch: w.name.clone(), matched: tree.ok, tree }
+                let lang = doc.lang.as_deref().unwrap_or_default();
+                let excluded = w
+                    .excludes(doc.lang.as_deref())
+                    .then(|| format!("the story is in {lang}; the watch is limited to {}", w.languages.join(", ")));
+                Explanation { watch: w.name.clone(), matched: tree.ok && excluded.is_none(), excluded, tree }
             })
             .collect()
     }
@@ -104,6 +110,9 @@ fn hit_lines(ctx: &Ctx, leaf: u32, hits: &[Hit]) -> Vec<String> {
 /// Renders an explanation as an indented tree, `✓` for true nodes and `✗` for false ones.
 pub fn render(e: &Explanation) -> String {
     let mut out = format!("  watch {}: {}\n", e.watch, if e.matched { "MATCH" } else { "no match" });
+    if let Some(why) = &e.excluded {
+        let _ = writeln!(out, "    {why}");
+    }
     render_node(&e.tree, 2, &mut out);
     out
 }

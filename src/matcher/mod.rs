@@ -9,6 +9,7 @@ mod compile;
 mod eval;
 mod explain;
 pub mod gazetteer;
+mod inflect;
 pub mod query;
 mod scan;
 
@@ -27,6 +28,9 @@ pub struct Document {
     pub category: String,
     /// The feed's name and tags.
     pub feed: String,
+    /// The story's language (ISO 639-1), when known: watches limited to languages skip a
+    /// story in another one.
+    pub lang: Option<String>,
     /// The text extracted from the story's article page (empty when none was fetched).
     pub article: String,
 }

@@ -48,7 +48,87 @@ pub(super) fn scan(m: &Matcher, field: Field, source: &str, folded: &Folded, out
             }
         }
     }
+    let first = out.len();
     resolve_leftmost_longest(m, &mut entity, field, out);
+    drop_qualified(m, source, folded, &mut entity, first, out);
+}
+
+/// Words that may join a bare organ name to the state after it ("Security Council of Russia").
+const CONNECTORS: &[&str] = &["of", "the", "de", "du", "des", "del", "da", "do", "der", "la"];
+
+/// Removes, from this field's entity hits (`out[first..]`), bare organ names that a state
+/// qualifies: "Russia's Security Council", "Совет безопасности России" are not the UN's.
+fn drop_qualified(
+    m: &Matcher,
+    source: &str,
+    folded: &Folded,
+    states: &mut Vec<Candidate>,
+    first: usize,
+    out: &mut Vec<Hit>,
+) {
+    if !out[first..].iter().any(|h| m.scan_spec(h.term).bare) {
+        return;
+    }
+    states.clear();
+    states.extend(out[first..].iter().filter(|h| m.names_state(h.term)).map(|h| Candidate {
+        start: h.start,
+        end: h.end,
+        term: h.term,
+    }));
+    let text = folded.text.as_str();
+    let joined = |a: u32, b: u32, connectors: bool| {
+        if a > b {
+            return false;
+        }
+        let gap = &text[a as usize..b as usize];
+        let words_ok = gap.split(' ').filter(|w| !w.is_empty()).all(|w| connectors && CONNECTORS.contains(&w));
+        let (from, to) = (folded.source_range(source, 0, a as usize).end, folded.origin[b as usize] as usize);
+        words_ok
+            && gap.split(' ').filter(|w| !w.is_empty()).count() <= 2
+            && !source[from.min(to)..to].contains(is_clause_break)
+    };
+    let mut i = first;
+    while i < out.len() {
+        let h = out[i];
+        let qualified = m.scan_spec(h.term).bare
+            && states.iter().any(|s| joined(s.end, h.start, false) || joined(h.end, s.start, true));
+        if qualified {
+            out.remove(i);
+        } else {
+            i += 1;
+        }
+    }
+}
+
+/// Punctuation that ends a clause: a state across it does not qualify a name.
+fn is_clause_break(c: char) -> bool {
+    matches!(
+        c,
+        '.' | ','
+            | ';'
+            | ':'
+            | '!'
+            | '?'
+            | '…'
+            | '('
+            | ')'
+            | '['
+            | ']'
+            | '"'
+            | '«'
+            | '»'
+            | '“'
+            | '”'
+            | '—'
+            | '–'
+            | '|'
+            | '/'
+            | '،'
+            | '؛'
+            | '。'
+            | '，'
+            | '、'
+    )
 }
 
 /// Whether `seen` spells acronym term `t` exactly (the case-sensitive rule for UN, US, NATO).

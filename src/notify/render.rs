@@ -70,7 +70,7 @@ fn text_story(s: &mut String, a: &Alert, tz: Tz) {
     if let Some(url) = &a.url {
         let _ = writeln!(s, "{url}");
     }
-    let _ = writeln!(s, "{} · {} · watch: {}", a.feed, a.published_in(tz), a.watch);
+    let _ = writeln!(s, "{} · {}{} · watch: {}", a.feed, a.published_in(tz), a.lang_suffix(), a.watch);
     if !a.snippet.is_empty() {
         let snippet: String =
             a.snippet_runs().into_iter().map(|(t, hit)| if hit { format!("*{t}*") } else { t.to_string() }).collect();
@@ -138,7 +138,7 @@ fn html_story(s: &mut String, a: &Alert, tz: Tz) {
             let _ = writeln!(s, "<h3 style=\"font-size:17px;margin:0\">{title}</h3>");
         }
     }
-    let meta = format!("{} · {} · watch: {}", a.feed, a.published_in(tz), a.watch);
+    let meta = format!("{} · {}{} · watch: {}", a.feed, a.published_in(tz), a.lang_suffix(), a.watch);
     let _ = writeln!(s, "<p style=\"{META_STYLE}\">{}</p>", esc(&meta));
     if !a.snippet.is_empty() {
         s.push_str("<p style=\"margin:0 0 6px\">");
@@ -188,6 +188,7 @@ mod tests {
                 end: start + body_hit.1.chars().count(),
             }],
             snippet,
+            lang: Some("en".into()),
             also_reported_by: Vec::new(),
         }
     }

@@ -9,7 +9,7 @@ pub fn render(a: &Alert) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "[{}] {}", a.watch, a.title);
     let published = a.published.as_deref().unwrap_or("undated");
-    let _ = writeln!(s, "  {} · {}", a.feed, published);
+    let _ = writeln!(s, "  {} · {}{}", a.feed, published, a.lang_suffix());
     if let Some(url) = &a.url {
         let _ = writeln!(s, "  {url}");
     }

@@ -158,7 +158,7 @@ impl Store {
 fn stored_story(tx: &Connection, story_id: i64) -> Result<StoredStory, StoreError> {
     let (feed, feed_title, story) = tx
         .prepare_cached(
-            "SELECT f.url, f.title, s.key, s.url, s.title, s.body, s.author, s.categories, s.published
+            "SELECT f.url, f.title, s.key, s.url, s.title, s.body, s.author, s.categories, s.published, s.lang
              FROM stories s JOIN feeds f ON f.id = s.feed_id WHERE s.id = ?1",
         )?
         .query_row([story_id], |r| {
@@ -171,6 +171,7 @@ fn stored_story(tx: &Connection, story_id: i64) -> Result<StoredStory, StoreErro
                 author: r.get(6)?,
                 categories: serde_json::from_str(&categories).unwrap_or_default(),
                 published: r.get::<_, Option<i64>>(8)?.and_then(|t| chrono::DateTime::from_timestamp(t, 0)),
+                lang: r.get(9)?,
                 keys: Default::default(),
             };
             Ok((r.get(0)?, r.get(1)?, story))

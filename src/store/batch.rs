@@ -116,6 +116,7 @@ mod tests {
             author: String::new(),
             categories: Vec::new(),
             published: chrono::DateTime::from_timestamp(1_000, 0),
+            lang: Some("en".into()),
             keys: Default::default(),
         }
     }

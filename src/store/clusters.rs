@@ -201,6 +201,8 @@ pub struct Member {
     pub published: Option<i64>,
     /// When it was matched (Unix seconds).
     pub matched: i64,
+    /// The story's language (ISO 639-1), when it was told.
+    pub lang: Option<String>,
 }
 
 impl Store {
@@ -208,15 +210,21 @@ impl Store {
     /// at most `limit`.
     pub fn recent(&self, since: i64, watch: Option<&str>, limit: usize) -> Result<Vec<RecentCluster>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT m.cluster_id, m.watch, COALESCE(m.feed, f.title, f.url), s.title, s.url, s.published, m.created
+            "SELECT m.cluster_id, m.watch, COALESCE(m.feed, f.title, f.url), s.title, s.url, s.published, m.created, s.lang
              FROM matches m JOIN stories s ON s.id = m.story_id JOIN feeds f ON f.id = s.feed_id
              WHERE (m.cluster_id, m.watch) IN
                 (SELECT cluster_id, watch FROM matches WHERE created >= ?1 AND (?2 IS NULL OR watch = ?2))
              ORDER BY m.cluster_id, m.watch, COALESCE(s.published, m.created), m.story_id",
         )?;
         let rows = stmt.query_map(params![since, watch], |r| {
-            let member =
-                Member { feed: r.get(2)?, title: r.get(3)?, url: r.get(4)?, published: r.get(5)?, matched: r.get(6)? };
+            let member = Member {
+                feed: r.get(2)?,
+                title: r.get(3)?,
+                url: r.get(4)?,
+                published: r.get(5)?,
+                matched: r.get(6)?,
+                lang: r.get(7)?,
+            };
             Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, member))
         })?;
         let mut out: Vec<RecentCluster> = Vec::new();

@@ -181,6 +181,11 @@ ALTER TABLE feeds ADD COLUMN articles_refused INTEGER NOT NULL DEFAULT 0;
 -- healthy one.
 ALTER TABLE feeds ADD COLUMN skipped_items INTEGER NOT NULL DEFAULT 0;
 "#,
+    r#"
+-- The language a story is written in (ISO 639-1), told from its text; NULL when it could not
+-- be told, and for stories stored before.
+ALTER TABLE stories ADD COLUMN lang TEXT;
+"#,
 ];
 
 /// The schema version this build writes.

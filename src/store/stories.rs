@@ -258,8 +258,8 @@ fn insert(tx: &Connection, feed_id: i64, story: &Story, now: i64) -> Result<Opti
         .prepare_cached(
             "INSERT OR IGNORE INTO stories
                 (feed_id, key, url, title, body, author, categories, published, first_seen, canon_key, text_key,
-                 last_listed)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?9)",
+                 last_listed, lang)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?9, ?12)",
         )?
         .execute(params![
             feed_id,
@@ -273,6 +273,7 @@ fn insert(tx: &Connection, feed_id: i64, story: &Story, now: i64) -> Result<Opti
             now,
             story.canon_key(),
             story.text_key(),
+            story.lang,
         ])?;
     Ok((inserted > 0).then(|| tx.last_insert_rowid()))
 }

@@ -96,6 +96,7 @@ fn stored_story(r: &rusqlite::Row) -> rusqlite::Result<StoryRow> {
             author: r.get(8)?,
             categories: serde_json::from_str(&categories).unwrap_or_default(),
             published: published.and_then(|p| chrono::DateTime::from_timestamp(p, 0)),
+            lang: r.get(13)?,
             keys: Default::default(),
         },
         first_seen: r.get(11)?,

@@ -7,7 +7,10 @@
 //! fold to `kim jong un`, and `Russia's` folds to `russia`. Where a spaced script meets an
 //! unspaced one (`美国和NATO`) a space goes between them, so every word boundary is a space.
 //! Hangul syllables are kept whole (NFKD would split them into jamo and break substring
-//! matching on syllables).
+//! matching on syllables). Arabic and Persian yeh, kaf and alef forms fold to one letter each
+//! (alefs with hamza or madda lose them as marks), tatweel is dropped, and the zero-width
+//! non-joiner, like any other non-word character, is a word boundary (`بین‌المللی` folds to
+//! `بين المللي`, as writers who type a space have it).
 
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 
@@ -120,9 +123,10 @@ pub fn fold(source: &str) -> Folded {
 }
 
 fn fold_decomposed(out: &mut Folder, d: char, at: usize) {
-    if is_diacritic(d) {
+    if is_diacritic(d) || d == TATWEEL {
         return;
     }
+    let d = arabic_letter(d);
     if is_word_char(d) {
         for l in d.to_lowercase() {
             // Final sigma folds like sigma, as Unicode case folding has it.
@@ -130,6 +134,21 @@ fn fold_decomposed(out: &mut Folder, d: char, at: usize) {
         }
     } else {
         out.push_separator(at);
+    }
+}
+
+/// The Arabic tatweel stretches a word for looks; it spells nothing.
+const TATWEEL: char = '\u{0640}';
+
+/// One letter for the Arabic and Persian forms of yeh, kaf and alef, which writers and
+/// keyboards mix (`ایران` and `ايران`, `کره` and `كره`).
+fn arabic_letter(c: char) -> char {
+    match c {
+        '\u{06CC}' | '\u{0649}' | '\u{06D0}' => '\u{064A}', // Persian yeh, alef maksura → yeh
+        '\u{06A9}' => '\u{0643}',                           // keheh → kaf
+        '\u{0671}' | '\u{0672}' | '\u{0673}' => '\u{0627}', // wasla and wavy hamza alefs → alef
+        '\u{06C1}' | '\u{06D5}' => '\u{0647}',              // heh goal, ae → heh
+        _ => c,
     }
 }
 
@@ -193,6 +212,16 @@ mod tests {
         assert_eq!(f("  “Quoted” — dash  "), "quoted dash");
         assert_eq!(f("ＦＵＬＬ width ﬁ"), "full width fi");
         assert_eq!(f("Ελλάδα Москва"), "ελλαδα москва");
+    }
+
+    #[test]
+    fn folds_arabic_and_persian_letter_variants() {
+        assert_eq!(f("ایران"), f("ايران"));
+        assert_eq!(f("کره"), f("كره"));
+        assert_eq!(f("أمريكا"), f("امريكا"));
+        assert_eq!(f("إيران"), f("ايران"));
+        assert_eq!(f("روســيا"), f("روسيا"));
+        assert_eq!(f("بین\u{200C}المللی"), "بين المللي");
     }
 
     #[test]
