@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{Config, Feed};
 use crate::feed::Story;
 use crate::matcher::{Document, Field, MatchedTerm, WatchMatch};
+use crate::redact::redact;
 use crate::store::NewAlert;
 
 /// About how many characters of context a snippet shows.
@@ -26,7 +27,8 @@ pub struct Alert {
     /// RFC 3339, or null when the feed gave no date.
     pub published: Option<String>,
     pub matched: Vec<MatchedTerm>,
-    /// About 200 characters around the first hit in the body, else in the title.
+    /// About 200 characters around the decisive hit: the first in the body, else in the
+    /// article, else in the title; for an alert the article added, the first in the article.
     pub snippet: String,
     /// Other feeds whose story on the same news matched the same watch, known when the alert
     /// is delivered (absent when none).
@@ -36,8 +38,18 @@ pub struct Alert {
 
 impl Alert {
     pub fn new(feed: &str, story: &Story, doc: &Document, m: WatchMatch) -> Alert {
-        // The title is shown anyway: the snippet comes from the body when a term hit there.
-        let first = m.matched.iter().find(|t| t.field == Field::Body).or(m.matched.first());
+        Alert::with_snippet(feed, story, doc, m, feed_decisive)
+    }
+
+    /// An alert whose snippet is taken around the hit `decisive` picks, else the first hit.
+    fn with_snippet(
+        feed: &str,
+        story: &Story,
+        doc: &Document,
+        m: WatchMatch,
+        decisive: fn(&[MatchedTerm]) -> Option<&MatchedTerm>,
+    ) -> Alert {
+        let first = decisive(&m.matched).or(m.matched.first());
         let snippet = first.map(|t| snippet(doc.field(t.field), t.start, t.end)).unwrap_or_default();
         Alert {
             watch: m.watch,
@@ -54,7 +66,11 @@ impl Alert {
 
     /// A feed health alert: `feed` (named `name`) has failed since `since` (Unix seconds) with
     /// `error`, or, with `error` `None`, works again.
+    /// Every text from the feed's address is redacted (see [`crate::redact`]): health alerts
+    /// go to notifiers, and the name may be the URL itself.
     pub fn health(name: &str, url: &str, since: i64, error: Option<&str>, now: i64) -> Alert {
+        let (name, url, error) = (redact(name), redact(url), error.map(redact));
+        let error = error.as_deref();
         let lasted = humantime::format_duration(std::time::Duration::from_secs((now - since).max(0) as u64 / 60 * 60));
         let (title, state) = match error {
             Some(_) => (format!("Feed failing for {lasted}: {name}"), "failing"),
@@ -63,9 +79,9 @@ impl Alert {
         let at = chrono::DateTime::from_timestamp(now, 0).unwrap_or_default();
         Alert {
             watch: HEALTH_WATCH.to_string(),
-            feed: name.to_string(),
+            feed: name.clone(),
             id: format!("health:{state}:{since}:{url}"),
-            url: Some(url.to_string()),
+            url: Some(url),
             title,
             published: Some(at.to_rfc3339_opts(SecondsFormat::Secs, true)),
             matched: Vec::new(),
@@ -129,13 +145,53 @@ impl Alert {
 /// The alerts a story would raise: every watch it matches, for each of the watch's notifiers.
 pub fn story_alerts(config: &Config, feed: &Feed, name: &str, story: &Story) -> Vec<NewAlert> {
     let doc = document(story, name, &feed.tags);
-    config
-        .matcher
-        .match_document(&doc)
+    alerts(config, name, story, &doc, config.matcher.match_document(&doc), feed_decisive)
+}
+
+/// On the feed's text, the hit a snippet is taken around: the first in the body, else in the
+/// article (the title is shown anyway).
+fn feed_decisive(matched: &[MatchedTerm]) -> Option<&MatchedTerm> {
+    [Field::Body, Field::Article].iter().find_map(|f| matched.iter().find(|t| t.field == *f))
+}
+
+/// For a watch the article added, the hit that decided it: the first in the article of a term
+/// the feed's own text lacks, else the first in the article.
+fn article_decisive(matched: &[MatchedTerm]) -> Option<&MatchedTerm> {
+    let in_feed = |term: &str| matched.iter().any(|t| t.field != Field::Article && t.term == term);
+    let article = || matched.iter().filter(|t| t.field == Field::Article);
+    article().find(|t| !in_feed(&t.term)).or_else(|| article().next())
+}
+
+/// The alerts a story's article adds: the watches its feed text and `article` together match,
+/// less those in `matched` (the watches its feed text matched already). Their snippets come
+/// from the article, where the term that decided them hit.
+pub fn article_alerts(
+    config: &Config,
+    feed: &Feed,
+    name: &str,
+    story: &Story,
+    article: &str,
+    matched: &[String],
+) -> Vec<NewAlert> {
+    let mut doc = document(story, name, &feed.tags);
+    doc.article = article.to_string();
+    let found = config.matcher.match_document(&doc).into_iter().filter(|m| !matched.contains(&m.watch)).collect();
+    alerts(config, name, story, &doc, found, article_decisive)
+}
+
+fn alerts(
+    config: &Config,
+    name: &str,
+    story: &Story,
+    doc: &Document,
+    found: Vec<WatchMatch>,
+    decisive: fn(&[MatchedTerm]) -> Option<&MatchedTerm>,
+) -> Vec<NewAlert> {
+    found
         .into_iter()
         .map(|m| {
             let notifiers = config.watches[m.index].notify.clone();
-            let alert = Alert::new(name, story, &doc, m);
+            let alert = Alert::with_snippet(name, story, doc, m, decisive);
             NewAlert {
                 watch: alert.watch.clone(),
                 feed: name.to_string(),
@@ -160,6 +216,7 @@ pub fn document(story: &Story, feed_name: &str, tags: &[String]) -> Document {
         author: story.author.clone(),
         category: story.categories.join(" | "),
         feed,
+        article: String::new(),
     }
 }
 

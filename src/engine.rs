@@ -15,8 +15,9 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tracing::{info, warn};
 
+use crate::article::Worker;
 use crate::config::Config;
-use crate::ingest::{self, FeedReport, FeedStart, Job};
+use crate::ingest::{self, FeedReport, FeedStart, Job, Wakes};
 use crate::metrics::Liveness;
 use crate::notify::Dispatcher;
 use crate::poller::{FetchLimits, Fetcher, Validators, host_of, poll_feed};
@@ -53,15 +54,16 @@ pub struct Summary {
     pub failed: usize,
     pub new_stories: usize,
     pub delivered: usize,
+    /// Alerts that failed and wait in the outbox for a retry after the pass.
+    pub waiting: usize,
+    /// Whether a poll failed because the database could not store it.
+    pub storage_failed: bool,
 }
 
-impl std::fmt::Display for Summary {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "polled {} feeds ({} failed), {} new stories, {} alerts delivered",
-            self.polled, self.failed, self.new_stories, self.delivered
-        )
+impl Summary {
+    /// Whether the pass failed as a whole: every feed polled failed, or storage did.
+    pub fn failed(&self) -> bool {
+        self.storage_failed || (self.polled > 0 && self.failed == self.polled)
     }
 }
 
@@ -72,6 +74,8 @@ struct Parts {
     jobs: mpsc::Sender<Job>,
     writer: std::thread::JoinHandle<()>,
     committed: Arc<Notify>,
+    /// Notified when the writer records new pending article steps.
+    articles: Arc<Notify>,
     dispatcher: Arc<Dispatcher>,
     limits: Arc<FetchLimits>,
     /// `PRAGMA quick_check` of the database, running while start-up reads and fetches begin.
@@ -88,10 +92,11 @@ impl Parts {
         let dispatcher = Arc::new(Dispatcher::new(&config)?);
         let fetcher = Arc::new(Fetcher::new(&config.poll)?);
         let (jobs, rx) = mpsc::channel(WRITER_QUEUE);
-        let committed = Arc::new(Notify::new());
-        let writer = ingest::spawn(Arc::clone(&config), store, rx, Arc::clone(&committed));
+        let (committed, articles) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+        let wakes = Wakes { alerts: Arc::clone(&committed), articles: Arc::clone(&articles) };
+        let writer = ingest::spawn(Arc::clone(&config), store, rx, wakes);
         let limits = Arc::new(FetchLimits::new(config.poll.concurrency, config.poll.per_host));
-        Ok(Parts { config, fetcher, jobs, writer, committed, dispatcher, limits, integrity })
+        Ok(Parts { config, fetcher, jobs, writer, committed, articles, dispatcher, limits, integrity })
     }
 
     /// Waits for the database's integrity check to pass.
@@ -156,7 +161,7 @@ impl Parts {
 /// feed of the pass that reported the same news. Fetching begins while the database's
 /// integrity check runs; a damaged file ends the pass with nothing written.
 pub async fn once(config: Arc<Config>) -> Result<Summary, EngineError> {
-    let parts = Parts::start(config)?;
+    let parts = Parts::start(Arc::clone(&config))?;
     let mut tasks = JoinSet::new();
     for (i, start) in parts.starts().await.into_iter().enumerate() {
         if !start.gone {
@@ -171,12 +176,16 @@ pub async fn once(config: Arc<Config>) -> Result<Summary, EngineError> {
         parts.stop_writer().await;
         return Err(e);
     }
-    // Every poll is answered, so everything is committed: delivery need not wait for the
-    // writer to stop (it checkpoints as it does).
+    // Every poll is answered, so everything is committed: the feed text's alerts are delivered
+    // while the articles are fetched, and delivery need not wait for the writer to stop (it
+    // checkpoints as it does).
     let (dispatcher, integrity) = (Arc::clone(&parts.dispatcher), parts.integrity.clone());
+    let articles = Worker::drain(Arc::clone(&parts.config), Arc::clone(&parts.fetcher), parts.jobs.clone());
+    let (_, first) = tokio::join!(articles, dispatcher.drain());
     let (_, delivered) = tokio::join!(parts.stop_writer(), dispatcher.drain());
     drop(dispatcher);
-    summary.delivered = delivered?;
+    summary.delivered = first? + delivered?;
+    summary.waiting = Store::open_read_only(&config.storage.path)?.waiting_for_retry()?;
     integrity.closed();
     Ok(summary)
 }
@@ -205,6 +214,7 @@ async fn gather(
         let Some(done) = done else { break };
         let Ok((_, Some(report))) = done else { continue };
         summary.polled += 1;
+        summary.storage_failed |= report.unstored;
         match report.result {
             Ok(stats) => summary.new_stories += stats.new_stories,
             Err(_) => summary.failed += 1,
@@ -217,8 +227,13 @@ async fn gather(
     (summary, verdict)
 }
 
-/// Polls every feed on its schedule until `shutdown` turns true.
-pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Result<(), EngineError> {
+/// Polls every feed on its schedule until `shutdown` turns true; requeues every dead alert
+/// each time `retry_dead` is notified.
+pub async fn run(
+    config: Arc<Config>,
+    mut shutdown: watch::Receiver<bool>,
+    retry_dead: Arc<Notify>,
+) -> Result<(), EngineError> {
     let parts = Parts::start(config)?;
     // A daemon starts once: it simply waits for the check.
     parts.integrity().await?;
@@ -237,8 +252,18 @@ pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Re
         .collect();
     let mut validators: Vec<Validators> = starts.into_iter().map(|s| s.validators).collect();
     let mut tasks = JoinSet::new();
-    let delivery =
-        tokio::spawn(deliver_loop(Arc::clone(&parts.dispatcher), Arc::clone(&parts.committed), shutdown.clone()));
+    let articles = Worker::start(
+        Arc::clone(&parts.config),
+        Arc::clone(&parts.fetcher),
+        parts.jobs.clone(),
+        Arc::clone(&parts.articles),
+    );
+    let delivery = tokio::spawn(deliver_loop(
+        Arc::clone(&parts.dispatcher),
+        Arc::clone(&parts.committed),
+        Requeue { path: parts.config.storage.path.clone(), asked: retry_dead },
+        shutdown.clone(),
+    ));
     info!(feeds = parts.config.feeds.len(), watches = parts.config.watches.len(), "wirewatch running");
     service::ready(parts.config.feeds.len());
     let systemd_watchdog = service::watchdog_period();
@@ -297,7 +322,8 @@ pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Re
             }
         }
     }
-    info!(in_flight = tasks.len(), "shutting down");
+    // Said in neutral words: the caller knows whether this is a shutdown or a reload.
+    info!(in_flight = tasks.len(), "polling ends; in-flight polls get the grace period");
     damage.abort();
     // The pinger's sender must be gone before the writer can stop.
     watchdog.pinger.abort();
@@ -310,6 +336,8 @@ pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Re
     tasks.abort_all();
     // An aborted task drops its sender only when it is polled again: wait for that.
     while tasks.join_next().await.is_some() {}
+    // Article fetches in flight are abandoned: their steps stay pending for the next start.
+    articles.stop().await;
     let integrity = parts.integrity.clone();
     let dispatcher = parts.stop_writer().await;
     // A delivery pass still running after the grace period is stopped, not left behind: a
@@ -336,7 +364,7 @@ pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Re
     if matches!(last, Ok(Ok(_))) {
         integrity.closed();
     }
-    info!("stopped");
+    info!("engine ended");
     Ok(())
 }
 
@@ -396,7 +424,34 @@ async fn recheck(integrity: IntegrityCheck, every: Duration) {
     }
 }
 
-async fn deliver_loop(dispatcher: Arc<Dispatcher>, committed: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
+/// Where dead alerts are requeued when an operator asks (`outbox retry --all-dead` beside the
+/// daemon, or SIGUSR1).
+struct Requeue {
+    path: std::path::PathBuf,
+    asked: Arc<Notify>,
+}
+
+impl Requeue {
+    /// Queues every dead alert again, due now, as `outbox retry --all-dead` does: on this
+    /// process's connection and in its turn at the write lock, so nothing else writes.
+    async fn dead(&self) {
+        let path = self.path.clone();
+        let done =
+            tokio::task::spawn_blocking(move || Store::open(&path)?.requeue(None, crate::store::unix_now())).await;
+        match done {
+            Ok(Ok(ids)) => info!(alerts = ids.len(), "requeued the dead alerts, as asked"),
+            Ok(Err(e)) => warn!(error = %e, "cannot requeue the dead alerts"),
+            Err(e) => warn!(error = %e, "requeueing the dead alerts stopped"),
+        }
+    }
+}
+
+async fn deliver_loop(
+    dispatcher: Arc<Dispatcher>,
+    committed: Arc<Notify>,
+    requeue: Requeue,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         // A damaged file stops the daemon, which says so once.
         if let Err(e) = dispatcher.drain().await
@@ -406,6 +461,7 @@ async fn deliver_loop(dispatcher: Arc<Dispatcher>, committed: Arc<Notify>, mut s
         }
         tokio::select! {
             _ = committed.notified() => {}
+            _ = requeue.asked.notified() => requeue.dead().await,
             _ = tokio::time::sleep(DELIVERY_TICK) => {}
             _ = shutdown.changed() => return,
         }

@@ -4,6 +4,8 @@
 //! Poll tasks send [`Job`]s over a bounded channel and get a [`FeedReport`] back once the
 //! outcome is committed, so a feed's validators are only ever advanced together with its stories.
 
+mod articles;
+
 use std::sync::Arc;
 
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -12,16 +14,21 @@ use tracing::{error, info, warn};
 use std::time::{Duration, Instant};
 
 use crate::alert::Alert;
+use crate::article::ArticleDone;
 use crate::config::{Config, Feed};
 use crate::poller::schedule::{self, Seen};
 use crate::poller::{PollOutcome, Polled, Validators};
-use crate::store::{FeedState, FetchMeta, IngestStats, Raised, Store, StoreError, unix_now};
+use crate::redact::Redacted;
+use crate::store::{FeedState, FetchMeta, IngestStats, PendingArticle, Raised, Store, StoreError, unix_now};
 
 /// What the writer did with one poll.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedReport {
     pub url: String,
     pub result: Result<IngestStats, String>,
+    /// Whether the poll failed because the database could not store it (full, read-only,
+    /// damaged), not because of the feed.
+    pub unstored: bool,
     /// The validators now stored for the feed, for its next fetch.
     pub validators: Validators,
     /// How long until the feed's next poll (jittered); `None` once the feed is gone.
@@ -51,14 +58,32 @@ pub enum Job {
     Ping {
         reply: oneshot::Sender<()>,
     },
+    /// Up to `limit` pending article steps, the earliest deadline first.
+    Articles {
+        limit: usize,
+        reply: oneshot::Sender<Vec<PendingArticle>>,
+    },
+    /// The end of an article step: stored, re-matched and alerted; answered once committed
+    /// (true) or not stored (false: the step stays pending).
+    Article {
+        done: ArticleDone,
+        reply: oneshot::Sender<bool>,
+    },
 }
 
-/// Starts the writer thread. `committed` is notified after each ingest that queued alerts.
+/// Who the writer tells about what it committed: `alerts` after each commit that queued
+/// alerts, `articles` after each that recorded pending article steps.
+pub struct Wakes {
+    pub alerts: Arc<Notify>,
+    pub articles: Arc<Notify>,
+}
+
+/// Starts the writer thread.
 pub fn spawn(
     config: Arc<Config>,
     mut store: Store,
     mut jobs: mpsc::Receiver<Job>,
-    committed: Arc<Notify>,
+    wakes: Wakes,
 ) -> std::thread::JoinHandle<()> {
     store.preload_sketch_index();
     std::thread::Builder::new()
@@ -66,7 +91,9 @@ pub fn spawn(
         .spawn(move || {
             // The first pruning waits a minute, so that start-up (and READY) never waits for it.
             let next_prune = Instant::now() + Duration::from_secs(60);
-            let mut w = Writer { config, store, next_prune, storage_failures: 0 };
+            let mut w =
+                Writer { config, store, next_prune, storage_failures: 0, articles: Arc::clone(&wakes.articles) };
+            let committed = wakes.alerts;
             let mut next = None;
             while let Some(job) = next.take().or_else(|| jobs.blocking_recv()) {
                 w.prune_when_due();
@@ -79,6 +106,12 @@ pub fn spawn(
                     }
                     Job::Ingest { feed, polled, reply } => {
                         next = w.ingest_batch((feed, polled, reply), &mut jobs, &committed);
+                    }
+                    Job::Articles { limit, reply } => {
+                        let _ = reply.send(w.pending_articles(limit));
+                    }
+                    Job::Article { done, reply } => {
+                        next = w.article_batch((done, reply), &mut jobs, &committed);
                     }
                 }
             }
@@ -105,6 +138,8 @@ struct Writer {
     next_prune: Instant,
     /// Consecutive polls the database refused (full disk, I/O error), logged once.
     storage_failures: u32,
+    /// Notified after a commit that recorded pending article steps.
+    articles: Arc<Notify>,
 }
 
 impl Writer {
@@ -154,8 +189,14 @@ impl Writer {
                 // A failed poll stays failed; one that was stored is not any more.
                 Some(e) if report.result.is_ok() => report = self.failed(&config.feeds[feed], e),
                 Some(_) => {}
-                None if health || matches!(report.result, Ok(s) if s.alerts > 0) => committed.notify_one(),
-                None => {}
+                None => {
+                    if health || matches!(report.result, Ok(s) if s.alerts > 0) {
+                        committed.notify_one();
+                    }
+                    if matches!(report.result, Ok(s) if s.articles > 0) {
+                        self.articles.notify_one();
+                    }
+                }
             }
             let _ = reply.send(report);
         }
@@ -182,12 +223,12 @@ impl Writer {
         };
         match self.store.queue_health(before.id, &self.config.health_notify, &alert.to_json(), alerted_at, now) {
             Ok(()) => {
-                info!(feed = %report.url, title = %alert.title, "feed health alert queued");
+                info!(feed = %Redacted(&report.url), title = %alert.title, "feed health alert queued");
                 true
             }
             Err(e) => {
                 if self.store.met(&e) {
-                    warn!(feed = %report.url, error = %e, "cannot queue a feed health alert; trying after the next poll");
+                    warn!(feed = %Redacted(&report.url), error = %e, "cannot queue a feed health alert; trying after the next poll");
                 }
                 false
             }
@@ -232,7 +273,7 @@ impl Writer {
                 Ok(s) => start(&s),
                 Err(e) => {
                     if self.store.met(&e) {
-                        warn!(feed = %url, error = %e, "cannot read feed state; fetching unconditionally");
+                        warn!(feed = %Redacted(url), error = %e, "cannot read feed state; fetching unconditionally");
                     }
                     FeedStart::default()
                 }
@@ -250,9 +291,9 @@ impl Writer {
             Err(e) => return (self.failed(feed, &e), None),
         };
         if let Err(reason) = &result {
-            warn!(feed = %url, error = %reason, "feed poll failed");
+            warn!(feed = %Redacted(&url), error = %Redacted(reason), "feed poll failed");
         }
-        (FeedReport { url, result, validators, next }, Some(before))
+        (FeedReport { url, result, unstored: false, validators, next }, Some(before))
     }
 
     /// The report of a poll the database did not store (rolled back): its stories stay unseen
@@ -261,6 +302,7 @@ impl Writer {
     fn failed(&mut self, feed: &Feed, e: &StoreError) -> FeedReport {
         let url = feed.url();
         let reason = format!("cannot store poll result: {e}");
+        let unstored = Store::may_be_damaged(e);
         if !self.store.met(e) {
             // A damaged file: the engine reports it and stops.
         } else if Store::is_storage_trouble(e) {
@@ -269,12 +311,12 @@ impl Writer {
                 error!(error = %e, "cannot write the database; polls back off and nothing is marked seen until it can be written again");
             }
         } else {
-            warn!(feed = %url, error = %reason, "feed poll failed");
+            warn!(feed = %Redacted(&url), error = %Redacted(&reason), "feed poll failed");
         }
         let failures = self.storage_failures.clamp(1, 64);
         let seen = Seen::Failure { failures, retry_after: None };
         let next = schedule::plan(&self.config.poll, feed.interval, None, seen).delay;
-        FeedReport { url, result: Err(reason), validators: Validators::default(), next: Some(next) }
+        FeedReport { url, result: Err(reason), unstored, validators: Validators::default(), next: Some(next) }
     }
 
     #[allow(clippy::type_complexity)]
@@ -289,7 +331,7 @@ impl Writer {
         let mut kept = validators(state);
         if let Some(to) = &polled.moved_to {
             if state.moved_to.as_deref() != Some(to.as_str()) {
-                info!(feed = %url, moved_to = %to, "feed moved permanently; polling its new address from now on");
+                info!(feed = %Redacted(&url), moved_to = %Redacted(to.as_str()), "feed moved permanently; polling its new address from now on");
                 self.store.record_moved(state.id, to.as_str())?;
             }
             kept.moved_to = Some(to.clone());
@@ -314,7 +356,7 @@ impl Writer {
                 (Err(reason), kept, Seen::Failure { failures: failures.clamp(1, 64) as u32, retry_after })
             }
             PollOutcome::Gone(reason) => {
-                warn!(feed = %url, "feed answered 410 Gone; it is no longer polled (see `wirewatch feeds`)");
+                warn!(feed = %Redacted(&url), "feed answered 410 Gone; it is no longer polled (see `wirewatch feeds`)");
                 self.store.record_gone(state.id, &reason, now)?;
                 return Ok((Err(reason), kept, None));
             }
@@ -379,7 +421,7 @@ impl Writer {
         crate::metrics::get().stored(stats.new_stories);
         if stats.new_stories > 0 {
             info!(
-                feed = %url,
+                feed = %Redacted(&url),
                 new_stories = stats.new_stories,
                 alerts = stats.alerts,
                 already_alerted_in_cluster = stats.clustered,

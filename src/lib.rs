@@ -6,6 +6,7 @@
 //! `notify` (delivery), `engine` (wiring), `commands` (one function per subcommand).
 
 pub mod alert;
+pub mod article;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -19,6 +20,7 @@ pub mod matcher;
 pub mod metrics;
 pub mod notify;
 pub mod poller;
+pub mod redact;
 pub mod service;
 pub mod store;
 pub mod text;

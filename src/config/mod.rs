@@ -4,6 +4,8 @@
 //! it has to re-check: durations are `Duration`s, feed locations are parsed, queries are compiled.
 //! It does no network or database IO.
 
+mod article;
+mod bounds;
 mod error;
 mod notifier;
 mod raw;
@@ -14,6 +16,11 @@ mod validate_notifier;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use article::{
+    ArticleMode, ArticleSelector, Articles, DEFAULT_ARTICLE_CONCURRENCY, DEFAULT_ARTICLE_MAX_BODY,
+    DEFAULT_ARTICLE_MIN_WORDS, DEFAULT_ARTICLE_TIMEOUT, DEFAULT_ARTICLE_WAIT,
+};
+pub use bounds::MAX_POLL_INTERVAL;
 pub use error::{ConfigError, ConfigErrors, line_col};
 pub use notifier::*;
 
@@ -137,6 +144,8 @@ pub struct Poll {
     pub backfill: Duration,
     /// A feed failing this long raises a health alert (to `[health] notify`).
     pub alert_after: Duration,
+    /// When and how politely stories' article pages are fetched.
+    pub article: Articles,
 }
 
 impl Default for Poll {
@@ -154,6 +163,7 @@ impl Default for Poll {
             max_body: DEFAULT_MAX_BODY,
             backfill: DEFAULT_BACKFILL,
             alert_after: DEFAULT_ALERT_AFTER,
+            article: Articles::default(),
         }
     }
 }
@@ -205,6 +215,10 @@ pub struct Feed {
     pub name: Option<String>,
     pub interval: Duration,
     pub tags: Vec<String>,
+    /// When this feed's stories have their article page fetched.
+    pub article: ArticleMode,
+    /// Replaces extraction: the article is the text of the elements this selects.
+    pub article_selector: Option<ArticleSelector>,
 }
 
 impl Feed {
@@ -225,9 +239,31 @@ pub struct Watch {
 impl Config {
     /// Reads and validates the config file at `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::whole_file(path, format!("cannot read config file: {e}")))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            let hint = if e.kind() == std::io::ErrorKind::NotFound && path == Path::new(DEFAULT_CONFIG_FILE) {
+                format!("; name the config file with --config PATH or ${CONFIG_ENV}")
+            } else {
+                String::new()
+            };
+            ConfigError::whole_file(path, format!("cannot read config file: {e}{hint}"))
+        })?;
         Config::from_str(&text, path)
+    }
+
+    /// Refuses a config with nothing to do: no `[[feed]]` or no `[[watch]]` (an empty file has
+    /// neither). `check`, `once` and `run` (at start and on reload) call it; the commands that
+    /// only read or edit the file do not.
+    pub fn require_work(&self) -> Result<(), ConfigErrors> {
+        const FEED: &str = "add one, e.g. [[feed]] url = \"https://example.org/feed.xml\"";
+        const WATCH: &str = "add one, e.g. [[watch]] name = \"sanctions\" query = \"sanction*\"";
+        let mut errors = Vec::new();
+        if self.feeds.is_empty() {
+            errors.push(ConfigError::whole_file(&self.source, format!("no [[feed]] to poll: {FEED}")));
+        }
+        if self.watches.is_empty() {
+            errors.push(ConfigError::whole_file(&self.source, format!("no [[watch]] to match: {WATCH}")));
+        }
+        if errors.is_empty() { Ok(()) } else { Err(ConfigErrors(errors)) }
     }
 
     /// Validates config text; `path` names it in errors and anchors relative paths.

@@ -65,7 +65,7 @@ pub struct RawConfig {
     #[serde(default)]
     pub matcher: RawMatcher,
     #[serde(default, rename = "feed")]
-    pub feeds: Vec<RawFeed>,
+    pub feeds: Vec<Spanned<RawFeed>>,
     #[serde(default, rename = "entity")]
     pub entities: Vec<RawEntity>,
     #[serde(default, rename = "watch")]
@@ -110,6 +110,12 @@ pub struct RawPoll {
     pub max_body: Option<Spanned<SizeText>>,
     pub backfill: Option<Spanned<DurationText>>,
     pub alert_after: Option<Spanned<DurationText>>,
+    pub article: Option<Spanned<String>>,
+    pub article_min_words: Option<Spanned<i64>>,
+    pub article_timeout: Option<Spanned<DurationText>>,
+    pub article_max_body: Option<Spanned<SizeText>>,
+    pub article_wait: Option<Spanned<DurationText>>,
+    pub article_concurrency: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -134,11 +140,16 @@ pub struct RawMatcher {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFeed {
-    pub url: Spanned<String>,
+    /// Exactly one of `url`, `url_env` and `url_file` is set (validation checks).
+    pub url: Option<Spanned<String>>,
+    pub url_env: Option<Spanned<String>>,
+    pub url_file: Option<Spanned<String>>,
     pub name: Option<String>,
     pub interval: Option<Spanned<DurationText>>,
     #[serde(default)]
     pub tags: Vec<String>,
+    pub article: Option<Spanned<String>>,
+    pub article_selector: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -6,6 +6,7 @@
 
 mod fetch;
 pub mod hosts;
+mod page;
 pub mod schedule;
 
 use std::sync::{Arc, OnceLock};
@@ -18,6 +19,7 @@ use tokio::sync::Semaphore;
 
 pub use fetch::{Fetch, FetchError, Fetched, Fetcher, MAX_REDIRECTS, USER_AGENT, Validators};
 pub use hosts::{FetchLimits, FetchPermit};
+pub use page::Page;
 
 use crate::alert::story_alerts;
 use crate::config::Config;
@@ -195,9 +197,10 @@ pub fn within_backfill(story: &feed::Story, cutoff: i64) -> bool {
     story.published.is_some_and(|p| p.timestamp() >= cutoff)
 }
 
-/// The name alerts give `feed`: its configured name, else its own title, else its URL.
+/// The name alerts give `feed`: its configured name, else its own title, else its URL
+/// (redacted: alerts are sent).
 pub fn feed_name(feed: &crate::config::Feed, parsed: &ParsedFeed) -> String {
-    feed.name.clone().or_else(|| parsed.title.clone()).unwrap_or_else(|| feed.url())
+    feed.name.clone().or_else(|| parsed.title.clone()).unwrap_or_else(|| crate::redact::redact(&feed.url()))
 }
 
 /// What a story would raise: its alerts and, when it has some and stories are clustered across
@@ -206,7 +209,9 @@ pub fn raised(config: &Config, feed: &crate::config::Feed, name: &str, story: &f
     let alerts = story_alerts(config, feed, name, story);
     let features = (!alerts.is_empty() && config.dedupe.cross_feed)
         .then(|| Features::new(&story.title, &story.body, story.published.map(|p| p.timestamp())));
-    Raised { alerts, features }
+    let article_due = crate::article::wanted(&config.poll.article, feed, story)
+        .then(|| crate::store::unix_now() + config.poll.article.wait.as_secs() as i64);
+    Raised { alerts, features, article_due }
 }
 
 /// Runs `work` on the blocking pool holding one of the per-core slots, waiting at most `budget`.

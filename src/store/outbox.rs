@@ -28,6 +28,19 @@ impl OutboxState {
     }
 }
 
+/// One notifier's failing deliveries, for `wirewatch status`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DeliveryTrouble {
+    pub notifier: String,
+    /// Alerts that failed and wait for another attempt.
+    pub retrying: i64,
+    pub dead: i64,
+    /// When the oldest of the retrying alerts first failed (Unix seconds).
+    pub failing_since: Option<i64>,
+    /// The latest failure's error.
+    pub last_error: Option<String>,
+}
+
 /// One outbox row as `wirewatch outbox` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct OutboxEntry {
@@ -236,9 +249,8 @@ impl Store {
 
     /// Queues dead or queued rows again, due now, with a fresh `max_age`; returns the ids
     /// requeued (a sent row is never sent again).
-    pub fn requeue(&mut self, ids: Option<&[i64]>, now: i64) -> Result<Vec<i64>, StoreError> {
-        let tx = self.conn.transaction()?;
-        let requeued = {
+    pub fn requeue(&self, ids: Option<&[i64]>, now: i64) -> Result<Vec<i64>, StoreError> {
+        self.write(|tx| {
             let chosen: Vec<i64> = match ids {
                 Some(ids) => ids.to_vec(),
                 None => {
@@ -256,10 +268,36 @@ impl Store {
                     done.push(id);
                 }
             }
-            done
-        };
-        tx.commit()?;
-        Ok(requeued)
+            Ok(done)
+        })
+    }
+
+    /// Each notifier with alerts waiting for a retry or dead, by name.
+    pub fn delivery_trouble(&self) -> Result<Vec<DeliveryTrouble>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT notifier, SUM(state = 'queued'), SUM(state = 'dead'),
+                MIN(CASE WHEN state = 'queued' THEN retrying_since END),
+                (SELECT last_error FROM outbox l WHERE l.notifier = o.notifier AND l.last_error IS NOT NULL
+                    AND (l.state = 'dead' OR (l.state = 'queued' AND l.attempts > 0)) ORDER BY l.id DESC LIMIT 1)
+             FROM outbox o WHERE state = 'dead' OR (state = 'queued' AND attempts > 0)
+             GROUP BY notifier ORDER BY notifier",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(DeliveryTrouble {
+                notifier: r.get(0)?,
+                retrying: r.get(1)?,
+                dead: r.get(2)?,
+                failing_since: r.get(3)?,
+                last_error: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// How many alerts failed and wait for another attempt.
+    pub fn waiting_for_retry(&self) -> Result<usize, StoreError> {
+        let sql = "SELECT COUNT(*) FROM outbox WHERE state = 'queued' AND attempts > 0";
+        Ok(self.conn.query_row(sql, [], |r| r.get::<_, i64>(0))? as usize)
     }
 }
 

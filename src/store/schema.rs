@@ -163,6 +163,19 @@ DROP INDEX outbox_notifier_due;
 CREATE INDEX outbox_queued ON outbox (notifier, id) WHERE state = 'queued';
 "#,
     r#"
+-- A story's article page: its extracted text (TEXT, or deflated as a BLOB where that is
+-- smaller), the outcome of the article step ('pending' until it ends), and when it must end.
+ALTER TABLE stories ADD COLUMN article;
+ALTER TABLE stories ADD COLUMN article_state TEXT;
+ALTER TABLE stories ADD COLUMN article_due INTEGER;
+-- Only pending fetches are looked up, oldest deadline first; the index holds just those.
+CREATE INDEX stories_article_pending ON stories (article_due) WHERE article_state = 'pending';
+-- Per feed, what its article fetches came to (kept when retention removes the stories).
+ALTER TABLE feeds ADD COLUMN articles_fetched INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE feeds ADD COLUMN articles_failed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE feeds ADD COLUMN articles_refused INTEGER NOT NULL DEFAULT 0;
+"#,
+    r#"
 -- Items of the feed's latest document that could not be read and were skipped (the others
 -- were stored): shown by `wirewatch feeds`, so a partly broken feed is not mistaken for a
 -- healthy one.
@@ -172,6 +185,18 @@ ALTER TABLE feeds ADD COLUMN skipped_items INTEGER NOT NULL DEFAULT 0;
 
 /// The schema version this build writes.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Whether a read-only connection may read a file of schema version `found`: only this
+/// build's, since a reader cannot migrate and an older or newer layout would be misread.
+pub(super) fn readable(path: &Path, found: i64) -> Result<(), StoreError> {
+    let (path, known) = (path.to_path_buf(), VERSION);
+    match found {
+        0 => Err(StoreError::Empty { path }),
+        found if found < VERSION => Err(StoreError::TooOld { path, found, known }),
+        found if found > VERSION => Err(StoreError::TooNew { path, found, known }),
+        _ => Ok(()),
+    }
+}
 
 /// Brings the schema up to `VERSION`; `may_write` is asked before the first change.
 pub(super) fn migrate(
@@ -212,6 +237,18 @@ fn backfill_lookup_keys(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError
         set.execute(rusqlite::params![id, canon.as_deref().map(lookup_key), fingerprint.as_deref().map(lookup_key)])?;
     }
     Ok(())
+}
+
+/// Creates a database at `path` with the schema of `version`, in WAL mode as wirewatch's
+/// files are: an older wirewatch's file.
+#[cfg(test)]
+pub(super) fn create_at(path: &Path, version: i64) {
+    let conn = Connection::open(path).unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    for sql in &MIGRATIONS[..version as usize] {
+        conn.execute_batch(sql).unwrap();
+    }
+    conn.pragma_update(None, "user_version", version).unwrap();
 }
 
 #[cfg(test)]
