@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use feed_rs::model::{Feed, FeedType};
 use feed_rs::parser::{ParseErrorKind, ParseFeedError};
 
+mod atom_fix;
 mod hints;
 mod lenient;
 mod normalise;
