@@ -249,3 +249,28 @@ async fn a_feed_failing_past_alert_after_alerts_once_and_once_more_when_it_recov
     assert!(titles.iter().any(|t| t.starts_with("Feed recovered after ") && t.ends_with(": Wire")), "{titles:?}");
     assert!(titles.contains(&"EU widens sanctions on Russia".to_string()), "{titles:?}");
 }
+
+/// Bodies waiting for the writer were bounded by count alone (`concurrency` x `max_body`);
+/// with `[poll] memory` smaller than the bodies of one pass together, every feed still gets
+/// polled and stored: a poll waits for its share of the budget, never for ever.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_memory_budget_smaller_than_the_pass_still_polls_every_feed() {
+    let server = FeedServer::start().await;
+    let filler = "word ".repeat(6_000);
+    let mut feeds = Vec::new();
+    for f in 0..4 {
+        let guids: Vec<String> = (0..10).map(|i| format!("f{f}-{i}")).collect();
+        let titles: Vec<String> = guids.iter().map(|g| format!("Sanctions widen on {g}")).collect();
+        let bodies: Vec<String> = guids.iter().map(|g| format!("{g} {filler}")).collect();
+        let items: Vec<Item> = (0..10).map(|i| Item::new(&guids[i], &titles[i], &bodies[i])).collect();
+        server.set_rss(&format!("big{f}.xml"), rss("Big", &items));
+        feeds.push(server.url(&format!("big{f}.xml")));
+    }
+    let setup = Setup::new(&feeds);
+    let config = std::fs::read_to_string(&setup.config).unwrap();
+    // Each body is about 300 KiB, charged twice that: one at a time fits 1 MiB.
+    let budget = "[poll]\nmemory = \"1MiB\"\nmax_body = \"1MiB\"\nconcurrency = 4\nper_host = 4\n";
+    std::fs::write(&setup.config, config.replace("[poll]\n", budget)).unwrap();
+    let summary = engine::once(setup.load()).await.unwrap();
+    assert_eq!((summary.polled, summary.failed, summary.new_stories), (4, 0, 40));
+}

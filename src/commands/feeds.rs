@@ -41,10 +41,10 @@ pub fn feeds(config: &Config, json: bool) -> Result<ExitCode, CommandError> {
     let statuses = statuses(config, &store)?;
     if json {
         for s in &statuses {
-            println!("{}", serde_json::to_string(s).expect("statuses serialise"));
+            super::emit(format!("{}\n", serde_json::to_string(s).expect("statuses serialise")))?;
         }
     } else {
-        print!("{}", table(&statuses));
+        super::emit(table(&statuses))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -141,10 +141,10 @@ fn table(feeds: &[FeedStatus]) -> String {
             let items = if f.skipped_items == 1 { "item" } else { "items" };
             out.push_str(&format!("         skipped {} broken {items} of the latest document\n", f.skipped_items));
         }
-        if let (Some(e), Some(at)) = (&f.last_error, &f.last_error_at) {
-            if f.state != "ok" {
-                out.push_str(&format!("         last error at {at}: {e}\n"));
-            }
+        if let (Some(e), Some(at)) = (&f.last_error, &f.last_error_at)
+            && f.state != "ok"
+        {
+            out.push_str(&format!("         last error at {at}: {e}\n"));
         }
     }
     out

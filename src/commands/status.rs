@@ -80,9 +80,9 @@ pub fn status(config: &Config, json: bool) -> Result<ExitCode, CommandError> {
     status.delivery =
         store.delivery_trouble().context("cannot read the outbox")?.into_iter().map(Delivery::from).collect();
     if json {
-        println!("{}", serde_json::to_string(&status).expect("a status serialises"));
+        super::emit(format!("{}\n", serde_json::to_string(&status).expect("a status serialises")))?;
     } else {
-        print!("{}", text(&status));
+        super::emit(text(&status))?;
     }
     Ok(ExitCode::SUCCESS)
 }

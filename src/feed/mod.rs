@@ -116,10 +116,10 @@ pub fn parse(bytes: &[u8], base: Option<&str>) -> Result<ParsedFeed, ParseError>
     }
     // Atom 0.3 and RSS 1.0 / 0.90 always go through the rewrite: feed-rs reads no Atom 0.3,
     // and drops every RSS 1.0 item without a `<link>`.
-    if prepare::needs_rewrite(&prepared) {
-        if let Some(n) = normalise::normalise(&prepared) {
-            prepared = std::borrow::Cow::Owned(n.bytes);
-        }
+    if prepare::needs_rewrite(&prepared)
+        && let Some(n) = normalise::normalise(&prepared)
+    {
+        prepared = std::borrow::Cow::Owned(n.bytes);
     }
     let mut repairs = Vec::new();
     let feed = match read(&parser, &prepared) {

@@ -166,10 +166,10 @@ impl Pass {
                 .and_then(|a| a.normalized_value(quick_xml::XmlVersion::default()).ok())
                 .map(|v| v.trim().to_string());
             self.item = Some(Item { depth, about, ..Item::default() });
-        } else if let Some(item) = self.item.as_mut() {
-            if let Some(from) = note_child(item, ns, &local, &e, depth, self.rss) {
-                self.flatten = Some(from);
-            }
+        } else if let Some(item) = self.item.as_mut()
+            && let Some(from) = note_child(item, ns, &local, &e, depth, self.rss)
+        {
+            self.flatten = Some(from);
         }
         if empty {
             if let Some(href) =

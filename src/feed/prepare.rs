@@ -261,12 +261,12 @@ fn json_feed(b: &[u8]) -> Option<Vec<u8>> {
     }
     if let Some(items) = v.get_mut("items").and_then(|i| i.as_array_mut()) {
         for item in items {
-            if let Some(tags) = item.get_mut("tags") {
-                if let serde_json::Value::String(s) = tags {
-                    let list = s.split(',').map(|t| serde_json::Value::String(t.trim().to_string())).collect();
-                    *tags = serde_json::Value::Array(list);
-                    changed = true;
-                }
+            if let Some(tags) = item.get_mut("tags")
+                && let serde_json::Value::String(s) = tags
+            {
+                let list = s.split(',').map(|t| serde_json::Value::String(t.trim().to_string())).collect();
+                *tags = serde_json::Value::Array(list);
+                changed = true;
             }
         }
     }

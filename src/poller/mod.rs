@@ -127,6 +127,9 @@ pub async fn poll_feed(
         Fetched::NotModified => return Polled { outcome: PollOutcome::NotModified, moved_to, hint: fresh_for },
         Fetched::Body { bytes, etag, last_modified, charset } => (bytes, etag, last_modified, charset),
     };
+    // Charged before parsing, released when the permit goes (once the writer has applied the
+    // feed): `[poll] memory` bounds what waits, whatever `concurrency` is.
+    permit.hold_body(bytes.len()).await;
     let hash = hex(&Sha256::digest(&bytes));
     if validators.content_hash.as_deref() == Some(hash.as_str()) {
         return Polled { outcome: PollOutcome::Unchanged { etag, last_modified }, moved_to, hint: fresh_for };

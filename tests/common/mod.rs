@@ -2,6 +2,7 @@
 //! builders. Shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod newsroom;
 pub mod smtp;
 
 use std::collections::HashMap;
