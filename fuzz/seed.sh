@@ -1,15 +1,16 @@
 #!/bin/sh
 # Fills fuzz/corpus/<target>/ with seed inputs. Usage: fuzz/seed.sh [SHARED_FEED_CORPUS]
 # The shared feed corpus is optional (default: ../shared/corpus/feeds beside the repository);
-# without it feed_parse and html_to_text start from tests/fixtures/feeds only.
+# without it the feed targets and html_to_text start from the test fixtures only. feed_lenient
+# also gets tests/fixtures/parsing (the documents the lenient pass repairs).
 set -eu
 fuzz=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$fuzz")
 shared=${1:-$root/../shared/corpus/feeds}
 corpus="$fuzz/corpus"
-mkdir -p "$corpus/feed_parse" "$corpus/html_to_text" "$corpus/config_load" "$corpus/query_parse"
+mkdir -p "$corpus/feed_parse" "$corpus/feed_lenient" "$corpus/html_to_text" "$corpus/config_load" "$corpus/query_parse"
 
-for t in feed_parse html_to_text; do
+for t in feed_parse feed_lenient html_to_text; do
     if [ -d "$shared" ]; then
         find "$shared" -maxdepth 1 -type f -exec cp {} "$corpus/$t/" \;
     else
@@ -18,6 +19,7 @@ for t in feed_parse html_to_text; do
     find "$root/tests/fixtures/feeds" -maxdepth 1 -type f -exec cp {} "$corpus/$t/" \; 2>/dev/null || true
     chmod -R u+w "$corpus/$t"
 done
+find "$root/tests/fixtures/parsing" -maxdepth 1 -name '*.xml' -type f -exec cp {} "$corpus/feed_lenient/" \;
 
 cp "$root/config.toml" "$corpus/config_load/config.toml"
 find "$root/tests" "$root/examples" -name '*.toml' -type f | while read -r f; do
@@ -66,4 +68,4 @@ a NEAR/0 b
 ab*
 sanctions AND NOT
 QUERIES
-echo "seeded: $(for t in feed_parse html_to_text config_load query_parse; do printf '%s=%s ' "$t" "$(ls "$corpus/$t" | wc -l)"; done)"
+echo "seeded: $(for t in feed_parse feed_lenient html_to_text config_load query_parse; do printf '%s=%s ' "$t" "$(ls "$corpus/$t" | wc -l)"; done)"

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use feed_rs::model::{Feed, FeedType};
 use feed_rs::parser::{ParseErrorKind, ParseFeedError};
 
+mod atom_fix;
 mod hints;
 mod lenient;
 mod normalise;
@@ -154,6 +155,15 @@ pub fn parse(bytes: &[u8], base: Option<&str>) -> Result<ParsedFeed, ParseError>
 /// The document's URL, which every feed-rs parser of it is built with.
 #[derive(Clone, Copy)]
 struct Base<'a>(Option<&'a str>);
+
+/// The lenient second pass's rewrite on its own (entities repaired, end tags matched, text
+/// types made readable): the document feed-rs is handed when the strict parse fails, or `None`
+/// when the rewrite cannot read it either. For the fuzz target; `parse` uses it itself.
+pub fn lenient_rewrite(doc: &[u8]) -> Option<Vec<u8>> {
+    let fixed = lenient::repair_entities(doc);
+    let doc = fixed.as_ref().map_or(doc, |(d, _)| d.as_slice());
+    normalise::normalise(doc).map(|n| n.bytes)
+}
 
 /// One feed-rs parse, with a parser of its own (one keeps state a failed parse leaves behind);
 /// a panic in the parser (a bug in it, on hostile bytes) fails this feed, never the caller.

@@ -14,14 +14,16 @@ use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::name::ResolveResult;
 use quick_xml::{NsReader, Writer};
 
+use super::atom_fix::atom_fixes;
+
 const ATOM10: &str = "http://www.w3.org/2005/Atom";
-const ATOM03: &str = "http://purl.org/atom/ns#";
+pub(super) const ATOM03: &str = "http://purl.org/atom/ns#";
 const DC: &str = "http://purl.org/dc/elements/1.1/";
 const DCTERMS: &str = "http://purl.org/dc/terms/";
 
 /// The namespaces the pass tells apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Ns {
+pub(super) enum Ns {
     None,
     Atom,
     Atom03,
@@ -325,87 +327,6 @@ fn fill_in(out: &mut Writer<Vec<u8>>, item: &Item) -> Option<()> {
         out.write_event(Event::End(BytesEnd::new(name))).ok()?;
     }
     Some(())
-}
-
-/// Atom 0.3 names and modes as Atom 1.0, and a readable `type` on every text construct.
-/// Also says whether the element is an HTML text construct.
-fn atom_fixes(
-    ns: Ns,
-    e: BytesStart<'static>,
-    local: &str,
-    base64: &mut Option<usize>,
-    depth: usize,
-) -> (BytesStart<'static>, bool) {
-    if !matches!(ns, Ns::Atom | Ns::Atom03) {
-        return (e, false);
-    }
-    let renamed = match (ns, local) {
-        (Ns::Atom03, "issued") => Some("published"),
-        (Ns::Atom03, "modified") => Some("updated"),
-        (Ns::Atom03, "tagline") => Some("subtitle"),
-        (Ns::Atom03, "copyright") => Some("rights"),
-        (Ns::Atom03, "url") => Some("uri"),
-        _ => None,
-    };
-    let text_construct =
-        matches!(local, "title" | "subtitle" | "summary" | "rights" | "content" | "tagline" | "copyright");
-    let attrs: Vec<(String, String)> = e
-        .attributes()
-        .flatten()
-        .map(|a| {
-            let value =
-                a.normalized_value(quick_xml::XmlVersion::default()).map(|v| v.into_owned()).unwrap_or_default();
-            (a.key.as_ref().to_string(), value)
-        })
-        .collect();
-    let mode = attrs.iter().find(|(k, _)| k == "mode").map(|(_, v)| v.trim().to_ascii_lowercase());
-    let mut out = BytesStart::new(qualified(&e, renamed.unwrap_or(local)));
-    let mut html = false;
-    for (key, value) in &attrs {
-        match key.as_str() {
-            "mode" | "version" if ns == Ns::Atom03 => {}
-            "type" if text_construct => {
-                let (kind, decode) = text_type(value, mode.as_deref(), local == "content");
-                if decode {
-                    *base64 = Some(depth);
-                }
-                if let Some(kind) = kind {
-                    html = kind == "html";
-                    out.push_attribute(("type", kind));
-                }
-            }
-            _ if value == ATOM03 => out.push_attribute((key.as_str(), "http://www.w3.org/2005/Atom")),
-            _ => out.push_attribute((key.as_str(), &value[..])),
-        }
-    }
-    if text_construct && mode.as_deref() == Some("base64") && !attrs.iter().any(|(k, _)| k == "type") {
-        *base64 = Some(depth);
-    }
-    (out, html && base64.is_none())
-}
-
-/// The Atom 1.0 `type` for a text construct's `type` (and Atom 0.3 `mode`), and whether its
-/// text is base64 to decode. `None` keeps the element's default (text).
-fn text_type(value: &str, mode: Option<&str>, content: bool) -> (Option<&'static str>, bool) {
-    let value = value.trim().to_ascii_lowercase();
-    let base64 = mode == Some("base64") || value == "application/octet-stream";
-    let kind = match value.as_str() {
-        "html" | "text/html" => Some("html"),
-        "xhtml" | "application/xhtml+xml" if mode != Some("escaped") => Some("xhtml"),
-        "xhtml" | "application/xhtml+xml" => Some("html"),
-        // Markup inside other types is kept as the feed wrote it; the story reads its words.
-        _ if content && value.contains("html") => Some("html"),
-        _ => None,
-    };
-    (kind, base64)
-}
-
-/// The element's qualified name with its local part replaced.
-fn qualified(e: &BytesStart<'_>, local: &str) -> String {
-    match e.name().prefix() {
-        Some(p) => format!("{}:{local}", p.as_ref()),
-        None => local.to_string(),
-    }
 }
 
 #[cfg(test)]
