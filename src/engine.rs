@@ -18,7 +18,7 @@ use tracing::{info, warn};
 use crate::config::Config;
 use crate::ingest::{self, FeedReport, FeedStart, Job};
 use crate::metrics::Liveness;
-use crate::notify::Dispatcher;
+use crate::notify::{DeliveryFault, Dispatcher, Lanes};
 use crate::poller::{FetchLimits, Fetcher, Validators, host_of, poll_feed};
 use crate::service;
 use crate::store::{IntegrityCheck, Store, StoreError};
@@ -33,8 +33,11 @@ const HEARTBEAT: Duration = Duration::from_secs(10);
 /// How often `run` asks whether the database is due a check (sooner if `[storage]
 /// check_every` is shorter).
 const RECHECK_TICK: Duration = Duration::from_secs(600);
-/// How often the dispatcher looks for retries that came due, when nothing new arrives.
-const DELIVERY_TICK: Duration = Duration::from_secs(15);
+/// How long a daemon whose delivery failed keeps answering `/healthz` with 503 before it
+/// stops, so a monitor polling it sees why.
+const FAULT_LINGER: Duration = Duration::from_secs(3);
+/// Longest wait to record a delivery fault in the database for `status`.
+const FAULT_RECORD: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -44,6 +47,8 @@ pub enum EngineError {
     Dispatch(#[from] crate::notify::DispatchError),
     #[error("cannot build the HTTP client: {0}")]
     Client(#[from] crate::poller::FetchError),
+    #[error("{0}; stopping so that the service manager restarts wirewatch")]
+    Delivery(#[from] DeliveryFault),
 }
 
 /// Totals of one `once` pass.
@@ -176,7 +181,10 @@ pub async fn once(config: Arc<Config>) -> Result<Summary, EngineError> {
     let (dispatcher, integrity) = (Arc::clone(&parts.dispatcher), parts.integrity.clone());
     let (_, delivered) = tokio::join!(parts.stop_writer(), dispatcher.drain());
     drop(dispatcher);
-    summary.delivered = delivered?;
+    summary.delivered = delivered.map_err(|e| match e {
+        crate::notify::DispatchError::Store(e) => EngineError::Store(e),
+        other => EngineError::Dispatch(other),
+    })?;
     integrity.closed();
     Ok(summary)
 }
@@ -237,8 +245,8 @@ pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Re
         .collect();
     let mut validators: Vec<Validators> = starts.into_iter().map(|s| s.validators).collect();
     let mut tasks = JoinSet::new();
-    let delivery =
-        tokio::spawn(deliver_loop(Arc::clone(&parts.dispatcher), Arc::clone(&parts.committed), shutdown.clone()));
+    let mut delivery = Lanes::start(Arc::clone(&parts.dispatcher), Arc::clone(&parts.committed));
+    let mut fault = None;
     info!(feeds = parts.config.feeds.len(), watches = parts.config.watches.len(), "wirewatch running");
     service::ready(parts.config.feeds.len());
     let systemd_watchdog = service::watchdog_period();
@@ -264,6 +272,12 @@ pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Re
                 }
             }
             _ = heartbeat.tick() => {
+                // A delivery task that crashed or stalled stops the daemon, so the service
+                // manager restarts it: no more reports.
+                if let Some(found) = delivery.fault().await {
+                    fault = Some(found);
+                    break;
+                }
                 // Reported from this loop, so a frozen loop stops the reports; and only while
                 // the writer keeps answering, so a stuck writer stops them too.
                 if watchdog.writer_answering() {
@@ -297,6 +311,12 @@ pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Re
             }
         }
     }
+    if let Some(fault) = &fault {
+        tracing::error!(error = %fault, "delivery failed; stopping");
+        liveness.fail(fault.to_string());
+        parts.dispatcher.record_fault(fault, FAULT_RECORD).await;
+        tokio::time::sleep(FAULT_LINGER).await;
+    }
     info!(in_flight = tasks.len(), "shutting down");
     damage.abort();
     // The pinger's sender must be gone before the writer can stop.
@@ -311,29 +331,22 @@ pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Re
     // An aborted task drops its sender only when it is polled again: wait for that.
     while tasks.join_next().await.is_some() {}
     let integrity = parts.integrity.clone();
-    let dispatcher = parts.stop_writer().await;
-    // A delivery pass still running after the grace period is stopped, not left behind: a
-    // restarted engine (SIGHUP) requeues whatever it left in `sending`, and two dispatchers
-    // must never send the same rows.
-    let mut delivery = delivery;
-    if tokio::time::timeout(SHUTDOWN_GRACE, &mut delivery).await.is_err() {
-        delivery.abort();
-        let _ = delivery.await;
-    }
+    parts.stop_writer().await;
     // Damage found while running, even by a check that ended as the daemon was stopping.
     if let Some(damaged) = damage_found(&integrity) {
         // Nothing more is written to the file: no last pass, no stamp; the caller says why.
+        delivery.abort().await;
         return Err(damaged.into());
     }
-    // One last pass for whatever the writer committed after the delivery task stopped.
-    let last = tokio::time::timeout(SHUTDOWN_GRACE, dispatcher.drain()).await;
-    match &last {
-        Ok(Err(e)) => warn!(error = %e, "last delivery pass failed; alerts stay queued"),
-        Err(_) => warn!("last delivery pass timed out; the rest stays queued for the next start"),
-        Ok(Ok(_)) => {}
+    // Each notifier makes a last pass for whatever the writer committed since its previous
+    // one, all within one grace period: a silent server is abandoned, not waited for. The
+    // tasks are stopped before returning, so a restarted engine (SIGHUP) never runs beside
+    // them and two dispatchers never send the same rows.
+    let clean = delivery.stop(SHUTDOWN_GRACE).await;
+    if let Some(fault) = fault {
+        return Err(fault.into());
     }
-    drop(dispatcher);
-    if matches!(last, Ok(Ok(_))) {
+    if clean {
         integrity.closed();
     }
     info!("stopped");
@@ -392,22 +405,6 @@ async fn recheck(integrity: IntegrityCheck, every: Duration) {
             Ok(()) => info!("database checked: sound"),
             Err(StoreError::Corrupt { .. }) => return,
             Err(e) => warn!(error = %e, "cannot check the database; trying again later"),
-        }
-    }
-}
-
-async fn deliver_loop(dispatcher: Arc<Dispatcher>, committed: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
-    loop {
-        // A damaged file stops the daemon, which says so once.
-        if let Err(e) = dispatcher.drain().await
-            && !matches!(e, StoreError::Corrupt { .. })
-        {
-            warn!(error = %e, "alert delivery stopped on a database error; retrying");
-        }
-        tokio::select! {
-            _ = committed.notified() => {}
-            _ = tokio::time::sleep(DELIVERY_TICK) => {}
-            _ = shutdown.changed() => return,
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod config;
 pub mod dedupe;
 pub mod digest;
 pub mod engine;
+pub mod fault;
 pub mod feed;
 pub mod ingest;
 pub mod logging;

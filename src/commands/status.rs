@@ -21,6 +21,8 @@ struct Status {
     outbox_queued: i64,
     outbox_dead: i64,
     last_poll: Option<String>,
+    /// What last stopped a daemon's delivery (a crash or a stall), in the last 24 hours.
+    delivery_fault: Option<Fault>,
     database: String,
     database_bytes: u64,
 }
@@ -32,6 +34,12 @@ struct FeedCounts {
     failing: usize,
     gone: usize,
     new: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct Fault {
+    at: Option<String>,
+    error: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -49,8 +57,11 @@ struct Failure {
 pub fn status(config: &Config, json: bool) -> Result<ExitCode, CommandError> {
     let store = super::open_existing(config)?;
     let feeds = statuses(config, &store)?;
-    let activity = store.activity(unix_now() - 24 * 3600).context("cannot read the database")?;
-    let status = summarise(config, &feeds, activity);
+    let day_ago = unix_now() - 24 * 3600;
+    let activity = store.activity(day_ago).context("cannot read the database")?;
+    let fault = store.last_fault(day_ago).context("cannot read the database")?;
+    let mut status = summarise(config, &feeds, activity);
+    status.delivery_fault = fault.map(|(at, _, error)| Fault { at: utc(Some(at)), error });
     if json {
         println!("{}", serde_json::to_string(&status).expect("a status serialises"));
     } else {
@@ -93,6 +104,7 @@ fn summarise(config: &Config, feeds: &[FeedStatus], activity: Activity) -> Statu
         outbox_queued: activity.queued,
         outbox_dead: activity.dead,
         last_poll: utc(activity.last_poll),
+        delivery_fault: None,
         database: path.display().to_string(),
         database_bytes: size(path) + size(&wal),
     }
@@ -116,6 +128,9 @@ fn text(s: &Status) -> String {
     }
     out.push_str(&format!("last 24h:   {} new stories, {} alerts\n", s.stories_24h, s.alerts_24h));
     out.push_str(&format!("outbox:     {} queued, {} dead\n", s.outbox_queued, s.outbox_dead));
+    if let Some(f) = &s.delivery_fault {
+        out.push_str(&format!("delivery:   stopped at {}: {}\n", f.at.as_deref().unwrap_or("-"), f.error));
+    }
     out.push_str(&format!("last poll:  {}\n", s.last_poll.as_deref().unwrap_or("never")));
     out.push_str(&format!("database:   {} ({})\n", s.database, bytesize::ByteSize::b(s.database_bytes)));
     out

@@ -139,7 +139,7 @@ impl SmtpSecurity {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Webhook {
-    pub url: url::Url,
+    pub url: WebhookUrl,
     pub format: WebhookFormat,
     /// Key for the `X-Wirewatch-Signature` HMAC-SHA256 header.
     pub secret: Option<Secret>,
@@ -164,6 +164,43 @@ impl WebhookFormat {
             "ntfy" => WebhookFormat::Ntfy,
             _ => return None,
         })
+    }
+}
+
+/// A webhook's URL: written in the config, or a secret (a Slack or Discord webhook's path is
+/// its token) read when the notifier is built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookUrl {
+    Given(url::Url),
+    Secret(Secret),
+}
+
+impl WebhookUrl {
+    /// The URL, reading and checking it if it is a secret; errors never show it.
+    pub fn resolve(&self) -> Result<url::Url, String> {
+        match self {
+            WebhookUrl::Given(url) => Ok(url.clone()),
+            WebhookUrl::Secret(secret) => {
+                let what = match secret {
+                    Secret::Env(var) => format!("the webhook URL in {var}"),
+                    Secret::File(path) => format!("the webhook URL in {}", path.display()),
+                };
+                webhook_url(secret.read()?.trim()).map_err(|e| format!("{what}: {e}"))
+            }
+        }
+    }
+}
+
+/// Parses a webhook URL: http or https, with a host, and no user or password (a secret goes
+/// in `secret_env`, or the whole URL in `url_env`). The error never repeats the URL.
+pub fn webhook_url(raw: &str) -> Result<url::Url, String> {
+    match url::Url::parse(raw) {
+        Ok(url) if !url.username().is_empty() || url.password().is_some() => {
+            Err("the webhook URL must not carry a user or password".to_string())
+        }
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => Ok(url),
+        Ok(url) => Err(format!("webhook URL must be http:// or https://, not {}://", url.scheme())),
+        Err(e) => Err(format!("invalid webhook URL: {e}")),
     }
 }
 

@@ -203,7 +203,7 @@ fn next_location(from: &url::Url, headers: &HeaderMap) -> Result<url::Url, Fetch
 }
 
 /// `Retry-After`: delay-seconds or an HTTP date.
-fn retry_after(v: &str) -> Option<Duration> {
+pub(crate) fn retry_after(v: &str) -> Option<Duration> {
     if let Ok(secs) = v.trim().parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }

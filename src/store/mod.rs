@@ -27,7 +27,7 @@ use rusqlite::config::DbConfig;
 pub use clusters::{Member, RecentCluster};
 pub use feeds::{Activity, FeedRow, FeedState};
 pub use integrity::IntegrityCheck;
-pub use outbox::{OutboxEntry, OutboxRow, OutboxState};
+pub use outbox::{OutboxEntry, OutboxRow, OutboxState, RetryGroup};
 pub use prune::Pruned;
 pub use stories::{FetchMeta, IngestStats, NewAlert, Raised};
 

@@ -162,6 +162,18 @@ DROP INDEX outbox_claim;
 DROP INDEX outbox_notifier_due;
 CREATE INDEX outbox_queued ON outbox (notifier, id) WHERE state = 'queued';
 "#,
+    r#"
+-- The message a row was last claimed for (`alert:ID` or `digest:ID`, ID its first row): the
+-- rows of one message are retried together, as that message, and apart from other messages.
+ALTER TABLE outbox ADD COLUMN message TEXT;
+-- What stopped delivery in a daemon (a notifier's task panicked or stalled), for `status`.
+CREATE TABLE faults (
+    id        INTEGER PRIMARY KEY,
+    at        INTEGER NOT NULL,
+    component TEXT    NOT NULL,
+    message   TEXT    NOT NULL
+);
+"#,
 ];
 
 /// The schema version this build writes.
