@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{Config, Feed};
 use crate::feed::Story;
 use crate::matcher::{Document, Field, MatchedTerm, WatchMatch};
+use crate::redact::redact;
 use crate::store::NewAlert;
 
 /// About how many characters of context a snippet shows.
@@ -55,7 +56,11 @@ impl Alert {
 
     /// A feed health alert: `feed` (named `name`) has failed since `since` (Unix seconds) with
     /// `error`, or, with `error` `None`, works again.
+    /// Every text from the feed's address is redacted (see [`crate::redact`]): health alerts
+    /// go to notifiers, and the name may be the URL itself.
     pub fn health(name: &str, url: &str, since: i64, error: Option<&str>, now: i64) -> Alert {
+        let (name, url, error) = (redact(name), redact(url), error.map(redact));
+        let error = error.as_deref();
         let lasted = humantime::format_duration(std::time::Duration::from_secs((now - since).max(0) as u64 / 60 * 60));
         let (title, state) = match error {
             Some(_) => (format!("Feed failing for {lasted}: {name}"), "failing"),
@@ -64,9 +69,9 @@ impl Alert {
         let at = chrono::DateTime::from_timestamp(now, 0).unwrap_or_default();
         Alert {
             watch: HEALTH_WATCH.to_string(),
-            feed: name.to_string(),
+            feed: name.clone(),
             id: format!("health:{state}:{since}:{url}"),
-            url: Some(url.to_string()),
+            url: Some(url),
             title,
             published: Some(at.to_rfc3339_opts(SecondsFormat::Secs, true)),
             matched: Vec::new(),

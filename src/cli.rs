@@ -87,8 +87,12 @@ pub enum Command {
         #[arg(value_name = "FILE")]
         file: std::path::PathBuf,
     },
-    /// Write the configured feeds as OPML 2.0 to standard output
-    ExportOpml,
+    /// Write the configured feeds as OPML 2.0 to standard output (credentials in their URLs masked)
+    ExportOpml {
+        /// Write feed URLs as configured, credentials and tokens included
+        #[arg(long)]
+        with_secrets: bool,
+    },
     /// List alerts in the outbox with their state, attempts and last error; `outbox retry` requeues
     Outbox(OutboxArgs),
     /// Send one test alert through each notifier (or the one named) and print the answer

@@ -58,15 +58,16 @@ pub struct Summary {
     pub failed: usize,
     pub new_stories: usize,
     pub delivered: usize,
+    /// Alerts that failed and wait in the outbox for a retry after the pass.
+    pub waiting: usize,
+    /// Whether a poll failed because the database could not store it.
+    pub storage_failed: bool,
 }
 
-impl std::fmt::Display for Summary {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "polled {} feeds ({} failed), {} new stories, {} alerts delivered",
-            self.polled, self.failed, self.new_stories, self.delivered
-        )
+impl Summary {
+    /// Whether the pass failed as a whole: every feed polled failed, or storage did.
+    pub fn failed(&self) -> bool {
+        self.storage_failed || (self.polled > 0 && self.failed == self.polled)
     }
 }
 
@@ -161,7 +162,7 @@ impl Parts {
 /// feed of the pass that reported the same news. Fetching begins while the database's
 /// integrity check runs; a damaged file ends the pass with nothing written.
 pub async fn once(config: Arc<Config>) -> Result<Summary, EngineError> {
-    let parts = Parts::start(config)?;
+    let parts = Parts::start(Arc::clone(&config))?;
     let mut tasks = JoinSet::new();
     for (i, start) in parts.starts().await.into_iter().enumerate() {
         if !start.gone {
@@ -185,6 +186,7 @@ pub async fn once(config: Arc<Config>) -> Result<Summary, EngineError> {
         crate::notify::DispatchError::Store(e) => EngineError::Store(e),
         other => EngineError::Dispatch(other),
     })?;
+    summary.waiting = Store::open_read_only(&config.storage.path)?.waiting_for_retry()?;
     integrity.closed();
     Ok(summary)
 }
@@ -213,6 +215,7 @@ async fn gather(
         let Some(done) = done else { break };
         let Ok((_, Some(report))) = done else { continue };
         summary.polled += 1;
+        summary.storage_failed |= report.unstored;
         match report.result {
             Ok(stats) => summary.new_stories += stats.new_stories,
             Err(_) => summary.failed += 1,
@@ -225,8 +228,13 @@ async fn gather(
     (summary, verdict)
 }
 
-/// Polls every feed on its schedule until `shutdown` turns true.
-pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Result<(), EngineError> {
+/// Polls every feed on its schedule until `shutdown` turns true; requeues every dead alert
+/// each time `retry_dead` is notified.
+pub async fn run(
+    config: Arc<Config>,
+    mut shutdown: watch::Receiver<bool>,
+    retry_dead: Arc<Notify>,
+) -> Result<(), EngineError> {
     let parts = Parts::start(config)?;
     // A daemon starts once: it simply waits for the check.
     parts.integrity().await?;
@@ -247,6 +255,8 @@ pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Re
     let mut tasks = JoinSet::new();
     let mut delivery = Lanes::start(Arc::clone(&parts.dispatcher), Arc::clone(&parts.committed));
     let mut fault = None;
+    let requeue = Requeue { path: parts.config.storage.path.clone(), asked: retry_dead };
+    let requeuer = tokio::spawn(requeue.serve(Arc::clone(&parts.committed)));
     info!(feeds = parts.config.feeds.len(), watches = parts.config.watches.len(), "wirewatch running");
     service::ready(parts.config.feeds.len());
     let systemd_watchdog = service::watchdog_period();
@@ -317,8 +327,11 @@ pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Re
         parts.dispatcher.record_fault(fault, FAULT_RECORD).await;
         tokio::time::sleep(FAULT_LINGER).await;
     }
-    info!(in_flight = tasks.len(), "shutting down");
+    // Said in neutral words: the caller knows whether this is a shutdown or a reload.
+    info!(in_flight = tasks.len(), "polling ends; in-flight polls get the grace period");
     damage.abort();
+    requeuer.abort();
+    let _ = requeuer.await;
     // The pinger's sender must be gone before the writer can stop.
     watchdog.pinger.abort();
     let _ = watchdog.pinger.await;
@@ -349,7 +362,7 @@ pub async fn run(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) -> Re
     if clean {
         integrity.closed();
     }
-    info!("stopped");
+    info!("engine ended");
     Ok(())
 }
 
@@ -405,6 +418,38 @@ async fn recheck(integrity: IntegrityCheck, every: Duration) {
             Ok(()) => info!("database checked: sound"),
             Err(StoreError::Corrupt { .. }) => return,
             Err(e) => warn!(error = %e, "cannot check the database; trying again later"),
+        }
+    }
+}
+
+/// Where dead alerts are requeued when an operator asks (`outbox retry --all-dead` beside the
+/// daemon, or SIGUSR1).
+struct Requeue {
+    path: std::path::PathBuf,
+    asked: Arc<Notify>,
+}
+
+impl Requeue {
+    /// Queues every dead alert again, due now, as `outbox retry --all-dead` does: on this
+    /// process's connection and in its turn at the write lock, so nothing else writes.
+    async fn dead(&self) {
+        let path = self.path.clone();
+        let done =
+            tokio::task::spawn_blocking(move || Store::open(&path)?.requeue(None, crate::store::unix_now())).await;
+        match done {
+            Ok(Ok(ids)) => info!(alerts = ids.len(), "requeued the dead alerts, as asked"),
+            Ok(Err(e)) => warn!(error = %e, "cannot requeue the dead alerts"),
+            Err(e) => warn!(error = %e, "requeueing the dead alerts stopped"),
+        }
+    }
+
+    /// Requeues the dead alerts each time an operator asks, then wakes delivery through
+    /// `committed`, as a commit of new alerts does.
+    async fn serve(self, committed: Arc<Notify>) {
+        loop {
+            self.asked.notified().await;
+            self.dead().await;
+            committed.notify_one();
         }
     }
 }

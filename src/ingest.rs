@@ -15,6 +15,7 @@ use crate::alert::Alert;
 use crate::config::{Config, Feed};
 use crate::poller::schedule::{self, Seen};
 use crate::poller::{PollOutcome, Polled, Validators};
+use crate::redact::Redacted;
 use crate::store::{FeedState, FetchMeta, IngestStats, Raised, Store, StoreError, unix_now};
 
 /// What the writer did with one poll.
@@ -22,6 +23,9 @@ use crate::store::{FeedState, FetchMeta, IngestStats, Raised, Store, StoreError,
 pub struct FeedReport {
     pub url: String,
     pub result: Result<IngestStats, String>,
+    /// Whether the poll failed because the database could not store it (full, read-only,
+    /// damaged), not because of the feed.
+    pub unstored: bool,
     /// The validators now stored for the feed, for its next fetch.
     pub validators: Validators,
     /// How long until the feed's next poll (jittered); `None` once the feed is gone.
@@ -182,12 +186,12 @@ impl Writer {
         };
         match self.store.queue_health(before.id, &self.config.health_notify, &alert.to_json(), alerted_at, now) {
             Ok(()) => {
-                info!(feed = %report.url, title = %alert.title, "feed health alert queued");
+                info!(feed = %Redacted(&report.url), title = %alert.title, "feed health alert queued");
                 true
             }
             Err(e) => {
                 if self.store.met(&e) {
-                    warn!(feed = %report.url, error = %e, "cannot queue a feed health alert; trying after the next poll");
+                    warn!(feed = %Redacted(&report.url), error = %e, "cannot queue a feed health alert; trying after the next poll");
                 }
                 false
             }
@@ -232,7 +236,7 @@ impl Writer {
                 Ok(s) => start(&s),
                 Err(e) => {
                     if self.store.met(&e) {
-                        warn!(feed = %url, error = %e, "cannot read feed state; fetching unconditionally");
+                        warn!(feed = %Redacted(url), error = %e, "cannot read feed state; fetching unconditionally");
                     }
                     FeedStart::default()
                 }
@@ -250,9 +254,9 @@ impl Writer {
             Err(e) => return (self.failed(feed, &e), None),
         };
         if let Err(reason) = &result {
-            warn!(feed = %url, error = %reason, "feed poll failed");
+            warn!(feed = %Redacted(&url), error = %Redacted(reason), "feed poll failed");
         }
-        (FeedReport { url, result, validators, next }, Some(before))
+        (FeedReport { url, result, unstored: false, validators, next }, Some(before))
     }
 
     /// The report of a poll the database did not store (rolled back): its stories stay unseen
@@ -261,6 +265,7 @@ impl Writer {
     fn failed(&mut self, feed: &Feed, e: &StoreError) -> FeedReport {
         let url = feed.url();
         let reason = format!("cannot store poll result: {e}");
+        let unstored = Store::may_be_damaged(e);
         if !self.store.met(e) {
             // A damaged file: the engine reports it and stops.
         } else if Store::is_storage_trouble(e) {
@@ -269,12 +274,12 @@ impl Writer {
                 error!(error = %e, "cannot write the database; polls back off and nothing is marked seen until it can be written again");
             }
         } else {
-            warn!(feed = %url, error = %reason, "feed poll failed");
+            warn!(feed = %Redacted(&url), error = %Redacted(&reason), "feed poll failed");
         }
         let failures = self.storage_failures.clamp(1, 64);
         let seen = Seen::Failure { failures, retry_after: None };
         let next = schedule::plan(&self.config.poll, feed.interval, None, seen).delay;
-        FeedReport { url, result: Err(reason), validators: Validators::default(), next: Some(next) }
+        FeedReport { url, result: Err(reason), unstored, validators: Validators::default(), next: Some(next) }
     }
 
     #[allow(clippy::type_complexity)]
@@ -289,7 +294,7 @@ impl Writer {
         let mut kept = validators(state);
         if let Some(to) = &polled.moved_to {
             if state.moved_to.as_deref() != Some(to.as_str()) {
-                info!(feed = %url, moved_to = %to, "feed moved permanently; polling its new address from now on");
+                info!(feed = %Redacted(&url), moved_to = %Redacted(to.as_str()), "feed moved permanently; polling its new address from now on");
                 self.store.record_moved(state.id, to.as_str())?;
             }
             kept.moved_to = Some(to.clone());
@@ -314,7 +319,7 @@ impl Writer {
                 (Err(reason), kept, Seen::Failure { failures: failures.clamp(1, 64) as u32, retry_after })
             }
             PollOutcome::Gone(reason) => {
-                warn!(feed = %url, "feed answered 410 Gone; it is no longer polled (see `wirewatch feeds`)");
+                warn!(feed = %Redacted(&url), "feed answered 410 Gone; it is no longer polled (see `wirewatch feeds`)");
                 self.store.record_gone(state.id, &reason, now)?;
                 return Ok((Err(reason), kept, None));
             }
@@ -378,7 +383,7 @@ impl Writer {
         crate::metrics::get().stored(stats.new_stories);
         if stats.new_stories > 0 {
             info!(
-                feed = %url,
+                feed = %Redacted(&url),
                 new_stories = stats.new_stories,
                 alerts = stats.alerts,
                 already_alerted_in_cluster = stats.clustered,

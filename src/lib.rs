@@ -20,6 +20,7 @@ pub mod matcher;
 pub mod metrics;
 pub mod notify;
 pub mod poller;
+pub mod redact;
 pub mod service;
 pub mod store;
 pub mod text;

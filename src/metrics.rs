@@ -172,8 +172,9 @@ pub async fn serve(listen: SocketAddr, db: PathBuf, liveness: Liveness) {
 }
 
 async fn metrics(State(s): State<Served>) -> impl IntoResponse {
-    let text =
-        tokio::task::spawn_blocking(move || get().encode(Store::open(&s.db).ok().as_ref())).await.unwrap_or_default();
+    let text = tokio::task::spawn_blocking(move || get().encode(Store::open_read_only(&s.db).ok().as_ref()))
+        .await
+        .unwrap_or_default();
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text)
 }
 

@@ -14,7 +14,8 @@ fn send(states: &[NotifyState]) {
 
 /// The config is valid and the database open: systemd may consider the service started.
 pub fn ready(feeds: usize) {
-    send(&[NotifyState::Ready, NotifyState::Status(&format!("polling {feeds} feeds"))]);
+    let feeds = if feeds == 1 { "1 feed".to_string() } else { format!("{feeds} feeds") };
+    send(&[NotifyState::Ready, NotifyState::Status(&format!("polling {feeds}"))]);
 }
 
 pub fn stopping() {

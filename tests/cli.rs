@@ -20,7 +20,7 @@ fn check_summarises_a_valid_config_with_config_before_or_after_the_subcommand() 
     let setup = Setup::new(&["https://example.org/feed.xml".to_string()]);
     let (code, out, _) = run(bin().arg("check").arg("--config").arg(&setup.config));
     assert_eq!(code, 0);
-    assert!(out.contains("1 feeds") && out.contains("1 watches") && out.contains("1 notifiers"), "{out}");
+    assert!(out.contains("1 feed,") && out.contains("1 watch,") && out.contains("1 notifier\n"), "{out}");
     let (code, _, _) = run(bin().arg("--config").arg(&setup.config).arg("check"));
     assert_eq!(code, 0);
     let (code, out, _) = run(bin().arg("check").env("WIREWATCH_CONFIG", &setup.config));
@@ -42,7 +42,7 @@ fn config_goes_anywhere_in_outbox_retry_and_list_flags_do_not_go_with_it() {
     for args in [["outbox", "--config", "C", "retry", "7"], ["outbox", "retry", "7", "--config", "C"]] {
         let args = args.map(|a| if a == "C" { setup.config.as_os_str() } else { a.as_ref() });
         let (code, out, err) = run(bin().args(args));
-        assert_eq!((code, out.as_str()), (1, "requeued 0 alert(s)\n"), "{args:?}: {err}");
+        assert_eq!((code, out.as_str()), (1, "requeued 0 alerts\n"), "{args:?}: {err}");
         assert!(err.contains("not requeued (no such alert, or already sent): 7"), "{err}");
     }
     let (code, _, err) =
@@ -101,7 +101,8 @@ fn a_dedupe_window_longer_than_half_the_default_retention_is_an_error() {
 
 #[test]
 fn under_systemd_the_database_defaults_to_the_state_directory() {
-    let setup = Setup::with_config("");
+    let setup = Setup::with_config("[[feed]]\nurl = \"feed.xml\"\n[[watch]]\nname = \"w\"\nquery = \"a\"\n");
+    std::fs::write(setup.path("feed.xml"), rss("Wire", &[])).unwrap();
     let state = setup.path("var-lib-wirewatch");
     std::fs::create_dir(&state).unwrap();
     let (code, out, err) = run(bin()
@@ -162,7 +163,7 @@ fn json_logs_are_one_object_per_line_without_timestamps_under_journald() {
             cmd.env("JOURNAL_STREAM", "8:1234");
         }
         let (code, _, err) = run(&mut cmd);
-        assert_eq!(code, 0, "{err}");
+        assert_eq!(code, 1, "its only feed failed: {err}");
         let lines: Vec<serde_json::Value> = err.lines().map(|l| serde_json::from_str(l).expect(l)).collect();
         let failed = lines.iter().find(|l| l["message"] == "feed poll failed").expect("the broken feed is logged");
         assert_eq!(failed["level"], "WARN");
@@ -250,7 +251,7 @@ async fn a_new_process_on_the_same_database_alerts_nothing_old() {
     let once = move || run(bin().arg("once").arg("--config").arg(&config));
     let (code, out, _) = tokio::task::spawn_blocking(once.clone()).await.unwrap();
     assert_eq!(code, 0);
-    assert_eq!(out.trim(), "polled 1 feeds (0 failed), 1 new stories, 1 alerts delivered");
+    assert_eq!(out.trim(), "polled 1 feed (0 failed), 1 new story, 1 alert delivered");
     // A changed body (so the server sends it in full) that still holds the old story.
     server.set_rss(
         "wire.xml",
@@ -258,7 +259,7 @@ async fn a_new_process_on_the_same_database_alerts_nothing_old() {
     );
     let (code, out, _) = tokio::task::spawn_blocking(once).await.unwrap();
     assert_eq!(code, 0);
-    assert_eq!(out.trim(), "polled 1 feeds (0 failed), 1 new stories, 0 alerts delivered");
+    assert_eq!(out.trim(), "polled 1 feed (0 failed), 1 new story, 0 alerts delivered");
     assert_eq!(setup.alerts().len(), 1);
 }
 
@@ -368,7 +369,7 @@ fn import_opml_adds_new_feeds_keeps_comments_and_export_round_trips() {
     .unwrap();
     let (code, out, err) = run(bin().arg("--config").arg(&setup.config).arg("import-opml").arg(&opml));
     assert_eq!(code, 0, "{err}");
-    assert!(out.ends_with("added 1 feeds, skipped 1 already present\n"), "{out}");
+    assert!(out.ends_with("added 1 feed, skipped 1 already present\n"), "{out}");
     let edited = std::fs::read_to_string(&setup.config).unwrap();
     let added = "[[feed]]\nurl = \"https://example.org/farm.xml\"\nname = \"Farm & Field\"\n\n";
     assert!(edited.contains(added), "{edited}");
@@ -397,4 +398,55 @@ fn import_opml_refuses_a_file_that_is_not_opml() {
     assert_eq!(code, 1);
     assert!(err.contains("page.html: not an OPML document"), "{err}");
     assert_eq!(std::fs::read_to_string(&setup.config).unwrap(), before);
+}
+
+#[test]
+fn a_config_with_no_feed_or_no_watch_fails_check_and_start() {
+    for toml in ["", "[[feed]]\nurl = \"a.xml\"\n", "[[watch]]\nname = \"w\"\nquery = \"a\"\n"] {
+        let setup = Setup::with_config(toml);
+        for command in ["check", "once", "run"] {
+            let (code, _, err) = run(bin().arg(command).arg("--config").arg(&setup.config));
+            assert_eq!(code, 2, "{command} on {toml:?}: {err}");
+            assert!(err.contains("no [[feed]] to poll") || err.contains("no [[watch]] to match"), "{err}");
+        }
+    }
+}
+
+#[test]
+fn with_several_config_errors_every_error_line_starts_with_error() {
+    let err = check_fails("[poll]\ninterval = \"soon\"\nmax_body = \"16EiB\"\nmax_interval = \"30d\"\n");
+    assert_eq!(err.lines().count(), 3, "{err}");
+    assert!(err.lines().all(|l| l.starts_with("error: ")), "{err}");
+    assert!(err.contains("poll.max_body must be between 1KiB and 1GiB"), "{err}");
+}
+
+#[test]
+fn without_a_config_the_message_names_the_flag_and_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(bin().arg("check").current_dir(dir.path()));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--config") && err.contains("$WIREWATCH_CONFIG"), "{err}");
+}
+
+#[test]
+fn import_opml_keeps_categories_as_tags_so_export_then_import_round_trips() {
+    let setup = Setup::with_config("[[feed]]\nurl = \"https://example.org/only.xml\"\n");
+    let opml = r#"<?xml version="1.0"?><opml version="2.0"><head/><body>
+        <outline text="Wire" category="world, wire" xmlUrl="https://example.org/wire.xml"/></body></opml>"#;
+    std::fs::write(setup.path("in.opml"), opml).unwrap();
+    let (code, _, err) = run(bin().arg("--config").arg(&setup.config).arg("import-opml").arg(setup.path("in.opml")));
+    assert_eq!(code, 0, "{err}");
+    let tags = |config: &std::path::Path| {
+        let c = wirewatch::config::Config::load(config).unwrap();
+        c.feeds.iter().map(|f| (f.url(), f.tags.clone())).collect::<Vec<_>>()
+    };
+    let wire = ("https://example.org/wire.xml".to_string(), vec!["world".to_string(), "wire".to_string()]);
+    assert!(tags(&setup.config).contains(&wire), "{:?}", tags(&setup.config));
+
+    let (_, exported, _) = run(bin().arg("--config").arg(&setup.config).arg("export-opml"));
+    let copy = Setup::with_config("");
+    std::fs::write(copy.path("all.opml"), &exported).unwrap();
+    let (code, _, err) = run(bin().arg("--config").arg(&copy.config).arg("import-opml").arg(copy.path("all.opml")));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(tags(&copy.config), tags(&setup.config));
 }

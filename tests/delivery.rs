@@ -97,6 +97,7 @@ async fn a_refused_connection_costs_one_attempt_and_defers_the_other_alerts() {
 
     let summary = wirewatch::engine::once(setup.load()).await.unwrap();
     assert_eq!(summary.delivered, 3, "the jsonl notifier delivers regardless");
+    assert_eq!(summary.waiting, 3, "the tried alert and the two deferred ones");
     let rows = email_rows(&setup);
     let tried: Vec<_> = rows.iter().filter(|(_, attempts, _)| *attempts == 1).collect();
     assert_eq!(tried.len(), 1, "one attempt, then the notifier waits: {rows:?}");
@@ -131,7 +132,9 @@ async fn healthz(port: u16) -> Option<(u16, String)> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_crash_or_a_stall_in_delivery_stops_the_daemon_and_shows_why() {
-    for (fault, says) in [("delivery-panic", "crashed"), ("delivery-stall", "stalled")] {
+    // A stall counts after 1 s of no progress here (300 s in a real build), only in the stall case:
+    // printing a panic's backtrace can take longer than that.
+    for (fault, says, stall_after) in [("delivery-panic", "crashed", "300"), ("delivery-stall", "stalled", "1")] {
         let server = FeedServer::start().await;
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let setup =
@@ -142,7 +145,8 @@ async fn a_crash_or_a_stall_in_delivery_stops_the_daemon_and_shows_why() {
             ("NOTIFY_SOCKET", socket.to_str().unwrap()),
             ("WATCHDOG_USEC", "1000000"),
             ("WIREWATCH_FAULT", fault),
-            ("WIREWATCH_STALL_AFTER", "1"),
+            ("WIREWATCH_STALL_AFTER", stall_after),
+            ("RUST_BACKTRACE", "0"),
         ];
         let mut daemon = start(&setup, &env);
 

@@ -146,7 +146,7 @@ async fn a_4xx_is_retried_and_a_5xx_is_dead_until_retried_by_hand() {
 
     sink.restart(&[]);
     let retried = cli(&setup, &["outbox", "retry", "--all-dead"]);
-    assert_eq!(String::from_utf8_lossy(&retried.stdout), format!("requeued 1 alert(s) {id}\n"));
+    assert_eq!(String::from_utf8_lossy(&retried.stdout), format!("requeued 1 alert {id}\n"));
     assert_eq!(engine::once(setup.load()).await.unwrap().delivered, 1);
     assert_eq!(sink.messages().len(), 1);
 }
@@ -255,8 +255,8 @@ async fn the_password_appears_in_no_log_line_or_message() {
 
     let mut printed = String::new();
     for (args, expect) in [
-        (&["once"][..], "1 alerts delivered"),
-        (&["check"][..], "1 notifiers"),
+        (&["once"][..], "1 alert delivered"),
+        (&["check"][..], "1 notifier"),
         (&["notify-test"][..], "desk: ok: smtp 127.0.0.1"),
     ] {
         let out = bin().arg("--config").arg(&setup.config).args(args).env("RUST_LOG", "trace").output().unwrap();

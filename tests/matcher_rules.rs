@@ -622,6 +622,178 @@ fn gazetteer_overlaps_and_aliases() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Overlapping names of one entity, and organs that are part of an organisation
+// ---------------------------------------------------------------------------------------------
+
+const UNSC_STORY: &str = "Pyongyang's arms transfers to Moscow are in violation of UN Security Council resolutions";
+
+const OVERLAPS: &[Case] = &[
+    c("\"Security Council\"", "", UNSC_STORY, true),
+    c("UN", "", UNSC_STORY, true),
+    c("\"United Nations\"", "", UNSC_STORY, true),
+    c("\"United Nations Security Council\"", "", UNSC_STORY, true),
+    c("\"UN Security Council\"", "", UNSC_STORY, true),
+    c("UNSC", "", UNSC_STORY, false),
+    c("\"Security Council\"", "", "a U.N. Security Council vote", true),
+    c("UN", "", "the UN General Assembly voted", true),
+    c("\"General Assembly\"", "", "the UN General Assembly voted", true),
+    c("\"Security Council\" AND UN", "", UNSC_STORY, true),
+    c("UN NEAR/1 \"Security Council\"", "", UNSC_STORY, true),
+    c("\"European Union\"", "", "the Council of the EU agreed", true),
+    c("EU", "", "the Council of the EU agreed", true),
+    c("\"European Union\"", "", "the European Court of Human Rights ruled", false),
+    c("\"United Nations\"", "", "the World Health Organization warned", false),
+    c("\"United Nations\"", "", "the International Atomic Energy Agency said", false),
+    c("\"United Nations\"", "", "the IMF said", false),
+    // Different entities still resolve leftmost-longest.
+    c("Sudan", "", "South Sudan and its neighbours", false),
+    c("Niger", "", "Nigeria", false),
+];
+
+#[test]
+fn names_of_one_entity_do_not_hide_each_other() {
+    assert_no_failures(OVERLAPS.len(), run_table("overlaps", true, OVERLAPS));
+}
+
+/// For every `part of` pair of the gazetteer: the parent's query matches the organ's name and
+/// one of its aliases; the organ's query does not match the parent.
+const PART_OF: &[Case] = &[
+    c("\"United Nations\"", "", "a statement by the United Nations Security Council on Monday", true),
+    c("\"United Nations\"", "", "a statement by the Security Council on Monday", true),
+    c("\"United Nations Security Council\"", "", "a statement by the United Nations on Monday", false),
+    c("\"United Nations\"", "", "a statement by the United Nations General Assembly on Monday", true),
+    c("\"United Nations\"", "", "a statement by the UNGA on Monday", true),
+    c("\"United Nations General Assembly\"", "", "a statement by the United Nations on Monday", false),
+    c("\"United Nations\"", "", "a statement by the United Nations Human Rights Council on Monday", true),
+    c("\"United Nations\"", "", "a statement by the UNHRC on Monday", true),
+    c("\"United Nations Human Rights Council\"", "", "a statement by the United Nations on Monday", false),
+    c(
+        "\"United Nations\"",
+        "",
+        "a statement by the Office of the United Nations High Commissioner for Human Rights on Monday",
+        true,
+    ),
+    c("\"United Nations\"", "", "a statement by the UN High Commissioner for Human Rights on Monday", true),
+    c(
+        "\"Office of the United Nations High Commissioner for Human Rights\"",
+        "",
+        "a statement by the United Nations on Monday",
+        false,
+    ),
+    c("\"United Nations\"", "", "a statement by the UNHCR on Monday", true),
+    c("\"United Nations\"", "", "a statement by the UN Refugee Agency on Monday", true),
+    c("\"UNHCR\"", "", "a statement by the United Nations on Monday", false),
+    c("\"United Nations\"", "", "a statement by the UNICEF on Monday", true),
+    c("\"United Nations\"", "", "a statement by the UN Children's Fund on Monday", true),
+    c("\"UNICEF\"", "", "a statement by the United Nations on Monday", false),
+    c("\"United Nations\"", "", "a statement by the World Food Programme on Monday", true),
+    c("\"United Nations\"", "", "a statement by the UN World Food Programme on Monday", true),
+    c("\"World Food Programme\"", "", "a statement by the United Nations on Monday", false),
+    c("\"United Nations\"", "", "a statement by the United Nations Development Programme on Monday", true),
+    c("\"United Nations\"", "", "a statement by the United Nations Development Program on Monday", true),
+    c("\"United Nations Development Programme\"", "", "a statement by the United Nations on Monday", false),
+    c("\"United Nations\"", "", "a statement by the United Nations Environment Programme on Monday", true),
+    c("\"United Nations\"", "", "a statement by the UN Environment on Monday", true),
+    c("\"United Nations Environment Programme\"", "", "a statement by the United Nations on Monday", false),
+    c("\"United Nations\"", "", "a statement by the United Nations Population Fund on Monday", true),
+    c("\"United Nations\"", "", "a statement by the UN Population Fund on Monday", true),
+    c("\"United Nations Population Fund\"", "", "a statement by the United Nations on Monday", false),
+    c("\"United Nations\"", "", "a statement by the UN Women on Monday", true),
+    c(
+        "\"United Nations\"",
+        "",
+        "a statement by the United Nations Entity for Gender Equality and the Empowerment of Women on Monday",
+        true,
+    ),
+    c("\"UN Women\"", "", "a statement by the United Nations on Monday", false),
+    c("\"United Nations\"", "", "a statement by the UNAIDS on Monday", true),
+    c("\"United Nations\"", "", "a statement by the Joint United Nations Programme on HIV/AIDS on Monday", true),
+    c("\"UNAIDS\"", "", "a statement by the United Nations on Monday", false),
+    c("\"United Nations\"", "", "a statement by the UNRWA on Monday", true),
+    c("\"United Nations\"", "", "a statement by the UN Relief and Works Agency on Monday", true),
+    c("\"UNRWA\"", "", "a statement by the United Nations on Monday", false),
+    c(
+        "\"United Nations\"",
+        "",
+        "a statement by the Office for the Coordination of Humanitarian Affairs on Monday",
+        true,
+    ),
+    c(
+        "\"United Nations\"",
+        "",
+        "a statement by the United Nations Office for the Coordination of Humanitarian Affairs on Monday",
+        true,
+    ),
+    c(
+        "\"Office for the Coordination of Humanitarian Affairs\"",
+        "",
+        "a statement by the United Nations on Monday",
+        false,
+    ),
+    c("\"United Nations\"", "", "a statement by the United Nations Office on Drugs and Crime on Monday", true),
+    c("\"United Nations\"", "", "a statement by the UN Office on Drugs and Crime on Monday", true),
+    c("\"United Nations Office on Drugs and Crime\"", "", "a statement by the United Nations on Monday", false),
+    c("\"United Nations\"", "", "a statement by the UNCTAD on Monday", true),
+    c("\"United Nations\"", "", "a statement by the UN Trade and Development on Monday", true),
+    c("\"UNCTAD\"", "", "a statement by the United Nations on Monday", false),
+    c("\"United Nations\"", "", "a statement by the International Court of Justice on Monday", true),
+    c("\"United Nations\"", "", "a statement by the World Court on Monday", true),
+    c("\"International Court of Justice\"", "", "a statement by the United Nations on Monday", false),
+    c("\"European Union\"", "", "a statement by the Court of Justice of the European Union on Monday", true),
+    c("\"European Union\"", "", "a statement by the ECJ on Monday", true),
+    c("\"Court of Justice of the European Union\"", "", "a statement by the European Union on Monday", false),
+    c("\"European Union\"", "", "a statement by the Europol on Monday", true),
+    c(
+        "\"European Union\"",
+        "",
+        "a statement by the European Union Agency for Law Enforcement Cooperation on Monday",
+        true,
+    ),
+    c("\"Europol\"", "", "a statement by the European Union on Monday", false),
+    c("\"European Union\"", "", "a statement by the European Commission on Monday", true),
+    c("\"European Union\"", "", "a statement by the EU Commission on Monday", true),
+    c("\"European Commission\"", "", "a statement by the European Union on Monday", false),
+    c("\"European Union\"", "", "a statement by the European Parliament on Monday", true),
+    c("\"European Union\"", "", "a statement by the EU Parliament on Monday", true),
+    c("\"European Parliament\"", "", "a statement by the European Union on Monday", false),
+    c("\"European Union\"", "", "a statement by the European Council on Monday", true),
+    c("\"European Council\"", "", "a statement by the European Union on Monday", false),
+    c("\"European Union\"", "", "a statement by the Council of the European Union on Monday", true),
+    c("\"European Union\"", "", "a statement by the Council of the EU on Monday", true),
+    c("\"Council of the European Union\"", "", "a statement by the European Union on Monday", false),
+    c("\"European Union\"", "", "a statement by the European Central Bank on Monday", true),
+    c("\"European Union\"", "", "a statement by the ECB on Monday", true),
+    c("\"European Central Bank\"", "", "a statement by the European Union on Monday", false),
+    c("\"European Union\"", "", "a statement by the European Investment Bank on Monday", true),
+    c("\"European Union\"", "", "a statement by the EIB on Monday", true),
+    c("\"European Investment Bank\"", "", "a statement by the European Union on Monday", false),
+    c("\"European Union\"", "", "a statement by the Frontex on Monday", true),
+    c("\"European Union\"", "", "a statement by the European Border and Coast Guard Agency on Monday", true),
+    c("\"Frontex\"", "", "a statement by the European Union on Monday", false),
+];
+
+#[test]
+fn an_organ_is_a_mention_of_its_organisation() {
+    assert_no_failures(PART_OF.len(), run_table("part of", true, PART_OF));
+}
+
+#[test]
+fn every_part_of_pair_of_the_gazetteer_has_a_case() {
+    let g = wirewatch::matcher::gazetteer::load();
+    let mut missing = Vec::new();
+    for e in &g.entries {
+        for parent in &e.part_of {
+            let query = format!("\"{parent}\"");
+            let body = format!("a statement by the {} on Monday", e.name);
+            if !PART_OF.iter().any(|k| k.query == query && k.body == body && k.expect) {
+                missing.push(format!("{} part of {parent}", e.name));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "part-of pairs without a case: {missing:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
 // Empty text
 // ---------------------------------------------------------------------------------------------
 

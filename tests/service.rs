@@ -66,6 +66,7 @@ fn start(setup: &Setup, socket: &std::path::Path) -> Child {
         .args(["--config", setup.config.to_str().unwrap(), "run"])
         .env("NOTIFY_SOCKET", socket)
         .env("WATCHDOG_USEC", "1000000")
+        .env("RUST_LOG", "info")
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
@@ -180,7 +181,12 @@ async fn sighup_reloads_a_good_config_and_keeps_running_on_a_bad_one() {
     notes.expect("RELOADING=1", Duration::from_secs(10));
     notes.expect("READY=1", Duration::from_secs(30));
     wait_for("an alert under the new config", || titles(&setup).len() == 3);
+    // A reload says so, and never that the daemon is going away.
+    let reloads = log();
+    assert!(reloads.contains("reloading") && reloads.contains("config reloaded"), "{reloads}");
+    assert!(!reloads.contains("shutting down") && !reloads.contains("stopped"), "{reloads}");
     terminate(&mut daemon);
+    assert!(log().contains("shutting down") && log().contains("stopped"), "{}", log());
     assert_eq!(titles(&setup), ["EU widens sanctions", "UK sanctions list grows", "Talks on the treaty"]);
     // A clean stop leaves the stamp that spares the next start the integrity check.
     assert!(setup.path("state/wirewatch.db-closed").exists());

@@ -6,18 +6,18 @@
 
 use std::process::ExitCode;
 
-use super::CommandError;
+use super::{CommandError, counted};
 use crate::config::Config;
 
 pub fn check(config: &Config) -> Result<ExitCode, CommandError> {
     println!(
-        "{}: ok: {} feeds, {} entities ({} with the gazetteer), {} watches, {} notifiers",
+        "{}: ok: {}, {} ({} with the gazetteer), {}, {}",
         config.source.display(),
-        config.feeds.len(),
-        config.entity_count,
+        counted(config.feeds.len(), "feed", "feeds"),
+        counted(config.entity_count, "entity", "entities"),
         config.matcher.entity_count(),
-        config.watches.len(),
-        config.notifiers.len()
+        counted(config.watches.len(), "watch", "watches"),
+        counted(config.notifiers.len(), "notifier", "notifiers")
     );
     println!("database: {}", config.storage.path.display());
     Ok(ExitCode::SUCCESS)

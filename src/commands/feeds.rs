@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::CommandError;
 use crate::config::Config;
+use crate::redact::redact;
 use crate::store::{FeedRow, Store};
 
 /// One feed as `wirewatch feeds` reports it.
@@ -34,7 +35,7 @@ pub struct FeedStatus {
 }
 
 pub fn feeds(config: &Config, json: bool) -> Result<ExitCode, CommandError> {
-    let store = super::open_existing(config)?;
+    let store = super::open_read_only(config)?;
     let statuses = statuses(config, &store)?;
     if json {
         for s in &statuses {
@@ -62,7 +63,9 @@ pub fn statuses(config: &Config, store: &Store) -> Result<Vec<FeedStatus>, Comma
         .collect())
 }
 
+/// One feed's status as shown: its URL, new address and last error redacted.
 pub fn status(url: String, name: String, row: Option<&FeedRow>) -> FeedStatus {
+    let url = redact(&url);
     let Some(r) = row.filter(|r| r.last_success.is_some() || r.last_error_at.is_some()) else {
         let blank = FeedStatus {
             url,
@@ -92,9 +95,9 @@ pub fn status(url: String, name: String, row: Option<&FeedRow>) -> FeedStatus {
         url,
         name,
         state,
-        moved_to: r.moved_to.clone(),
+        moved_to: r.moved_to.as_deref().map(redact),
         last_success: super::utc(r.last_success),
-        last_error: r.last_error.clone(),
+        last_error: r.last_error.as_deref().map(redact),
         last_error_at: super::utc(r.last_error_at),
         consecutive_failures: r.consecutive_failures,
         failing_since: super::utc(r.failing_since),

@@ -31,6 +31,17 @@ pub enum CommandError {
 }
 
 impl CommandError {
+    /// The error as standard error shows it: every config error on a line of its own that
+    /// starts with `error:` (a query's caret lines follow it, indented).
+    pub fn report(&self) -> String {
+        match self {
+            CommandError::Config(errors) => {
+                errors.0.iter().map(|e| format!("error: {e}")).collect::<Vec<_>>().join("\n")
+            }
+            CommandError::Other(e) => format!("error: {e:#}"),
+        }
+    }
+
     pub fn exit_code(&self) -> ExitCode {
         match self {
             CommandError::Config(_) => ExitCode::from(EXIT_CONFIG),
@@ -39,10 +50,11 @@ impl CommandError {
     }
 }
 
-/// The database of `config`, for a command that reads it or tidies it up; never a new one.
-fn open_existing(config: &Config) -> Result<crate::store::Store, CommandError> {
+/// The database of `config`, read-only, for a command that only looks at it: never a new one,
+/// never a change, beside a running daemon or as a user who may only read the file.
+fn open_read_only(config: &Config) -> Result<crate::store::Store, CommandError> {
     use anyhow::Context;
-    Ok(crate::store::Store::open_existing(&config.storage.path).context("cannot open the database")?)
+    Ok(crate::store::Store::open_read_only(&config.storage.path).context("cannot open the database")?)
 }
 
 /// Runs the command `cli` names.
@@ -50,6 +62,9 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CommandError> {
     let path = Config::resolve_path(cli.config.as_deref());
     let config = Config::load(&path)?;
     crate::logging::init(config.log.format);
+    if matches!(cli.command, Command::Check | Command::Once | Command::Run) {
+        config.require_work()?;
+    }
     match cli.command {
         Command::Check => check::check(&config),
         Command::Once => runtime()?.block_on(run::once(Arc::new(config))),
@@ -69,7 +84,7 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CommandError> {
             recent::recent(&config, watch.as_deref(), since.into(), limit, json)
         }
         Command::ImportOpml { file } => opml::import(&config, &file),
-        Command::ExportOpml => opml::export(&config),
+        Command::ExportOpml { with_secrets } => opml::export(&config, with_secrets),
         Command::NotifyTest { notifier } => runtime()?.block_on(notify_test::notify_test(&config, notifier.as_deref())),
     }
 }
@@ -82,6 +97,11 @@ fn clip(text: &str, width: usize) -> String {
     let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
     out.push('…');
     out
+}
+
+/// `n` with the noun in the number it takes: "1 feed", "2 feeds", "0 alerts".
+fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Unix seconds as an RFC 3339 UTC time, as every listing shows times.
@@ -104,6 +124,13 @@ fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn counts_take_the_noun_in_their_number() {
+        assert_eq!(super::counted(1, "feed", "feeds"), "1 feed");
+        assert_eq!(super::counted(0, "alert", "alerts"), "0 alerts");
+        assert_eq!(super::counted(19, "new story", "new stories"), "19 new stories");
+    }
+
     #[test]
     fn clip_marks_what_it_cut() {
         assert_eq!(super::clip("Demo Wire", 20), "Demo Wire");

@@ -17,6 +17,8 @@ use crate::config::{Config, FeedLocation};
 pub struct OpmlFeed {
     pub url: String,
     pub title: Option<String>,
+    /// The outline's `category`, split at commas: the feed's `tags`.
+    pub tags: Vec<String>,
 }
 
 /// Every `<outline xmlUrl=...>` of an OPML document, nested ones included, in order.
@@ -53,7 +55,9 @@ fn outline(e: &BytesStart) -> Option<OpmlFeed> {
         })
     };
     let url = attr("xmlUrl")?;
-    Some(OpmlFeed { url, title: attr("title").or_else(|| attr("text")) })
+    let tags = attr("category")
+        .map_or_else(Vec::new, |c| c.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect());
+    Some(OpmlFeed { url, title: attr("title").or_else(|| attr("text")), tags })
 }
 
 pub fn import(config: &Config, file: &Path) -> Result<ExitCode, CommandError> {
@@ -81,6 +85,9 @@ pub fn import(config: &Config, file: &Path) -> Result<ExitCode, CommandError> {
         if let Some(title) = &f.title {
             table.insert("name", toml_edit::value(title.clone()));
         }
+        if !f.tags.is_empty() {
+            table.insert("tags", toml_edit::value(f.tags.iter().collect::<toml_edit::Array>()));
+        }
         let feeds = doc.entry("feed").or_insert(toml_edit::Item::ArrayOfTables(toml_edit::ArrayOfTables::new()));
         feeds
             .as_array_of_tables_mut()
@@ -96,26 +103,27 @@ pub fn import(config: &Config, file: &Path) -> Result<ExitCode, CommandError> {
         std::fs::write(&tmp, &updated).context("cannot write the config file")?;
         std::fs::rename(&tmp, &config.source).context("cannot replace the config file")?;
     }
-    println!("{}: added {added} feeds, skipped {skipped} already present", config.source.display());
+    let added = super::counted(added, "feed", "feeds");
+    println!("{}: added {added}, skipped {skipped} already present", config.source.display());
     for e in &invalid {
         eprintln!("skipped an invalid feed URL: {e}");
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn export(config: &Config) -> Result<ExitCode, CommandError> {
-    print!("{}", to_opml(config));
+pub fn export(config: &Config, with_secrets: bool) -> Result<ExitCode, CommandError> {
+    print!("{}", to_opml(config, with_secrets));
     Ok(ExitCode::SUCCESS)
 }
 
-/// The configured feeds as an OPML 2.0 document.
-pub fn to_opml(config: &Config) -> String {
+/// The configured feeds as an OPML 2.0 document; their URLs redacted unless `with_secrets`.
+pub fn to_opml(config: &Config, with_secrets: bool) -> String {
     let attr = |s: &str| html_escape::encode_double_quoted_attribute(s).into_owned();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n");
     out.push_str("  <head>\n    <title>wirewatch feeds</title>\n");
     out.push_str(&format!("    <dateCreated>{}</dateCreated>\n  </head>\n  <body>\n", chrono::Utc::now().to_rfc2822()));
     for f in &config.feeds {
-        let url = f.url();
+        let url = if with_secrets { f.url() } else { crate::redact::redact(&f.url()) };
         let name = f.name.clone().unwrap_or_else(|| url.clone());
         let category =
             if f.tags.is_empty() { String::new() } else { format!(" category=\"{}\"", attr(&f.tags.join(","))) };
@@ -144,8 +152,8 @@ mod tests {
         assert_eq!(
             feeds,
             [
-                OpmlFeed { url: "https://example.org/wire.xml".into(), title: Some("Wire & Co".into()) },
-                OpmlFeed { url: "https://example.org/blog.atom".into(), title: Some("Blog".into()) },
+                OpmlFeed { url: "https://example.org/wire.xml".into(), title: Some("Wire & Co".into()), tags: vec![] },
+                OpmlFeed { url: "https://example.org/blog.atom".into(), title: Some("Blog".into()), tags: vec![] },
             ]
         );
         assert!(parse_opml("<html><body/></html>").unwrap_err().contains("not an OPML document"));

@@ -27,7 +27,7 @@ pub fn recent(
         )
         .into());
     }
-    let store = super::open_existing(config)?;
+    let store = super::open_read_only(config)?;
     let since = unix_now() - since.as_secs() as i64;
     let clusters = store.recent(since, watch, limit).context("cannot read matches")?;
     if json {
@@ -66,7 +66,7 @@ pub fn table(clusters: &[RecentCluster]) -> String {
     for c in clusters {
         let first = &c.members[0];
         let n = c.members.len();
-        let sources = if n == 1 { "1 feed".to_string() } else { format!("{n} feeds") };
+        let sources = super::counted(n, "feed", "feeds");
         out.push_str(&format!("{}  [{}]  {}  ({sources})\n", time(c.latest), c.watch, first.title));
         for m in &c.members {
             out.push_str(&format!("    {:<20}  {}  {}\n", m.feed, time(m.matched), m.url.as_deref().unwrap_or("-")));

@@ -6,7 +6,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 use super::feeds::{FeedStatus, statuses};
-use super::{CommandError, utc};
+use super::{CommandError, counted, utc};
 use crate::config::Config;
 use crate::store::{Activity, Store, unix_now};
 
@@ -55,7 +55,7 @@ struct Failure {
 }
 
 pub fn status(config: &Config, json: bool) -> Result<ExitCode, CommandError> {
-    let store = super::open_existing(config)?;
+    let store = super::open_read_only(config)?;
     let feeds = statuses(config, &store)?;
     let day_ago = unix_now() - 24 * 3600;
     let activity = store.activity(day_ago).context("cannot read the database")?;
@@ -122,11 +122,12 @@ fn text(s: &Status) -> String {
         out.push_str(&format!(
             "            longest failing: {} ({since}, {}, {success}): {}\n",
             o.url,
-            if o.failures == 1 { "1 failure".to_string() } else { format!("{} failures", o.failures) },
+            counted(o.failures as usize, "failure", "failures"),
             o.error.as_deref().unwrap_or("-")
         ));
     }
-    out.push_str(&format!("last 24h:   {} new stories, {} alerts\n", s.stories_24h, s.alerts_24h));
+    let stories = counted(s.stories_24h as usize, "new story", "new stories");
+    out.push_str(&format!("last 24h:   {stories}, {}\n", counted(s.alerts_24h as usize, "alert", "alerts")));
     out.push_str(&format!("outbox:     {} queued, {} dead\n", s.outbox_queued, s.outbox_dead));
     if let Some(f) = &s.delivery_fault {
         out.push_str(&format!("delivery:   stopped at {}: {}\n", f.at.as_deref().unwrap_or("-"), f.error));

@@ -4,6 +4,7 @@
 //! it has to re-check: durations are `Duration`s, feed locations are parsed, queries are compiled.
 //! It does no network or database IO.
 
+mod bounds;
 mod error;
 mod notifier;
 mod raw;
@@ -14,6 +15,7 @@ mod validate_notifier;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use bounds::MAX_POLL_INTERVAL;
 pub use error::{ConfigError, ConfigErrors, line_col};
 pub use notifier::*;
 
@@ -225,9 +227,31 @@ pub struct Watch {
 impl Config {
     /// Reads and validates the config file at `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::whole_file(path, format!("cannot read config file: {e}")))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            let hint = if e.kind() == std::io::ErrorKind::NotFound && path == Path::new(DEFAULT_CONFIG_FILE) {
+                format!("; name the config file with --config PATH or ${CONFIG_ENV}")
+            } else {
+                String::new()
+            };
+            ConfigError::whole_file(path, format!("cannot read config file: {e}{hint}"))
+        })?;
         Config::from_str(&text, path)
+    }
+
+    /// Refuses a config with nothing to do: no `[[feed]]` or no `[[watch]]` (an empty file has
+    /// neither). `check`, `once` and `run` (at start and on reload) call it; the commands that
+    /// only read or edit the file do not.
+    pub fn require_work(&self) -> Result<(), ConfigErrors> {
+        const FEED: &str = "add one, e.g. [[feed]] url = \"https://example.org/feed.xml\"";
+        const WATCH: &str = "add one, e.g. [[watch]] name = \"sanctions\" query = \"sanction*\"";
+        let mut errors = Vec::new();
+        if self.feeds.is_empty() {
+            errors.push(ConfigError::whole_file(&self.source, format!("no [[feed]] to poll: {FEED}")));
+        }
+        if self.watches.is_empty() {
+            errors.push(ConfigError::whole_file(&self.source, format!("no [[watch]] to match: {WATCH}")));
+        }
+        if errors.is_empty() { Ok(()) } else { Err(ConfigErrors(errors)) }
     }
 
     /// Validates config text; `path` names it in errors and anchors relative paths.

@@ -65,7 +65,7 @@ pub struct RawConfig {
     #[serde(default)]
     pub matcher: RawMatcher,
     #[serde(default, rename = "feed")]
-    pub feeds: Vec<RawFeed>,
+    pub feeds: Vec<Spanned<RawFeed>>,
     #[serde(default, rename = "entity")]
     pub entities: Vec<RawEntity>,
     #[serde(default, rename = "watch")]
@@ -134,7 +134,10 @@ pub struct RawMatcher {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFeed {
-    pub url: Spanned<String>,
+    /// Exactly one of `url`, `url_env` and `url_file` is set (validation checks).
+    pub url: Option<Spanned<String>>,
+    pub url_env: Option<Spanned<String>>,
+    pub url_file: Option<Spanned<String>>,
     pub name: Option<String>,
     pub interval: Option<Spanned<DurationText>>,
     #[serde(default)]

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use toml::Spanned;
 
+use super::bounds;
 use super::raw::{DurationText, RawConfig, RawFeed, RawPoll, SizeText};
 use super::{
     Config, ConfigError, ConfigErrors, DEFAULT_CHECK_EVERY, DEFAULT_DB_FILE, DEFAULT_DEDUPE_WINDOW, DEFAULT_RETAIN,
@@ -41,12 +42,15 @@ impl Checker<'_> {
         self.errors.iter().any(|e| e.position == at)
     }
 
+    /// A duration within the range [`bounds::duration`] gives `key`, or the default with an error.
     pub fn duration(&mut self, value: &Option<Spanned<DurationText>>, key: &str, default: Duration) -> Duration {
         let Some(v) = value else { return default };
+        let range = bounds::duration(key);
         match humantime::parse_duration(v.get_ref().0.trim()) {
-            Ok(d) if !d.is_zero() => d,
+            Ok(d) if range.contains(&d) => d,
             Ok(_) => {
-                self.error(v, format!("{key} must be longer than zero"));
+                let (lo, hi) = (bounds::show_duration(*range.start()), bounds::show_duration(*range.end()));
+                self.error(v, format!("{key} must be between {lo} and {hi}"));
                 default
             }
             Err(e) => {
@@ -78,13 +82,21 @@ impl Checker<'_> {
         }
     }
 
-    /// A size in bytes (`"10MiB"`), `None` when absent or invalid (with an error).
+    /// A size in bytes (`"10MiB"`) within the range [`bounds::size`] gives `key`; `None` when
+    /// absent or invalid (with an error).
     pub fn size(&mut self, value: &Option<Spanned<SizeText>>, key: &str) -> Option<u64> {
         let v = value.as_ref()?;
         let text = &v.get_ref().0;
+        let range = bounds::size(key);
+        // bytesize saturates a size past 16 EiB to the largest u64, which no range holds.
         match text.trim().parse::<bytesize::ByteSize>() {
-            Ok(size) if size.as_u64() > 0 => Some(size.as_u64()),
-            _ => {
+            Ok(size) if range.contains(&size.as_u64()) => Some(size.as_u64()),
+            Ok(_) => {
+                let (lo, hi) = (bounds::show_size(*range.start()), bounds::show_size(*range.end()));
+                self.error(v, format!("{key} must be between {lo} and {hi}"));
+                None
+            }
+            Err(_) => {
                 self.error(v, format!("invalid size {text:?} for {key}; write e.g. \"10MiB\" or \"512KiB\""));
                 None
             }
@@ -125,7 +137,7 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
         },
         retain: c.duration(&raw.storage.retain, "storage.retain", DEFAULT_RETAIN),
         max_size: c.size(&raw.storage.max_size, "storage.max_size"),
-        check_every: check_every(&mut c, &raw.storage.check_every),
+        check_every: c.duration(&raw.storage.check_every, "storage.check_every", DEFAULT_CHECK_EVERY),
     };
     let dedupe = Dedupe {
         window: c.duration(&raw.dedupe.window, "dedupe.window", DEFAULT_DEDUPE_WINDOW),
@@ -196,7 +208,7 @@ fn retain_covers_window(c: &mut Checker, raw: &RawConfig, retain: Duration, wind
     if retain >= 2 * window || bad {
         return;
     }
-    let least = whole_units(2 * window);
+    let least = bounds::show_duration(2 * window);
     let (retain, window) = (as_written(&raw.storage.retain, retain), as_written(&raw.dedupe.window, window));
     let msg = format!(
         "storage.retain ({retain}) must be at least twice dedupe.window ({window}): at least {least}, so that clusters keep their stories"
@@ -204,35 +216,11 @@ fn retain_covers_window(c: &mut Checker, raw: &RawConfig, retain: Duration, wind
     c.error(at, msg);
 }
 
-/// `[storage] check_every`, between a second (the unit the check's times are kept in) and a
-/// year.
-fn check_every(c: &mut Checker, raw: &Option<Spanned<DurationText>>) -> Duration {
-    let every = c.duration(raw, "storage.check_every", DEFAULT_CHECK_EVERY);
-    let bounds = Duration::from_secs(1)..=Duration::from_secs(365 * 86_400);
-    match raw {
-        Some(at) if !bounds.contains(&every) => {
-            c.error(at, "storage.check_every must be between 1s and 365d");
-            DEFAULT_CHECK_EVERY
-        }
-        _ => every,
-    }
-}
-
 /// A duration as the file writes it, or the default it takes when the key is absent.
 fn as_written(raw: &Option<Spanned<DurationText>>, value: Duration) -> String {
     match raw {
         Some(text) => text.get_ref().0.trim().to_string(),
-        None => format!("{}, the default", whole_units(value)),
-    }
-}
-
-/// A duration in its largest whole unit (`120d`, `36h`, `90m`, `45s`), as a user would write it.
-fn whole_units(d: Duration) -> String {
-    let secs = d.as_secs();
-    let unit = [(86_400, "d"), (3600, "h"), (60, "m")].into_iter().find(|(n, _)| secs > 0 && secs % n == 0);
-    match unit {
-        Some((n, name)) => format!("{}{name}", secs / n),
-        None => humantime::format_duration(d).to_string(),
+        None => format!("{}, the default", bounds::show_duration(value)),
     }
 }
 
@@ -275,7 +263,7 @@ fn poll(c: &mut Checker, raw: &RawPoll) -> Poll {
     let max_interval = c.duration(&raw.max_interval, "poll.max_interval", d.max_interval);
     // Pointed at whichever bound the file writes: either may clash with the other's default.
     if let (Some(at), true) = (raw.max_interval.as_ref().or(raw.min_interval.as_ref()), max_interval < min_interval) {
-        let (min, max) = (whole_units(min_interval), whole_units(max_interval));
+        let (min, max) = (bounds::show_duration(min_interval), bounds::show_duration(max_interval));
         c.error(at, format!("poll.max_interval ({max}) must not be shorter than poll.min_interval ({min})"));
     }
     let interval = c.duration(&raw.interval, "poll.interval", d.interval);
@@ -298,13 +286,16 @@ fn poll(c: &mut Checker, raw: &RawPoll) -> Poll {
     }
 }
 
-fn feeds(c: &mut Checker, raw: &[RawFeed], poll: &Poll) -> Vec<Feed> {
+fn feeds(c: &mut Checker, raw: &[Spanned<RawFeed>], poll: &Poll) -> Vec<Feed> {
     let mut seen = HashMap::new();
     let mut out = Vec::new();
-    for f in raw {
-        let Some(location) = feed_location(c, &f.url) else { continue };
-        if let Some(line) = c.seen_before(&mut seen, location.key(), &f.url) {
-            c.error(&f.url, format!("feed {} is listed twice; first at line {line}", location.key()));
+    for table in raw {
+        let f = table.get_ref();
+        let Some((url, at)) = feed_url(c, table) else { continue };
+        let Some(location) = feed_location(c, &url, at) else { continue };
+        if let Some(line) = c.seen_before(&mut seen, location.key(), at) {
+            let key = crate::redact::redact(&location.key());
+            c.error(at, format!("feed {key} is listed twice; first at line {line}"));
             continue;
         }
         let interval = c.duration(&f.interval, "feed.interval", poll.interval);
@@ -321,9 +312,38 @@ fn feeds(c: &mut Checker, raw: &[RawFeed], poll: &Poll) -> Vec<Feed> {
     out
 }
 
-fn feed_location(c: &mut Checker, url: &Spanned<String>) -> Option<FeedLocation> {
+/// A feed's URL as written, or read from the variable or file `url_env` or `url_file` names
+/// (secrets are read here: the URL is the feed's identity, which every command needs), with
+/// the place in the file its errors point at.
+fn feed_url<'r>(c: &mut Checker, table: &'r Spanned<RawFeed>) -> Option<(String, &'r Spanned<String>)> {
+    let f = table.get_ref();
+    let set: Vec<&Spanned<String>> = [&f.url, &f.url_env, &f.url_file].into_iter().flatten().collect();
+    let Some(&at) = set.first() else {
+        c.error(table, "a [[feed]] needs url (or url_env or url_file, to keep a secret out of the file)");
+        return None;
+    };
+    if set.len() > 1 {
+        c.error(set[1], "set one of url, url_env and url_file in a [[feed]], not several");
+        return None;
+    }
+    let secret = match (&f.url_env, &f.url_file) {
+        (Some(var), _) => super::Secret::Env(var.get_ref().trim().to_string()),
+        (_, Some(file)) => super::Secret::File(c.path(file.get_ref())),
+        _ => return Some((at.get_ref().clone(), at)),
+    };
+    match secret.read() {
+        Ok(url) => Some((url.trim().to_string(), at)),
+        Err(e) => {
+            c.error(at, format!("feed URL: {e}"));
+            None
+        }
+    }
+}
+
+/// Where the feed's bytes come from; errors quote the URL redacted.
+fn feed_location(c: &mut Checker, url: &str, at: &Spanned<String>) -> Option<FeedLocation> {
     let base = c.file.parent().unwrap_or(Path::new(""));
-    FeedLocation::parse(url.get_ref(), base).map_err(|msg| c.error(url, msg)).ok()
+    FeedLocation::parse(url, base).map_err(|msg| c.error(at, crate::redact::redact(&msg))).ok()
 }
 
 fn watches(c: &mut Checker, raw: &RawConfig, notifiers: &[Notifier]) -> Vec<Watch> {
@@ -421,5 +441,45 @@ mod tests {
             .to_string();
         assert_eq!(e.lines().count(), 1, "{e}");
         assert!(e.contains("invalid duration \"soon\" for storage.retain"), "{e}");
+    }
+
+    /// "16EiB" saturated to the largest byte count and passed, then every fetch failed; an
+    /// unbounded `max_interval` let a hostile hint push a poll years out.
+    #[test]
+    fn every_duration_and_size_is_held_to_its_documented_range() {
+        let cases = [
+            ("[poll]\nmax_body = \"16EiB\"\n", "poll.max_body must be between 1KiB and 1GiB"),
+            ("[poll]\nmax_body = \"100B\"\n", "poll.max_body must be between 1KiB and 1GiB"),
+            ("[poll]\nmax_interval = \"8d\"\n", "poll.max_interval must be between 1s and 7d"),
+            ("[poll]\nmin_interval = \"0s\"\n", "poll.min_interval must be between 1s and 7d"),
+            ("[poll]\ntimeout = \"2h\"\n", "poll.timeout must be between 1s and 1h"),
+            ("[poll]\nbackfill = \"200000d\"\n", "poll.backfill must be between 1m and 100000d"),
+            ("[poll]\nalert_after = \"400d\"\n", "poll.alert_after must be between 1ms and 365d"),
+            ("[storage]\nmax_size = \"1KiB\"\n", "storage.max_size must be between 4KiB and 64TiB"),
+            ("[storage]\nretain = \"1h\"\n", "storage.retain must be between 1d and 3650d"),
+            ("[dedupe]\nwindow = \"400d\"\n", "dedupe.window must be between 1m and 365d"),
+            ("[[feed]]\nurl = \"a.xml\"\ninterval = \"9999y\"\n", "feed.interval must be between 1s and 7d"),
+        ];
+        let mut wrong = Vec::new();
+        for (text, expected) in cases {
+            let e = Config::from_str(text, Path::new("c.toml")).map(|_| ()).unwrap_err().to_string();
+            if !e.contains(expected) {
+                wrong.push(format!("{text:?}: expected {expected:?}, got {e:?}"));
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+        let c = Config::from_str("[poll]\nmax_interval = \"7d\"\nmax_body = \"1GiB\"\n", Path::new("c.toml")).unwrap();
+        assert_eq!((c.poll.max_interval.as_secs(), c.poll.max_body), (7 * 86_400, 1 << 30));
+    }
+
+    #[test]
+    fn a_config_with_no_feed_or_no_watch_has_nothing_to_do() {
+        let e = Config::from_str("", Path::new("c.toml")).unwrap().require_work().unwrap_err().to_string();
+        assert!(e.contains("c.toml: no [[feed]] to poll") && e.contains("c.toml: no [[watch]] to match"), "{e}");
+        let feed_only = "[[feed]]\nurl = \"a.xml\"\n";
+        let e = Config::from_str(feed_only, Path::new("c.toml")).unwrap().require_work().unwrap_err();
+        assert_eq!(e.0.len(), 1, "{e}");
+        let both = format!("{feed_only}[[watch]]\nname = \"w\"\nquery = \"a\"\n");
+        assert!(Config::from_str(&both, Path::new("c.toml")).unwrap().require_work().is_ok());
     }
 }

@@ -116,9 +116,17 @@ impl Scanned<'_> {
             .filter(|h| leaf.fields & h.field.mask() != 0 && terms.contains(&h.term))
             .copied()
             .collect();
-        out.sort_by_key(|h| (h.field, h.start, h.end, h.term));
-        out.dedup();
-        out
+        // One mention found under several names of the entity ("UN Security Council" and
+        // "Security Council") is reported once, as its longest name.
+        out.sort_by_key(|h| (h.field, h.start, std::cmp::Reverse(h.end), h.term));
+        let mut kept: Vec<Hit> = Vec::with_capacity(out.len());
+        for h in out {
+            let inside = kept.last().is_some_and(|k| k.field == h.field && h.start >= k.start && h.end <= k.end);
+            if !inside {
+                kept.push(h);
+            }
+        }
+        kept
     }
 
     /// Whether the leaf has any hit, without collecting them.

@@ -89,11 +89,13 @@ fn hit_lines(ctx: &Ctx, leaf: u32, hits: &[Hit]) -> Vec<String> {
     hits.iter()
         .map(|h| {
             let m = ctx.describe(leaf, *h);
-            let alias = &ctx.m.term(h.term).text;
+            let term = ctx.m.term(h.term);
+            let alias = &term.text;
+            let lang = term.lang.as_deref().filter(|l| *l != "en").map(|l| format!(", {l}")).unwrap_or_default();
             if fold(alias).text == written {
                 format!("{} \"{}\" at {}..{}", m.field.name(), m.text, m.start, m.end)
             } else {
-                format!("{} \"{}\" at {}..{} (via {alias:?})", m.field.name(), m.text, m.start, m.end)
+                format!("{} \"{}\" at {}..{} (via {alias:?}{lang})", m.field.name(), m.text, m.start, m.end)
             }
         })
         .collect()

@@ -8,7 +8,7 @@
 mod compile;
 mod eval;
 mod explain;
-pub(crate) mod gazetteer;
+pub mod gazetteer;
 pub mod query;
 mod scan;
 

@@ -3,8 +3,8 @@
 //! One overlapping Aho-Corasick pass finds every pattern occurrence; patterns carry their word
 //! boundaries, so each occurrence is a whole word (or a word prefix for `word*`) and only the
 //! acronym rule is left to check. Entity
-//! names and aliases then claim their spans leftmost-longest, so "South Sudan" is not also a
-//! mention of Sudan.
+//! names and aliases then claim their spans leftmost-longest against other entities' names, so
+//! "South Sudan" is not also a mention of Sudan, while names of one entity never hide each other.
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -48,7 +48,7 @@ pub(super) fn scan(m: &Matcher, field: Field, source: &str, folded: &Folded, out
             }
         }
     }
-    resolve_leftmost_longest(&mut entity, field, out);
+    resolve_leftmost_longest(m, &mut entity, field, out);
 }
 
 /// Whether `seen` spells acronym term `t` exactly (the case-sensitive rule for UN, US, NATO).
@@ -57,21 +57,37 @@ fn acronym_as_written(m: &Matcher, t: TermId, seen: &str) -> bool {
     seen.nfkc().filter(|c| c.is_alphanumeric()).eq(acronym.chars())
 }
 
-/// Keeps, from overlapping entity candidates, the leftmost and then longest; candidates with
-/// exactly the chosen span (one alias shared by two entities) are all kept.
-fn resolve_leftmost_longest(cands: &mut [Candidate], field: Field, out: &mut Vec<Hit>) {
+/// Resolves overlapping entity candidates. The leftmost and then longest span wins; a
+/// candidate overlapping it is kept only when it names one of the winner's entities (another
+/// name of the same entity, or of an entity the winner is part of): "UN Security Council" does
+/// not hide `Security Council` or `UN`, while "South Sudan" hides Sudan. Candidates with exactly
+/// the winner's span (one alias shared by two entities) are winners too.
+fn resolve_leftmost_longest(m: &Matcher, cands: &mut [Candidate], field: Field, out: &mut Vec<Hit>) {
     cands.sort_unstable_by_key(|c| (c.start, std::cmp::Reverse(c.end)));
     let mut chosen: Option<(u32, u32)> = None;
+    let mut winners: Vec<TermId> = Vec::new();
     for c in cands.iter() {
         let take = match chosen {
             None => true,
             Some((cs, ce)) => c.start >= ce || (c.start == cs && c.end == ce),
         };
         if take {
+            if chosen != Some((c.start, c.end)) {
+                winners.clear();
+            }
             chosen = Some((c.start, c.end));
-            out.push(Hit { field, start: c.start, end: c.end, term: c.term });
+            winners.push(c.term);
+        } else if !shares_entity(m, c.term, &winners) {
+            continue;
         }
+        out.push(Hit { field, start: c.start, end: c.end, term: c.term });
     }
+}
+
+/// Whether term `t` names an entity that one of `winners` names.
+fn shares_entity(m: &Matcher, t: TermId, winners: &[TermId]) -> bool {
+    let mine = m.term_entities(t);
+    winners.iter().any(|&w| m.term_entities(w).iter().any(|e| mine.contains(e)))
 }
 
 /// The end of the word that continues at byte `at`.

@@ -169,7 +169,7 @@ impl Fetcher {
         let file_err = |e: std::io::Error| FetchError::File { path: path.display().to_string(), reason: e.to_string() };
         let file = tokio::fs::File::open(path).await.map_err(file_err)?;
         let mut bytes = Vec::new();
-        file.take(self.max_body + 1).read_to_end(&mut bytes).await.map_err(file_err)?;
+        file.take(self.max_body.saturating_add(1)).read_to_end(&mut bytes).await.map_err(file_err)?;
         if bytes.len() as u64 > self.max_body {
             return Err(FetchError::TooLarge(self.max_body));
         }

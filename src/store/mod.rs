@@ -8,7 +8,10 @@ mod batch;
 use batch::Work;
 mod clusters;
 mod feeds;
+mod gate;
 mod integrity;
+mod lock;
+mod open;
 mod outbox;
 mod prune;
 mod schema;
@@ -27,6 +30,7 @@ use rusqlite::config::DbConfig;
 pub use clusters::{Member, RecentCluster};
 pub use feeds::{Activity, FeedRow, FeedState};
 pub use integrity::IntegrityCheck;
+pub use lock::{Holder, Owner};
 pub use outbox::{OutboxEntry, OutboxRow, OutboxState, RetryGroup};
 pub use prune::Pruned;
 pub use stories::{FetchMeta, IngestStats, NewAlert, Raised};
@@ -46,8 +50,26 @@ pub enum StoreError {
     CreateDir { path: PathBuf, source: std::io::Error },
     #[error("cannot open database {path}: {source}")]
     Open { path: PathBuf, source: rusqlite::Error },
-    #[error("database {path} has schema version {found}, newer than this wirewatch knows ({known}); upgrade wirewatch")]
+    #[error(
+        "database {path} has schema version {found}, newer than this wirewatch knows ({known}): use the newer \
+         wirewatch that wrote it"
+    )]
     TooNew { path: PathBuf, found: i64, known: i64 },
+    #[error(
+        "database {path} has schema version {found}, older than this wirewatch reads ({known}): use the wirewatch \
+         that last ran on it, or let this one's `wirewatch run` or `once` upgrade it first"
+    )]
+    TooOld { path: PathBuf, found: i64, known: i64 },
+    #[error("database {path} has no tables yet: `wirewatch run` or `once` is creating it")]
+    Empty { path: PathBuf },
+    #[error(
+        "database {path} is in use by {holder}, and one process at a time writes to a database: look at it with \
+         `wirewatch status`, `feeds`, `recent` or `outbox` (they only read), or stop that process before \
+         starting another `run` or `once`"
+    )]
+    Locked { path: PathBuf, holder: Holder },
+    #[error("cannot lock the database with {path}: {source}")]
+    Lock { path: PathBuf, source: std::io::Error },
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error(
@@ -79,6 +101,9 @@ pub struct Store {
     /// This process's queue for the write lock, and the turn an open batch holds.
     turns: std::sync::Arc<Turns>,
     turn: Option<Turn>,
+    /// The database's lock, held by every store that may write (`lock.rs`); `None` for a
+    /// read-only one.
+    _owner: Option<Owner>,
 }
 
 impl Store {
@@ -116,62 +141,6 @@ impl Store {
         matches!(e, StoreError::BatchRolledBack)
             || matches!(e, StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _))
                 if matches!(f.code, DiskFull | SystemIoFailure | ReadOnly | CannotOpen))
-    }
-
-    /// [`Store::open`] for the commands that only look or tidy up: a database that is not there
-    /// is an error, not a new empty one (a config read without the service's state directory
-    /// names another file).
-    pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
-        // Only a file that is not there is missing; one that cannot be read says why on open.
-        if std::fs::metadata(path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
-            return Err(StoreError::Missing { path: path.to_path_buf() });
-        }
-        Store::open(path)
-    }
-
-    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
-        stamp::remove(path);
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir { path: dir.to_path_buf(), source })?;
-        }
-        let mut conn = Connection::open(path).map_err(open_err)?;
-        // Until the file is known sound, closing must not copy a WAL left by a crash into it
-        // (as the last connection to close does): a damaged file is left as found.
-        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true).map_err(open_err)?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
-        // Every transaction here reads, then writes. A deferred one that reads while another
-        // connection commits cannot upgrade to a write and fails at once, busy timeout or not;
-        // an immediate one takes the write lock first and waits for it.
-        conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
-        let turns = Turns::of(path);
-        // WAL lets the delivery task read while the ingest task writes; NORMAL sync is durable
-        // against a crash of wirewatch, and after a power cut loses whole transactions only.
-        let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).map_err(open_err)?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            // Switching rewrites the header: not before the integrity check has passed.
-            turns.gate.wait()?;
-            conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
-        }
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_err)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
-        // A batch runs each poll in a savepoint, whose undo pages SQLite keeps in a temporary
-        // journal: in memory, not spilled to a temporary file past 64 KiB (measured: ingest with
-        // 300,000 stories stored went from 22,500 to 27,000 stories/s).
-        conn.pragma_update(None, "temp_store", "MEMORY").map_err(open_err)?;
-        // 32 MiB of page cache per connection (SQLite's default is 2 MiB): the dedupe index and
-        // the story indexes stay in memory instead of being read back from the OS on every
-        // lookup.
-        conn.pragma_update(None, "cache_size", -32_768).map_err(open_err)?;
-        // Checkpoint every 32,768 pages (128 MiB of WAL) rather than 1,000: pages written by many
-        // transactions in a row (index pages above all) reach the database file once. Measured
-        // against 8,192: a million-story ingest went from 17,400 to 19,100 stories/s.
-        conn.pragma_update(None, "wal_autocheckpoint", 32_768).map_err(open_err)?;
-        schema::migrate(&mut conn, path, || turns.gate.wait())?;
-        // The writer runs some twenty statements per poll; SQLite parses each once.
-        conn.set_prepared_statement_cache_capacity(64);
-        Ok(Store { conn, sketches: None, sketches_loading: None, batch: false, turns, turn: None })
     }
 }
 

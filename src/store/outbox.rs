@@ -347,9 +347,8 @@ impl Store {
 
     /// Queues dead or queued rows again, due now, with a fresh `max_age`; returns the ids
     /// requeued (a sent row is never sent again).
-    pub fn requeue(&mut self, ids: Option<&[i64]>, now: i64) -> Result<Vec<i64>, StoreError> {
-        let tx = self.conn.transaction()?;
-        let requeued = {
+    pub fn requeue(&self, ids: Option<&[i64]>, now: i64) -> Result<Vec<i64>, StoreError> {
+        self.write(|tx| {
             let chosen: Vec<i64> = match ids {
                 Some(ids) => ids.to_vec(),
                 None => {
@@ -367,10 +366,15 @@ impl Store {
                     done.push(id);
                 }
             }
-            done
-        };
-        tx.commit()?;
-        Ok(requeued)
+            Ok(done)
+        })
+    }
+
+    /// How many alerts failed, or were deferred because their notifier's server was down,
+    /// and wait for another attempt.
+    pub fn waiting_for_retry(&self) -> Result<usize, StoreError> {
+        let sql = "SELECT COUNT(*) FROM outbox WHERE state = 'queued' AND (attempts > 0 OR next_attempt > created)";
+        Ok(self.conn.query_row(sql, [], |r| r.get::<_, i64>(0))? as usize)
     }
 }
 

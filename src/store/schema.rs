@@ -179,6 +179,18 @@ CREATE TABLE faults (
 /// The schema version this build writes.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
 
+/// Whether a read-only connection may read a file of schema version `found`: only this
+/// build's, since a reader cannot migrate and an older or newer layout would be misread.
+pub(super) fn readable(path: &Path, found: i64) -> Result<(), StoreError> {
+    let (path, known) = (path.to_path_buf(), VERSION);
+    match found {
+        0 => Err(StoreError::Empty { path }),
+        found if found < VERSION => Err(StoreError::TooOld { path, found, known }),
+        found if found > VERSION => Err(StoreError::TooNew { path, found, known }),
+        _ => Ok(()),
+    }
+}
+
 /// Brings the schema up to `VERSION`; `may_write` is asked before the first change.
 pub(super) fn migrate(
     conn: &mut Connection,

@@ -14,7 +14,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 
 use rusqlite::Connection;
 
-use super::integrity::Gate;
+use super::gate::Gate;
 use super::{Store, StoreError};
 
 impl Store {
