@@ -10,6 +10,7 @@ mod notifier;
 mod raw;
 mod toml_error;
 mod validate;
+mod validate_chat;
 mod validate_notifier;
 
 use std::path::{Path, PathBuf};
@@ -18,6 +19,7 @@ use std::time::Duration;
 pub use bounds::MAX_POLL_INTERVAL;
 pub use error::{ConfigError, ConfigErrors, line_col};
 pub use notifier::*;
+pub use validate_chat::TELEGRAM_API;
 
 use crate::matcher::Matcher;
 

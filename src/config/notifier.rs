@@ -37,15 +37,36 @@ pub enum NotifierKind {
     },
     Email(Email),
     Webhook(Webhook),
+    Telegram(Telegram),
+    Matrix(Matrix),
 }
 
 impl NotifierKind {
-    pub const TYPES: &'static [&'static str] = &["stdout", "jsonl", "email", "webhook"];
+    pub const TYPES: &'static [&'static str] = &["stdout", "jsonl", "email", "webhook", "telegram", "matrix"];
 
     /// Whether several alerts may be sent as one digest message.
     pub fn batches(&self) -> bool {
-        matches!(self, NotifierKind::Email(_) | NotifierKind::Webhook(_))
+        !matches!(self, NotifierKind::Stdout | NotifierKind::Jsonl { .. })
     }
+}
+
+/// A Telegram bot posting to one chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Telegram {
+    pub token: Secret,
+    /// A chat's numeric id (`-1001234567890`) or a channel's `@name`.
+    pub chat_id: String,
+    /// The Bot API server ([`crate::config::TELEGRAM_API`] unless set).
+    pub api: url::Url,
+}
+
+/// A Matrix user posting to one room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Matrix {
+    pub homeserver: url::Url,
+    pub token: Secret,
+    /// The room's id (`!abcdefgh:example.org`).
+    pub room: String,
 }
 
 /// When and how alerts leave the outbox.

@@ -61,6 +61,8 @@ fn kind(c: &mut Checker, n: &RawNotifier, name: &str) -> Option<NotifierKind> {
         "jsonl" => (&["path"], false),
         "email" => (EMAIL_KEYS, true),
         "webhook" => (WEBHOOK_KEYS, true),
+        "telegram" => (super::validate_chat::TELEGRAM_KEYS, true),
+        "matrix" => (super::validate_chat::MATRIX_KEYS, true),
         other => {
             let valid = NotifierKind::TYPES.join(", ");
             c.error(&n.kind, format!("unknown notifier type {other:?}; valid types: {valid}"));
@@ -83,6 +85,8 @@ fn kind(c: &mut Checker, n: &RawNotifier, name: &str) -> Option<NotifierKind> {
             }
         },
         "email" => email(c, n, name).map(NotifierKind::Email),
+        "telegram" => super::validate_chat::telegram(c, n, name).map(NotifierKind::Telegram),
+        "matrix" => super::validate_chat::matrix(c, n, name).map(NotifierKind::Matrix),
         _ => webhook(c, n, name).map(NotifierKind::Webhook),
     }
 }
@@ -248,7 +252,7 @@ fn is_loopback(host: &str) -> bool {
 }
 
 /// A secret named by `<what>_env` or `<what>_file` (not both).
-fn secret(
+pub(super) fn secret(
     c: &mut Checker,
     env: &Option<Spanned<String>>,
     file: &Option<Spanned<String>>,

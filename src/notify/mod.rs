@@ -4,6 +4,7 @@
 //! what is new (the store does): it takes queued outbox rows and reports each one delivered or
 //! failed.
 
+pub mod chat;
 mod dispatch;
 pub mod email;
 mod error;
@@ -49,6 +50,8 @@ enum Sink {
     Jsonl { path: PathBuf },
     Email(email::EmailNotifier),
     Webhook(webhook::WebhookNotifier),
+    Telegram(chat::TelegramNotifier),
+    Matrix(chat::MatrixNotifier),
 }
 
 impl Notifier {
@@ -60,6 +63,8 @@ impl Notifier {
             NotifierKind::Jsonl { path } => Sink::Jsonl { path: path.clone() },
             NotifierKind::Email(e) => Sink::Email(email::EmailNotifier::new(e, tz)?),
             NotifierKind::Webhook(w) => Sink::Webhook(webhook::WebhookNotifier::new(w, tz)?),
+            NotifierKind::Telegram(t) => Sink::Telegram(chat::TelegramNotifier::new(t, tz)?),
+            NotifierKind::Matrix(m) => Sink::Matrix(chat::MatrixNotifier::new(m, tz)?),
         };
         Ok(Notifier { name: spec.name.clone(), delivery: spec.delivery.clone(), batches: spec.kind.batches(), sink })
     }
@@ -81,7 +86,7 @@ impl Notifier {
         if errors.is_empty() { Ok(built) } else { Err(config::ConfigErrors(errors)) }
     }
 
-    /// Whether several alerts can go as one message (email and webhooks).
+    /// Whether several alerts can go as one message (email, webhooks, chats).
     pub fn batches(&self) -> bool {
         self.batches
     }
@@ -103,6 +108,8 @@ impl Notifier {
             }
             Sink::Email(e) => e.send(out).await,
             Sink::Webhook(w) => w.send(out).await,
+            Sink::Telegram(t) => t.send(out).await,
+            Sink::Matrix(m) => m.send(out).await,
         }
     }
 }

@@ -112,6 +112,60 @@ fn text_section(s: &mut String, a: &Alert) {
     }
 }
 
+/// A chat message in plain text, at most `limit` characters: one story's title, link, watches,
+/// feed and time, and its why line per watch; or a digest's subject and its stories, as many
+/// as fit, then how many were left out.
+pub fn chat(alerts: &[Alert], digest: bool, tz: Tz, limit: usize) -> String {
+    let single = !digest && one_story(alerts);
+    let mut blocks: Vec<String> = Vec::new();
+    if single {
+        blocks.push(chat_story(&alerts.iter().collect::<Vec<_>>(), tz));
+    } else {
+        for (_, list) in by_watch(alerts) {
+            blocks.extend(list.into_iter().map(|a| chat_story(&[a], tz)));
+        }
+    }
+    let mut out = if single { String::new() } else { format!("{}\n\n", digest_subject(alerts)) };
+    let mut used = out.chars().count();
+    let total = blocks.len();
+    for (i, block) in blocks.into_iter().enumerate() {
+        let more = format!("… and {} more", total - i);
+        let size = block.chars().count() + 2;
+        if used + size + more.chars().count() > limit && !(single && i == 0) {
+            out.push_str(&more);
+            return out;
+        }
+        out.push_str(&block);
+        out.push_str("\n\n");
+        used += size;
+    }
+    let trimmed = out.trim_end();
+    trimmed.chars().take(limit).collect()
+}
+
+fn chat_story(story: &[&Alert], tz: Tz) -> String {
+    let Some(a) = story.first() else { return String::new() };
+    let mut s = a.title.clone();
+    if let Some(url) = &a.url {
+        let _ = write!(s, "\n{url}");
+    }
+    let _ = write!(s, "\n{} · {} · {}", watches(story), a.feed, a.published_in(tz));
+    for a in story.iter().filter(|a| !a.matched.is_empty()) {
+        match story.len() {
+            1 => {
+                let _ = write!(s, "\nWhy: {}", a.why());
+            }
+            _ => {
+                let _ = write!(s, "\n{}: {}", a.watch, a.why());
+            }
+        }
+    }
+    if !a.also_reported_by.is_empty() {
+        let _ = write!(s, "\nAlso reported by: {}", a.also_reported_by.join(", "));
+    }
+    s
+}
+
 const BODY_STYLE: &str = "font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;font-size:16px;\
                           line-height:1.45;max-width:640px;margin:0 auto;padding:8px";
 const META_STYLE: &str = "font-size:13px;opacity:0.75;margin:2px 0 8px";
@@ -283,6 +337,27 @@ mod tests {
         let html = html(&story, Tz::UTC);
         assert_eq!(html.matches("<h3").count(), 1, "{html}");
         assert!(html.contains(">dprk</p>") && html.contains(">sanctions</p>"), "{html}");
+    }
+
+    #[test]
+    fn a_chat_digest_fits_the_limit_and_says_how_many_were_left_out() {
+        let many: Vec<Alert> = (0..100)
+            .map(|i| Alert {
+                id: format!("s-{i}"),
+                ..alert("sanctions", &format!("Story {i}"), "2026-11-28T09:00:00Z", ("sanction*", "sanctions"))
+            })
+            .collect();
+        let text = chat(&many, true, Tz::UTC, 1000);
+        assert!(text.chars().count() <= 1000, "{}", text.chars().count());
+        assert!(text.starts_with("[wirewatch] digest: 100 stories (sanctions 100)\n\n"), "{text}");
+        assert!(text.contains("\nWhy: sanction*: body") && text.ends_with(" more"), "{text}");
+        let one = chat(&many[..1], false, Tz::UTC, 4096);
+        assert!(
+            one.starts_with(
+                "Story 0\nhttps://example.org/story?id=1&src=rss\nwatch: sanctions · Wire · 2026-11-28 09:00 UTC"
+            ),
+            "{one}"
+        );
     }
 
     #[test]

@@ -119,14 +119,25 @@ pub(super) async fn post(req: reqwest::RequestBuilder, at: &str) -> Result<Strin
     if status.is_success() {
         return Ok(format!("{at}: HTTP {status}"));
     }
-    let retry_after = resp
+    let header = resp
         .headers()
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(crate::poller::retry_after);
     let text = resp.text().await.unwrap_or_default();
+    let retry_after = header.or_else(|| retry_after_in_body(&text));
     let detail: String = text.trim().chars().take(200).collect();
     Err(DeliveryError::Status { at: at.to_string(), status, detail, retry_after })
+}
+
+/// The wait a chat API names in its JSON error: Telegram's `parameters.retry_after` (seconds),
+/// Matrix's `retry_after_ms`.
+fn retry_after_in_body(body: &str) -> Option<Duration> {
+    let v: Value = serde_json::from_str(body).ok()?;
+    if let Some(secs) = v.pointer("/parameters/retry_after").and_then(Value::as_u64) {
+        return Some(Duration::from_secs(secs));
+    }
+    v.get("retry_after_ms").and_then(Value::as_u64).map(Duration::from_millis)
 }
 
 /// The `Idempotency-Key` of a message: a hash of its key, the same one its email
