@@ -155,6 +155,7 @@ fn ingest_document(store: &mut Store, feed_id: i64, chunk: &[Item], feats: &[Fea
                 payload: String::new(),
             }],
             features: Some(feats[i].clone()),
+            article_due: None,
         })
         .expect("ingest");
 }

@@ -27,8 +27,9 @@ pub struct Alert {
     /// RFC 3339, or null when the feed gave no date.
     pub published: Option<String>,
     pub matched: Vec<MatchedTerm>,
-    /// About 200 characters of the passage where the most distinct terms hit, in the body if
-    /// any term hit there, else in the title.
+    /// About 200 characters of the passage where the most distinct terms hit, in the field of
+    /// the decisive hit: the body if a term hit there, else the article, else the title; for an
+    /// alert the article added, the article.
     pub snippet: String,
     /// Other feeds whose story on the same news matched the same watch, known when the alert
     /// is delivered (absent when none).
@@ -38,9 +39,21 @@ pub struct Alert {
 
 impl Alert {
     pub fn new(feed: &str, story: &Story, doc: &Document, m: WatchMatch) -> Alert {
-        let snippet = best_passage(&m.matched)
-            .map(|(field, start, end)| snippet(doc.field(field), start, end))
-            .unwrap_or_default();
+        Alert::with_snippet(feed, story, doc, m, feed_decisive)
+    }
+
+    /// An alert whose snippet is the best passage ([`best_passage`]) in the field of the hit
+    /// `decisive` picks, else of the first hit.
+    fn with_snippet(
+        feed: &str,
+        story: &Story,
+        doc: &Document,
+        m: WatchMatch,
+        decisive: fn(&[MatchedTerm]) -> Option<&MatchedTerm>,
+    ) -> Alert {
+        let field = decisive(&m.matched).or(m.matched.first()).map(|t| t.field);
+        let passage = field.and_then(|f| best_passage(&m.matched, f).map(|(start, end)| (f, start, end)));
+        let snippet = passage.map(|(f, start, end)| snippet(doc.field(f), start, end)).unwrap_or_default();
         Alert {
             watch: m.watch,
             feed: feed.to_string(),
@@ -149,13 +162,53 @@ impl Alert {
 /// The alerts a story would raise: every watch it matches, for each of the watch's notifiers.
 pub fn story_alerts(config: &Config, feed: &Feed, name: &str, story: &Story) -> Vec<NewAlert> {
     let doc = document(story, name, &feed.tags);
-    config
-        .matcher
-        .match_document(&doc)
+    alerts(config, name, story, &doc, config.matcher.match_document(&doc), feed_decisive)
+}
+
+/// On the feed's text, the hit a snippet is taken around: the first in the body, else in the
+/// article (the title is shown anyway).
+fn feed_decisive(matched: &[MatchedTerm]) -> Option<&MatchedTerm> {
+    [Field::Body, Field::Article].iter().find_map(|f| matched.iter().find(|t| t.field == *f))
+}
+
+/// For a watch the article added, the hit that decided it: the first in the article of a term
+/// the feed's own text lacks, else the first in the article.
+fn article_decisive(matched: &[MatchedTerm]) -> Option<&MatchedTerm> {
+    let in_feed = |term: &str| matched.iter().any(|t| t.field != Field::Article && t.term == term);
+    let article = || matched.iter().filter(|t| t.field == Field::Article);
+    article().find(|t| !in_feed(&t.term)).or_else(|| article().next())
+}
+
+/// The alerts a story's article adds: the watches its feed text and `article` together match,
+/// less those in `matched` (the watches its feed text matched already). Their snippets come
+/// from the article, where the term that decided them hit.
+pub fn article_alerts(
+    config: &Config,
+    feed: &Feed,
+    name: &str,
+    story: &Story,
+    article: &str,
+    matched: &[String],
+) -> Vec<NewAlert> {
+    let mut doc = document(story, name, &feed.tags);
+    doc.article = article.to_string();
+    let found = config.matcher.match_document(&doc).into_iter().filter(|m| !matched.contains(&m.watch)).collect();
+    alerts(config, name, story, &doc, found, article_decisive)
+}
+
+fn alerts(
+    config: &Config,
+    name: &str,
+    story: &Story,
+    doc: &Document,
+    found: Vec<WatchMatch>,
+    decisive: fn(&[MatchedTerm]) -> Option<&MatchedTerm>,
+) -> Vec<NewAlert> {
+    found
         .into_iter()
         .map(|m| {
             let notifiers = config.watches[m.index].notify.clone();
-            let alert = Alert::new(name, story, &doc, m);
+            let alert = Alert::with_snippet(name, story, doc, m, decisive);
             NewAlert {
                 watch: alert.watch.clone(),
                 feed: name.to_string(),
@@ -180,14 +233,14 @@ pub fn document(story: &Story, feed_name: &str, tags: &[String]) -> Document {
         author: story.author.clone(),
         category: story.categories.join(" | "),
         feed,
+        article: String::new(),
     }
 }
 
-/// The passage a snippet shows: the span of hits, within three quarters of a snippet's width,
-/// holding the most distinct terms (the earliest of equals), in the body if any term hit
-/// there, else in the first hit's field; as (field, first character, end character).
-fn best_passage(matched: &[MatchedTerm]) -> Option<(Field, usize, usize)> {
-    let field = if matched.iter().any(|t| t.field == Field::Body) { Field::Body } else { matched.first()?.field };
+/// The passage of `field` a snippet shows: the span of hits, within three quarters of a
+/// snippet's width, holding the most distinct terms (the earliest of equals); as (first
+/// character, end character).
+fn best_passage(matched: &[MatchedTerm], field: Field) -> Option<(usize, usize)> {
     let mut hits: Vec<&MatchedTerm> = matched.iter().filter(|t| t.field == field).collect();
     hits.sort_by_key(|t| (t.start, t.end));
     let width = SNIPPET_CHARS * 3 / 4;
@@ -208,7 +261,7 @@ fn best_passage(matched: &[MatchedTerm]) -> Option<(Field, usize, usize)> {
             best = Some((terms.len(), first.start, end));
         }
     }
-    best.map(|(_, start, end)| (field, start, end))
+    best.map(|(_, start, end)| (start, end))
 }
 
 /// About [`SNIPPET_CHARS`] characters of `text` around the characters `start..end`, cut at word
@@ -293,13 +346,13 @@ mod tests {
             hit("\"Security Council\"", "Security Council", Field::Body, at("Security Council")),
             hit("sanction*", "sanctions", Field::Body, at("sanctions.")),
         ];
-        let (field, start, end) = best_passage(&matched).unwrap();
+        let (start, end) = best_passage(&matched, Field::Body).unwrap();
         let s = snippet(&body, start, end);
-        assert_eq!(field, Field::Body);
         assert!(s.contains(key), "{s}");
-        // Equal passages: the earliest; no body hit: the title.
-        assert_eq!(best_passage(&[hit("a", "a", Field::Title, 4), hit("b", "b", Field::Title, 300)]).unwrap().1, 4);
-        assert_eq!(best_passage(&[]), None);
+        // Equal passages: the earliest; none in the field: none.
+        let apart = [hit("a", "a", Field::Title, 4), hit("b", "b", Field::Title, 300)];
+        assert_eq!(best_passage(&apart, Field::Title), Some((4, 5)));
+        assert_eq!(best_passage(&apart, Field::Body), None);
     }
 
     #[test]

@@ -15,8 +15,9 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tracing::{info, warn};
 
+use crate::article::Worker;
 use crate::config::Config;
-use crate::ingest::{self, FeedReport, FeedStart, Job};
+use crate::ingest::{self, FeedReport, FeedStart, Job, Wakes};
 use crate::metrics::Liveness;
 use crate::notify::{DeliveryFault, Dispatcher, Lanes};
 use crate::poller::{FetchLimits, Fetcher, Validators, host_of, poll_feed};
@@ -78,6 +79,8 @@ struct Parts {
     jobs: mpsc::Sender<Job>,
     writer: std::thread::JoinHandle<()>,
     committed: Arc<Notify>,
+    /// Notified when the writer records new pending article steps.
+    articles: Arc<Notify>,
     dispatcher: Arc<Dispatcher>,
     limits: Arc<FetchLimits>,
     /// `PRAGMA quick_check` of the database, running while start-up reads and fetches begin.
@@ -94,10 +97,11 @@ impl Parts {
         let dispatcher = Arc::new(Dispatcher::new(&config)?);
         let fetcher = Arc::new(Fetcher::new(&config.poll)?);
         let (jobs, rx) = mpsc::channel(WRITER_QUEUE);
-        let committed = Arc::new(Notify::new());
-        let writer = ingest::spawn(Arc::clone(&config), store, rx, Arc::clone(&committed));
+        let (committed, articles) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+        let wakes = Wakes { alerts: Arc::clone(&committed), articles: Arc::clone(&articles) };
+        let writer = ingest::spawn(Arc::clone(&config), store, rx, wakes);
         let limits = Arc::new(FetchLimits::new(config.poll.concurrency, config.poll.per_host));
-        Ok(Parts { config, fetcher, jobs, writer, committed, dispatcher, limits, integrity })
+        Ok(Parts { config, fetcher, jobs, writer, committed, articles, dispatcher, limits, integrity })
     }
 
     /// Waits for the database's integrity check to pass.
@@ -177,18 +181,27 @@ pub async fn once(config: Arc<Config>) -> Result<Summary, EngineError> {
         parts.stop_writer().await;
         return Err(e);
     }
-    // Every poll is answered, so everything is committed: delivery need not wait for the
-    // writer to stop (it checkpoints as it does).
+    // Every poll is answered, so everything is committed: the feed text's alerts are delivered
+    // while the articles are fetched, and delivery need not wait for the writer to stop (it
+    // checkpoints as it does).
     let (dispatcher, integrity) = (Arc::clone(&parts.dispatcher), parts.integrity.clone());
+    let articles = Worker::drain(Arc::clone(&parts.config), Arc::clone(&parts.fetcher), parts.jobs.clone());
+    let (_, first) = tokio::join!(articles, dispatcher.drain());
     let (_, delivered) = tokio::join!(parts.stop_writer(), dispatcher.drain());
     drop(dispatcher);
-    summary.delivered = delivered.map_err(|e| match e {
-        crate::notify::DispatchError::Store(e) => EngineError::Store(e),
-        other => EngineError::Dispatch(other),
-    })?;
+    summary.delivered = dispatched(first)? + dispatched(delivered)?;
     summary.waiting = Store::open_read_only(&config.storage.path)?.waiting_for_retry()?;
     integrity.closed();
     Ok(summary)
+}
+
+/// A delivery pass's count, its database error told as the store's (a damaged file is said
+/// once, the same way everywhere).
+fn dispatched(pass: Result<usize, crate::notify::DispatchError>) -> Result<usize, EngineError> {
+    pass.map_err(|e| match e {
+        crate::notify::DispatchError::Store(e) => EngineError::Store(e),
+        other => EngineError::Dispatch(other),
+    })
 }
 
 /// Counts the pass's reports as its polls finish, and the integrity check's verdict; stops at
@@ -253,6 +266,12 @@ pub async fn run(
         .collect();
     let mut validators: Vec<Validators> = starts.into_iter().map(|s| s.validators).collect();
     let mut tasks = JoinSet::new();
+    let articles = Worker::start(
+        Arc::clone(&parts.config),
+        Arc::clone(&parts.fetcher),
+        parts.jobs.clone(),
+        Arc::clone(&parts.articles),
+    );
     let mut delivery = Lanes::start(Arc::clone(&parts.dispatcher), Arc::clone(&parts.committed));
     let mut fault = None;
     let requeue = Requeue { path: parts.config.storage.path.clone(), asked: retry_dead };
@@ -343,6 +362,8 @@ pub async fn run(
     tasks.abort_all();
     // An aborted task drops its sender only when it is polled again: wait for that.
     while tasks.join_next().await.is_some() {}
+    // Article fetches in flight are abandoned: their steps stay pending for the next start.
+    articles.stop().await;
     let integrity = parts.integrity.clone();
     parts.stop_writer().await;
     // Damage found while running, even by a check that ended as the daemon was stopping.

@@ -4,6 +4,8 @@
 //! Poll tasks send [`Job`]s over a bounded channel and get a [`FeedReport`] back once the
 //! outcome is committed, so a feed's validators are only ever advanced together with its stories.
 
+mod articles;
+
 use std::sync::Arc;
 
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -12,11 +14,12 @@ use tracing::{error, info, warn};
 use std::time::{Duration, Instant};
 
 use crate::alert::Alert;
+use crate::article::ArticleDone;
 use crate::config::{Config, Feed};
 use crate::poller::schedule::{self, Seen};
 use crate::poller::{PollOutcome, Polled, Validators};
 use crate::redact::Redacted;
-use crate::store::{FeedState, FetchMeta, IngestStats, Raised, Store, StoreError, unix_now};
+use crate::store::{FeedState, FetchMeta, IngestStats, PendingArticle, Raised, Store, StoreError, unix_now};
 
 /// What the writer did with one poll.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,14 +58,32 @@ pub enum Job {
     Ping {
         reply: oneshot::Sender<()>,
     },
+    /// Up to `limit` pending article steps, the earliest deadline first.
+    Articles {
+        limit: usize,
+        reply: oneshot::Sender<Vec<PendingArticle>>,
+    },
+    /// The end of an article step: stored, re-matched and alerted; answered once committed
+    /// (true) or not stored (false: the step stays pending).
+    Article {
+        done: ArticleDone,
+        reply: oneshot::Sender<bool>,
+    },
 }
 
-/// Starts the writer thread. `committed` is notified after each ingest that queued alerts.
+/// Who the writer tells about what it committed: `alerts` after each commit that queued
+/// alerts, `articles` after each that recorded pending article steps.
+pub struct Wakes {
+    pub alerts: Arc<Notify>,
+    pub articles: Arc<Notify>,
+}
+
+/// Starts the writer thread.
 pub fn spawn(
     config: Arc<Config>,
     mut store: Store,
     mut jobs: mpsc::Receiver<Job>,
-    committed: Arc<Notify>,
+    wakes: Wakes,
 ) -> std::thread::JoinHandle<()> {
     store.preload_sketch_index();
     std::thread::Builder::new()
@@ -70,7 +91,9 @@ pub fn spawn(
         .spawn(move || {
             // The first pruning waits a minute, so that start-up (and READY) never waits for it.
             let next_prune = Instant::now() + Duration::from_secs(60);
-            let mut w = Writer { config, store, next_prune, storage_failures: 0 };
+            let mut w =
+                Writer { config, store, next_prune, storage_failures: 0, articles: Arc::clone(&wakes.articles) };
+            let committed = wakes.alerts;
             let mut next = None;
             while let Some(job) = next.take().or_else(|| jobs.blocking_recv()) {
                 w.prune_when_due();
@@ -83,6 +106,12 @@ pub fn spawn(
                     }
                     Job::Ingest { feed, polled, reply } => {
                         next = w.ingest_batch((feed, polled, reply), &mut jobs, &committed);
+                    }
+                    Job::Articles { limit, reply } => {
+                        let _ = reply.send(w.pending_articles(limit));
+                    }
+                    Job::Article { done, reply } => {
+                        next = w.article_batch((done, reply), &mut jobs, &committed);
                     }
                 }
             }
@@ -109,6 +138,8 @@ struct Writer {
     next_prune: Instant,
     /// Consecutive polls the database refused (full disk, I/O error), logged once.
     storage_failures: u32,
+    /// Notified after a commit that recorded pending article steps.
+    articles: Arc<Notify>,
 }
 
 impl Writer {
@@ -158,8 +189,14 @@ impl Writer {
                 // A failed poll stays failed; one that was stored is not any more.
                 Some(e) if report.result.is_ok() => report = self.failed(&config.feeds[feed], e),
                 Some(_) => {}
-                None if health || matches!(report.result, Ok(s) if s.alerts > 0) => committed.notify_one(),
-                None => {}
+                None => {
+                    if health || matches!(report.result, Ok(s) if s.alerts > 0) {
+                        committed.notify_one();
+                    }
+                    if matches!(report.result, Ok(s) if s.articles > 0) {
+                        self.articles.notify_one();
+                    }
+                }
             }
             let _ = reply.send(report);
         }

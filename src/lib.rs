@@ -6,6 +6,7 @@
 //! `notify` (delivery), `engine` (wiring), `commands` (one function per subcommand).
 
 pub mod alert;
+pub mod article;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -46,6 +46,7 @@ pub struct Metrics {
     alerts: Family<AlertState, Counter>,
     outbox: Family<AlertState, Gauge>,
     feeds_failing: Gauge,
+    article_fetches: Family<Outcome, Counter>,
 }
 
 /// The process's metrics.
@@ -69,13 +70,34 @@ impl Metrics {
         registry.register("alerts", "Alerts by what became of them: sent, retried or dead", alerts.clone());
         registry.register("outbox_alerts", "Alerts in the outbox by state", outbox.clone());
         registry.register("feeds_failing", "Feeds whose last poll failed", feeds_failing.clone());
-        Metrics { registry, fetches, fetch_seconds, new_stories, matches, alerts, outbox, feeds_failing }
+        let article_fetches = Family::default();
+        registry.register(
+            "article_fetches",
+            "Article steps by outcome: fetched, short, failed, timeout, refused, expired",
+            article_fetches.clone(),
+        );
+        Metrics {
+            registry,
+            fetches,
+            fetch_seconds,
+            new_stories,
+            matches,
+            alerts,
+            outbox,
+            feeds_failing,
+            article_fetches,
+        }
     }
 
     /// One fetch ended with `outcome` (`ok`, `not_modified`, `failed`, `gone`).
     pub fn fetched(&self, outcome: &'static str, took: Duration) {
         self.fetches.get_or_create(&Outcome { outcome }).inc();
         self.fetch_seconds.observe(took.as_secs_f64());
+    }
+
+    /// One article step ended with `outcome` (see [`crate::store::ArticleOutcome::label`]).
+    pub fn article(&self, outcome: &'static str) {
+        self.article_fetches.get_or_create(&Outcome { outcome }).inc();
     }
 
     pub fn stored(&self, new_stories: usize) {

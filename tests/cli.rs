@@ -268,7 +268,7 @@ async fn run_polls_alerts_and_exits_0_on_sigterm() {
     let server = FeedServer::start().await;
     server.set_rss("wire.xml", rss("Wire", &[Item::new("t", "North Korea treaty signed", "x")]));
     let toml = format!(
-        "[storage]\npath = \"w.db\"\n[poll]\nbackfill = \"100000d\"\n[[feed]]\nurl = \"{}\"\n{}",
+        "[storage]\npath = \"w.db\"\n[poll]\nbackfill = \"100000d\"\narticle = \"never\"\n[[feed]]\nurl = \"{}\"\n{}",
         server.url("wire.xml"),
         common::WATCHES.replace("type = \"jsonl\"\npath = \"alerts.jsonl\"", "type = \"stdout\"")
     );

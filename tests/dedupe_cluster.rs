@@ -48,7 +48,8 @@ const LATER_LAUNCH: Item<'static> = Item {
 /// Three feeds named Yonhap, TASS and NK News, a `missiles` watch, the jsonl notifier, and
 /// `extra` config.
 fn setup(server: &FeedServer, extra: &str) -> Setup {
-    let mut toml = String::from("[storage]\npath = \"state/wirewatch.db\"\n[poll]\nbackfill = \"100000d\"\n");
+    let mut toml =
+        String::from("[storage]\npath = \"state/wirewatch.db\"\n[poll]\nbackfill = \"100000d\"\narticle = \"never\"\n");
     toml.push_str(extra);
     for (file, name) in [("yna.xml", "Yonhap"), ("tass.xml", "TASS"), ("nkn.xml", "NK News")] {
         toml.push_str(&format!("[[feed]]\nurl = \"{}\"\nname = \"{name}\"\n", server.url(file)));

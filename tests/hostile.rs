@@ -180,7 +180,7 @@ async fn server() -> Server {
 
 fn config(server: &Server, feeds: &[String]) -> Setup {
     let mut toml = String::from(
-        "[storage]\npath = \"state/wirewatch.db\"\n[poll]\ntimeout = \"3s\"\nmax_body = \"16MiB\"\nbackfill = \"100000d\"\n",
+        "[storage]\npath = \"state/wirewatch.db\"\n[poll]\ntimeout = \"3s\"\nmax_body = \"16MiB\"\nbackfill = \"100000d\"\narticle = \"never\"\n",
     );
     for f in feeds {
         toml.push_str(&format!("[[feed]]\nurl = \"http://{}/{f}\"\n", server.addr));

@@ -364,11 +364,47 @@ fn field_scopes() {
                 author: k.author.to_string(),
                 category: k.category.to_string(),
                 feed: k.feed.to_string(),
+                ..Document::default()
             };
             (k.query, doc, k.expect)
         })
         .collect();
     assert_no_failures(FIELDS.len(), run_cases("fields", &[], true, &rows));
+}
+
+/// (query, feed body, article, expected): `body:` and unscoped terms cover the article too,
+/// `article:` the article alone.
+const ARTICLE_SCOPES: &[(&str, &str, &str, bool)] = &[
+    ("MSMT", "", "The MSMT named an inspector.", true),
+    ("body:MSMT", "", "The MSMT named an inspector.", true),
+    ("article:MSMT", "", "The MSMT named an inspector.", true),
+    ("article:MSMT", "The MSMT named an inspector.", "", false),
+    ("article:MSMT", "The MSMT named an inspector.", "A teaser.", false),
+    ("title:MSMT", "", "The MSMT named an inspector.", false),
+    ("ministry NEAR/3 inspector", "The ministry", "named an inspector", false),
+    ("ministry AND inspector", "The ministry", "named an inspector", true),
+    ("ministry NOT article:inspector", "The ministry", "named an inspector", false),
+];
+
+#[test]
+fn article_scopes() {
+    let rows: Vec<(&str, Document, bool)> = ARTICLE_SCOPES
+        .iter()
+        .map(|(q, body, article, expect)| {
+            let doc = Document { body: body.to_string(), article: article.to_string(), ..Document::default() };
+            (*q, doc, *expect)
+        })
+        .collect();
+    assert_no_failures(rows.len(), run_cases("article", &[], true, &rows));
+    let Err(mut errors) = wirewatch::matcher::Matcher::compile(
+        &[],
+        &[wirewatch::matcher::WatchDef { name: "w".into(), query: "artcle:MSMT".into() }],
+        false,
+    ) else {
+        panic!("a field a typo away is an error")
+    };
+    let e = errors.remove(0).to_string();
+    assert!(e.contains("did you mean article"), "{e}");
 }
 
 // ---------------------------------------------------------------------------------------------

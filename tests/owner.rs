@@ -252,20 +252,28 @@ async fn reading_commands_work_for_a_user_who_may_only_read_the_database() {
     mode(&db, 0o444);
     // Root may write anything: read as nobody instead.
     let root = rustix::process::geteuid().is_root();
-    let before = snapshot(&state, &db);
-    for args in [&["status"][..], &["feeds"], &["recent"], &["outbox", "--state", "all"], &["status", "--json"]] {
+    let reader = |args: &[&str]| {
         let mut cmd = bin();
         cmd.arg("--config").arg(&setup.config).args(args);
         if root {
             cmd.uid(65534).gid(65534);
         }
         let out = cmd.output().unwrap();
-        assert!(out.status.success(), "{args:?}: {}", text(&out));
-        assert!(!text(&out).contains("error"), "{args:?}: {}", text(&out));
+        assert!(out.status.success() && !text(&out).contains("error"), "{args:?}: {}", text(&out));
+    };
+    let before = snapshot(&state, &db);
+    for args in [&["status"][..], &["feeds"], &["recent"], &["outbox", "--state", "all"], &["status", "--json"]] {
+        reader(args);
         assert_eq!(snapshot(&state, &db), before, "{args:?} changed or created nothing");
     }
     mode(&state, 0o755);
     mode(&db, 0o644);
+    // Beside a daemon, through the WAL and the index the daemon keeps beside the file.
+    let daemon = Daemon::start(&setup);
+    wait_for("the daemon to own the database", || daemon.owns(&setup)).await;
+    wait_for("the daemon's WAL", || setup.path("state/wirewatch.db-shm").exists()).await;
+    reader(&["status"]);
+    assert_eq!(daemon.stop().await, Some(0));
     setup.db().pragma_update(None, "user_version", 99).unwrap();
     let newer = wirewatch(&setup, &["status"]);
     assert_eq!(newer.status.code(), Some(1));

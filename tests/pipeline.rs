@@ -227,7 +227,7 @@ async fn a_feed_failing_past_alert_after_alerts_once_and_once_more_when_it_recov
     let server = FeedServer::start().await;
     server.set("wire.xml", Route::Status(500));
     let setup = Setup::with_config(&format!(
-        "[storage]\npath = \"state/wirewatch.db\"\n[poll]\nalert_after = \"1ms\"\nbackfill = \"100000d\"\n\
+        "[storage]\npath = \"state/wirewatch.db\"\n[poll]\nalert_after = \"1ms\"\nbackfill = \"100000d\"\narticle = \"never\"\n\
          [health]\nnotify = [\"log\"]\n[[feed]]\nurl = \"{}\"\nname = \"Wire\"\n\
          [[watch]]\nname = \"sanctions\"\nquery = \"sanction*\"\n\
          [[notifier]]\nname = \"log\"\ntype = \"jsonl\"\npath = \"alerts.jsonl\"\n",

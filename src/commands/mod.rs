@@ -10,6 +10,7 @@ mod outbox;
 mod recent;
 mod run;
 mod status;
+mod storage;
 
 use std::process::ExitCode;
 use std::sync::Arc;

@@ -1,4 +1,5 @@
-//! `wirewatch status [--json]`: whether the daemon is healthy, at a glance.
+//! `wirewatch status [--json]`: whether the daemon is healthy, at a glance: its feeds, its
+//! deliveries and the storage under its database. It only reads.
 
 use std::process::ExitCode;
 
@@ -6,9 +7,10 @@ use anyhow::Context;
 use serde::Serialize;
 
 use super::feeds::{FeedStatus, statuses};
+use super::storage::{Storage, storage};
 use super::{CommandError, counted, utc};
 use crate::config::Config;
-use crate::store::{Activity, Store, unix_now};
+use crate::store::{Activity, DeliveryTrouble, Store, unix_now};
 
 #[derive(Debug, Serialize)]
 struct Status {
@@ -25,6 +27,28 @@ struct Status {
     delivery_fault: Option<Fault>,
     database: String,
     database_bytes: u64,
+    /// Whether the database can be written and has room.
+    storage: Storage,
+    /// Each notifier with alerts waiting for a retry or dead.
+    delivery: Vec<Delivery>,
+}
+
+#[derive(Debug, Serialize)]
+struct Delivery {
+    notifier: String,
+    /// Alerts that failed and wait for another attempt.
+    retrying: i64,
+    dead: i64,
+    /// When the oldest of the retrying alerts first failed.
+    failing_since: Option<String>,
+    last_error: Option<String>,
+}
+
+impl From<DeliveryTrouble> for Delivery {
+    fn from(t: DeliveryTrouble) -> Delivery {
+        let failing_since = utc(t.failing_since);
+        Delivery { notifier: t.notifier, retrying: t.retrying, dead: t.dead, failing_since, last_error: t.last_error }
+    }
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -62,6 +86,8 @@ pub fn status(config: &Config, json: bool) -> Result<ExitCode, CommandError> {
     let fault = store.last_fault(day_ago).context("cannot read the database")?;
     let mut status = summarise(config, &feeds, activity);
     status.delivery_fault = fault.map(|(at, _, error)| Fault { at: utc(Some(at)), error });
+    status.delivery =
+        store.delivery_trouble().context("cannot read the outbox")?.into_iter().map(Delivery::from).collect();
     if json {
         println!("{}", serde_json::to_string(&status).expect("a status serialises"));
     } else {
@@ -107,6 +133,8 @@ fn summarise(config: &Config, feeds: &[FeedStatus], activity: Activity) -> Statu
         delivery_fault: None,
         database: path.display().to_string(),
         database_bytes: size(path) + size(&wal),
+        storage: storage(path, config.storage.max_size),
+        delivery: Vec::new(),
     }
 }
 
@@ -129,11 +157,42 @@ fn text(s: &Status) -> String {
     let stories = counted(s.stories_24h as usize, "new story", "new stories");
     out.push_str(&format!("last 24h:   {stories}, {}\n", counted(s.alerts_24h as usize, "alert", "alerts")));
     out.push_str(&format!("outbox:     {} queued, {} dead\n", s.outbox_queued, s.outbox_dead));
-    if let Some(f) = &s.delivery_fault {
-        out.push_str(&format!("delivery:   stopped at {}: {}\n", f.at.as_deref().unwrap_or("-"), f.error));
-    }
     out.push_str(&format!("last poll:  {}\n", s.last_poll.as_deref().unwrap_or("never")));
     out.push_str(&format!("database:   {} ({})\n", s.database, bytesize::ByteSize::b(s.database_bytes)));
+    out.push_str(&storage_line(&s.storage));
+    out.push_str(&delivery_lines(&s.delivery, s.delivery_fault.as_ref()));
+    out
+}
+
+fn storage_line(s: &Storage) -> String {
+    let free = s.available_bytes.map(|b| format!(" ({} free)", bytesize::ByteSize::b(b))).unwrap_or_default();
+    match &s.problem {
+        Some(problem) => format!("storage:    {}: {problem}\n", s.state.to_uppercase()),
+        None => format!("storage:    {}{free}\n", s.state),
+    }
+}
+
+/// `delivery:   ok`, or what stopped a daemon's delivery and a line per notifier with failed
+/// alerts.
+fn delivery_lines(delivery: &[Delivery], fault: Option<&Fault>) -> String {
+    let mut out = match fault {
+        Some(f) => format!("delivery:   stopped at {}: {}\n", f.at.as_deref().unwrap_or("-"), f.error),
+        None if delivery.is_empty() => return "delivery:   ok\n".into(),
+        None => String::new(),
+    };
+    for (i, d) in delivery.iter().enumerate() {
+        let label = if i == 0 && fault.is_none() { "delivery:" } else { "" };
+        let mut parts = Vec::new();
+        if d.retrying > 0 {
+            let since = d.failing_since.as_deref().map(|t| format!(" since {t}")).unwrap_or_default();
+            parts.push(format!("{} waiting for retry{since}", d.retrying));
+        }
+        if d.dead > 0 {
+            parts.push(format!("{} dead", d.dead));
+        }
+        let error = d.last_error.as_deref().map(|e| format!("; last error: {e}")).unwrap_or_default();
+        out.push_str(&format!("{label:<11} {}: {}{error}\n", d.notifier, parts.join(", ")));
+    }
     out
 }
 

@@ -38,6 +38,9 @@ const DURATIONS: &[(&str, Duration, Duration)] = &[
     ("poll.backfill", secs(MIN), secs(100_000 * DAY)),
     // From a millisecond: an operator may want to hear of the first failure.
     ("poll.alert_after", Duration::from_millis(1), secs(365 * DAY)),
+    ("poll.article_timeout", secs(SEC), secs(HOUR)),
+    // A story is final once its article step ends: a day at most.
+    ("poll.article_wait", secs(SEC), secs(DAY)),
     ("dedupe.window", secs(MIN), secs(365 * DAY)),
     ("feed.interval", secs(SEC), MAX_POLL_INTERVAL),
     ("notifier.digest", secs(MIN), MAX_POLL_INTERVAL),
@@ -49,6 +52,7 @@ const SIZES: &[(&str, u64, u64)] = &[
     // From one SQLite page: a limit under the file's size fails writes as a full disk would.
     ("storage.max_size", 4 * KIB, 64 * TIB),
     ("poll.max_body", KIB, GIB),
+    ("poll.article_max_body", KIB, GIB),
     ("poll.memory", MIB, 64 * GIB),
 ];
 

@@ -4,6 +4,7 @@
 //! it has to re-check: durations are `Duration`s, feed locations are parsed, queries are compiled.
 //! It does no network or database IO.
 
+mod article;
 mod bounds;
 mod error;
 mod notifier;
@@ -16,6 +17,10 @@ mod validate_notifier;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use article::{
+    ArticleMode, ArticleSelector, Articles, DEFAULT_ARTICLE_CONCURRENCY, DEFAULT_ARTICLE_MAX_BODY,
+    DEFAULT_ARTICLE_MIN_WORDS, DEFAULT_ARTICLE_TIMEOUT, DEFAULT_ARTICLE_WAIT,
+};
 pub use bounds::MAX_POLL_INTERVAL;
 pub use error::{ConfigError, ConfigErrors, line_col};
 pub use notifier::*;
@@ -141,6 +146,8 @@ pub struct Poll {
     pub backfill: Duration,
     /// A feed failing this long raises a health alert (to `[health] notify`).
     pub alert_after: Duration,
+    /// When and how politely stories' article pages are fetched.
+    pub article: Articles,
 }
 
 impl Default for Poll {
@@ -158,6 +165,7 @@ impl Default for Poll {
             max_body: DEFAULT_MAX_BODY,
             backfill: DEFAULT_BACKFILL,
             alert_after: DEFAULT_ALERT_AFTER,
+            article: Articles::default(),
         }
     }
 }
@@ -209,6 +217,10 @@ pub struct Feed {
     pub name: Option<String>,
     pub interval: Duration,
     pub tags: Vec<String>,
+    /// When this feed's stories have their article page fetched.
+    pub article: ArticleMode,
+    /// Replaces extraction: the article is the text of the elements this selects.
+    pub article_selector: Option<ArticleSelector>,
 }
 
 impl Feed {

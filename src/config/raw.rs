@@ -110,6 +110,12 @@ pub struct RawPoll {
     pub max_body: Option<Spanned<SizeText>>,
     pub backfill: Option<Spanned<DurationText>>,
     pub alert_after: Option<Spanned<DurationText>>,
+    pub article: Option<Spanned<String>>,
+    pub article_min_words: Option<Spanned<i64>>,
+    pub article_timeout: Option<Spanned<DurationText>>,
+    pub article_max_body: Option<Spanned<SizeText>>,
+    pub article_wait: Option<Spanned<DurationText>>,
+    pub article_concurrency: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -142,6 +148,8 @@ pub struct RawFeed {
     pub interval: Option<Spanned<DurationText>>,
     #[serde(default)]
     pub tags: Vec<String>,
+    pub article: Option<Spanned<String>>,
+    pub article_selector: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -283,6 +283,7 @@ fn poll(c: &mut Checker, raw: &RawPoll) -> Poll {
         max_body,
         backfill: c.duration(&raw.backfill, "poll.backfill", d.backfill),
         alert_after: c.duration(&raw.alert_after, "poll.alert_after", d.alert_after),
+        article: super::article::articles(c, raw),
     }
 }
 
@@ -307,6 +308,8 @@ fn feeds(c: &mut Checker, raw: &[Spanned<RawFeed>], poll: &Poll) -> Vec<Feed> {
             name: f.name.clone().filter(|n| !n.trim().is_empty()),
             interval,
             tags: f.tags.clone(),
+            article: super::article::mode(c, &f.article, "feed.article").unwrap_or(poll.article.mode),
+            article_selector: super::article::selector(c, &f.article_selector),
         });
     }
     out

@@ -290,7 +290,7 @@ impl Builder {
 
     fn add_watch(&mut self, name: &str, ast: &Ast) {
         let mut leaves = Vec::new();
-        let default_fields = Field::Title.mask() | Field::Body.mask();
+        let default_fields = Field::Title.mask() | Field::Body.scope();
         let root = self.node(ast, default_fields, &mut leaves);
         self.watches.push(CompiledWatch { name: name.to_string(), root, leaves });
     }
@@ -298,7 +298,7 @@ impl Builder {
     fn node(&mut self, ast: &Ast, fields: u8, leaves: &mut Vec<Leaf>) -> Node {
         match ast {
             Ast::Term(t) => Node::Leaf(self.leaf(t, fields, leaves)),
-            Ast::Scope(f, inner) => self.node(inner, f.mask(), leaves),
+            Ast::Scope(f, inner) => self.node(inner, f.scope(), leaves),
             Ast::Not(inner) => Node::Not(Box::new(self.node(inner, fields, leaves))),
             Ast::And(parts) => Node::And(parts.iter().map(|p| self.node(p, fields, leaves)).collect()),
             Ast::Or(parts) => Node::Or(parts.iter().map(|p| self.node(p, fields, leaves)).collect()),
@@ -313,7 +313,7 @@ impl Builder {
     fn near_leaf(&mut self, ast: &Ast, fields: u8, leaves: &mut Vec<Leaf>) -> u32 {
         match ast {
             Ast::Term(t) => self.leaf(t, fields, leaves),
-            Ast::Scope(f, inner) => self.near_leaf(inner, f.mask(), leaves),
+            Ast::Scope(f, inner) => self.near_leaf(inner, f.scope(), leaves),
             _ => unreachable!("the parser only puts terms beside NEAR"),
         }
     }

@@ -27,6 +27,8 @@ pub struct Document {
     pub category: String,
     /// The feed's name and tags.
     pub feed: String,
+    /// The text extracted from the story's article page (empty when none was fetched).
+    pub article: String,
 }
 
 impl Document {
@@ -37,6 +39,7 @@ impl Document {
             Field::Author => &self.author,
             Field::Category => &self.category,
             Field::Feed => &self.feed,
+            Field::Article => &self.article,
         }
     }
 }

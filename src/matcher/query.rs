@@ -29,10 +29,13 @@ pub enum Field {
     Author,
     Category,
     Feed,
+    /// The text extracted from the story's article page.
+    Article,
 }
 
 impl Field {
-    pub const ALL: [Field; 5] = [Field::Title, Field::Body, Field::Author, Field::Category, Field::Feed];
+    pub const ALL: [Field; 6] =
+        [Field::Title, Field::Body, Field::Author, Field::Category, Field::Feed, Field::Article];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -41,12 +44,22 @@ impl Field {
             Field::Author => "author",
             Field::Category => "category",
             Field::Feed => "feed",
+            Field::Article => "article",
         }
     }
 
     /// This field's bit in a field set.
     pub fn mask(self) -> u8 {
         1 << (self as u8)
+    }
+
+    /// The fields a term written with this scope searches: `body:` covers the feed's own text
+    /// and the article fetched for it, `article:` the article alone.
+    pub fn scope(self) -> u8 {
+        match self {
+            Field::Body => Field::Body.mask() | Field::Article.mask(),
+            f => f.mask(),
+        }
     }
 }
 
@@ -447,7 +460,7 @@ mod tests {
     fn a_mistyped_field_scope_is_an_error_naming_the_fields() {
         let e = parse("treaty OR headline:(accord OR pact)").unwrap_err();
         assert_eq!(e.column, 11);
-        let fields = "fields are title, body, author, category, feed";
+        let fields = "fields are title, body, author, category, feed, article";
         assert_eq!(
             e.message,
             format!("unknown field \"headline\": {fields}; to match text with a colon as written, put it in quotes")

@@ -82,7 +82,7 @@ pub enum FetchError {
 /// One HTTP client shared by every fetch.
 #[derive(Debug, Clone)]
 pub struct Fetcher {
-    client: reqwest::Client,
+    pub(super) client: reqwest::Client,
     timeout: Duration,
     max_body: u64,
 }
@@ -155,14 +155,20 @@ impl Fetcher {
         }
         let (etag, last_modified) = validators(headers);
         let charset = header(headers, CONTENT_TYPE).and_then(charset);
+        let bytes = self.read_body(&mut resp, self.max_body).await?;
+        Ok(Fetch { body: Fetched::Body { bytes, etag, last_modified, charset }, moved_to, fresh_for })
+    }
+
+    /// The body of `resp`, at most `max_body` bytes after decompression.
+    pub(super) async fn read_body(&self, resp: &mut reqwest::Response, max_body: u64) -> Result<Vec<u8>, FetchError> {
         let mut bytes = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(|e| self.classify(e))? {
-            if (bytes.len() + chunk.len()) as u64 > self.max_body {
-                return Err(FetchError::TooLarge(self.max_body));
+            if (bytes.len() + chunk.len()) as u64 > max_body {
+                return Err(FetchError::TooLarge(max_body));
             }
             bytes.extend_from_slice(&chunk);
         }
-        Ok(Fetch { body: Fetched::Body { bytes, etag, last_modified, charset }, moved_to, fresh_for })
+        Ok(bytes)
     }
 
     async fn read_file(&self, path: &Path) -> Result<Fetch, FetchError> {
@@ -177,7 +183,7 @@ impl Fetcher {
         Ok(Fetch { body, moved_to: None, fresh_for: None })
     }
 
-    fn classify(&self, e: reqwest::Error) -> FetchError {
+    pub(super) fn classify(&self, e: reqwest::Error) -> FetchError {
         if e.is_timeout() {
             FetchError::Timeout(self.timeout)
         } else if e.is_connect() {
@@ -189,7 +195,7 @@ impl Fetcher {
 }
 
 /// The absolute URL a redirect points to.
-fn next_location(from: &url::Url, headers: &HeaderMap) -> Result<url::Url, FetchError> {
+pub(super) fn next_location(from: &url::Url, headers: &HeaderMap) -> Result<url::Url, FetchError> {
     let location = headers
         .get(LOCATION)
         .and_then(|v| v.to_str().ok())
@@ -217,7 +223,7 @@ fn seconds_until(http_date: &str) -> Option<i64> {
 }
 
 /// A header's value, when it is text.
-fn header(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option<&str> {
+pub(super) fn header(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -235,7 +241,7 @@ fn freshness(headers: &HeaderMap) -> Option<Duration> {
 }
 
 /// The charset parameter of a `Content-Type` value.
-fn charset(content_type: &str) -> Option<String> {
+pub(super) fn charset(content_type: &str) -> Option<String> {
     content_type.split(';').skip(1).find_map(|p| {
         let (k, v) = p.split_once('=')?;
         k.trim().eq_ignore_ascii_case("charset").then(|| v.trim().trim_matches('"').to_ascii_lowercase())

@@ -6,6 +6,7 @@
 
 mod fetch;
 pub mod hosts;
+mod page;
 pub mod schedule;
 
 use std::sync::{Arc, OnceLock};
@@ -19,6 +20,7 @@ use tokio::sync::Semaphore;
 pub(crate) use fetch::retry_after;
 pub use fetch::{Fetch, FetchError, Fetched, Fetcher, MAX_REDIRECTS, USER_AGENT, Validators};
 pub use hosts::{FetchLimits, FetchPermit};
+pub use page::Page;
 
 use crate::alert::story_alerts;
 use crate::config::Config;
@@ -200,7 +202,9 @@ pub fn raised(config: &Config, feed: &crate::config::Feed, name: &str, story: &f
     let alerts = story_alerts(config, feed, name, story);
     let features = (!alerts.is_empty() && config.dedupe.cross_feed)
         .then(|| Features::new(&story.title, &story.body, story.published.map(|p| p.timestamp())));
-    Raised { alerts, features }
+    let article_due = crate::article::wanted(&config.poll.article, feed, story)
+        .then(|| crate::store::unix_now() + config.poll.article.wait.as_secs() as i64);
+    Raised { alerts, features, article_due }
 }
 
 /// Runs `work` on the blocking pool holding one of the per-core slots, waiting at most `budget`.

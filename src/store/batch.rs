@@ -134,7 +134,11 @@ mod tests {
                 notifiers: vec!["log".into()],
                 payload: "{}".into(),
             };
-            Raised { alerts: vec![alert], features: Some(Features::new(&s.title, &s.body, Some(1_000))) }
+            Raised {
+                alerts: vec![alert],
+                features: Some(Features::new(&s.title, &s.body, Some(1_000))),
+                article_due: None,
+            }
         })?;
         Ok(())
     }

@@ -4,6 +4,7 @@
 //! Only this module touches SQLite. Every write that must stay consistent (a story, its matches
 //! and its outbox rows) happens in one transaction, so a crash leaves either all or nothing.
 
+mod articles;
 mod batch;
 use batch::Work;
 mod clusters;
@@ -27,11 +28,12 @@ use std::time::Duration;
 use rusqlite::Connection;
 use rusqlite::config::DbConfig;
 
+pub use articles::{ArticleOutcome, PendingArticle, StoredStory};
 pub use clusters::{Member, RecentCluster};
 pub use feeds::{Activity, FeedRow, FeedState};
 pub use integrity::IntegrityCheck;
 pub use lock::{Holder, Owner};
-pub use outbox::{OutboxEntry, OutboxRow, OutboxState, RetryGroup};
+pub use outbox::{DeliveryTrouble, OutboxEntry, OutboxRow, OutboxState, RetryGroup};
 pub use prune::Pruned;
 pub use stories::{FetchMeta, IngestStats, NewAlert, Raised};
 

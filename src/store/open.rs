@@ -194,6 +194,35 @@ mod tests {
     }
 
     #[test]
+    fn a_reader_beside_a_migration_reads_the_old_version_or_the_new_and_never_breaks_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("w.db");
+        schema::create_at(&db, 1);
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let reader = std::thread::spawn({
+            let (db, done) = (db.clone(), std::sync::Arc::clone(&done));
+            move || {
+                let (mut read, mut refused) = (0, 0);
+                while !done.load(std::sync::atomic::Ordering::SeqCst) || read == 0 {
+                    match Store::open_read_only(&db) {
+                        Ok(store) => read += store.feed_rows().map(|_| 1).unwrap(),
+                        Err(StoreError::TooOld { .. }) => refused += 1,
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+                (read, refused)
+            }
+        });
+        let mut store = Store::open(&db).expect("the migration is not disturbed");
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        let (read, _) = reader.join().unwrap();
+        assert!(read > 0);
+        let version: i64 = store.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(version, schema::VERSION);
+        assert!(store.begin_batch().is_ok());
+    }
+
+    #[test]
     fn a_writable_open_is_refused_while_another_owner_holds_the_lock() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("fresh.db");

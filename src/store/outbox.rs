@@ -28,6 +28,19 @@ impl OutboxState {
     }
 }
 
+/// One notifier's failing deliveries, for `wirewatch status`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DeliveryTrouble {
+    pub notifier: String,
+    /// Alerts that failed and wait for another attempt.
+    pub retrying: i64,
+    pub dead: i64,
+    /// When the oldest of the retrying alerts first failed (Unix seconds).
+    pub failing_since: Option<i64>,
+    /// The latest failure's error.
+    pub last_error: Option<String>,
+}
+
 /// One outbox row as `wirewatch outbox` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct OutboxEntry {
@@ -368,6 +381,28 @@ impl Store {
             }
             Ok(done)
         })
+    }
+
+    /// Each notifier with alerts waiting for a retry or dead, by name.
+    pub fn delivery_trouble(&self) -> Result<Vec<DeliveryTrouble>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT notifier, SUM(state = 'queued'), SUM(state = 'dead'),
+                MIN(CASE WHEN state = 'queued' THEN retrying_since END),
+                (SELECT last_error FROM outbox l WHERE l.notifier = o.notifier AND l.last_error IS NOT NULL
+                    AND (l.state = 'dead' OR (l.state = 'queued' AND l.attempts > 0)) ORDER BY l.id DESC LIMIT 1)
+             FROM outbox o WHERE state = 'dead' OR (state = 'queued' AND (attempts > 0 OR next_attempt > created))
+             GROUP BY notifier ORDER BY notifier",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(DeliveryTrouble {
+                notifier: r.get(0)?,
+                retrying: r.get(1)?,
+                dead: r.get(2)?,
+                failing_since: r.get(3)?,
+                last_error: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// How many alerts failed, or were deferred because their notifier's server was down,

@@ -40,7 +40,7 @@ impl Store {
         }
         let deleted = tx.execute(&format!("DELETE FROM stories WHERE id IN ({doomed})"), [cutoff])?;
         let emptied = tx.execute(
-            "UPDATE stories SET title = '', body = '', author = '', categories = '[]', pruned_at = ?2
+            "UPDATE stories SET title = '', body = '', author = '', categories = '[]', article = NULL, pruned_at = ?2
              WHERE first_seen < ?1 AND pruned_at IS NULL",
             params![cutoff, now],
         )?;

@@ -163,6 +163,19 @@ DROP INDEX outbox_notifier_due;
 CREATE INDEX outbox_queued ON outbox (notifier, id) WHERE state = 'queued';
 "#,
     r#"
+-- A story's article page: its extracted text (TEXT, or deflated as a BLOB where that is
+-- smaller), the outcome of the article step ('pending' until it ends), and when it must end.
+ALTER TABLE stories ADD COLUMN article;
+ALTER TABLE stories ADD COLUMN article_state TEXT;
+ALTER TABLE stories ADD COLUMN article_due INTEGER;
+-- Only pending fetches are looked up, oldest deadline first; the index holds just those.
+CREATE INDEX stories_article_pending ON stories (article_due) WHERE article_state = 'pending';
+-- Per feed, what its article fetches came to (kept when retention removes the stories).
+ALTER TABLE feeds ADD COLUMN articles_fetched INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE feeds ADD COLUMN articles_failed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE feeds ADD COLUMN articles_refused INTEGER NOT NULL DEFAULT 0;
+"#,
+    r#"
 -- The message a row was last claimed for (`alert:ID` or `digest:ID`, ID its first row): the
 -- rows of one message are retried together, as that message, and apart from other messages.
 ALTER TABLE outbox ADD COLUMN message TEXT;
@@ -230,6 +243,18 @@ fn backfill_lookup_keys(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError
         set.execute(rusqlite::params![id, canon.as_deref().map(lookup_key), fingerprint.as_deref().map(lookup_key)])?;
     }
     Ok(())
+}
+
+/// Creates a database at `path` with the schema of `version`, in WAL mode as wirewatch's
+/// files are: an older wirewatch's file.
+#[cfg(test)]
+pub(super) fn create_at(path: &Path, version: i64) {
+    let conn = Connection::open(path).unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    for sql in &MIGRATIONS[..version as usize] {
+        conn.execute_batch(sql).unwrap();
+    }
+    conn.pragma_update(None, "user_version", version).unwrap();
 }
 
 #[cfg(test)]

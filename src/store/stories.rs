@@ -2,6 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::sketch_index::SketchIndex;
 use super::{Store, StoreError, Work, clusters};
 use crate::dedupe::Features;
 use crate::feed::Story;
@@ -25,6 +26,9 @@ pub struct NewAlert {
 pub struct Raised {
     pub alerts: Vec<NewAlert>,
     pub features: Option<Features>,
+    /// When the story's article step must end (Unix seconds), if its article page is to be
+    /// fetched: it is then pending until [`Store::apply_article`] records the outcome.
+    pub article_due: Option<i64>,
 }
 
 /// What one ingest added.
@@ -35,6 +39,8 @@ pub struct IngestStats {
     pub alerts: usize,
     /// Matches not alerted because their cluster was already alerted for the watch.
     pub clustered: usize,
+    /// New stories whose article page is now to be fetched.
+    pub articles: usize,
 }
 
 /// HTTP validators and title from a successful fetch.
@@ -54,7 +60,8 @@ impl Store {
     /// story not seen before, with its index; a story that raises features joins a cluster
     /// (within `window` seconds), and its alerts are queued only for watches its cluster has not
     /// matched yet. The feed's validators and its listed stories are saved in the same
-    /// transaction, so a crash cannot record a feed as fetched without its stories.
+    /// transaction, so a crash cannot record a feed as fetched without its stories. A story
+    /// whose article is wanted is recorded pending in the same transaction.
     pub fn ingest(
         &mut self,
         feed_id: i64,
@@ -79,37 +86,14 @@ impl Store {
             let Some(story_id) = insert(&tx, feed_id, story, now)? else { continue };
             listed.push(story_id);
             stats.new_stories += 1;
-            let Raised { alerts, features } = raised(i, story);
-            if alerts.is_empty() {
-                continue;
+            let raised = raised(i, story);
+            if let Some(due) = raised.article_due {
+                stats.articles += 1;
+                tx.prepare_cached("UPDATE stories SET article_state = 'pending', article_due = ?2 WHERE id = ?1")?
+                    .execute(params![story_id, due])?;
             }
-            let cluster = match features {
-                Some(f) => {
-                    let (cluster, f) = clusters::join(&tx, index, story_id, feed_id, f, now, window)?;
-                    filed.push(f);
-                    cluster
-                }
-                None => story_id,
-            };
-            for alert in alerts {
-                let earlier = cluster != story_id && clusters::already_matched(&tx, cluster, &alert.watch)?;
-                tx.prepare_cached(
-                    "INSERT OR IGNORE INTO matches (story_id, watch, matched, created, cluster_id, feed)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )?
-                .execute(params![story_id, alert.watch, alert.matched, now, cluster, alert.feed])?;
-                if earlier {
-                    stats.clustered += 1;
-                    continue;
-                }
-                let mut queue = tx.prepare_cached(
-                    "INSERT OR IGNORE INTO outbox (story_id, watch, notifier, payload, state, next_attempt, created)
-                     VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?5)",
-                )?;
-                for notifier in &alert.notifiers {
-                    stats.alerts += queue.execute(params![story_id, alert.watch, notifier, alert.payload, now])?;
-                }
-            }
+            let place = Placed { story_id, feed_id, cluster: None, now, window };
+            filed.extend(queue(&tx, index, &place, raised, &mut stats)?);
         }
         let listed = serde_json::to_string(&listed).expect("ids serialise");
         tx.execute("UPDATE feeds SET listed = ?2 WHERE id = ?1", params![feed_id, listed])?;
@@ -124,6 +108,62 @@ impl Store {
         }
         Ok(stats)
     }
+}
+
+/// Where a story's alerts go: the story, its feed, the cluster it is already in (if any), and
+/// the time and dedupe window for joining one.
+pub(super) struct Placed {
+    pub story_id: i64,
+    pub feed_id: i64,
+    pub cluster: Option<i64>,
+    pub now: i64,
+    pub window: i64,
+}
+
+/// Records the matches of a story and queues its alerts, once per story, watch and notifier:
+/// a story with features and no cluster yet joins one, and a watch its cluster has matched
+/// already is recorded but not alerted again. Returns what the candidate index must learn
+/// once the transaction commits.
+pub(super) fn queue(
+    tx: &Connection,
+    index: &SketchIndex,
+    at: &Placed,
+    raised: Raised,
+    stats: &mut IngestStats,
+) -> Result<Option<clusters::Filed>, StoreError> {
+    let Raised { alerts, features, .. } = raised;
+    let story_id = at.story_id;
+    if alerts.is_empty() {
+        return Ok(None);
+    }
+    let (cluster, filed) = match (at.cluster, features) {
+        (Some(cluster), _) => (cluster, None),
+        (None, Some(f)) => {
+            let (cluster, f) = clusters::join(tx, index, story_id, at.feed_id, f, at.now, at.window)?;
+            (cluster, Some(f))
+        }
+        (None, None) => (story_id, None),
+    };
+    for alert in alerts {
+        let earlier = cluster != story_id && clusters::already_matched(tx, cluster, &alert.watch)?;
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO matches (story_id, watch, matched, created, cluster_id, feed)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![story_id, alert.watch, alert.matched, at.now, cluster, alert.feed])?;
+        if earlier {
+            stats.clustered += 1;
+            continue;
+        }
+        let mut outbox = tx.prepare_cached(
+            "INSERT OR IGNORE INTO outbox (story_id, watch, notifier, payload, state, next_attempt, created)
+             VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?5)",
+        )?;
+        for notifier in &alert.notifiers {
+            stats.alerts += outbox.execute(params![story_id, alert.watch, notifier, alert.payload, at.now])?;
+        }
+    }
+    Ok(filed)
 }
 
 /// How stale a listed story's `last_listed` may get before a poll refreshes it: one write per

@@ -31,6 +31,8 @@ struct Shared {
     routes: Mutex<HashMap<String, Route>>,
     requests: AtomicUsize,
     not_modified: AtomicUsize,
+    /// Requests per path.
+    hits: Mutex<HashMap<String, usize>>,
 }
 
 /// A feed server on an ephemeral loopback port; routes can change between polls.
@@ -66,6 +68,11 @@ impl FeedServer {
         self.shared.requests.load(Ordering::SeqCst)
     }
 
+    /// Requests so far for `path`.
+    pub fn requests_to(&self, path: &str) -> usize {
+        self.shared.hits.lock().unwrap().get(path.trim_start_matches('/')).copied().unwrap_or(0)
+    }
+
     pub fn not_modified(&self) -> usize {
         self.shared.not_modified.load(Ordering::SeqCst)
     }
@@ -73,6 +80,7 @@ impl FeedServer {
 
 async fn serve(State(shared): State<Arc<Shared>>, UrlPath(path): UrlPath<String>, headers: HeaderMap) -> Response {
     shared.requests.fetch_add(1, Ordering::SeqCst);
+    *shared.hits.lock().unwrap().entry(path.clone()).or_default() += 1;
     let route = shared.routes.lock().unwrap().get(&path).cloned();
     match route {
         None => status(404),
@@ -164,7 +172,7 @@ impl Setup {
     /// A config with `feeds` (URLs), a long backfill, a 2s timeout and [`WATCHES`].
     pub fn new(feeds: &[String]) -> Setup {
         let mut toml = String::from(
-            "[storage]\npath = \"state/wirewatch.db\"\n[poll]\ntimeout = \"2s\"\nbackfill = \"100000d\"\n",
+            "[storage]\npath = \"state/wirewatch.db\"\n[poll]\ntimeout = \"2s\"\nbackfill = \"100000d\"\narticle = \"never\"\n",
         );
         for f in feeds {
             toml.push_str(&format!("[[feed]]\nurl = \"{f}\"\n"));
@@ -179,7 +187,7 @@ impl Setup {
     pub fn one_feed(feed: &str, extra: &str, notifier: &str) -> Setup {
         Setup::with_config(&format!(
             "[storage]\npath = \"state/wirewatch.db\"\n[poll]\ntimeout = \"2s\"\nbackfill = \"100000d\"\n\
-             [[feed]]\nurl = \"{feed}\"\nname = \"Wire\"\n\
+             article = \"never\"\n[[feed]]\nurl = \"{feed}\"\nname = \"Wire\"\n\
              [[watch]]\nname = \"sanctions\"\nquery = \"sanction*\"\n{extra}\n[[notifier]]\n{notifier}\n"
         ))
     }
