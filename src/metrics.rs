@@ -154,10 +154,6 @@ impl Liveness {
         *self.failed.lock().expect("never poisoned") = Some(why);
     }
 
-    pub fn alive(&self) -> bool {
-        self.problem().is_none()
-    }
-
     /// Why the daemon is not healthy, if it is not.
     pub fn problem(&self) -> Option<String> {
         if let Some(why) = self.failed.lock().expect("never poisoned").clone() {

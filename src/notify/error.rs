@@ -78,9 +78,6 @@ pub enum DeliveryError {
         /// How long the server asked us to wait (`Retry-After`, or the API's own field).
         retry_after: Option<Duration>,
     },
-    /// A chat API answered 200 with an error of its own.
-    #[error("{at}: {detail}")]
-    Api { at: String, detail: String, permanent: bool },
     #[error("cannot {what}: {source}")]
     Io {
         what: String,
@@ -108,7 +105,6 @@ impl DeliveryError {
         match self {
             DeliveryError::Smtp { source, .. } => source.is_permanent(),
             DeliveryError::Status { status, .. } => status.is_client_error() && !matches!(status.as_u16(), 408 | 429),
-            DeliveryError::Api { permanent, .. } => *permanent,
             DeliveryError::Build(_) | DeliveryError::Payload(_) => true,
             _ => false,
         }

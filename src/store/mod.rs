@@ -8,6 +8,7 @@ mod articles;
 mod batch;
 use batch::Work;
 mod clusters;
+mod faults;
 mod feeds;
 mod gate;
 mod integrity;

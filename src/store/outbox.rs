@@ -283,30 +283,6 @@ impl Store {
         })
     }
 
-    /// Records what stopped a daemon's `component` (delivery), for `status`.
-    pub fn record_fault(&self, at: i64, component: &str, message: &str) -> Result<(), StoreError> {
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO faults (at, component, message) VALUES (?1, ?2, ?3)",
-                params![at, component, message],
-            )?;
-            Ok(())
-        })
-    }
-
-    /// The latest fault recorded since `since`: when, which component, what.
-    pub fn last_fault(&self, since: i64) -> Result<Option<(i64, String, String)>, StoreError> {
-        use rusqlite::OptionalExtension;
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT at, component, message FROM faults WHERE at >= ?1 ORDER BY id DESC LIMIT 1",
-                [since],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?)
-    }
-
     /// When `notifier` last sent a scheduled digest, if ever.
     pub fn digest_last(&self, notifier: &str) -> Result<Option<i64>, StoreError> {
         let mut stmt = self.conn.prepare_cached("SELECT last_sent FROM digests WHERE notifier = ?1")?;
