@@ -81,6 +81,22 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// What a watch (or a query) would have alerted over the stored stories; reads only, sends nothing
+    #[command(group(clap::ArgGroup::new("what").required(true).args(["watch", "query"])))]
+    Backtest {
+        /// A configured watch
+        #[arg(long, value_name = "NAME")]
+        watch: Option<String>,
+        /// A query, as a watch's `query` is written
+        #[arg(long, value_name = "Q")]
+        query: Option<String>,
+        /// How far back to look, e.g. 30d, 12h
+        #[arg(long, default_value = "30d", value_name = "DURATION")]
+        since: humantime::Duration,
+        /// One JSON object per line per story (the `match --json` shape plus `first_seen`)
+        #[arg(long)]
+        json: bool,
+    },
     /// Add the feeds of an OPML file to the config file, keeping its comments and layout
     ImportOpml {
         /// The OPML file

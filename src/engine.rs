@@ -50,6 +50,9 @@ pub enum EngineError {
     Client(#[from] crate::poller::FetchError),
     #[error("{0}; stopping so that the service manager restarts wirewatch")]
     Delivery(#[from] DeliveryFault),
+    /// The web view's token cannot be read.
+    #[error("{0}")]
+    Web(crate::config::ConfigErrors),
 }
 
 /// Totals of one `once` pass.
@@ -100,7 +103,8 @@ impl Parts {
         let (committed, articles) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
         let wakes = Wakes { alerts: Arc::clone(&committed), articles: Arc::clone(&articles) };
         let writer = ingest::spawn(Arc::clone(&config), store, rx, wakes);
-        let limits = Arc::new(FetchLimits::new(config.poll.concurrency, config.poll.per_host));
+        let poll = &config.poll;
+        let limits = Arc::new(FetchLimits::new(poll.concurrency, poll.per_host, poll.memory));
         Ok(Parts { config, fetcher, jobs, writer, committed, articles, dispatcher, limits, integrity })
     }
 
@@ -125,8 +129,9 @@ impl Parts {
         let (limits, checked) = (Arc::clone(&self.limits), self.integrity.settled());
         async move {
             let report = async {
-                // The global slot is held until the writer has taken the result, so a writer
-                // slower than the network holds at most `concurrency` parsed feeds in memory.
+                // The global slot and the body's share of `[poll] memory` are held until the
+                // writer has applied the result, so a writer slower than the network holds at
+                // most `concurrency` parsed feeds, and at most `memory` bytes of them.
                 let mut permit = limits.acquire(host_of(&config.feeds[index], &validators)).await;
                 let polled = poll_feed(&fetcher, &mut permit, &config, index, &validators).await;
                 let mut permit = Some(permit);
@@ -139,8 +144,9 @@ impl Parts {
                 }
                 let (reply, rx) = oneshot::channel();
                 jobs.send(Job::Ingest { feed: index, polled: Box::new(polled), reply }).await.ok()?;
+                let applied = rx.await.ok();
                 drop(permit);
-                rx.await.ok()
+                applied
             };
             // The index always comes back, so the scheduler never loses a feed; the report is
             // missing only when the writer has stopped.
@@ -242,12 +248,20 @@ async fn gather(
 }
 
 /// Polls every feed on its schedule until `shutdown` turns true; requeues every dead alert
-/// each time `retry_dead` is notified.
+/// each time `retry_dead` is notified. The feeds `reschedule` names (a reload changed their
+/// interval settings) are polled at once, the others when they were due.
 pub async fn run(
     config: Arc<Config>,
     mut shutdown: watch::Receiver<bool>,
     retry_dead: Arc<Notify>,
+    reschedule: Vec<usize>,
 ) -> Result<(), EngineError> {
+    // Read before anything starts: a token that cannot be read stops the start like a
+    // notifier's secret.
+    let site = match config.web {
+        Some(_) => Some(crate::web::Site::new(Arc::clone(&config)).map_err(EngineError::Web)?),
+        None => None,
+    };
     let parts = Parts::start(config)?;
     // A daemon starts once: it simply waits for the check.
     parts.integrity().await?;
@@ -260,7 +274,8 @@ pub async fn run(
         .enumerate()
         .filter(|(_, s)| !s.gone)
         .map(|(i, s)| {
-            let wait = s.next_poll.map_or(0, |t| (t - now.1).clamp(0, parts.config.poll.max_interval.as_secs() as i64));
+            let planned = s.next_poll.filter(|_| !reschedule.contains(&i));
+            let wait = planned.map_or(0, |t| (t - now.1).clamp(0, parts.config.poll.max_interval.as_secs() as i64));
             Reverse((now.0 + Duration::from_secs(wait as u64), i))
         })
         .collect();
@@ -285,6 +300,7 @@ pub async fn run(
         .config
         .metrics_listen
         .map(|listen| tokio::spawn(crate::metrics::serve(listen, parts.config.storage.path.clone(), liveness.clone())));
+    let web = parts.config.web.as_ref().zip(site).map(|(w, site)| tokio::spawn(crate::web::serve(w.listen, site)));
     let mut heartbeat = tokio::time::interval(watchdog.period);
     let mut damage = tokio::spawn(recheck(parts.integrity.clone(), parts.config.storage.check_every));
     let mut rechecking = true;
@@ -354,7 +370,7 @@ pub async fn run(
     // The pinger's sender must be gone before the writer can stop.
     watchdog.pinger.abort();
     let _ = watchdog.pinger.await;
-    if let Some(server) = metrics {
+    for server in [metrics, web].into_iter().flatten() {
         server.abort();
         let _ = server.await;
     }

@@ -390,6 +390,7 @@ impl Writer {
             etag: v.etag.as_deref(),
             last_modified: v.last_modified.as_deref(),
             content_hash: v.content_hash.as_deref(),
+            skipped_items: parsed.skipped(),
         };
         // On a feed's first sight, stories older than the backfill cutoff, or undated, are
         // stored without alerting.
@@ -397,11 +398,13 @@ impl Writer {
         let window = self.config.dedupe.window.as_secs() as i64;
         let config = &self.config;
         let mut name = None;
+        let mut outside_backfill = 0usize;
         // Matching here is matching on the parse pool: a panic in it (a bug) fails this poll,
         // whose savepoint unwinding rolls back, and never the writer.
         let stored = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             self.store.ingest(state.id, &meta, &parsed.stories, now, window, |i, story| {
                 if backfill_cutoff.is_some_and(|cut| !crate::poller::within_backfill(story, cut)) {
+                    outside_backfill += 1;
                     return Raised::default();
                 }
                 // Worked out on the parse pool for a feed's first document, and here for any
@@ -418,6 +421,15 @@ impl Writer {
         }));
         let stats = stored.map_err(|_| StoreError::MatchCrashed)??;
         crate::metrics::get().stored(stats.new_stories);
+        if backfill_cutoff.is_some() && outside_backfill > 0 {
+            let backfill = humantime::format_duration(self.config.poll.backfill);
+            info!(
+                feed = %Redacted(&url),
+                outside_backfill,
+                backfill = %backfill,
+                "first poll: {outside_backfill} stories older than backfill ({backfill}) or undated were stored without alerting"
+            );
+        }
         if stats.new_stories > 0 {
             info!(
                 feed = %Redacted(&url),

@@ -7,6 +7,7 @@
 
 pub mod alert;
 pub mod article;
+pub mod backtest;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -25,6 +26,7 @@ pub mod redact;
 pub mod service;
 pub mod store;
 pub mod text;
+pub mod web;
 
 /// An error with its causes, `outer: inner: innermost`, so a log line says what really failed.
 pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {

@@ -11,7 +11,10 @@ fn main() -> ExitCode {
     match commands::execute(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("{}", e.report());
+            let report = e.report();
+            if !report.is_empty() {
+                eprintln!("{report}");
+            }
             e.exit_code()
         }
     }

@@ -450,3 +450,111 @@ fn import_opml_keeps_categories_as_tags_so_export_then_import_round_trips() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(tags(&copy.config), tags(&setup.config));
 }
+
+/// `print!` panicked (exit 101) when the reader had gone (`wirewatch feeds | head -1`).
+#[test]
+fn every_printing_command_exits_quietly_when_its_output_is_closed() {
+    let setup = Setup::with_config("[[feed]]\nurl = \"feed.xml\"\n[[watch]]\nname = \"w\"\nquery = \"sanction*\"\n");
+    std::fs::write(setup.path("feed.xml"), rss("Wire", &[Item::new("g-1", "EU widens sanctions", "A package.")]))
+        .unwrap();
+    let (code, _, err) = run(bin().arg("once").arg("--config").arg(&setup.config));
+    assert_eq!(code, 0, "{err}");
+    let feed = setup.path("feed.xml");
+    let commands: [&[&str]; 9] = [
+        &["status"],
+        &["status", "--json"],
+        &["feeds"],
+        &["recent"],
+        &["outbox", "--state", "all"],
+        &["check"],
+        &["export-opml"],
+        &["once"],
+        &["match", feed.to_str().unwrap()],
+    ];
+    for args in commands {
+        // The read end is gone before the command starts, so every write it makes fails.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = bin().args(args).arg("--config").arg(&setup.config).stdout(writer).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!((out.status.code(), err.as_ref()), (Some(0), ""), "{args:?}");
+    }
+}
+
+/// A wildcard's `matched` term read "sanction", a term the query never wrote.
+#[test]
+fn the_matched_term_of_a_wildcard_shows_the_wildcard() {
+    let setup = Setup::one_feed("feed.xml", "", "name = \"log\"\ntype = \"jsonl\"\npath = \"alerts.jsonl\"");
+    std::fs::write(setup.path("feed.xml"), rss("Wire", &[Item::new("g-1", "EU widens sanctions", "More.")])).unwrap();
+    let (code, out, err) =
+        run(bin().args(["match", "--json"]).arg(setup.path("feed.xml")).arg("--config").arg(&setup.config));
+    assert_eq!(code, 0, "{err}");
+    let line: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        (line["matched"][0]["term"].as_str(), line["matched"][0]["text"].as_str()),
+        (Some("sanction*"), Some("sanctions"))
+    );
+    let (code, _, err) = run(bin().arg("once").arg("--config").arg(&setup.config));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(setup.alerts()[0]["matched"][0]["term"], "sanction*", "the jsonl alert");
+    let (_, explained, _) =
+        run(bin().args(["match", "--explain"]).arg(setup.path("feed.xml")).arg("--config").arg(&setup.config));
+    assert!(explained.contains("sanction*") && !explained.contains("via"), "{explained}");
+}
+
+/// The README's test command stopped early on a machine without the test servers; `./test`
+/// installs them, and CI must run exactly what the README tells a new user to run.
+#[test]
+fn ci_runs_the_readme_test_command_which_sets_itself_up() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap();
+    assert!(read("README.md").contains("\n./test "), "the quick start names ./test");
+    assert_eq!(read(".ci/run").lines().last(), Some("./test"));
+    let script = read("test");
+    assert!(script.contains("smtp-sink") && script.contains("aiosmtpd"), "{script}");
+    assert!(script.trim_end().ends_with("exec cargo test --locked \"$@\""), "{script}");
+}
+
+/// A first poll stored old stories without alerting, and said nothing about why none alerted.
+#[test]
+fn the_first_poll_of_a_feed_logs_how_many_stories_were_outside_backfill() {
+    let setup = Setup::with_config("[[feed]]\nurl = \"feed.xml\"\n[[watch]]\nname = \"w\"\nquery = \"sanction*\"\n");
+    let items = [Item::new("g-1", "EU widens sanctions", "A."), Item::new("g-2", "Weather", "Rain.")];
+    std::fs::write(setup.path("feed.xml"), rss("Wire", &items)).unwrap();
+    let log = |setup: &Setup| run(bin().arg("once").arg("--config").arg(&setup.config).env("RUST_LOG", "info")).2;
+    let first = log(&setup);
+    assert!(
+        first.contains("first poll: 2 stories older than backfill (1day) or undated were stored without alerting"),
+        "{first}"
+    );
+    assert!(!log(&setup).contains("first poll"), "only the first poll says it");
+}
+
+/// `check` passed a jsonl notifier whose folder did not exist, and one the unit cannot write.
+#[test]
+fn check_verifies_a_jsonl_folder_and_says_where_the_service_can_write() {
+    let config = |path: &str| {
+        format!(
+            "[[feed]]\nurl = \"a.xml\"\n[[watch]]\nname = \"w\"\nquery = \"a\"\n\
+             [[notifier]]\nname = \"log\"\ntype = \"jsonl\"\npath = \"{path}\"\n"
+        )
+    };
+    let setup = Setup::with_config(&config("no-such-folder/alerts.jsonl"));
+    let (code, _, err) = run(bin().arg("check").arg("--config").arg(&setup.config));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("notifier \"log\": the folder") && err.contains("no-such-folder of path"), "{err}");
+
+    std::fs::write(&setup.config, config("/etc/alerts.jsonl")).unwrap();
+    let (code, out, err) = run(bin().arg("check").arg("--config").arg(&setup.config));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("note: notifier \"log\" appends to /etc/alerts.jsonl; under the shipped unit (ProtectSystem=strict) the service can write only in /var/lib/wirewatch"), "{out}");
+
+    // Under the unit's environment: the real database path, and its state folder is writable.
+    let state = setup.path("state");
+    std::fs::create_dir(&state).unwrap();
+    std::fs::write(&setup.config, config(state.join("alerts.jsonl").to_str().unwrap())).unwrap();
+    let (code, out, err) = run(bin().arg("check").arg("--config").arg(&setup.config).env("STATE_DIRECTORY", &state));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(&format!("database: {}", state.join("wirewatch.db").display())), "{out}");
+    assert!(!out.contains("note:"), "{out}");
+}

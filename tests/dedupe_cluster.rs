@@ -4,36 +4,9 @@
 
 mod common;
 
+use common::newsroom::{NK_NEWS, TASS, YONHAP};
 use common::{FeedServer, Item, Setup, bin, rss};
 use wirewatch::engine;
-
-const YONHAP: Item<'static> = Item {
-    guid: Some("yna-1"),
-    link: Some("https://en.yna.example/view/AEN20261125"),
-    title: "N. Korea fires ballistic missile into East Sea: JCS",
-    description: "North Korea fired a ballistic missile into the East Sea on Wednesday, South Korea's Joint Chiefs \
-                  of Staff said. The missile flew about 620 kilometers after its launch from the Sunan area of \
-                  Pyongyang.",
-    date: "Wed, 25 Nov 2026 07:40:00 GMT",
-};
-
-const TASS: Item<'static> = Item {
-    guid: Some("tass-77"),
-    link: Some("https://tass.example/world/77"),
-    title: "DPRK launches ballistic missile, Seoul says",
-    description: "Pyongyang launched a ballistic missile toward the East Sea early on Wednesday, the Joint Chiefs \
-                  of Staff in Seoul said, adding that it travelled roughly 620 kilometers from Sunan.",
-    date: "Wed, 25 Nov 2026 08:15:00 GMT",
-};
-
-const NK_NEWS: Item<'static> = Item {
-    guid: Some("nkn-5"),
-    link: Some("https://nknews.example/2026/11/missile"),
-    title: "North Korea test-fires missile from Sunan",
-    description: "North Korea fired a ballistic missile from Sunan on Wednesday morning that flew 620 km into the \
-                  East Sea, according to the South Korean military's Joint Chiefs of Staff.",
-    date: "Wed, 25 Nov 2026 09:05:00 GMT",
-};
 
 /// Another launch ten days later, told in many of the same words.
 const LATER_LAUNCH: Item<'static> = Item {

@@ -223,15 +223,15 @@ const BOOLEAN: &[Case] = &[
     c("NOT NOT election", "", "an election", true),
     c("election AND (protest OR strike) NOT flood", "", "election strike", true),
     c("election AND (protest OR strike) NOT flood", "", "election strike flood", false),
-    // lower-case operators are ordinary words
-    c("war and peace", "", "War and Peace", true),
-    c("war and peace", "", "war, peace", false),
-    c("rock or roll", "", "rock", false),
-    c("rock or roll", "", "rock or roll", true),
-    c("not guilty", "", "a guilty verdict", false),
-    c("not guilty", "", "found not guilty", true),
-    c("storm near coast", "", "a storm near the coast", true),
-    c("storm near coast", "", "a storm by the coast", false),
+    // a lower-case operator is an error (see MALFORMED); quoted, it is the word
+    c("war \"and\" peace", "", "War and Peace", true),
+    c("war \"and\" peace", "", "war, peace", false),
+    c("rock \"or\" roll", "", "rock", false),
+    c("rock \"or\" roll", "", "rock or roll", true),
+    c("\"not guilty\"", "", "a guilty verdict", false),
+    c("\"not guilty\"", "", "found not guilty", true),
+    c("storm \"near\" coast", "", "a storm near the coast", true),
+    c("storm \"near\" coast", "", "a storm by the coast", false),
 ];
 
 #[test]
@@ -964,6 +964,31 @@ const MALFORMED: &[(&str, &str, usize)] = &[
     ("\"\"", "the phrase \"\" has no letters or digits to match", 1),
     ("title:(Seoul", "unclosed '('", 7),
     ("title:", "expected a term after title:", 1),
+    (
+        "rock or roll",
+        "\"or\" is not an operator: write OR in capitals to combine terms; quote \"or\" to search the word",
+        6,
+    ),
+    (
+        "war and peace",
+        "\"and\" is not an operator: write AND in capitals to combine terms; quote \"and\" to search the word",
+        5,
+    ),
+    (
+        "not guilty",
+        "\"not\" is not an operator: write NOT in capitals to exclude a term; quote \"not\" to search the word",
+        1,
+    ),
+    (
+        "Seoul near/5 Tokyo",
+        "\"near/5\" is not an operator: write NEAR/5 in capitals to find terms close together; quote \"near/5\" to search the word",
+        7,
+    ),
+    (
+        "sanc*ions",
+        "\"sanc*ions\" never matches: a * stands only at the end of a word, as in sanc*; quote it to search the text",
+        1,
+    ),
 ];
 
 #[test]

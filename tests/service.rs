@@ -296,3 +296,32 @@ async fn damage_found_by_a_check_while_running_stops_the_daemon_with_one_message
     assert!(log.contains("database") && log.contains("wirewatch.db is damaged (PRAGMA quick_check:"), "{log}");
     assert!(!setup.path("state/wirewatch.db-closed").exists(), "no stamp for a damaged file");
 }
+
+/// A reload that shortened a feed's interval left it waiting out the old, long one.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reload_that_changes_a_feeds_interval_polls_it_at_once() {
+    let server = FeedServer::start().await;
+    let mut items = vec![Item::new("a-1", "EU widens sanctions", "A new package.")];
+    server.set_rss("a.xml", rss("A", &items));
+    let config = |interval: &str| {
+        format!(
+            "[storage]\npath = \"state/wirewatch.db\"\n[poll]\nmin_interval = \"1s\"\nadaptive = false\n\
+             backfill = \"100000d\"\n[[feed]]\nurl = \"{}\"\ninterval = \"{interval}\"\n\
+             [[watch]]\nname = \"s\"\nquery = \"sanction*\"\n\
+             [[notifier]]\nname = \"log\"\ntype = \"jsonl\"\npath = \"alerts.jsonl\"\n",
+            server.url("a.xml")
+        )
+    };
+    let setup = Setup::with_config(&config("5h"));
+    let (notes, mut daemon) = launch(&setup);
+    notes.expect("READY=1", Duration::from_secs(30));
+    wait_for("the first alert", || titles(&setup).len() == 1);
+
+    items.push(Item::new("a-2", "UK sanctions list grows", "Twelve names."));
+    server.set_rss("a.xml", rss("A", &items));
+    std::fs::write(&setup.config, config("30s")).unwrap();
+    signal(&daemon, "-HUP");
+    notes.expect("RELOADING=1", Duration::from_secs(10));
+    wait_for("the feed polled at once under its new interval", || titles(&setup).len() == 2);
+    terminate(&mut daemon);
+}

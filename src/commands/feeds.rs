@@ -32,6 +32,8 @@ pub struct FeedStatus {
     pub stories: i64,
     /// New stories per day over the last 7 days.
     pub new_per_day: f64,
+    /// Items of the latest document skipped as unreadable.
+    pub skipped_items: i64,
 }
 
 pub fn feeds(config: &Config, json: bool) -> Result<ExitCode, CommandError> {
@@ -39,10 +41,10 @@ pub fn feeds(config: &Config, json: bool) -> Result<ExitCode, CommandError> {
     let statuses = statuses(config, &store)?;
     if json {
         for s in &statuses {
-            println!("{}", serde_json::to_string(s).expect("statuses serialise"));
+            super::emit(format!("{}\n", serde_json::to_string(s).expect("statuses serialise")))?;
         }
     } else {
-        print!("{}", table(&statuses));
+        super::emit(table(&statuses))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -81,6 +83,7 @@ pub fn status(url: String, name: String, row: Option<&FeedRow>) -> FeedStatus {
             next_poll: None,
             stories: 0,
             new_per_day: 0.0,
+            skipped_items: 0,
         };
         return blank;
     };
@@ -105,6 +108,7 @@ pub fn status(url: String, name: String, row: Option<&FeedRow>) -> FeedStatus {
         next_poll: if r.gone { None } else { super::utc(r.next_poll) },
         stories: r.stories,
         new_per_day: (r.stories_7d as f64 / 7.0 * 10.0).round() / 10.0,
+        skipped_items: r.skipped_items,
     }
 }
 
@@ -133,10 +137,14 @@ fn table(feeds: &[FeedStatus]) -> String {
         if let Some(to) = &f.moved_to {
             out.push_str(&format!("         moved permanently to {to}\n"));
         }
-        if let (Some(e), Some(at)) = (&f.last_error, &f.last_error_at) {
-            if f.state != "ok" {
-                out.push_str(&format!("         last error at {at}: {e}\n"));
-            }
+        if f.skipped_items > 0 {
+            let items = if f.skipped_items == 1 { "item" } else { "items" };
+            out.push_str(&format!("         skipped {} broken {items} of the latest document\n", f.skipped_items));
+        }
+        if let (Some(e), Some(at)) = (&f.last_error, &f.last_error_at)
+            && f.state != "ok"
+        {
+            out.push_str(&format!("         last error at {at}: {e}\n"));
         }
     }
     out

@@ -1,7 +1,6 @@
 //! `wirewatch match`: parse feeds from files or URLs and print what the watches match.
 //! Touches no database and sends nothing.
 
-use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -29,13 +28,9 @@ pub enum Format {
 pub async fn run(config: &Config, format: Format, sources: &[String]) -> Result<ExitCode, CommandError> {
     let fetcher = Fetcher::new(&config.poll).context("cannot build the HTTP client")?;
     let mut failed = false;
-    let mut out = std::io::stdout().lock();
     for source in sources {
         match load(config, &fetcher, source).await {
-            Ok(loaded) => {
-                let text = report(config, &loaded, format);
-                out.write_all(text.as_bytes()).context("cannot write to stdout")?;
-            }
+            Ok(loaded) => super::emit(report(config, &loaded, format))?,
             Err(e) => {
                 failed = true;
                 eprintln!("{source}: {e:#}");

@@ -1,8 +1,9 @@
 //! One function per subcommand. Each loads what it needs, calls the library and reports; errors
 //! come back typed so `main` can map them to exit codes.
 
+mod backtest;
 mod check;
-mod feeds;
+pub mod feeds;
 mod match_cmd;
 mod notify_test;
 mod opml;
@@ -29,6 +30,9 @@ pub enum CommandError {
     Config(#[from] ConfigErrors),
     #[error(transparent)]
     Other(#[from] anyhow::Error),
+    /// Standard output was closed under us (`wirewatch feeds | head -1`): not a failure.
+    #[error("standard output closed")]
+    OutputClosed,
 }
 
 impl CommandError {
@@ -40,6 +44,7 @@ impl CommandError {
                 errors.0.iter().map(|e| format!("error: {e}")).collect::<Vec<_>>().join("\n")
             }
             CommandError::Other(e) => format!("error: {e:#}"),
+            CommandError::OutputClosed => String::new(),
         }
     }
 
@@ -47,6 +52,7 @@ impl CommandError {
         match self {
             CommandError::Config(_) => ExitCode::from(EXIT_CONFIG),
             CommandError::Other(_) => ExitCode::from(EXIT_FAILURE),
+            CommandError::OutputClosed => ExitCode::SUCCESS,
         }
     }
 }
@@ -84,9 +90,24 @@ pub fn execute(cli: Cli) -> Result<ExitCode, CommandError> {
         Command::Recent { watch, since, limit, json } => {
             recent::recent(&config, watch.as_deref(), since.into(), limit, json)
         }
+        Command::Backtest { watch, query, since, json } => {
+            backtest::backtest(&config, watch.as_deref(), query.as_deref(), since.into(), json)
+        }
         Command::ImportOpml { file } => opml::import(&config, &file),
         Command::ExportOpml { with_secrets } => opml::export(&config, with_secrets),
         Command::NotifyTest { notifier } => runtime()?.block_on(notify_test::notify_test(&config, notifier.as_deref())),
+    }
+}
+
+/// Writes `text` to standard output. A reader that went away (a closed pipe) ends the command
+/// quietly with exit 0, as `head` expects, instead of the panic of `print!`.
+fn emit(text: impl AsRef<str>) -> Result<(), CommandError> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_ref().as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(CommandError::OutputClosed),
+        Err(e) => Err(CommandError::Other(anyhow::Error::new(e).context("cannot write to standard output"))),
     }
 }
 
@@ -114,6 +135,11 @@ fn utc(t: Option<i64>) -> Option<String> {
 /// Unix seconds as [`utc`] shows them.
 fn time(t: i64) -> String {
     utc(Some(t)).unwrap_or_else(|| "-".into())
+}
+
+/// Unix seconds as RFC 3339 UTC (`2026-11-24T06:42:00Z`), as JSON output writes times.
+pub fn rfc3339(t: i64) -> String {
+    time(t)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {

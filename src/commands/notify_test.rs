@@ -31,10 +31,10 @@ pub async fn notify_test(config: &Config, only: Option<&str>) -> Result<ExitCode
             Err(e) => Err(crate::error_chain(&e)),
         };
         match result {
-            Ok(answer) => println!("{}: ok: {answer}", spec.name),
+            Ok(answer) => super::emit(format!("{}: ok: {answer}\n", spec.name))?,
             Err(e) => {
                 failed = true;
-                println!("{}: failed: {e}", spec.name);
+                super::emit(format!("{}: failed: {e}\n", spec.name))?;
             }
         }
     }

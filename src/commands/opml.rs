@@ -104,7 +104,7 @@ pub fn import(config: &Config, file: &Path) -> Result<ExitCode, CommandError> {
         std::fs::rename(&tmp, &config.source).context("cannot replace the config file")?;
     }
     let added = super::counted(added, "feed", "feeds");
-    println!("{}: added {added}, skipped {skipped} already present", config.source.display());
+    super::emit(format!("{}: added {added}, skipped {skipped} already present\n", config.source.display()))?;
     for e in &invalid {
         eprintln!("skipped an invalid feed URL: {e}");
     }
@@ -112,7 +112,7 @@ pub fn import(config: &Config, file: &Path) -> Result<ExitCode, CommandError> {
 }
 
 pub fn export(config: &Config, with_secrets: bool) -> Result<ExitCode, CommandError> {
-    print!("{}", to_opml(config, with_secrets));
+    super::emit(to_opml(config, with_secrets))?;
     Ok(ExitCode::SUCCESS)
 }
 

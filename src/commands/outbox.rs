@@ -28,7 +28,7 @@ pub fn outbox(config: &Config, args: &OutboxArgs) -> Result<ExitCode, CommandErr
                 Some(StateFilter::All) => &OutboxState::ALL,
             };
             let rows = store.outbox_list(states, args.limit.unwrap_or(100)).context("cannot read the outbox")?;
-            print!("{}", table(&rows));
+            super::emit(table(&rows))?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -46,7 +46,7 @@ fn retry(path: &std::path::Path, chosen: Option<&[i64]>) -> Result<ExitCode, Com
         Err(e) => return Err(anyhow::Error::new(e).context(context).into()),
     };
     let requeued = Store::open(path).and_then(|store| store.requeue(chosen, unix_now())).context(context)?;
-    println!("requeued {}{}", super::counted(requeued.len(), "alert", "alerts"), id_list(&requeued));
+    super::emit(format!("requeued {}{}\n", super::counted(requeued.len(), "alert", "alerts"), id_list(&requeued)))?;
     if let Some(ids) = chosen {
         let missed: Vec<i64> = ids.iter().copied().filter(|i| !requeued.contains(i)).collect();
         if !missed.is_empty() {
@@ -78,7 +78,9 @@ fn ask_owner(path: &std::path::Path, holder: &Holder, chosen: Option<&[i64]>) ->
     if let Err(e) = super::run::ask_to_retry(pid) {
         return refuse(format!("cannot signal it ({e}): as its user or root, send it SIGUSR1 ({signal})"));
     }
-    println!("asked {holder} to requeue every dead alert; `wirewatch outbox` shows them queued once it has");
+    super::emit(format!(
+        "asked {holder} to requeue every dead alert; `wirewatch outbox` shows them queued once it has\n"
+    ))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -32,10 +32,10 @@ pub fn recent(
     let clusters = store.recent(since, watch, limit).context("cannot read matches")?;
     if json {
         for c in &clusters {
-            println!("{}", serde_json::to_string(&json_of(c)).expect("clusters serialise"));
+            super::emit(format!("{}\n", serde_json::to_string(&json_of(c)).expect("clusters serialise")))?;
         }
     } else {
-        print!("{}", table(&clusters));
+        super::emit(table(&clusters))?;
     }
     Ok(ExitCode::SUCCESS)
 }

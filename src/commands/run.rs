@@ -20,7 +20,7 @@ use crate::store::{Owner, Store};
 pub async fn once(config: Arc<Config>) -> Result<ExitCode, CommandError> {
     let _owner = Owner::acquire(&config.storage.path, "once").map_err(|e| failure(e.into(), "cannot poll"))?;
     let summary = engine::once(config).await.map_err(|e| failure(e, "poll failed"))?;
-    println!("{}", summary_line(&summary));
+    super::emit(format!("{}\n", summary_line(&summary)))?;
     Ok(if summary.failed() { ExitCode::from(super::EXIT_FAILURE) } else { ExitCode::SUCCESS })
 }
 
@@ -47,7 +47,9 @@ fn summary_line(s: &Summary) -> String {
 /// systemd does not restart into the same failure.
 fn failure(e: EngineError, what: &str) -> CommandError {
     match e {
-        EngineError::Dispatch(DispatchError::Notifier(errors)) => CommandError::Config(errors),
+        EngineError::Dispatch(DispatchError::Notifier(errors)) | EngineError::Web(errors) => {
+            CommandError::Config(errors)
+        }
         other => CommandError::Other(anyhow::Error::new(other).context(what.to_string())),
     }
 }
@@ -63,10 +65,13 @@ pub async fn run(mut config: Arc<Config>) -> Result<ExitCode, CommandError> {
     let mut signals = Signals::new();
     let mut _owner = Owner::acquire(&config.storage.path, "run").map_err(|e| failure(e.into(), "cannot start"))?;
     let retry_dead = Arc::new(Notify::new());
+    // Feeds whose interval settings a reload changed: polled at once, then on the new plan.
+    let mut reschedule = Vec::new();
     loop {
         let source = config.source.clone();
         let (stop, stopped) = watch::channel(false);
-        let mut engine = tokio::spawn(engine::run(Arc::clone(&config), stopped, Arc::clone(&retry_dead)));
+        let work = engine::run(Arc::clone(&config), stopped, Arc::clone(&retry_dead), std::mem::take(&mut reschedule));
+        let mut engine = tokio::spawn(work);
         let next = tokio::select! {
             next = wait_for_good_config(&mut signals, &source, &retry_dead) => next,
             ended = &mut engine => {
@@ -82,7 +87,9 @@ pub async fn run(mut config: Arc<Config>) -> Result<ExitCode, CommandError> {
         ended_well(engine.await)?;
         match next {
             Some((new, owner)) => {
-                info!(file = %source.display(), feeds = new.feeds.len(), watches = new.watches.len(), "config reloaded");
+                reschedule = interval_changed(&config, &new);
+                let (feeds, watches, rescheduled) = (new.feeds.len(), new.watches.len(), reschedule.len());
+                info!(file = %source.display(), feeds, watches, rescheduled, "config reloaded");
                 config = Arc::new(new);
                 // The lock of the database the new config names (the same one, unless it moved).
                 _owner = owner;
@@ -96,6 +103,20 @@ pub async fn run(mut config: Arc<Config>) -> Result<ExitCode, CommandError> {
     }
 }
 
+/// The feeds of `new` (by index) that `old` also polled with other interval settings: their
+/// own `interval`, or `[poll]`'s `interval`, `min_interval`, `max_interval` or `adaptive`.
+fn interval_changed(old: &Config, new: &Config) -> Vec<usize> {
+    let (a, b) = (&old.poll, &new.poll);
+    let poll_changed = (a.interval, a.min_interval, a.max_interval, a.adaptive)
+        != (b.interval, b.min_interval, b.max_interval, b.adaptive);
+    new.feeds
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| old.feed(&f.url()).is_some_and(|before| poll_changed || before.interval != f.interval))
+        .map(|(i, _)| i)
+        .collect()
+}
+
 /// How an engine task ended, as the command's error if it failed or panicked.
 fn ended_well(joined: Result<Result<(), EngineError>, tokio::task::JoinError>) -> Result<(), CommandError> {
     let result = joined.map_err(|e| CommandError::Other(anyhow::anyhow!("the daemon panicked: {e}")))?;
@@ -103,7 +124,7 @@ fn ended_well(joined: Result<Result<(), EngineError>, tokio::task::JoinError>) -
 }
 
 /// Waits for SIGHUP with a config that passes every check (the file, every notifier's secret,
-/// its database, whose lock it returns), returned; or for a shutdown signal (`None`). A bad
+/// the web token, its database, whose lock it returns), returned; or for a shutdown signal (`None`). A bad
 /// config is logged and waited past; SIGUSR1 is passed on to `retry_dead`.
 async fn wait_for_good_config(
     signals: &mut Signals,
@@ -126,6 +147,7 @@ async fn wait_for_good_config(
                     .and_then(|c| c.require_work().map(|()| c))
                     .map_err(|e| e.to_string())
                     .and_then(|c| Notifier::all(&c).map(|_| c).map_err(|e| e.to_string()))
+                    .and_then(|c| crate::web::read_token(&c).map(|_| c).map_err(|e| e.to_string()))
                     .and_then(|c| {
                         let owner = Owner::acquire(&c.storage.path, "run").map_err(|e| e.to_string())?;
                         Store::open_checked(&c.storage.path).map(|_| (c, owner)).map_err(|e| e.to_string())

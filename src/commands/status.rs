@@ -58,6 +58,8 @@ struct FeedCounts {
     failing: usize,
     gone: usize,
     new: usize,
+    /// Feeds whose latest document had broken items, skipped while the others were stored.
+    skipping_items: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -89,9 +91,9 @@ pub fn status(config: &Config, json: bool) -> Result<ExitCode, CommandError> {
     status.delivery =
         store.delivery_trouble().context("cannot read the outbox")?.into_iter().map(Delivery::from).collect();
     if json {
-        println!("{}", serde_json::to_string(&status).expect("a status serialises"));
+        super::emit(format!("{}\n", serde_json::to_string(&status).expect("a status serialises")))?;
     } else {
-        print!("{}", text(&status));
+        super::emit(text(&status))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -105,6 +107,7 @@ fn summarise(config: &Config, feeds: &[FeedStatus], activity: Activity) -> Statu
             "gone" => counts.gone += 1,
             _ => counts.new += 1,
         }
+        counts.skipping_items += usize::from(f.skipped_items > 0);
     }
     // Failing longest: the earliest start of a failure streak (RFC 3339 sorts); a streak of
     // unknown start (recorded before wirewatch kept it) last.
@@ -144,6 +147,13 @@ fn text(s: &Status) -> String {
         "feeds:      {} ok, {} failing, {} gone, {} not polled yet ({} configured)\n",
         f.ok, f.failing, f.gone, f.new, f.total
     );
+    if f.skipping_items > 0 {
+        let feeds = if f.skipping_items == 1 { "feed" } else { "feeds" };
+        out.push_str(&format!(
+            "            {} {feeds} skipped broken items of the latest document (see `wirewatch feeds`)\n",
+            f.skipping_items
+        ));
+    }
     if let Some(o) = &s.oldest_failure {
         let since = o.failing_since.as_deref().map_or("failing".to_string(), |t| format!("failing since {t}"));
         let success = o.last_success.as_deref().map_or("never succeeded".to_string(), |t| format!("last success {t}"));

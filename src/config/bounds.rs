@@ -78,7 +78,7 @@ pub fn show_duration(d: Duration) -> String {
         return humantime::format_duration(d).to_string();
     }
     let secs = d.as_secs();
-    let unit = [(DAY, "d"), (HOUR, "h"), (MIN, "m")].into_iter().find(|(n, _)| secs > 0 && secs % n == 0);
+    let unit = [(DAY, "d"), (HOUR, "h"), (MIN, "m")].into_iter().find(|(n, _)| secs > 0 && secs.is_multiple_of(*n));
     match unit {
         Some((n, name)) => format!("{}{name}", secs / n),
         None => format!("{secs}s"),
@@ -87,7 +87,8 @@ pub fn show_duration(d: Duration) -> String {
 
 /// A size as a range bound is written in the README: `1GiB`, `1KiB`.
 pub fn show_size(bytes: u64) -> String {
-    let unit = [(TIB, "TiB"), (GIB, "GiB"), (MIB, "MiB"), (KIB, "KiB")].into_iter().find(|(n, _)| bytes % n == 0);
+    let unit =
+        [(TIB, "TiB"), (GIB, "GiB"), (MIB, "MiB"), (KIB, "KiB")].into_iter().find(|(n, _)| bytes.is_multiple_of(*n));
     match unit {
         Some((n, name)) => format!("{}{name}", bytes / n),
         None => format!("{bytes}B"),

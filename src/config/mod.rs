@@ -13,6 +13,7 @@ mod toml_error;
 mod validate;
 mod validate_chat;
 mod validate_notifier;
+mod validate_web;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -42,6 +43,8 @@ pub const DEFAULT_PER_HOST: usize = 2;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Connect timeout of one fetch; never longer than the total deadline.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default budget for bodies fetched and parsed but not yet applied by the writer.
+pub const DEFAULT_POLL_MEMORY: u64 = 256 * 1024 * 1024;
 /// Default cap on a feed body, counted after decompression.
 pub const DEFAULT_MAX_BODY: u64 = 10 * 1024 * 1024;
 /// Default age limit for alerting on a feed's first sight.
@@ -80,9 +83,15 @@ pub struct Config {
     pub health_notify: Vec<String>,
     /// Where to serve `/metrics` and `/healthz` (none: no metrics server).
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// The web view (none: not served).
+    pub web: Option<Web>,
     pub poll: Poll,
     pub feeds: Vec<Feed>,
     pub entity_count: usize,
+    /// The configured entities and whether the gazetteer is on, for compiling other queries
+    /// against the same names (`backtest --query`, the web view's "try a query").
+    pub entities: Vec<crate::matcher::EntityDef>,
+    pub builtin_entities: bool,
     pub watches: Vec<Watch>,
     pub notifiers: Vec<Notifier>,
     /// Every watch compiled into one matcher.
@@ -98,6 +107,16 @@ pub struct Storage {
     pub max_size: Option<u64>,
     /// The longest the file goes without `PRAGMA quick_check` (`run` checks it again then).
     pub check_every: Duration,
+}
+
+/// The web view (`[web]`): where it listens and the secret that guards it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Web {
+    pub listen: std::net::SocketAddr,
+    /// A bearer token or basic password; required unless `listen` is a loopback address.
+    pub token: Option<Secret>,
+    /// Where `[web]` stands in the file, for an error reading the token at start.
+    pub position: Option<(usize, usize)>,
 }
 
 /// How log lines are written (`[log] format`).
@@ -143,6 +162,8 @@ pub struct Poll {
     pub timeout: Duration,
     pub connect_timeout: Duration,
     pub max_body: u64,
+    /// Bytes of bodies (and the stories parsed from them) held until the writer applies them.
+    pub memory: u64,
     pub backfill: Duration,
     /// A feed failing this long raises a health alert (to `[health] notify`).
     pub alert_after: Duration,
@@ -163,6 +184,7 @@ impl Default for Poll {
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             max_body: DEFAULT_MAX_BODY,
+            memory: DEFAULT_POLL_MEMORY,
             backfill: DEFAULT_BACKFILL,
             alert_after: DEFAULT_ALERT_AFTER,
             article: Articles::default(),

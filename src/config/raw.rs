@@ -63,6 +63,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub metrics: RawMetrics,
     #[serde(default)]
+    pub web: RawWeb,
+    #[serde(default)]
     pub matcher: RawMatcher,
     #[serde(default, rename = "feed")]
     pub feeds: Vec<Spanned<RawFeed>>,
@@ -108,6 +110,7 @@ pub struct RawPoll {
     pub proxy: Option<Spanned<String>>,
     pub timeout: Option<Spanned<DurationText>>,
     pub max_body: Option<Spanned<SizeText>>,
+    pub memory: Option<Spanned<SizeText>>,
     pub backfill: Option<Spanned<DurationText>>,
     pub alert_after: Option<Spanned<DurationText>>,
     pub article: Option<Spanned<String>>,
@@ -122,6 +125,14 @@ pub struct RawPoll {
 #[serde(deny_unknown_fields)]
 pub struct RawMetrics {
     pub listen: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWeb {
+    pub listen: Option<Spanned<String>>,
+    pub token_env: Option<Spanned<String>>,
+    pub token_file: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -156,6 +156,7 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
             None
         }
     });
+    let web = super::validate_web::web(&mut c, &raw.web);
     let entities: Vec<EntityDef> =
         raw.entities.iter().map(|e| EntityDef { name: e.name.get_ref().clone(), aliases: e.aliases.clone() }).collect();
     for e in &raw.entities {
@@ -184,9 +185,12 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
             log: Log { format: raw.log.format.unwrap_or_default() },
             health_notify,
             metrics_listen,
+            web,
             poll,
             feeds,
             entity_count: entities.len(),
+            entities,
+            builtin_entities: builtin,
             watches,
             notifiers,
             matcher,
@@ -250,6 +254,11 @@ fn poll(c: &mut Checker, raw: &RawPoll) -> Poll {
     let concurrency = c.count(&raw.concurrency, "poll.concurrency", 1..=10_000, d.concurrency);
     let per_host = c.count(&raw.per_host, "poll.per_host", 1..=100, d.per_host);
     let max_body = c.size(&raw.max_body, "poll.max_body").unwrap_or(d.max_body);
+    let memory = c.size(&raw.memory, "poll.memory").unwrap_or(d.memory);
+    if let (Some(at), true) = (raw.max_body.as_ref().or(raw.memory.as_ref()), max_body > memory) {
+        let (body, memory) = (bounds::show_size(max_body), bounds::show_size(memory));
+        c.error(at, format!("poll.max_body ({body}) must not exceed poll.memory ({memory}): one body must fit"));
+    }
     let proxy = raw.proxy.as_ref().and_then(|p| match url::Url::parse(p.get_ref().trim()) {
         Ok(u) if matches!(u.scheme(), "http" | "https" | "socks5" | "socks5h") => Some(u),
         _ => {
@@ -281,6 +290,7 @@ fn poll(c: &mut Checker, raw: &RawPoll) -> Poll {
         timeout,
         connect_timeout: d.connect_timeout.min(timeout),
         max_body,
+        memory,
         backfill: c.duration(&raw.backfill, "poll.backfill", d.backfill),
         alert_after: c.duration(&raw.alert_after, "poll.alert_after", d.alert_after),
         article: super::article::articles(c, raw),
@@ -471,7 +481,10 @@ mod tests {
             }
         }
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-        let c = Config::from_str("[poll]\nmax_interval = \"7d\"\nmax_body = \"1GiB\"\n", Path::new("c.toml")).unwrap();
+        let e = Config::from_str("[poll]\nmax_body = \"512MiB\"\n", Path::new("c.toml")).unwrap_err().to_string();
+        assert_eq!(e, "c.toml:2:12: poll.max_body (512MiB) must not exceed poll.memory (256MiB): one body must fit");
+        let text = "[poll]\nmax_interval = \"7d\"\nmax_body = \"1GiB\"\nmemory = \"1GiB\"\n";
+        let c = Config::from_str(text, Path::new("c.toml")).unwrap();
         assert_eq!((c.poll.max_interval.as_secs(), c.poll.max_body), (7 * 86_400, 1 << 30));
     }
 

@@ -1,6 +1,8 @@
 //! What a feed document says about itself beyond its stories: how often to poll it (RSS `ttl`,
-//! the syndication module's `updatePeriod`/`updateFrequency`), and its text encoding when the
-//! HTTP header has to fill in for a missing XML declaration.
+//! the syndication module's `updatePeriod`/`updateFrequency`), and its text encoding: from the
+//! HTTP header when the document declares none, else detected from the bytes (chardetng) when
+//! they are not UTF-8. The order is the byte-order mark, the XML declaration, the HTTP
+//! charset, then detection.
 
 use std::borrow::Cow;
 use std::time::Duration;
@@ -51,6 +53,19 @@ pub fn apply_http_charset<'a>(bytes: &'a [u8], charset: Option<&str>) -> Cow<'a,
     Cow::Owned(text.into_owned().into_bytes())
 }
 
+/// The document decoded to UTF-8 from the encoding its bytes suggest, when it has no
+/// byte-order mark, declares no encoding and is not UTF-8; otherwise `None`.
+pub fn detect_encoding(bytes: &[u8]) -> Option<String> {
+    if std::str::from_utf8(bytes).is_ok() || encoding_rs::Encoding::for_bom(bytes).is_some() || declares_encoding(bytes)
+    {
+        return None;
+    }
+    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    detector.feed(bytes, true);
+    let encoding = detector.guess(None, chardetng::Utf8Detection::Deny);
+    Some(encoding.decode_without_bom_handling(bytes).0.into_owned())
+}
+
 /// Whether an XML declaration at the start names an encoding.
 fn declares_encoding(bytes: &[u8]) -> bool {
     let head = &bytes[..bytes.len().min(256)];
@@ -74,6 +89,18 @@ mod tests {
         );
         assert_eq!(syndication_period(b"<rss><channel><title>x</title>"), None);
         assert_eq!(syndication_period(b"<sy:updatePeriod>fortnightly</sy:updatePeriod>"), None);
+    }
+
+    #[test]
+    fn undeclared_legacy_encodings_are_detected() {
+        let (koi8, _, _) = encoding_rs::KOI8_R
+            .encode("<rss><channel><title>Новости дня: правительство объявило о новых мерах</title></channel></rss>");
+        assert!(detect_encoding(&koi8).unwrap().contains("Новости дня"));
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS
+            .encode("<rss><channel><title>東京の天気予報と今日のニュースです</title></channel></rss>");
+        assert!(detect_encoding(&sjis).unwrap().contains("東京の天気予報"));
+        assert_eq!(detect_encoding("<rss>Café</rss>".as_bytes()), None, "UTF-8 stays as it is");
+        assert_eq!(detect_encoding(b"<?xml version=\"1.0\" encoding=\"koi8-r\"?><rss>\xee</rss>"), None);
     }
 
     #[test]

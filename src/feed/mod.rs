@@ -1,19 +1,26 @@
 //! Feed bytes to stories: feed-rs does the parsing, this module decides what a story is.
 //!
 //! Pure: takes bytes, returns stories. The one rule that matters most lives here: a story's key
-//! is stable across polls (its guid, else its link, else a hash of its title and date), and
-//! never feed-rs's invented random id.
+//! is stable across polls (its guid, else its link, else a hash of its title and date or text),
+//! and never feed-rs's invented random id. The other: a document with items never yields
+//! nothing quietly. Repairs go around feed-rs, each only on a document that shows its defect:
+//! byte fixes before it (`prepare.rs`), a rewrite of what it cannot read (`normalise.rs`), a
+//! lenient second pass for bad entities and tags (`lenient.rs`), and item by item as the last
+//! resort (`salvage.rs`).
 
 use chrono::{DateTime, Utc};
+use feed_rs::model::{Feed, FeedType};
 use feed_rs::parser::{ParseErrorKind, ParseFeedError};
 
-use crate::digest::short_hash;
-use crate::text::html_to_text;
-
 mod hints;
+mod lenient;
+mod normalise;
 mod prepare;
+mod salvage;
+mod story;
 
 pub use hints::apply_http_charset;
+pub use story::story_key;
 
 /// One item of a feed, as plain text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +59,28 @@ pub struct ParsedFeed {
     pub stories: Vec<Story>,
     /// How often the feed says it is worth polling (RSS `ttl`, `sy:updatePeriod`), the longer.
     pub refresh: Option<std::time::Duration>,
+    /// What was repaired to read the document, and the items skipped as unreadable.
+    pub repairs: Vec<Repair>,
+}
+
+impl ParsedFeed {
+    /// How many items were skipped as unreadable (the others are in `stories`).
+    pub fn skipped(&self) -> usize {
+        self.repairs.iter().filter(|r| matches!(r, Repair::SkippedItem { .. })).count()
+    }
+}
+
+/// A repair made to read a document, for the log: each names the line it was made at.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Repair {
+    #[error("read leniently: a bare `&` or an entity XML does not define at line {line}")]
+    Entity { line: usize },
+    #[error("read leniently: an end tag that does not match its start at line {line}")]
+    EndTag { line: usize },
+    #[error("read leniently: an element feed-rs rejects (such as an unknown text type) was read as text")]
+    Rejected,
+    #[error("skipped a broken item at line {line}")]
+    SkippedItem { line: usize },
 }
 
 /// Why bytes did not yield a feed.
@@ -65,6 +94,8 @@ pub enum ParseError {
     NoFeedRoot,
     #[error("malformed feed: {0}")]
     Malformed(String),
+    #[error("no stories: the document has {items} item or entry elements but none could be read ({reason})")]
+    NoStories { items: usize, reason: String },
 }
 
 /// Parses feed bytes as served (not decoded: feed-rs honours the declared encoding).
@@ -77,37 +108,132 @@ pub fn parse(bytes: &[u8], base: Option<&str>) -> Result<ParsedFeed, ParseError>
     if looks_like_html(&head) {
         return Err(ParseError::Html);
     }
+    let parser = Base(base);
+    let mut prepared = prepare::prepare(bytes);
+    if prepare::unclosed_declaration(&prepared) {
+        return Err(ParseError::Malformed("the XML declaration is not closed before the first tag".into()));
+    }
+    // Atom 0.3 and RSS 1.0 / 0.90 always go through the rewrite: feed-rs reads no Atom 0.3,
+    // and drops every RSS 1.0 item without a `<link>`.
+    if prepare::needs_rewrite(&prepared)
+        && let Some(n) = normalise::normalise(&prepared)
+    {
+        prepared = std::borrow::Cow::Owned(n.bytes);
+    }
+    let mut repairs = Vec::new();
+    let feed = match read(&parser, &prepared) {
+        Ok(feed) => feed,
+        // `<rss>` with no `<channel>` is an empty feed, not a broken one.
+        Err(ParseError::NoFeedRoot) if prepare::is_channelless_rss(&prepared) => {
+            return Ok(ParsedFeed { title: None, stories: Vec::new(), refresh: None, repairs });
+        }
+        Err(ParseError::Malformed(strict)) => match second_pass(&parser, &prepared, &mut repairs) {
+            Some(feed) => feed,
+            None => salvage(&parser, &prepared, &strict, &mut repairs)?,
+        },
+        Err(other) => return Err(other),
+    };
+    let feed = fill_in(&parser, &prepared, feed);
+    let kind = feed.feed_type.clone();
+    let ttl = feed.ttl.map(|minutes| std::time::Duration::from_secs(u64::from(minutes) * 60));
+    let refresh = ttl.into_iter().chain(hints::syndication_period(bytes)).max();
+    let title = feed.title.as_ref().map(|t| story::shown(t, &kind)).filter(|t| !t.is_empty());
+    let stories: Vec<Story> = feed.entries.into_iter().map(|e| story::story(e, &kind)).collect();
+    if stories.is_empty() {
+        let items = salvage::item_spans(&prepared).len();
+        if items > 0 {
+            let reason = "the parser found no entries in them".to_string();
+            return Err(ParseError::NoStories { items, reason });
+        }
+    }
+    Ok(ParsedFeed { title, stories, refresh, repairs })
+}
+
+/// The document's URL, which every feed-rs parser of it is built with.
+#[derive(Clone, Copy)]
+struct Base<'a>(Option<&'a str>);
+
+/// One feed-rs parse, with a parser of its own (one keeps state a failed parse leaves behind);
+/// a panic in the parser (a bug in it, on hostile bytes) fails this feed, never the caller.
+fn read(base: &Base<'_>, doc: &[u8]) -> Result<Feed, ParseError> {
     let parser = feed_rs::parser::Builder::new()
-        .base_uri(base)
+        .base_uri(base.0)
         .sanitize_content(false)
         // An empty id marks "the feed gave none"; `story_key` then derives a stable one.
         .id_generator(|_, _, _| String::new())
         .build();
-    let prepared = prepare::prepare(bytes);
-    if prepare::unclosed_declaration(&prepared) {
-        return Err(ParseError::Malformed("the XML declaration is not closed before the first tag".into()));
+    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse(doc)));
+    match parsed {
+        Err(_) => Err(ParseError::Malformed("the feed parser gave up on this document".into())),
+        Ok(Ok(feed)) => Ok(feed),
+        Ok(Err(ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot))) => Err(ParseError::NoFeedRoot),
+        Ok(Err(other)) => Err(ParseError::Malformed(other.to_string())),
     }
-    // A panic in the parser (a bug in it, on hostile bytes) fails this feed, never the caller.
-    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse(&*prepared)));
-    let Ok(parsed) = parsed else {
-        return Err(ParseError::Malformed("the feed parser gave up on this document".into()));
-    };
-    let feed = match parsed {
-        Ok(feed) => feed,
-        // `<rss>` with no `<channel>` is an empty feed, not a broken one.
-        Err(ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot)) if prepare::is_channelless_rss(&prepared) => {
-            return Ok(ParsedFeed { title: None, stories: Vec::new(), refresh: None });
+}
+
+/// The lenient second pass: entities repaired, end tags matched, unknown text types read as
+/// text. `None` when the document is still unreadable.
+fn second_pass(parser: &Base<'_>, doc: &[u8], repairs: &mut Vec<Repair>) -> Option<Feed> {
+    let fixed = lenient::repair_entities(doc);
+    let doc = fixed.as_ref().map_or(doc, |(d, _)| d.as_slice());
+    let normalised = normalise::normalise(doc)?;
+    let feed = read(parser, &normalised.bytes).ok()?;
+    let before = repairs.len();
+    repairs.extend(fixed.map(|(_, line)| Repair::Entity { line }));
+    repairs.extend(normalised.unbalanced_at.map(|line| Repair::EndTag { line }));
+    if repairs.len() == before {
+        repairs.push(Repair::Rejected);
+    }
+    Some(feed)
+}
+
+/// Every item read on its own: the readable ones kept, the others recorded as skipped.
+fn salvage(parser: &Base<'_>, doc: &[u8], strict: &str, repairs: &mut Vec<Repair>) -> Result<Feed, ParseError> {
+    let spans = salvage::item_spans(doc);
+    let mut kept: Option<Feed> = None;
+    for (i, one) in salvage::one_item_documents(doc, &spans).iter().enumerate() {
+        let read_one = read(parser, one).ok().or_else(|| second_pass(parser, one, &mut Vec::new()));
+        match read_one {
+            Some(f) if !f.entries.is_empty() => match kept.as_mut() {
+                Some(k) => k.entries.extend(f.entries),
+                None => kept = Some(f),
+            },
+            _ => {
+                let line = doc[..spans[i].0].iter().filter(|&&b| b == b'\n').count() + 1;
+                repairs.push(Repair::SkippedItem { line });
+            }
         }
-        Err(ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot)) => return Err(ParseError::NoFeedRoot),
-        Err(other) => return Err(ParseError::Malformed(other.to_string())),
+    }
+    match kept {
+        Some(feed) => Ok(feed),
+        None if spans.is_empty() => Err(ParseError::Malformed(strict.to_string())),
+        None => Err(ParseError::NoStories { items: spans.len(), reason: format!("every item was broken: {strict}") }),
+    }
+}
+
+/// For an RSS document where an item lacks a link, title or date, the rewrite that takes them
+/// from the elements other vocabularies put them in; the feed as read when it changes nothing.
+fn fill_in(parser: &Base<'_>, doc: &[u8], feed: Feed) -> Feed {
+    let rss = matches!(feed.feed_type, FeedType::RSS0 | FeedType::RSS1 | FeedType::RSS2);
+    // Only where the document holds what could fill the gap: a guid that is a URL, or the
+    // Dublin Core or Atom namespaces; otherwise the rewrite would change nothing.
+    let has = |ns: &[u8]| memchr::memmem::find(doc, ns).is_some();
+    let (dc, dates) = (
+        has(b"http://purl.org/dc/elements/1.1/"),
+        has(b"http://purl.org/dc/terms/") || has(b"http://www.w3.org/2005/Atom"),
+    );
+    let lacking = |e: &feed_rs::model::Entry| {
+        (!e.links.iter().any(story::is_story_link) && e.id.starts_with("http"))
+            || (e.title.is_none() && dc)
+            || (e.published.is_none() && dates)
     };
-    let ttl = feed.ttl.map(|minutes| std::time::Duration::from_secs(u64::from(minutes) * 60));
-    let refresh = ttl.into_iter().chain(hints::syndication_period(bytes)).max();
-    Ok(ParsedFeed {
-        title: feed.title.map(|t| html_to_text(&t.content)).filter(|t| !t.is_empty()),
-        stories: feed.entries.into_iter().map(story).collect(),
-        refresh,
-    })
+    if !rss || !feed.entries.iter().any(lacking) {
+        return feed;
+    }
+    match normalise::normalise(doc).and_then(|n| read(parser, &n.bytes).ok()) {
+        Some(better) if better.entries.len() >= feed.entries.len() => better,
+        _ => feed,
+    }
 }
 
 /// The first bytes after any BOM and white space, lower-cased, for sniffing.
@@ -120,61 +246,6 @@ fn leading_text(bytes: &[u8]) -> String {
 
 fn looks_like_html(head: &str) -> bool {
     head.starts_with("<!doctype html") || head.starts_with("<html")
-}
-
-fn story(entry: feed_rs::model::Entry) -> Story {
-    let url = entry
-        .links
-        .iter()
-        .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
-        .or(entry.links.first())
-        .map(|l| l.href.trim().to_string())
-        .filter(|h| !h.is_empty());
-    let title = entry.title.as_ref().map(|t| html_to_text(&t.content)).unwrap_or_default();
-    let summary = entry.summary.as_ref().map(|t| html_to_text(&t.content)).unwrap_or_default();
-    let content = entry.content.as_ref().and_then(|c| c.body.as_deref()).map(html_to_text).unwrap_or_default();
-    let body = join_distinct(summary, content);
-    let published = entry.published.or(entry.updated);
-    let key = story_key(&entry.id, url.as_deref(), &title, published);
-    let author = entry
-        .authors
-        .iter()
-        .filter_map(|p| p.name.as_deref())
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .collect::<Vec<_>>()
-        .join(", ");
-    let categories = entry
-        .categories
-        .iter()
-        .map(|c| c.label.as_deref().unwrap_or(&c.term).trim().to_string())
-        .filter(|c| !c.is_empty())
-        .collect();
-    Story { key, url, title, body, author, categories, published, keys: Default::default() }
-}
-
-/// Summary and content together, without repeating one that contains the other.
-fn join_distinct(summary: String, content: String) -> String {
-    if content.is_empty() || summary.contains(&content) {
-        summary
-    } else if summary.is_empty() || content.contains(&summary) {
-        content
-    } else {
-        format!("{summary} {content}")
-    }
-}
-
-/// The stable identity of an entry: its guid, else its link, else a hash of title and date.
-pub fn story_key(id: &str, url: Option<&str>, title: &str, published: Option<DateTime<Utc>>) -> String {
-    let id = id.trim();
-    if !id.is_empty() {
-        return format!("guid:{id}");
-    }
-    if let Some(url) = url {
-        return format!("link:{url}");
-    }
-    let stamp = published.map(|p| p.timestamp().to_le_bytes());
-    format!("hash:{}", short_hash(&[title.as_bytes(), stamp.as_ref().map_or(&[][..], |s| &s[..])]))
 }
 
 #[cfg(test)]
@@ -213,6 +284,10 @@ mod tests {
     fn html_pages_and_empty_bodies_are_named() {
         assert_eq!(parse(b"\n<!DOCTYPE html><html></html>", None), Err(ParseError::Html));
         assert_eq!(parse(b"  \n", None), Err(ParseError::Empty));
-        assert!(matches!(parse(b"<rss version=\"2.0\"><channel><item>", None), Err(ParseError::Malformed(_))));
+        assert!(matches!(
+            parse(b"<rss version=\"2.0\"><channel><item>", None),
+            Err(ParseError::NoStories { items: 1, .. })
+        ));
+        assert!(matches!(parse(b"<rss version=\"2.0\"><channel><title>", None), Err(ParseError::Malformed(_))));
     }
 }

@@ -4,10 +4,14 @@
 //!
 //! - UTF-16 and UTF-32 documents (with or without a BOM) are transcoded to UTF-8 and their XML
 //!   declaration dropped, since the declaration would name the old encoding.
-//! - `<rss>` without a `version` attribute is read as RSS 2.0.
+//! - `<rss>` without a `version` attribute, or with 0.93 or 0.94 (drafts between 0.92 and 2.0
+//!   that feed-rs does not name), is read as RSS 2.0; a default namespace on `<rss>`
+//!   (`xmlns="http://backend.userland.com/rss2"`) is dropped, since RSS 2.0 has none.
+//! - A document with no byte-order mark and no declared encoding whose bytes are not UTF-8 is
+//!   decoded from the encoding chardetng finds (the HTTP charset, applied before, wins).
 //! - RSS 0.90 (RDF with the Netscape 0.9 namespace) is read as RSS 1.0, which has the same shape.
-//! - JSON Feeds that name their version with `http://` or give `tags` as one string are
-//!   normalised to the spec's form.
+//! - JSON Feeds that name their version with `http://` or as a bare number, leave out the
+//!   required `title`, or give `tags` as one string are normalised to the spec's form.
 //! - An XML declaration anywhere but at the start (pasted into an item's HTML, say) is removed:
 //!   it is not XML, and one naming another encoding made the XML reader panic (found by
 //!   fuzzing).
@@ -26,6 +30,8 @@ pub fn prepare(bytes: &[u8]) -> Cow<'_, [u8]> {
     let mut out = Cow::Borrowed(bytes);
     if let Some(utf8) = wide_to_utf8(bytes) {
         out = Cow::Owned(drop_xml_declaration(utf8).into_bytes());
+    } else if let Some(utf8) = super::hints::detect_encoding(bytes) {
+        out = Cow::Owned(utf8.into_bytes());
     }
     if let Some(fixed) = json_feed(&out) {
         return Cow::Owned(fixed);
@@ -40,10 +46,8 @@ pub fn prepare(bytes: &[u8]) -> Cow<'_, [u8]> {
     if let Some(cleaned) = drop_stray_declarations(&out) {
         out = Cow::Owned(cleaned);
     }
-    if let Some(at) = rss_without_version(&out) {
-        let mut v = out.into_owned();
-        v.splice(at..at, b" version=\"2.0\"".iter().copied());
-        out = Cow::Owned(v);
+    if let Some(fixed) = rss_root(&out) {
+        out = Cow::Owned(fixed);
     }
     out
 }
@@ -92,6 +96,44 @@ fn drop_stray_declarations(b: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Whether the document needs `normalise` before feed-rs: Atom 0.3 or RSS 1.0 / 0.90 (found by
+/// their namespaces near the start), or an HTML text construct holding unescaped markup, of
+/// which feed-rs keeps only the first words.
+pub fn needs_rewrite(b: &[u8]) -> bool {
+    let head = &b[..b.len().min(8192)];
+    find(head, b"http://purl.org/atom/ns#").is_some()
+        || find(head, RSS10_NS).is_some()
+        || child_element_inside(b, b"type=\"html\"")
+        || (root_is_rss(b) && (find(b, b"<link href=").is_some() || child_element_inside(b, b"<title>")))
+}
+
+/// Whether the first element is `<rss`.
+fn root_is_rss(b: &[u8]) -> bool {
+    let mut rest = b;
+    while let Some(p) = memchr::memchr(b'<', rest) {
+        rest = &rest[p + 1..];
+        if !matches!(rest.first(), Some(b'?' | b'!')) {
+            return rest.starts_with(b"rss");
+        }
+    }
+    false
+}
+
+/// Whether an element whose start tag holds `pattern` has a child element first (not CDATA,
+/// not its own end tag).
+fn child_element_inside(b: &[u8], pattern: &[u8]) -> bool {
+    memchr::memmem::find_iter(b, pattern).any(|at| {
+        let Some(open_end) = memchr::memchr(b'>', &b[at..]).map(|p| at + p + 1) else { return false };
+        if b[..open_end].ends_with(b"/>") {
+            return false;
+        }
+        memchr::memchr(b'<', &b[open_end..]).is_some_and(|p| {
+            let next = &b[open_end + p + 1..];
+            !(next.starts_with(b"/") || next.starts_with(b"![CDATA["))
+        })
+    })
+}
+
 /// Whether the document's root is `<rss …>` and it holds no `<channel`.
 pub fn is_channelless_rss(b: &[u8]) -> bool {
     let start = b.iter().position(|&c| c == b'<').unwrap_or(b.len());
@@ -137,21 +179,61 @@ fn drop_xml_declaration(s: String) -> String {
     }
 }
 
-/// Where to insert a version attribute, when the root is `<rss` without one.
-fn rss_without_version(b: &[u8]) -> Option<usize> {
+/// The document with its `<rss>` root tag read as RSS 2.0 when it names no version or 0.93
+/// or 0.94, and without a default namespace; `None` when the root needs none of it.
+fn rss_root(b: &[u8]) -> Option<Vec<u8>> {
     let head = &b[..b.len().min(8192)];
     let mut from = 0;
-    while let Some(p) = find(&head[from..], b"<rss") {
+    let (at, end) = loop {
+        let p = find(&head[from..], b"<rss")?;
         let at = from + p + 4;
         match head.get(at) {
-            Some(b' ' | b'\t' | b'\r' | b'\n' | b'>') => {
-                let end = find(&head[at..], b">").map_or(head.len(), |e| at + e);
-                return (find(&head[at..end], b"version").is_none()).then_some(at);
+            Some(b' ' | b'\t' | b'\r' | b'\n' | b'>' | b'/') => {
+                break (at, find(&head[at..], b">").map_or(head.len(), |e| at + e));
             }
             _ => from = at,
         }
+    };
+    let tag = String::from_utf8_lossy(&head[at..end]);
+    let mut attrs = String::with_capacity(tag.len() + 16);
+    let mut changed = false;
+    let mut has_version = false;
+    for (name, value) in attributes(&tag) {
+        match name {
+            "xmlns" => changed = true,
+            "version" => {
+                has_version = true;
+                let draft = matches!(value.trim(), "0.93" | "0.94");
+                changed |= draft;
+                attrs.push_str(&format!(" version=\"{}\"", if draft { "2.0" } else { value }));
+            }
+            _ => attrs.push_str(&format!(" {name}=\"{value}\"")),
+        }
     }
-    None
+    if !has_version {
+        attrs.insert_str(0, " version=\"2.0\"");
+        changed = true;
+    }
+    let self_closing = tag.trim_end().ends_with('/');
+    if self_closing {
+        attrs.push('/');
+    }
+    changed.then(|| [&b[..at], attrs.as_bytes(), &b[end..]].concat())
+}
+
+/// The `name="value"` pairs of a tag's attribute text (either quote), values as written.
+fn attributes(tag: &str) -> Vec<(&str, &str)> {
+    let mut out = Vec::new();
+    let mut rest = tag;
+    while let Some(eq) = rest.find('=') {
+        let name = rest[..eq].trim();
+        let after = rest[eq + 1..].trim_start();
+        let Some(quote) = after.chars().next().filter(|c| *c == '"' || *c == '\'') else { break };
+        let Some(close) = after[1..].find(quote) else { break };
+        out.push((name, &after[1..1 + close]));
+        rest = &after[close + 2..];
+    }
+    out
 }
 
 /// Normalises a JSON Feed's version URL and string-valued `tags`; `None` when not needed.
@@ -163,19 +245,28 @@ fn json_feed(b: &[u8]) -> Option<Vec<u8>> {
     let mut v: serde_json::Value = serde_json::from_slice(b).ok()?;
     let mut changed = false;
     if let Some(serde_json::Value::String(version)) = v.get_mut("version") {
-        if let Some(rest) = version.strip_prefix("http://jsonfeed.org/") {
-            *version = format!("https://jsonfeed.org/{rest}");
+        let spec = match version.trim() {
+            "1" | "1.0" => Some("https://jsonfeed.org/version/1".to_string()),
+            "1.1" => Some("https://jsonfeed.org/version/1.1".to_string()),
+            other => other.strip_prefix("http://jsonfeed.org/").map(|rest| format!("https://jsonfeed.org/{rest}")),
+        };
+        if let Some(spec) = spec {
+            *version = spec;
             changed = true;
         }
     }
+    if let Some(feed) = v.as_object_mut().filter(|f| !f.contains_key("title")) {
+        feed.insert("title".into(), serde_json::Value::String(String::new()));
+        changed = true;
+    }
     if let Some(items) = v.get_mut("items").and_then(|i| i.as_array_mut()) {
         for item in items {
-            if let Some(tags) = item.get_mut("tags") {
-                if let serde_json::Value::String(s) = tags {
-                    let list = s.split(',').map(|t| serde_json::Value::String(t.trim().to_string())).collect();
-                    *tags = serde_json::Value::Array(list);
-                    changed = true;
-                }
+            if let Some(tags) = item.get_mut("tags")
+                && let serde_json::Value::String(s) = tags
+            {
+                let list = s.split(',').map(|t| serde_json::Value::String(t.trim().to_string())).collect();
+                *tags = serde_json::Value::Array(list);
+                changed = true;
             }
         }
     }
@@ -190,6 +281,13 @@ mod tests {
     fn adds_a_missing_rss_version() {
         assert_eq!(&*prepare(b"<rss><channel/></rss>"), b"<rss version=\"2.0\"><channel/></rss>");
         assert_eq!(&*prepare(b"<rss version=\"0.91\">"), b"<rss version=\"0.91\">");
+    }
+
+    #[test]
+    fn reads_rss_drafts_and_drops_a_default_namespace_as_rss_2() {
+        assert_eq!(&*prepare(b"<rss version='0.94'><channel/></rss>"), b"<rss version=\"2.0\"><channel/></rss>");
+        let ns = b"<rss xmlns=\"http://backend.userland.com/rss2\" version=\"2.0\" xmlns:dc=\"d\">";
+        assert_eq!(&*prepare(ns), b"<rss version=\"2.0\" xmlns:dc=\"d\">");
     }
 
     #[test]

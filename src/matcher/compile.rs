@@ -331,7 +331,7 @@ impl Builder {
             self.term(&t.text, t.kind, false).map(Target::Term)
         };
         let target = target.expect("the parser rejects terms that fold to nothing");
-        leaves.push(Leaf { written: t.text.clone(), target, fields });
+        leaves.push(Leaf { written: t.written(), target, fields });
         (leaves.len() - 1) as u32
     }
 

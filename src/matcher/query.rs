@@ -82,6 +82,16 @@ pub struct Term {
     pub column: usize,
 }
 
+impl Term {
+    /// The term as the query writes it, wildcard included (`sanction*`), as reports show it.
+    pub fn written(&self) -> String {
+        match self.kind {
+            TermKind::Prefix => format!("{}*", self.text),
+            TermKind::Exact => self.text.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ast {
     Term(Term),
@@ -222,7 +232,30 @@ fn unknown_field(name: &str, word: &str, near: Option<Field>) -> String {
     )
 }
 
+/// The operators, which count only in capitals; a bare word that is one in another case is
+/// almost always meant as one, and as a word it would only ever match the word itself.
+const OPERATORS: [&str; 4] = ["AND", "OR", "NOT", "NEAR"];
+
+/// The error for `word`, an operator written in lower or mixed case (`or`, `Near/5`).
+fn operator_in_lower_case(word: &str) -> Option<String> {
+    let upper = word.to_ascii_uppercase();
+    let op = OPERATORS.into_iter().find(|op| {
+        upper == *op || (*op == "NEAR" && upper.strip_prefix("NEAR/").is_some_and(|n| n.parse::<u32>().is_ok()))
+    })?;
+    (word != upper).then(|| {
+        let verb = match op {
+            "NOT" => "to exclude a term",
+            "NEAR" => "to find terms close together",
+            _ => "to combine terms",
+        };
+        format!("{word:?} is not an operator: write {upper} in capitals {verb}; quote \"{word}\" to search the word")
+    })
+}
+
 fn word_token(word: String, column: usize) -> Result<Tok, SyntaxError> {
+    if let Some(message) = operator_in_lower_case(&word) {
+        return err(message, column);
+    }
     Ok(match word.as_str() {
         "AND" => Tok::And,
         "OR" => Tok::Or,
@@ -410,6 +443,15 @@ fn term(text: String, quoted: bool, column: usize) -> Result<Ast, SyntaxError> {
         }
         None => (text, TermKind::Exact),
     };
+    if let (false, Some(star)) = (quoted, text.find('*')) {
+        let stem = &text[..star];
+        return err(
+            format!(
+                "{text:?} never matches: a * stands only at the end of a word, as in {stem}*; quote it to search the text"
+            ),
+            column,
+        );
+    }
     if crate::text::fold(&text).text.is_empty() {
         let what = if quoted { "phrase" } else { "term" };
         return err(format!("the {what} {text:?} has no letters or digits to match"), column);
@@ -495,6 +537,41 @@ mod tests {
         ];
         for text in texts {
             assert!(parse(text).is_ok(), "{text}");
+        }
+    }
+
+    /// These parsed, and matched nothing: `or` as a word, `sanc*ions` as a word with a star.
+    #[test]
+    fn operators_in_lower_case_and_a_star_inside_a_word_are_errors_with_a_hint() {
+        let cases = [
+            (
+                "russia or ukraine",
+                8,
+                "\"or\" is not an operator: write OR in capitals to combine terms; quote \"or\" to search the word",
+            ),
+            ("russia and ukraine", 8, "\"and\" is not an operator: write AND in capitals to combine terms"),
+            ("sanctions not russia", 11, "\"not\" is not an operator: write NOT in capitals to exclude a term"),
+            (
+                "treaty near/5 korea",
+                8,
+                "\"near/5\" is not an operator: write NEAR/5 in capitals to find terms close together",
+            ),
+            ("treaty Near korea", 8, "write NEAR in capitals"),
+            ("sanc*ions", 1, "\"sanc*ions\" never matches: a * stands only at the end of a word, as in sanc*"),
+            ("title:sanc*ions", 7, "a * stands only at the end of a word"),
+        ];
+        let mut wrong = Vec::new();
+        for (query, column, expected) in cases {
+            match parse(query) {
+                Err(e) if e.column == column && e.message.contains(expected) => {}
+                other => wrong.push(format!("{query:?}: expected {expected:?} at {column}, got {other:?}")),
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+        for fine in
+            ["\"rock and roll\"", "\"or\"", "sanction*", "russia OR ukraine", "\"sanc*ions\"", "orange AND notice"]
+        {
+            assert!(parse(fine).is_ok(), "{fine}");
         }
     }
 }

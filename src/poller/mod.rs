@@ -56,7 +56,8 @@ pub enum PollOutcome {
     /// alert on first sight. For a feed parsed before it is empty: most of its stories are
     /// known. The writer works out [`raised`] for any new story left without it.
     Parsed {
-        feed: ParsedFeed,
+        /// Boxed: a parsed feed is far larger than the other outcomes.
+        feed: Box<ParsedFeed>,
         raised: Vec<Option<Raised>>,
         validators: Validators,
     },
@@ -127,6 +128,9 @@ pub async fn poll_feed(
         Fetched::NotModified => return Polled { outcome: PollOutcome::NotModified, moved_to, hint: fresh_for },
         Fetched::Body { bytes, etag, last_modified, charset } => (bytes, etag, last_modified, charset),
     };
+    // Charged before parsing, released when the permit goes (once the writer has applied the
+    // feed): `[poll] memory` bounds what waits, whatever `concurrency` is.
+    permit.hold_body(bytes.len()).await;
     let hash = hex(&Sha256::digest(&bytes));
     if validators.content_hash.as_deref() == Some(hash.as_str()) {
         return Polled { outcome: PollOutcome::Unchanged { etag, last_modified }, moved_to, hint: fresh_for };
@@ -134,9 +138,16 @@ pub async fn poll_feed(
     let first_sight = validators.content_hash.is_none();
     let outcome = match parse(bytes, charset, Arc::clone(config), index, first_sight).await {
         Ok((parsed, raised)) => {
+            for repair in &parsed.repairs {
+                tracing::warn!(feed = %feed.url(), "{repair}");
+            }
             let hint = parsed.refresh.into_iter().chain(fresh_for).max();
             let validators = Validators { etag, last_modified, content_hash: Some(hash), moved_to: moved_to.clone() };
-            return Polled { outcome: PollOutcome::Parsed { feed: parsed, raised, validators }, moved_to, hint };
+            return Polled {
+                outcome: PollOutcome::Parsed { feed: Box::new(parsed), raised, validators },
+                moved_to,
+                hint,
+            };
         }
         Err(reason) => PollOutcome::failed(reason),
     };

@@ -193,7 +193,7 @@ fn pack(text: &str) -> Value {
 }
 
 /// Article text as read back.
-fn unpack(v: ValueRef<'_>) -> Option<String> {
+pub(super) fn unpack(v: ValueRef<'_>) -> Option<String> {
     match v {
         ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
         ValueRef::Blob(b) => {

@@ -46,6 +46,8 @@ pub struct FeedRow {
     pub stories: i64,
     /// Stories first seen in the last 7 days.
     pub stories_7d: i64,
+    /// Items of the latest document skipped as unreadable.
+    pub skipped_items: i64,
 }
 
 impl Store {
@@ -162,7 +164,7 @@ impl Store {
             "SELECT url, title, moved_to, gone, last_success, last_error, last_error_at, consecutive_failures,
                 interval_secs, next_poll, failing_since,
                 (SELECT COUNT(*) FROM stories s WHERE s.feed_id = f.id),
-                COALESCE(week.n, 0)
+                COALESCE(week.n, 0), skipped_items
              FROM feeds f
              LEFT JOIN (SELECT feed_id, COUNT(*) AS n FROM stories WHERE first_seen >= ?1 GROUP BY feed_id) week
                 ON week.feed_id = f.id
@@ -183,6 +185,7 @@ impl Store {
                 failing_since: r.get(10)?,
                 stories: r.get(11)?,
                 stories_7d: r.get(12)?,
+                skipped_items: r.get(13)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

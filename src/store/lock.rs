@@ -36,7 +36,6 @@ struct Held {
     file: File,
     /// The lock file.
     path: PathBuf,
-    command: String,
 }
 
 /// The process that holds a database's lock, as its lock file names it.
@@ -81,30 +80,9 @@ impl Owner {
         }
         // Only the owner writes the file, and only while it holds the lock.
         file.set_len(0).and_then(|()| writeln!(file, "{} {command}", std::process::id())).map_err(lock_err)?;
-        let owner = Owner { held: Arc::new(Held { file, path: lock.clone(), command: command.to_string() }) };
+        let owner = Owner { held: Arc::new(Held { file, path: lock.clone() }) };
         held.insert(lock, Arc::downgrade(&owner.held));
         Ok(owner)
-    }
-
-    /// Who holds the lock of the database at `path`, if anyone (this process included); reads
-    /// without creating anything.
-    pub fn holder(path: &Path) -> Result<Option<Holder>, StoreError> {
-        let lock = lock_path(path);
-        let mut file = match File::options().read(true).open(&lock) {
-            Ok(file) => file,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => return Err(StoreError::Lock { path: lock, source }),
-        };
-        if let Some(mine) = registry().get(&lock).and_then(Weak::upgrade) {
-            return Ok(Some(Holder { pid: Some(std::process::id()), command: Some(mine.command.clone()) }));
-        }
-        // A shared lock is refused while the owner holds its exclusive one, and is released
-        // when `file` closes.
-        match FileExt::try_lock_shared(&file) {
-            Ok(true) => Ok(None),
-            Ok(false) => Ok(Some(holder(&mut file))),
-            Err(source) => Err(StoreError::Lock { path: lock, source }),
-        }
     }
 }
 
@@ -202,18 +180,5 @@ mod tests {
             assert_eq!(holder(&mut file), expected, "{text:?}");
         }
         assert_eq!(Holder { pid: Some(7), command: Some("run".into()) }.to_string(), "`wirewatch run` (PID 7)");
-    }
-
-    #[test]
-    fn asking_who_holds_a_lock_creates_nothing_and_sees_the_owner() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("w.db");
-        assert_eq!(Owner::holder(&db).unwrap(), None);
-        assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none(), "nothing created");
-        let owner = Owner::acquire(&db, "run").unwrap();
-        let me = Holder { pid: Some(std::process::id()), command: Some("run".into()) };
-        assert_eq!(Owner::holder(&db).unwrap(), Some(me));
-        drop(owner);
-        assert_eq!(Owner::holder(&db).unwrap(), None);
     }
 }

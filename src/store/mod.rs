@@ -21,6 +21,7 @@ mod sketch_index;
 mod stamp;
 mod stories;
 mod turn;
+mod views;
 use turn::{Turn, Turns};
 
 use std::path::{Path, PathBuf};
@@ -37,6 +38,7 @@ pub use lock::{Holder, Owner};
 pub use outbox::{DeliveryTrouble, OutboxEntry, OutboxRow, OutboxState, RetryGroup};
 pub use prune::Pruned;
 pub use stories::{FetchMeta, IngestStats, NewAlert, Raised};
+pub use views::{AlertFilter, AlertRow, Report, StoryRow};
 
 /// How long a connection waits for another one's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);

@@ -135,7 +135,9 @@ fn mark_sending(tx: &rusqlite::Connection, rows: &[OutboxRow], digest: bool) -> 
 
 impl Store {
     /// Queues again every row a previous process left in `sending`, as a retry due now, so the
-    /// interrupted message goes out again with the same rows; returns how many.
+    /// interrupted message goes out again with the same rows; returns how many. Only the owner
+    /// of the database's lock can write (`lock.rs`), and owners never overlap, so the rows found
+    /// in `sending` as it starts delivering are an earlier owner's, never a live process's.
     pub fn requeue_sending(&self, now: i64) -> Result<usize, StoreError> {
         self.write(|tx| {
             Ok(tx.execute(

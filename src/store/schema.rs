@@ -176,6 +176,12 @@ ALTER TABLE feeds ADD COLUMN articles_failed INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE feeds ADD COLUMN articles_refused INTEGER NOT NULL DEFAULT 0;
 "#,
     r#"
+-- Items of the feed's latest document that could not be read and were skipped (the others
+-- were stored): shown by `wirewatch feeds`, so a partly broken feed is not mistaken for a
+-- healthy one.
+ALTER TABLE feeds ADD COLUMN skipped_items INTEGER NOT NULL DEFAULT 0;
+"#,
+    r#"
 -- The message a row was last claimed for (`alert:ID` or `digest:ID`, ID its first row): the
 -- rows of one message are retried together, as that message, and apart from other messages.
 ALTER TABLE outbox ADD COLUMN message TEXT;

@@ -51,6 +51,8 @@ pub struct FetchMeta<'a> {
     pub last_modified: Option<&'a str>,
     /// SHA-256 of the body these stories came from.
     pub content_hash: Option<&'a str>,
+    /// Items of that body skipped as unreadable.
+    pub skipped_items: usize,
 }
 
 impl Store {
@@ -99,8 +101,17 @@ impl Store {
         tx.execute("UPDATE feeds SET listed = ?2 WHERE id = ?1", params![feed_id, listed])?;
         tx.execute(
             "UPDATE feeds SET title = COALESCE(?2, title), etag = ?3, last_modified = ?4, last_poll = ?5,
-                last_success = ?5, consecutive_failures = 0, failing_since = NULL, content_hash = ?6 WHERE id = ?1",
-            params![feed_id, meta.title, meta.etag, meta.last_modified, now, meta.content_hash],
+                last_success = ?5, consecutive_failures = 0, failing_since = NULL, content_hash = ?6,
+                skipped_items = ?7 WHERE id = ?1",
+            params![
+                feed_id,
+                meta.title,
+                meta.etag,
+                meta.last_modified,
+                now,
+                meta.content_hash,
+                meta.skipped_items as i64
+            ],
         )?;
         tx.commit()?;
         for f in filed {

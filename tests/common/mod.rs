@@ -2,6 +2,7 @@
 //! builders. Shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod newsroom;
 pub mod smtp;
 
 use std::collections::HashMap;
@@ -189,6 +190,17 @@ impl Setup {
             "[storage]\npath = \"state/wirewatch.db\"\n[poll]\ntimeout = \"2s\"\nbackfill = \"100000d\"\n\
              article = \"never\"\n[[feed]]\nurl = \"{feed}\"\nname = \"Wire\"\n\
              [[watch]]\nname = \"sanctions\"\nquery = \"sanction*\"\n{extra}\n[[notifier]]\n{notifier}\n"
+        ))
+    }
+
+    /// A config polling `feed` (named "Wire") whose failures alert at once (`alert_after` 1ms)
+    /// through the jsonl notifier "log", with the `sanctions` watch.
+    pub fn health_alerting(feed: &str) -> Setup {
+        Setup::with_config(&format!(
+            "[storage]\npath = \"state/wirewatch.db\"\n[poll]\nalert_after = \"1ms\"\nbackfill = \"100000d\"\narticle = \"never\"\n\
+             [health]\nnotify = [\"log\"]\n[[feed]]\nurl = \"{feed}\"\nname = \"Wire\"\n\
+             [[watch]]\nname = \"sanctions\"\nquery = \"sanction*\"\n\
+             [[notifier]]\nname = \"log\"\ntype = \"jsonl\"\npath = \"alerts.jsonl\"\n"
         ))
     }
 
