@@ -320,7 +320,9 @@ fn drain_outbox(rt: &Runtime, port: u16, alerts: &[Alert], burst: Option<usize>)
     let config = outbox_config(dir.path(), port, burst);
     fill_outbox(&config.storage.path, alerts).expect("fill the outbox");
     rt.block_on(async {
-        let dispatcher = Dispatcher::new(&config).unwrap_or_else(|e| panic!("cannot start the dispatcher: {e}"));
+        let dispatcher = std::sync::Arc::new(
+            Dispatcher::new(&config).unwrap_or_else(|e| panic!("cannot start the dispatcher: {e}")),
+        );
         let start = Instant::now();
         let delivered = dispatcher.drain().await.unwrap_or_else(|e| panic!("drain failed: {e}"));
         let elapsed = start.elapsed();

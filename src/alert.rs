@@ -27,8 +27,9 @@ pub struct Alert {
     /// RFC 3339, or null when the feed gave no date.
     pub published: Option<String>,
     pub matched: Vec<MatchedTerm>,
-    /// About 200 characters around the decisive hit: the first in the body, else in the
-    /// article, else in the title; for an alert the article added, the first in the article.
+    /// About 200 characters of the passage where the most distinct terms hit, in the field of
+    /// the decisive hit: the body if a term hit there, else the article, else the title; for an
+    /// alert the article added, the article.
     pub snippet: String,
     /// The story's language (ISO 639-1), null when it could not be told.
     #[serde(default)]
@@ -44,7 +45,8 @@ impl Alert {
         Alert::with_snippet(feed, story, doc, m, feed_decisive)
     }
 
-    /// An alert whose snippet is taken around the hit `decisive` picks, else the first hit.
+    /// An alert whose snippet is the best passage ([`best_passage`]) in the field of the hit
+    /// `decisive` picks, else of the first hit.
     fn with_snippet(
         feed: &str,
         story: &Story,
@@ -52,8 +54,9 @@ impl Alert {
         m: WatchMatch,
         decisive: fn(&[MatchedTerm]) -> Option<&MatchedTerm>,
     ) -> Alert {
-        let first = decisive(&m.matched).or(m.matched.first());
-        let snippet = first.map(|t| snippet(doc.field(t.field), t.start, t.end)).unwrap_or_default();
+        let field = decisive(&m.matched).or(m.matched.first()).map(|t| t.field);
+        let passage = field.and_then(|f| best_passage(&m.matched, f).map(|(start, end)| (f, start, end)));
+        let snippet = passage.map(|(f, start, end)| snippet(doc.field(f), start, end)).unwrap_or_default();
         Alert {
             watch: m.watch,
             feed: feed.to_string(),
@@ -96,15 +99,29 @@ impl Alert {
         }
     }
 
-    /// One line saying which terms matched, as what, where: `Russia → "Russian" in title`.
+    /// One line saying which terms matched where, grouped by term with a count per field:
+    /// `MSMT: title, body x2 · sanction*: title, body x3`.
     pub fn why(&self) -> String {
-        let mut seen = std::collections::HashSet::new();
-        self.matched
-            .iter()
-            .map(|m| format!("{} → \"{}\" in {}", m.term, m.text, m.field.name()))
-            .filter(|line| seen.insert(line.clone()))
-            .collect::<Vec<_>>()
-            .join("; ")
+        let mut terms: Vec<(&str, Vec<(Field, usize)>)> = Vec::new();
+        for m in &self.matched {
+            let at = match terms.iter().position(|(t, _)| *t == m.term) {
+                Some(at) => at,
+                None => {
+                    terms.push((&m.term, Vec::new()));
+                    terms.len() - 1
+                }
+            };
+            let fields = &mut terms[at].1;
+            match fields.iter_mut().find(|(f, _)| *f == m.field) {
+                Some((_, n)) => *n += 1,
+                None => fields.push((m.field, 1)),
+            }
+        }
+        let field = |&(f, n): &(Field, usize)| if n > 1 { format!("{} x{n}", f.name()) } else { f.name().to_string() };
+        let term = |(t, fields): &(&str, Vec<(Field, usize)>)| {
+            format!("{t}: {}", fields.iter().map(field).collect::<Vec<_>>().join(", "))
+        };
+        terms.iter().map(term).collect::<Vec<_>>().join(" · ")
     }
 
     /// ` · ru` for a story whose language was told, else nothing: shown after the date.
@@ -231,6 +248,33 @@ pub fn document(story: &Story, feed_name: &str, tags: &[String]) -> Document {
     }
 }
 
+/// The passage of `field` a snippet shows: the span of hits, within three quarters of a
+/// snippet's width, holding the most distinct terms (the earliest of equals); as (first
+/// character, end character).
+fn best_passage(matched: &[MatchedTerm], field: Field) -> Option<(usize, usize)> {
+    let mut hits: Vec<&MatchedTerm> = matched.iter().filter(|t| t.field == field).collect();
+    hits.sort_by_key(|t| (t.start, t.end));
+    let width = SNIPPET_CHARS * 3 / 4;
+    let mut best: Option<(usize, usize, usize)> = None;
+    for (i, first) in hits.iter().enumerate() {
+        let mut terms: Vec<&str> = Vec::new();
+        let mut end = first.end;
+        for (j, t) in hits[i..].iter().enumerate() {
+            if j > 0 && t.end.saturating_sub(first.start) > width {
+                break;
+            }
+            end = end.max(t.end);
+            if !terms.contains(&t.term.as_str()) {
+                terms.push(&t.term);
+            }
+        }
+        if best.is_none_or(|(n, _, _)| terms.len() > n) {
+            best = Some((terms.len(), first.start, end));
+        }
+    }
+    best.map(|(_, start, end)| (start, end))
+}
+
 /// About [`SNIPPET_CHARS`] characters of `text` around the characters `start..end`, cut at word
 /// boundaries, with an ellipsis where text was left out.
 pub fn snippet(text: &str, start: usize, end: usize) -> String {
@@ -265,7 +309,63 @@ pub fn snippet(text: &str, start: usize, end: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::snippet;
+    use super::*;
+
+    fn hit(term: &str, text: &str, field: Field, start: usize) -> MatchedTerm {
+        MatchedTerm { term: term.into(), text: text.into(), field, start, end: start + text.chars().count() }
+    }
+
+    fn alert(matched: Vec<MatchedTerm>) -> Alert {
+        Alert {
+            watch: "w".into(),
+            feed: "Wire".into(),
+            id: "guid:1".into(),
+            url: None,
+            title: String::new(),
+            published: None,
+            lang: None,
+            matched,
+            snippet: String::new(),
+            also_reported_by: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn why_groups_hits_by_term_with_fields_and_counts() {
+        let a = alert(vec![
+            hit("MSMT", "MSMT", Field::Title, 0),
+            hit("sanction*", "Sanctions", Field::Title, 10),
+            hit("MSMT", "MSMT", Field::Body, 5),
+            hit("sanction*", "sanctions", Field::Body, 20),
+            hit("MSMT", "Multilateral Sanctions Monitoring Team", Field::Body, 40),
+            hit("sanction*", "sanctioned", Field::Body, 90),
+            hit("sanction*", "sanctions", Field::Body, 120),
+        ]);
+        assert_eq!(a.why(), "MSMT: title, body x2 · sanction*: title, body x3");
+        assert_eq!(alert(vec![hit("Russia", "Russian", Field::Body, 3)]).why(), "Russia: body");
+    }
+
+    #[test]
+    fn the_snippet_is_the_passage_where_the_most_distinct_terms_hit() {
+        let lead = "Sanctions were discussed again on Monday by several delegations in New York. ";
+        let filler = "Officials gave no further details about the timing of the next meeting of the group. ".repeat(3);
+        let key = "The MSMT report says the transfers breach Security Council resolutions on sanctions.";
+        let body = format!("{lead}{filler}{key}");
+        let at = |needle: &str| body[..body.find(needle).unwrap()].chars().count();
+        let matched = vec![
+            hit("sanction*", "Sanctions", Field::Body, 0),
+            hit("MSMT", "MSMT", Field::Body, at("MSMT")),
+            hit("\"Security Council\"", "Security Council", Field::Body, at("Security Council")),
+            hit("sanction*", "sanctions", Field::Body, at("sanctions.")),
+        ];
+        let (start, end) = best_passage(&matched, Field::Body).unwrap();
+        let s = snippet(&body, start, end);
+        assert!(s.contains(key), "{s}");
+        // Equal passages: the earliest; none in the field: none.
+        let apart = [hit("a", "a", Field::Title, 4), hit("b", "b", Field::Title, 300)];
+        assert_eq!(best_passage(&apart, Field::Title), Some((4, 5)));
+        assert_eq!(best_passage(&apart, Field::Body), None);
+    }
 
     #[test]
     fn short_text_is_whole() {

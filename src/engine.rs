@@ -19,7 +19,7 @@ use crate::article::Worker;
 use crate::config::Config;
 use crate::ingest::{self, FeedReport, FeedStart, Job, Wakes};
 use crate::metrics::Liveness;
-use crate::notify::Dispatcher;
+use crate::notify::{DeliveryFault, Dispatcher, Lanes};
 use crate::poller::{FetchLimits, Fetcher, Validators, host_of, poll_feed};
 use crate::service;
 use crate::store::{IntegrityCheck, Store, StoreError};
@@ -34,8 +34,11 @@ const HEARTBEAT: Duration = Duration::from_secs(10);
 /// How often `run` asks whether the database is due a check (sooner if `[storage]
 /// check_every` is shorter).
 const RECHECK_TICK: Duration = Duration::from_secs(600);
-/// How often the dispatcher looks for retries that came due, when nothing new arrives.
-const DELIVERY_TICK: Duration = Duration::from_secs(15);
+/// How long a daemon whose delivery failed keeps answering `/healthz` with 503 before it
+/// stops, so a monitor polling it sees why.
+const FAULT_LINGER: Duration = Duration::from_secs(3);
+/// Longest wait to record a delivery fault in the database for `status`.
+const FAULT_RECORD: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -45,6 +48,8 @@ pub enum EngineError {
     Dispatch(#[from] crate::notify::DispatchError),
     #[error("cannot build the HTTP client: {0}")]
     Client(#[from] crate::poller::FetchError),
+    #[error("{0}; stopping so that the service manager restarts wirewatch")]
+    Delivery(#[from] DeliveryFault),
     /// The web view's token cannot be read.
     #[error("{0}")]
     Web(crate::config::ConfigErrors),
@@ -190,10 +195,19 @@ pub async fn once(config: Arc<Config>) -> Result<Summary, EngineError> {
     let (_, first) = tokio::join!(articles, dispatcher.drain());
     let (_, delivered) = tokio::join!(parts.stop_writer(), dispatcher.drain());
     drop(dispatcher);
-    summary.delivered = first? + delivered?;
+    summary.delivered = dispatched(first)? + dispatched(delivered)?;
     summary.waiting = Store::open_read_only(&config.storage.path)?.waiting_for_retry()?;
     integrity.closed();
     Ok(summary)
+}
+
+/// A delivery pass's count, its database error told as the store's (a damaged file is said
+/// once, the same way everywhere).
+fn dispatched(pass: Result<usize, crate::notify::DispatchError>) -> Result<usize, EngineError> {
+    pass.map_err(|e| match e {
+        crate::notify::DispatchError::Store(e) => EngineError::Store(e),
+        other => EngineError::Dispatch(other),
+    })
 }
 
 /// Counts the pass's reports as its polls finish, and the integrity check's verdict; stops at
@@ -273,12 +287,10 @@ pub async fn run(
         parts.jobs.clone(),
         Arc::clone(&parts.articles),
     );
-    let delivery = tokio::spawn(deliver_loop(
-        Arc::clone(&parts.dispatcher),
-        Arc::clone(&parts.committed),
-        Requeue { path: parts.config.storage.path.clone(), asked: retry_dead },
-        shutdown.clone(),
-    ));
+    let mut delivery = Lanes::start(Arc::clone(&parts.dispatcher), Arc::clone(&parts.committed));
+    let mut fault = None;
+    let requeue = Requeue { path: parts.config.storage.path.clone(), asked: retry_dead };
+    let requeuer = tokio::spawn(requeue.serve(Arc::clone(&parts.committed)));
     info!(feeds = parts.config.feeds.len(), watches = parts.config.watches.len(), "wirewatch running");
     service::ready(parts.config.feeds.len());
     let systemd_watchdog = service::watchdog_period();
@@ -305,6 +317,12 @@ pub async fn run(
                 }
             }
             _ = heartbeat.tick() => {
+                // A delivery task that crashed or stalled stops the daemon, so the service
+                // manager restarts it: no more reports.
+                if let Some(found) = delivery.fault().await {
+                    fault = Some(found);
+                    break;
+                }
                 // Reported from this loop, so a frozen loop stops the reports; and only while
                 // the writer keeps answering, so a stuck writer stops them too.
                 if watchdog.writer_answering() {
@@ -338,9 +356,17 @@ pub async fn run(
             }
         }
     }
+    if let Some(fault) = &fault {
+        tracing::error!(error = %fault, "delivery failed; stopping");
+        liveness.fail(fault.to_string());
+        parts.dispatcher.record_fault(fault, FAULT_RECORD).await;
+        tokio::time::sleep(FAULT_LINGER).await;
+    }
     // Said in neutral words: the caller knows whether this is a shutdown or a reload.
     info!(in_flight = tasks.len(), "polling ends; in-flight polls get the grace period");
     damage.abort();
+    requeuer.abort();
+    let _ = requeuer.await;
     // The pinger's sender must be gone before the writer can stop.
     watchdog.pinger.abort();
     let _ = watchdog.pinger.await;
@@ -355,29 +381,22 @@ pub async fn run(
     // Article fetches in flight are abandoned: their steps stay pending for the next start.
     articles.stop().await;
     let integrity = parts.integrity.clone();
-    let dispatcher = parts.stop_writer().await;
-    // A delivery pass still running after the grace period is stopped, not left behind: a
-    // restarted engine (SIGHUP) requeues whatever it left in `sending`, and two dispatchers
-    // must never send the same rows.
-    let mut delivery = delivery;
-    if tokio::time::timeout(SHUTDOWN_GRACE, &mut delivery).await.is_err() {
-        delivery.abort();
-        let _ = delivery.await;
-    }
+    parts.stop_writer().await;
     // Damage found while running, even by a check that ended as the daemon was stopping.
     if let Some(damaged) = damage_found(&integrity) {
         // Nothing more is written to the file: no last pass, no stamp; the caller says why.
+        delivery.abort().await;
         return Err(damaged.into());
     }
-    // One last pass for whatever the writer committed after the delivery task stopped.
-    let last = tokio::time::timeout(SHUTDOWN_GRACE, dispatcher.drain()).await;
-    match &last {
-        Ok(Err(e)) => warn!(error = %e, "last delivery pass failed; alerts stay queued"),
-        Err(_) => warn!("last delivery pass timed out; the rest stays queued for the next start"),
-        Ok(Ok(_)) => {}
+    // Each notifier makes a last pass for whatever the writer committed since its previous
+    // one, all within one grace period: a silent server is abandoned, not waited for. The
+    // tasks are stopped before returning, so a restarted engine (SIGHUP) never runs beside
+    // them and two dispatchers never send the same rows.
+    let clean = delivery.stop(SHUTDOWN_GRACE).await;
+    if let Some(fault) = fault {
+        return Err(fault.into());
     }
-    drop(dispatcher);
-    if matches!(last, Ok(Ok(_))) {
+    if clean {
         integrity.closed();
     }
     info!("engine ended");
@@ -460,26 +479,14 @@ impl Requeue {
             Err(e) => warn!(error = %e, "requeueing the dead alerts stopped"),
         }
     }
-}
 
-async fn deliver_loop(
-    dispatcher: Arc<Dispatcher>,
-    committed: Arc<Notify>,
-    requeue: Requeue,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    loop {
-        // A damaged file stops the daemon, which says so once.
-        if let Err(e) = dispatcher.drain().await
-            && !matches!(e, StoreError::Corrupt { .. })
-        {
-            warn!(error = %e, "alert delivery stopped on a database error; retrying");
-        }
-        tokio::select! {
-            _ = committed.notified() => {}
-            _ = requeue.asked.notified() => requeue.dead().await,
-            _ = tokio::time::sleep(DELIVERY_TICK) => {}
-            _ = shutdown.changed() => return,
+    /// Requeues the dead alerts each time an operator asks, then wakes delivery through
+    /// `committed`, as a commit of new alerts does.
+    async fn serve(self, committed: Arc<Notify>) {
+        loop {
+            self.asked.notified().await;
+            self.dead().await;
+            committed.notify_one();
         }
     }
 }

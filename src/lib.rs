@@ -14,6 +14,7 @@ pub mod config;
 pub mod dedupe;
 pub mod digest;
 pub mod engine;
+pub mod fault;
 pub mod feed;
 pub mod ingest;
 pub mod logging;

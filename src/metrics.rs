@@ -130,24 +130,37 @@ impl Metrics {
     }
 }
 
-/// Whether the daemon is making progress: the scheduler loop and the writer both report in.
+/// Whether the daemon is making progress: the scheduler loop and the writer both report in,
+/// and delivery has not failed.
 #[derive(Clone)]
 pub struct Liveness {
     last: Arc<Mutex<Instant>>,
     allowed: Duration,
+    /// What stopped the daemon for good, once something did.
+    failed: Arc<Mutex<Option<String>>>,
 }
 
 impl Liveness {
     pub fn new(allowed: Duration) -> Liveness {
-        Liveness { last: Arc::new(Mutex::new(Instant::now())), allowed }
+        Liveness { last: Arc::new(Mutex::new(Instant::now())), allowed, failed: Arc::default() }
     }
 
     pub fn progressed(&self) {
         *self.last.lock().expect("never poisoned") = Instant::now();
     }
 
-    pub fn alive(&self) -> bool {
-        self.last.lock().expect("never poisoned").elapsed() <= self.allowed
+    /// Marks the daemon failed for good: every later check says why.
+    pub fn fail(&self, why: String) {
+        *self.failed.lock().expect("never poisoned") = Some(why);
+    }
+
+    /// Why the daemon is not healthy, if it is not.
+    pub fn problem(&self) -> Option<String> {
+        if let Some(why) = self.failed.lock().expect("never poisoned").clone() {
+            return Some(format!("failed: {why}"));
+        }
+        let stalled = self.last.lock().expect("never poisoned").elapsed() > self.allowed;
+        stalled.then(|| "stalled: the scheduler or the database writer stopped making progress".to_string())
     }
 }
 
@@ -184,9 +197,8 @@ async fn metrics(State(s): State<Served>) -> impl IntoResponse {
 }
 
 async fn healthz(State(s): State<Served>) -> impl IntoResponse {
-    if s.liveness.alive() {
-        (StatusCode::OK, "ok\n")
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "stalled: the scheduler or the database writer stopped making progress\n")
+    match s.liveness.problem() {
+        None => (StatusCode::OK, "ok\n".to_string()),
+        Some(why) => (StatusCode::SERVICE_UNAVAILABLE, format!("{why}\n")),
     }
 }

@@ -5,23 +5,15 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::smtp::SmtpSink;
+use common::smtp::{SmtpSink, email_setup, header, parse};
 use common::{FeedServer, Item, Setup, bin, rss};
-use mailparse::{MailHeaderMap, ParsedMail};
+use mailparse::MailHeaderMap;
 use wirewatch::engine;
 
 const TREATY: &str = "North Korea and Russia sign a defence treaty";
 
-/// A config with one feed, the `dprk` and `sanctions` watches and one email notifier;
-/// `notifier_extra` adds keys to the notifier table.
 fn setup(feed: &str, smtp: &str, notifier_extra: &str) -> Setup {
-    let dprk = "[[entity]]\nname = \"North Korea\"\naliases = [\"DPRK\", \"Pyongyang\"]\n\
-                [[watch]]\nname = \"dprk\"\nquery = '\"North Korea\" AND (treaty OR sanctions)'";
-    let notifier = format!(
-        "name = \"desk\"\ntype = \"email\"\nto = [\"desk@example.org\"]\n\
-         from = \"wirewatch <alerts@example.org>\"\nsmtp = \"{smtp}\"\n{notifier_extra}"
-    );
-    Setup::one_feed(feed, dprk, &notifier)
+    email_setup(feed, smtp, notifier_extra)
 }
 
 fn treaty_item() -> Item<'static> {
@@ -29,14 +21,6 @@ fn treaty_item() -> Item<'static> {
         link: Some("https://example.org/treaty"),
         ..Item::new("t-1", TREATY, "Officials met in Pyongyang to sign the treaty on Friday.")
     }
-}
-
-fn parse(raw: &str) -> ParsedMail<'_> {
-    mailparse::parse_mail(raw.as_bytes()).expect("the server received a parseable message")
-}
-
-fn header(m: &ParsedMail, name: &str) -> String {
-    m.headers.get_first_value(name).unwrap_or_else(|| panic!("no {name} header"))
 }
 
 fn outbox(setup: &Setup) -> Vec<(i64, String, i64, Option<String>)> {
@@ -75,7 +59,7 @@ async fn an_alert_arrives_as_a_multipart_email_that_explains_itself() {
     assert_eq!(m.subparts[1].ctype.mimetype, "text/html");
     assert!(text.contains(TREATY) && text.contains("https://example.org/treaty"), "{text}");
     assert!(text.contains("Wire · 2026-11-28 09:00 UTC · en · watch: dprk"), "{text}");
-    assert!(text.contains("Why: North Korea → \"North Korea\" in title; treaty → \"treaty\" in title; North Korea → \"Pyongyang\" in body"), "{text}");
+    assert!(text.contains("Why: North Korea: title, body · treaty: title, body"), "{text}");
     assert!(text.contains("met in *Pyongyang* to sign the *treaty*"), "{text}");
     assert!(html.contains("<a href=\"https://example.org/treaty\">North Korea and Russia"), "{html}");
     assert!(html.contains(">Pyongyang</mark>") && !html.contains("<img"), "{html}");
@@ -95,13 +79,13 @@ async fn a_hostile_title_and_summary_inject_neither_headers_nor_markup() {
 
     engine::once(setup.load()).await.unwrap();
     let messages = sink.messages();
-    assert_eq!(messages.len(), 2, "one per watch (dprk, sanctions)");
+    assert_eq!(messages.len(), 1, "one message for the story, listing both watches (dprk, sanctions)");
     for raw in &messages {
         let m = parse(raw);
         assert_eq!(m.headers.get_all_values("Subject").len(), 1);
         assert!(m.headers.get_first_value("Bcc").is_none(), "{raw}");
         assert!(raw.contains("X-Rcpt-Args: <desk@example.org>") && !raw.contains("spy@evil.example>"), "{raw}");
-        assert!(header(&m, "Subject").contains("New sanctions on DPRK Bcc: spy@evil.example"));
+        assert_eq!(header(&m, "Subject"), "[wirewatch] sanctions, dprk: New sanctions on DPRK Bcc: spy@evil.example");
         let html = m.subparts[1].get_body().unwrap();
         assert!(!html.contains("<script") && !html.contains("onclick") && !html.contains("<b>"), "{html}");
         assert!(html.contains("&lt;i&gt;"), "literal text stays visible as text: {html}");
@@ -239,9 +223,12 @@ async fn alerts_survive_a_kill_during_delivery_and_a_resent_message_keeps_its_me
     daemon.kill().unwrap();
     daemon.wait().unwrap();
     let first_id = header(&parse(&sink.messages()[0]), "Message-ID");
-    let total: i64 = setup.db().query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0)).unwrap();
-    let sending: i64 =
-        setup.db().query_row("SELECT COUNT(*) FROM outbox WHERE state = 'sending'", [], |r| r.get(0)).unwrap();
+    // One message per story, whatever watches it matched.
+    let messages = |filter: &str| -> i64 {
+        let sql = format!("SELECT COUNT(DISTINCT story_id) FROM outbox {filter}");
+        setup.db().query_row(&sql, [], |r| r.get(0)).unwrap()
+    };
+    let (total, sending) = (messages(""), messages("WHERE state = 'sending'"));
     assert_eq!(sending, 1, "the kill caught one message in flight");
 
     sink.restart(&[]);

@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use common::{FeedServer, Item, Setup, bin, rss};
 use wirewatch::engine;
-use wirewatch::notify::webhook::{SIGNATURE_HEADER, signature};
+use wirewatch::notify::webhook::{IDEMPOTENCY_HEADER, SIGNATURE_HEADER, signature};
 
 #[derive(Default)]
 struct Receiver {
@@ -70,6 +70,9 @@ async fn a_webhook_gets_signed_json_and_a_500_is_retried() {
         assert_eq!(sig, signature(b"s3cret", body), "the signature covers the exact body");
         assert_eq!(headers.get("content-type").unwrap(), "application/json");
     }
+    let key = |i: usize| seen[i].0.get(IDEMPOTENCY_HEADER).expect("an Idempotency-Key").to_str().unwrap().to_string();
+    assert!(key(0).len() >= 16, "{}", key(0));
+    assert_eq!(key(0), key(1), "a resend of the same message carries the same key");
     let json: serde_json::Value = serde_json::from_slice(&seen[1].1).unwrap();
     assert_eq!(json["kind"], "alert");
     assert_eq!(json["count"], 1);
@@ -142,5 +145,29 @@ async fn chat_formats_carry_the_alert_as_text() {
                 assert_eq!(json["title"], "sanctions: EU widens sanctions <!channel> @everyone");
             }
         }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_slack_webhook_url_can_be_kept_in_a_secret_file_or_variable() {
+    let server = FeedServer::start().await;
+    server.set_rss("wire.xml", rss("Wire", &[Item::new("s-1", "EU widens sanctions", "A package.")]));
+    for (key, value) in [("url_file", "hook.url"), ("url_env", "WW_TEST_SLACK_HOOK_URL")] {
+        let (url, hook) = receiver(&[]).await;
+        let notifier = format!("name = \"chat\"\ntype = \"webhook\"\nformat = \"slack\"\n{key} = \"{value}\"");
+        let setup = Setup::one_feed(&server.url("wire.xml"), "", &notifier);
+        std::fs::write(setup.path("hook.url"), format!("{url}\n")).unwrap();
+        let out = bin()
+            .arg("--config")
+            .arg(&setup.config)
+            .arg("once")
+            .env("WW_TEST_SLACK_HOOK_URL", &url)
+            .env("RUST_LOG", "debug")
+            .output()
+            .unwrap();
+        let printed = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success() && printed.contains(", 1 alert"), "{key}: {printed}");
+        assert_eq!(hook.seen.lock().unwrap().len(), 1, "{key}");
+        assert!(!printed.contains("/hook"), "{key}: the URL's path is a secret: {printed}");
     }
 }

@@ -26,9 +26,9 @@ pub async fn notify_test(config: &Config, only: Option<&str>) -> Result<ExitCode
                 let key = format!("notify-test/{}/{}", spec.name, Utc::now().timestamp_nanos_opt().unwrap_or_default());
                 n.send(&Outgoing { alerts: std::slice::from_ref(&alert), key, digest: false })
                     .await
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| e.chain())
             }
-            Err(e) => Err(e),
+            Err(e) => Err(crate::error_chain(&e)),
         };
         match result {
             Ok(answer) => super::emit(format!("{}: ok: {answer}\n", spec.name))?,

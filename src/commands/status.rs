@@ -23,6 +23,8 @@ struct Status {
     outbox_queued: i64,
     outbox_dead: i64,
     last_poll: Option<String>,
+    /// What last stopped a daemon's delivery (a crash or a stall), in the last 24 hours.
+    delivery_fault: Option<Fault>,
     database: String,
     database_bytes: u64,
     /// Whether the database can be written and has room.
@@ -71,6 +73,12 @@ struct FeedCounts {
 }
 
 #[derive(Debug, Serialize)]
+struct Fault {
+    at: Option<String>,
+    error: String,
+}
+
+#[derive(Debug, Serialize)]
 struct Failure {
     url: String,
     name: String,
@@ -85,8 +93,11 @@ struct Failure {
 pub fn status(config: &Config, json: bool) -> Result<ExitCode, CommandError> {
     let store = super::open_read_only(config)?;
     let feeds = statuses(config, &store)?;
-    let activity = store.activity(unix_now() - 24 * 3600).context("cannot read the database")?;
+    let day_ago = unix_now() - 24 * 3600;
+    let activity = store.activity(day_ago).context("cannot read the database")?;
+    let fault = store.last_fault(day_ago).context("cannot read the database")?;
     let mut status = summarise(config, &feeds, activity);
+    status.delivery_fault = fault.map(|(at, _, error)| Fault { at: utc(Some(at)), error });
     status.delivery =
         store.delivery_trouble().context("cannot read the outbox")?.into_iter().map(Delivery::from).collect();
     if json {
@@ -132,6 +143,7 @@ fn summarise(config: &Config, feeds: &[FeedStatus], activity: Activity) -> Statu
         outbox_queued: activity.queued,
         outbox_dead: activity.dead,
         last_poll: utc(activity.last_poll),
+        delivery_fault: None,
         database: path.display().to_string(),
         database_bytes: size(path) + size(&wal),
         storage: storage(path, config.storage.max_size),
@@ -185,7 +197,7 @@ fn text(s: &Status) -> String {
         ));
     }
     out.push_str(&storage_line(&s.storage));
-    out.push_str(&delivery_lines(&s.delivery));
+    out.push_str(&delivery_lines(&s.delivery, s.delivery_fault.as_ref()));
     out
 }
 
@@ -197,14 +209,16 @@ fn storage_line(s: &Storage) -> String {
     }
 }
 
-/// `delivery:   ok`, or a line per notifier with failed alerts.
-fn delivery_lines(delivery: &[Delivery]) -> String {
-    if delivery.is_empty() {
-        return "delivery:   ok\n".into();
-    }
-    let mut out = String::new();
+/// `delivery:   ok`, or what stopped a daemon's delivery and a line per notifier with failed
+/// alerts.
+fn delivery_lines(delivery: &[Delivery], fault: Option<&Fault>) -> String {
+    let mut out = match fault {
+        Some(f) => format!("delivery:   stopped at {}: {}\n", f.at.as_deref().unwrap_or("-"), f.error),
+        None if delivery.is_empty() => return "delivery:   ok\n".into(),
+        None => String::new(),
+    };
     for (i, d) in delivery.iter().enumerate() {
-        let label = if i == 0 { "delivery:" } else { "" };
+        let label = if i == 0 && fault.is_none() { "delivery:" } else { "" };
         let mut parts = Vec::new();
         if d.retrying > 0 {
             let since = d.failing_since.as_deref().map(|t| format!(" since {t}")).unwrap_or_default();

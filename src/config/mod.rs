@@ -11,6 +11,7 @@ mod notifier;
 mod raw;
 mod toml_error;
 mod validate;
+mod validate_chat;
 mod validate_notifier;
 mod validate_web;
 
@@ -24,6 +25,7 @@ pub use article::{
 pub use bounds::MAX_POLL_INTERVAL;
 pub use error::{ConfigError, ConfigErrors, line_col};
 pub use notifier::*;
+pub use validate_chat::TELEGRAM_API;
 
 use crate::matcher::Matcher;
 

@@ -37,15 +37,36 @@ pub enum NotifierKind {
     },
     Email(Email),
     Webhook(Webhook),
+    Telegram(Telegram),
+    Matrix(Matrix),
 }
 
 impl NotifierKind {
-    pub const TYPES: &'static [&'static str] = &["stdout", "jsonl", "email", "webhook"];
+    pub const TYPES: &'static [&'static str] = &["stdout", "jsonl", "email", "webhook", "telegram", "matrix"];
 
     /// Whether several alerts may be sent as one digest message.
     pub fn batches(&self) -> bool {
-        matches!(self, NotifierKind::Email(_) | NotifierKind::Webhook(_))
+        !matches!(self, NotifierKind::Stdout | NotifierKind::Jsonl { .. })
     }
+}
+
+/// A Telegram bot posting to one chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Telegram {
+    pub token: Secret,
+    /// A chat's numeric id (`-1001234567890`) or a channel's `@name`.
+    pub chat_id: String,
+    /// The Bot API server ([`crate::config::TELEGRAM_API`] unless set).
+    pub api: url::Url,
+}
+
+/// A Matrix user posting to one room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Matrix {
+    pub homeserver: url::Url,
+    pub token: Secret,
+    /// The room's id (`!abcdefgh:example.org`).
+    pub room: String,
 }
 
 /// When and how alerts leave the outbox.
@@ -139,7 +160,7 @@ impl SmtpSecurity {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Webhook {
-    pub url: url::Url,
+    pub url: WebhookUrl,
     pub format: WebhookFormat,
     /// Key for the `X-Wirewatch-Signature` HMAC-SHA256 header.
     pub secret: Option<Secret>,
@@ -164,6 +185,43 @@ impl WebhookFormat {
             "ntfy" => WebhookFormat::Ntfy,
             _ => return None,
         })
+    }
+}
+
+/// A webhook's URL: written in the config, or a secret (a Slack or Discord webhook's path is
+/// its token) read when the notifier is built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookUrl {
+    Given(url::Url),
+    Secret(Secret),
+}
+
+impl WebhookUrl {
+    /// The URL, reading and checking it if it is a secret; errors never show it.
+    pub fn resolve(&self) -> Result<url::Url, String> {
+        match self {
+            WebhookUrl::Given(url) => Ok(url.clone()),
+            WebhookUrl::Secret(secret) => {
+                let what = match secret {
+                    Secret::Env(var) => format!("the webhook URL in {var}"),
+                    Secret::File(path) => format!("the webhook URL in {}", path.display()),
+                };
+                webhook_url(secret.read()?.trim()).map_err(|e| format!("{what}: {e}"))
+            }
+        }
+    }
+}
+
+/// Parses a webhook URL: http or https, with a host, and no user or password (a secret goes
+/// in `secret_env`, or the whole URL in `url_env`). The error never repeats the URL.
+pub fn webhook_url(raw: &str) -> Result<url::Url, String> {
+    match url::Url::parse(raw) {
+        Ok(url) if !url.username().is_empty() || url.password().is_some() => {
+            Err("the webhook URL must not carry a user or password".to_string())
+        }
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => Ok(url),
+        Ok(url) => Err(format!("webhook URL must be http:// or https://, not {}://", url.scheme())),
+        Err(e) => Err(format!("invalid webhook URL: {e}")),
     }
 }
 

@@ -11,7 +11,7 @@ use toml::Spanned;
 
 use super::notifier::{
     DEFAULT_SUBJECT, Delivery, Email, EmailTransport, Mode, Notifier, NotifierKind, SUBJECT_FIELDS, Schedule, Secret,
-    Smtp, SmtpSecurity, Webhook, WebhookFormat,
+    Smtp, SmtpSecurity, Webhook, WebhookFormat, WebhookUrl, webhook_url,
 };
 use super::raw::RawNotifier;
 use super::validate::Checker;
@@ -23,7 +23,7 @@ const MAX_BURST: i64 = 499;
 const DELIVERY_KEYS: &[&str] = &["mode", "digest", "at", "timezone", "burst", "max_age"];
 const EMAIL_KEYS: &[&str] =
     &["to", "from", "smtp", "password_env", "password_file", "ca_file", "transport", "path", "subject"];
-const WEBHOOK_KEYS: &[&str] = &["url", "format", "secret_env", "secret_file"];
+const WEBHOOK_KEYS: &[&str] = &["url", "url_env", "url_file", "format", "secret_env", "secret_file"];
 
 pub(super) fn notifiers(c: &mut Checker, raw: &[RawNotifier]) -> Vec<Notifier> {
     if raw.is_empty() {
@@ -61,6 +61,8 @@ fn kind(c: &mut Checker, n: &RawNotifier, name: &str) -> Option<NotifierKind> {
         "jsonl" => (&["path"], false),
         "email" => (EMAIL_KEYS, true),
         "webhook" => (WEBHOOK_KEYS, true),
+        "telegram" => (super::validate_chat::TELEGRAM_KEYS, true),
+        "matrix" => (super::validate_chat::MATRIX_KEYS, true),
         other => {
             let valid = NotifierKind::TYPES.join(", ");
             c.error(&n.kind, format!("unknown notifier type {other:?}; valid types: {valid}"));
@@ -83,6 +85,8 @@ fn kind(c: &mut Checker, n: &RawNotifier, name: &str) -> Option<NotifierKind> {
             }
         },
         "email" => email(c, n, name).map(NotifierKind::Email),
+        "telegram" => super::validate_chat::telegram(c, n, name).map(NotifierKind::Telegram),
+        "matrix" => super::validate_chat::matrix(c, n, name).map(NotifierKind::Matrix),
         _ => webhook(c, n, name).map(NotifierKind::Webhook),
     }
 }
@@ -248,7 +252,7 @@ fn is_loopback(host: &str) -> bool {
 }
 
 /// A secret named by `<what>_env` or `<what>_file` (not both).
-fn secret(
+pub(super) fn secret(
     c: &mut Checker,
     env: &Option<Spanned<String>>,
     file: &Option<Spanned<String>>,
@@ -283,31 +287,32 @@ fn webhook(c: &mut Checker, n: &RawNotifier, name: &str) -> Option<Webhook> {
         },
     };
     let secret = secret(c, &n.secret_env, &n.secret_file, name, "secret");
-    let Some(raw) = &n.url else {
-        let msg = format!("notifier {name:?}: a webhook notifier needs url = \"https://hooks.example.org/wirewatch\"");
-        c.error(&n.kind, msg);
-        return None;
+    let hidden = self::secret(c, &n.url_env, &n.url_file, name, "url");
+    let url = match (&n.url, hidden) {
+        (Some(raw), None) if n.url_env.is_none() && n.url_file.is_none() => match webhook_url(raw.get_ref()) {
+            Ok(url) => WebhookUrl::Given(url),
+            Err(e) => {
+                c.error(raw, format!("notifier {name:?}: {e}"));
+                return None;
+            }
+        },
+        (Some(raw), _) => {
+            c.error(raw, format!("notifier {name:?}: set url, url_env or url_file, only one"));
+            return None;
+        }
+        (None, Some(hidden)) => WebhookUrl::Secret(hidden),
+        (None, None) => {
+            if n.url_env.is_none() && n.url_file.is_none() {
+                let msg = format!(
+                    "notifier {name:?}: a webhook notifier needs url = \"https://hooks.example.org/wirewatch\" \
+                     (or url_env / url_file, for a URL that is itself a secret)"
+                );
+                c.error(&n.kind, msg);
+            }
+            return None;
+        }
     };
-    match url::Url::parse(raw.get_ref()) {
-        Ok(url) if !url.username().is_empty() || url.password().is_some() => {
-            c.error(raw, format!("notifier {name:?}: the webhook URL must not carry a user or password"));
-            None
-        }
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {
-            Some(Webhook { url, format, secret })
-        }
-        Ok(url) => {
-            c.error(
-                raw,
-                format!("notifier {name:?}: webhook URL must be http:// or https://, not {}://", url.scheme()),
-            );
-            None
-        }
-        Err(e) => {
-            c.error(raw, format!("notifier {name:?}: invalid webhook URL: {e}"));
-            None
-        }
-    }
+    Some(Webhook { url, format, secret })
 }
 
 fn delivery(c: &mut Checker, n: &RawNotifier, name: &str, kind: &NotifierKind) -> Delivery {

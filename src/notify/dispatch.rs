@@ -1,29 +1,59 @@
-//! Draining the outbox: per notifier, claim due rows, deliver them one by one or as a digest,
-//! record the outcome.
+//! Draining the outbox: per notifier, claim due messages, deliver each, record the outcome.
+//!
+//! Each notifier is drained on its own ([`Dispatcher::drain`] runs them side by side; `run`
+//! gives each a task of its own, see `lanes.rs`), so a slow or silent server holds back only
+//! its own notifier. A message is the unit of delivery: one story's alerts for a notifier (a
+//! row per watch it matched), or a digest. Its rows are claimed together, labelled with the
+//! message, and retried together as that message and apart from every other, so a retry keeps
+//! its shape and its key (and so its email `Message-ID`); only when more than `burst` messages
+//! are due at once do they go as one digest. A notifier whose server is down (no connection,
+//! no answer in time, 429) defers all its other rows to its next attempt.
 
+use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rand::Rng;
+use tokio::task::JoinSet;
 use tracing::{info, warn};
 
-use super::{DeliveryError, Notifier, Outgoing, schedule};
+use super::{DeliveryError, DeliveryFault, Notifier, Outgoing, schedule};
 use crate::alert::Alert;
 use crate::config::{Config, Mode};
 use crate::store::{OutboxRow, Store, StoreError, unix_now};
 
-/// Rows claimed per round of single deliveries: a shutdown is never far away.
+/// Rows claimed per write of the line-based notifiers (stdout, jsonl): a crash repeats at most
+/// this many lines, and a shutdown is never far away.
 const CLAIM_BATCH: usize = 100;
-/// Most alerts in one digest message.
+/// Most alerts in one message (a digest).
 const DIGEST_MAX: usize = 500;
 /// First retry delay after a transient failure; doubles per attempt.
 const RETRY_BASE: Duration = Duration::from_secs(30);
-/// Longest wait between two attempts.
+/// Longest wait between two attempts, whatever the server asks.
 const RETRY_CAP: Duration = Duration::from_secs(3600);
 
-/// What a message's `Message-ID` is derived from: the notifier and the alerts it carries (each
-/// alert's feed, story and watch, plus the outbox row for a single alert), so the same alerts
-/// sent again give the same id, and different alerts, even in another database, never do.
+/// What a pass over one notifier's outbox came to: how many alerts it delivered, and whether
+/// it stopped early because the notifier's server is down (`Break`).
+type Pass = ControlFlow<usize, usize>;
+
+/// Adds `delivered` to a pass's count.
+fn plus(pass: Pass, delivered: usize) -> Pass {
+    match pass {
+        ControlFlow::Continue(n) => ControlFlow::Continue(n + delivered),
+        ControlFlow::Break(n) => ControlFlow::Break(n + delivered),
+    }
+}
+
+fn count(pass: Pass) -> usize {
+    match pass {
+        ControlFlow::Continue(n) | ControlFlow::Break(n) => n,
+    }
+}
+
+/// What a message's key (and so its `Message-ID` and `Idempotency-Key`) is derived from: the
+/// notifier and the alerts it carries (each alert's outbox row, feed, story and watch), so the
+/// same alerts sent again give the same key, and different alerts, even in another database,
+/// never do.
 fn message_key(notifier: &str, alerts: &[(OutboxRow, Alert)], digest: bool) -> String {
     let ids: Vec<String> =
         alerts.iter().map(|(row, a)| format!("{}|{}|{}|{}", row.id, a.feed, a.id, a.watch)).collect();
@@ -44,22 +74,41 @@ pub struct Dispatcher {
     notifiers: Vec<Notifier>,
     /// Whether what an earlier run left behind has been put right ([`Dispatcher::recover`]).
     recovered: tokio::sync::OnceCell<()>,
+    /// Per notifier: when its running pass last made progress (`None` between passes).
+    progress: Vec<Mutex<Option<Instant>>>,
 }
 
-/// Why the dispatcher cannot start.
+/// Why the dispatcher cannot start, or a delivery pass ended in error.
 #[derive(Debug, thiserror::Error)]
 pub enum DispatchError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{0}")]
     Notifier(crate::config::ConfigErrors),
+    #[error(transparent)]
+    Fault(#[from] DeliveryFault),
 }
 
 impl Dispatcher {
     pub fn new(config: &Config) -> Result<Dispatcher, DispatchError> {
         let notifiers = Notifier::all(config).map_err(DispatchError::Notifier)?;
         let store = Store::open(&config.storage.path)?;
-        Ok(Dispatcher { store: Arc::new(Mutex::new(store)), notifiers, recovered: Default::default() })
+        let progress = notifiers.iter().map(|_| Mutex::new(None)).collect();
+        Ok(Dispatcher { store: Arc::new(Mutex::new(store)), notifiers, recovered: Default::default(), progress })
+    }
+
+    /// How many notifiers there are (each drained on its own).
+    pub fn len(&self) -> usize {
+        self.notifiers.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.notifiers.is_empty()
+    }
+
+    /// The name of notifier `i`.
+    pub fn name(&self, i: usize) -> &str {
+        &self.notifiers[i].name
     }
 
     /// Before the first delivery: queues again what an earlier run left in `sending`, and
@@ -83,73 +132,144 @@ impl Dispatcher {
         Ok(())
     }
 
-    /// Delivers every due alert; returns how many were delivered.
-    pub async fn drain(&self) -> Result<usize, StoreError> {
-        self.recovered.get_or_try_init(|| self.recover()).await?;
-        let mut delivered = 0;
-        for n in &self.notifiers {
-            delivered += self.drain_retries(n).await?;
-            delivered += match &n.delivery.mode {
-                Mode::Immediate => self.drain_fresh(n).await?,
-                Mode::Digest(_) => self.drain_scheduled(n).await?,
-            };
+    /// Delivers every due alert, every notifier side by side; returns how many were delivered.
+    /// A notifier's task that panics is reported as a fault once the others are done.
+    pub async fn drain(self: &Arc<Self>) -> Result<usize, DispatchError> {
+        let mut tasks = JoinSet::new();
+        let mut names = std::collections::HashMap::new();
+        for i in 0..self.notifiers.len() {
+            let me = Arc::clone(self);
+            names.insert(tasks.spawn(async move { me.drain_one(i).await }).id(), self.name(i).to_string());
         }
-        Ok(delivered)
+        let (mut delivered, mut failed) = (0, None);
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok(Ok(n)) => delivered += n,
+                Ok(Err(e)) => failed = failed.or(Some(DispatchError::Store(e))),
+                Err(e) => {
+                    let name = names.get(&e.id()).cloned().unwrap_or_default();
+                    failed = failed.or(Some(DeliveryFault::ended(name, e).into()));
+                }
+            }
+        }
+        failed.map_or(Ok(delivered), Err)
     }
 
-    /// Alerts being retried. The rows of one failed message share their next attempt, so they
-    /// come due together and go out together again: a failed digest is retried as a digest
-    /// (with the same Message-ID), and so is a message a crash interrupted.
-    async fn drain_retries(&self, n: &Notifier) -> Result<usize, StoreError> {
-        let limit = if n.batches() { DIGEST_MAX } else { CLAIM_BATCH };
-        self.drain_claims(n, limit, true, |rows| n.batches() && rows > 1).await
+    /// Delivers every due alert of notifier `i`; returns how many were delivered.
+    pub async fn drain_one(&self, i: usize) -> Result<usize, StoreError> {
+        self.recovered.get_or_try_init(|| self.recover()).await?;
+        self.progressed(i);
+        crate::fault::delivery_pass().await;
+        let pass = async {
+            let retries = self.drain_retries(i).await?;
+            let ControlFlow::Continue(sent) = retries else { return Ok(retries) };
+            let fresh = match &self.notifiers[i].delivery.mode {
+                Mode::Immediate => self.drain_fresh(i).await?,
+                Mode::Digest(_) => self.drain_scheduled(i).await?,
+            };
+            Ok(plus(fresh, sent))
+        }
+        .await;
+        *self.progress[i].lock().unwrap_or_else(|p| p.into_inner()) = None;
+        pass.map(count)
+    }
+
+    fn progressed(&self, i: usize) {
+        *self.progress[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+    }
+
+    /// The first notifier whose running pass has made no progress for longer than `after`.
+    pub fn stalled(&self, after: Duration) -> Option<usize> {
+        self.progress
+            .iter()
+            .position(|p| p.lock().unwrap_or_else(|p| p.into_inner()).is_some_and(|t| t.elapsed() > after))
+    }
+
+    /// Messages being retried, each as it was sent before (its rows, its shape, its key); all
+    /// of them as one digest when more than `burst` are due at once.
+    async fn drain_retries(&self, i: usize) -> Result<Pass, StoreError> {
+        let n = &self.notifiers[i];
+        if !n.batches() {
+            return self.drain_claims(i, CLAIM_BATCH, true, false).await;
+        }
+        let (name, now) = (n.name.clone(), unix_now());
+        let groups = self.with_store(move |s| s.due_retries(&name, now, DIGEST_MAX)).await?;
+        if groups.len() > n.delivery.burst {
+            info!(notifier = %n.name, messages = groups.len(), burst = n.delivery.burst, "burst of retries sent as one digest");
+            let ids: Vec<i64> = groups.into_iter().flat_map(|g| g.ids).collect();
+            return self.deliver_ids(i, ids, true).await;
+        }
+        let mut delivered = 0;
+        for group in groups {
+            match self.deliver_ids(i, group.ids, group.digest).await? {
+                ControlFlow::Continue(k) => delivered += k,
+                ControlFlow::Break(k) => return Ok(ControlFlow::Break(delivered + k)),
+            }
+        }
+        Ok(ControlFlow::Continue(delivered))
+    }
+
+    async fn deliver_ids(&self, i: usize, ids: Vec<i64>, digest: bool) -> Result<Pass, StoreError> {
+        let now = unix_now();
+        let rows = self.with_store(move |s| s.claim_ids(&ids, now, digest)).await?;
+        self.deliver(i, rows, digest).await
     }
 
     /// Claims up to `limit` due rows (retries or fresh ones) at a time and delivers each claim
-    /// as one message, a digest when `digest(rows)` says so, until none is left.
-    async fn drain_claims(
-        &self,
-        n: &Notifier,
-        limit: usize,
-        retries: bool,
-        digest: impl Fn(usize) -> bool,
-    ) -> Result<usize, StoreError> {
+    /// as one message, a digest when `digest`, until none is left.
+    async fn drain_claims(&self, i: usize, limit: usize, retries: bool, digest: bool) -> Result<Pass, StoreError> {
         let mut delivered = 0;
         loop {
-            let rows = self.claim(n, limit, retries).await?;
-            let (count, as_digest) = (rows.len(), digest(rows.len()));
-            if count == 0 {
-                return Ok(delivered);
+            let name = self.notifiers[i].name.clone();
+            let rows = self.with_store(move |s| s.claim_due(&name, unix_now(), limit, retries, digest)).await?;
+            let claimed = rows.len();
+            if claimed == 0 {
+                return Ok(ControlFlow::Continue(delivered));
             }
-            delivered += self.deliver(n, rows, as_digest).await?;
-            if count < limit {
-                return Ok(delivered);
+            match self.deliver(i, rows, digest).await? {
+                ControlFlow::Continue(k) => delivered += k,
+                ControlFlow::Break(k) => return Ok(ControlFlow::Break(delivered + k)),
+            }
+            if claimed < limit {
+                return Ok(ControlFlow::Continue(delivered));
             }
         }
     }
 
-    /// New alerts of an immediate notifier. Email and webhooks: one message each, claimed one
-    /// at a time (so a crash interrupts at most one), unless more than `burst` are due, in
-    /// which case they go as digests. Standard output and jsonl files: up to [`CLAIM_BATCH`]
-    /// alerts per write and per transaction (a crash can repeat at most one batch's lines).
-    async fn drain_fresh(&self, n: &Notifier) -> Result<usize, StoreError> {
+    /// New alerts of an immediate notifier. Email and webhooks: one message per story (with a
+    /// section per watch it matched), claimed one at a time (so a crash interrupts at most
+    /// one), unless more than `burst` stories are due, in which case they go as digests.
+    /// Standard output and jsonl files: up to [`CLAIM_BATCH`] alerts per write and per
+    /// transaction (a crash can repeat at most one batch's lines).
+    async fn drain_fresh(&self, i: usize) -> Result<Pass, StoreError> {
+        let n = &self.notifiers[i];
+        if !n.batches() {
+            return self.drain_claims(i, CLAIM_BATCH, false, false).await;
+        }
         let name = n.name.clone();
         let due = self.with_store(move |s| s.fresh_due(&name, unix_now())).await?;
-        let bursting = n.batches() && due > n.delivery.burst;
-        if bursting {
-            info!(notifier = %n.name, alerts = due, burst = n.delivery.burst, "burst of alerts sent as one digest");
+        if due > n.delivery.burst {
+            info!(notifier = %n.name, messages = due, burst = n.delivery.burst, "burst of alerts sent as one digest");
+            return self.drain_claims(i, DIGEST_MAX, false, true).await;
         }
-        let limit = match (n.batches(), bursting) {
-            (true, true) => DIGEST_MAX,
-            (true, false) => 1,
-            (false, _) => CLAIM_BATCH,
-        };
-        self.drain_claims(n, limit, false, |_| bursting).await
+        let mut delivered = 0;
+        loop {
+            let name = n.name.clone();
+            let rows = self.with_store(move |s| s.claim_story(&name, unix_now(), DIGEST_MAX)).await?;
+            if rows.is_empty() {
+                return Ok(ControlFlow::Continue(delivered));
+            }
+            match self.deliver(i, rows, false).await? {
+                ControlFlow::Continue(k) => delivered += k,
+                ControlFlow::Break(k) => return Ok(ControlFlow::Break(delivered + k)),
+            }
+        }
     }
 
     /// New alerts of a digest notifier, all together when the schedule says so.
-    async fn drain_scheduled(&self, n: &Notifier) -> Result<usize, StoreError> {
-        let Mode::Digest(sched) = &n.delivery.mode else { return Ok(0) };
+    async fn drain_scheduled(&self, i: usize) -> Result<Pass, StoreError> {
+        let n = &self.notifiers[i];
+        let Mode::Digest(sched) = &n.delivery.mode else { return Ok(ControlFlow::Continue(0)) };
         let (name, now) = (n.name.clone(), unix_now());
         let last = self.with_store(move |s| s.digest_last(&name)).await?;
         let due = match last {
@@ -162,21 +282,17 @@ impl Dispatcher {
                 let name = n.name.clone();
                 self.with_store(move |s| s.set_digest_last(&name, now)).await?;
             }
-            return Ok(0);
+            return Ok(ControlFlow::Continue(0));
         }
-        let delivered = self.drain_claims(n, DIGEST_MAX, false, |_| true).await?;
+        let pass = self.drain_claims(i, DIGEST_MAX, false, true).await?;
         let name = n.name.clone();
         self.with_store(move |s| s.set_digest_last(&name, now)).await?;
-        Ok(delivered)
+        Ok(pass)
     }
 
-    async fn claim(&self, n: &Notifier, limit: usize, retries: bool) -> Result<Vec<OutboxRow>, StoreError> {
-        let name = n.name.clone();
-        self.with_store(move |s| s.claim_due(&name, unix_now(), limit, retries)).await
-    }
-
-    /// Delivers `rows` as one message (a digest when `digest`); returns how many were delivered.
-    async fn deliver(&self, n: &Notifier, rows: Vec<OutboxRow>, digest: bool) -> Result<usize, StoreError> {
+    /// Delivers `rows` as one message (a digest when `digest`) and records the outcome.
+    async fn deliver(&self, i: usize, rows: Vec<OutboxRow>, digest: bool) -> Result<Pass, StoreError> {
+        let n = &self.notifiers[i];
         let mut alerts = Vec::with_capacity(rows.len());
         for row in rows {
             match serde_json::from_str::<Alert>(&row.payload) {
@@ -185,47 +301,80 @@ impl Dispatcher {
                     alerts.push((row, a));
                 }
                 Err(e) => {
-                    let (id, msg) = (row.id, format!("unreadable alert payload: {e}"));
+                    let (id, msg) = (row.id, DeliveryError::Payload(e).chain());
                     warn!(alert = id, notifier = %n.name, error = %msg, "alert is dead");
                     self.with_store(move |s| s.mark_failed(&[(id, None)], &msg)).await?;
                 }
             }
         }
         if alerts.is_empty() {
-            return Ok(0);
+            return Ok(ControlFlow::Continue(0));
         }
         let ids: Vec<i64> = alerts.iter().map(|(r, _)| r.id).collect();
         let batch: Vec<Alert> = alerts.iter().map(|(_, a)| a.clone()).collect();
         let key = message_key(&n.name, &alerts, digest);
         let result = n.send(&Outgoing { alerts: &batch, key, digest }).await;
+        self.progressed(i);
         let now = unix_now();
         match result {
             Ok(_) => {
                 let count = ids.len();
                 self.with_store(move |s| s.mark_sent(&ids, now)).await?;
                 crate::metrics::get().alerts("sent", count);
-                Ok(count)
+                Ok(ControlFlow::Continue(count))
             }
-            Err(e) => {
-                // One next attempt for the whole message, so its rows come due together again.
-                let attempts = alerts.iter().map(|(r, _)| r.attempts).max().unwrap_or(0);
-                let next = now + backoff(attempts as u32).as_secs() as i64;
-                let max_age = n.delivery.max_age.as_secs() as i64;
-                let failures: Vec<(i64, Option<i64>)> = alerts
-                    .iter()
-                    .map(|(row, _)| {
-                        let retry = matches!(e, DeliveryError::Transient(_)) && now - row.since < max_age;
-                        (row.id, retry.then_some(next))
-                    })
-                    .collect();
-                let dead = failures.iter().filter(|(_, next)| next.is_none()).count();
-                crate::metrics::get().alerts("dead", dead);
-                crate::metrics::get().alerts("retried", failures.len() - dead);
-                warn!(notifier = %n.name, alerts = failures.len(), dead, error = %e, "alert delivery failed");
-                let msg = e.to_string();
-                self.with_store(move |s| s.mark_failed(&failures, &msg)).await?;
-                Ok(0)
-            }
+            Err(e) => self.failed(n, &alerts, &e, now).await,
+        }
+    }
+
+    /// Records a failed message: its rows share one next attempt, so they come due together
+    /// again; a notifier whose server is down defers its other rows to that attempt.
+    async fn failed(
+        &self,
+        n: &Notifier,
+        alerts: &[(OutboxRow, Alert)],
+        e: &DeliveryError,
+        now: i64,
+    ) -> Result<Pass, StoreError> {
+        let attempts = alerts.iter().map(|(r, _)| r.attempts).max().unwrap_or(0);
+        let wait = backoff(attempts as u32).max(e.retry_after().unwrap_or_default()).min(RETRY_CAP);
+        let next = now + wait.as_secs() as i64;
+        let max_age = n.delivery.max_age.as_secs() as i64;
+        let failures: Vec<(i64, Option<i64>)> = alerts
+            .iter()
+            .map(|(row, _)| {
+                let retry = !e.permanent() && now - row.since < max_age;
+                (row.id, retry.then_some(next))
+            })
+            .collect();
+        let dead = failures.iter().filter(|(_, next)| next.is_none()).count();
+        crate::metrics::get().alerts("dead", dead);
+        crate::metrics::get().alerts("retried", failures.len() - dead);
+        let msg = e.chain();
+        warn!(notifier = %n.name, alerts = failures.len(), dead, error = %msg, "alert delivery failed");
+        let pause = e.pauses_notifier();
+        let name = n.name.clone();
+        let deferred = self
+            .with_store(move |s| {
+                s.mark_failed(&failures, &msg)?;
+                if pause { s.defer(&name, next) } else { Ok(0) }
+            })
+            .await?;
+        if !pause {
+            return Ok(ControlFlow::Continue(0));
+        }
+        info!(notifier = %n.name, deferred, retry_in = %humantime::format_duration(wait), "notifier paused until its next attempt");
+        Ok(ControlFlow::Break(0))
+    }
+
+    /// Records that delivery stopped on `fault`, for `status`; gives up after `within`.
+    pub async fn record_fault(&self, fault: &DeliveryFault, within: Duration) {
+        let message = fault.to_string();
+        let write = self.with_store(move |s| s.record_fault(unix_now(), "delivery", &message));
+        match tokio::time::timeout(within, write).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => warn!(error = %e, "cannot record the delivery fault"),
+            Err(_) => warn!("cannot record the delivery fault: the database did not answer"),
         }
     }
 

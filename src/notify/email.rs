@@ -11,7 +11,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncFileTransport, AsyncSendmailTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::{DeliveryError, Outgoing, render};
+use super::{BuildError, DeliveryError, Outgoing, render};
 use crate::config::{self, EmailTransport, SmtpSecurity};
 
 /// Longest wait for the SMTP connection.
@@ -44,9 +44,14 @@ impl std::fmt::Debug for EmailNotifier {
 
 impl EmailNotifier {
     /// Builds the notifier, reading its password; errors name the notifier's setting, never a secret.
-    pub fn new(spec: &config::Email, timezone: chrono_tz::Tz) -> Result<EmailNotifier, String> {
-        let from = spec.from.parse().map_err(|e| format!("invalid from address: {e}"))?;
-        let to = spec.to.iter().map(|a| a.parse()).collect::<Result<_, _>>().map_err(|e| format!("invalid to: {e}"))?;
+    pub fn new(spec: &config::Email, timezone: chrono_tz::Tz) -> Result<EmailNotifier, BuildError> {
+        let from = spec.from.parse().map_err(|source| BuildError::Address { field: "from", source })?;
+        let to = spec
+            .to
+            .iter()
+            .map(|a| a.parse())
+            .collect::<Result<_, _>>()
+            .map_err(|source| BuildError::Address { field: "to", source })?;
         let transport = match &spec.transport {
             EmailTransport::Smtp(smtp) => smtp_transport(smtp)?,
             EmailTransport::Sendmail { program: Some(p) } => {
@@ -54,8 +59,7 @@ impl EmailNotifier {
             }
             EmailTransport::Sendmail { program: None } => Transport::Sendmail(AsyncSendmailTransport::new()),
             EmailTransport::File { dir } => {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| format!("cannot create mail folder {}: {e}", dir.display()))?;
+                std::fs::create_dir_all(dir).map_err(|source| BuildError::MailFolder { path: dir.clone(), source })?;
                 Transport::File(AsyncFileTransport::new(dir))
             }
         };
@@ -65,8 +69,17 @@ impl EmailNotifier {
     /// Sends one message for `out`; returns the server's answer.
     pub async fn send(&self, out: &Outgoing<'_>) -> Result<String, DeliveryError> {
         let message = self.message(out)?;
-        let silent = || DeliveryError::Transient(format!("no answer within {}s", SEND_TIMEOUT.as_secs()));
+        let silent = || DeliveryError::Silent { at: self.at(), after: SEND_TIMEOUT };
         tokio::time::timeout(SEND_TIMEOUT, self.send_message(message)).await.unwrap_or_else(|_| Err(silent()))
+    }
+
+    /// Where messages go, as errors name it.
+    fn at(&self) -> String {
+        match &self.transport {
+            Transport::Smtp { server, .. } => server.clone(),
+            Transport::Sendmail(_) => "sendmail".to_string(),
+            Transport::File(_) => "mail folder".to_string(),
+        }
     }
 
     async fn send_message(&self, message: Message) -> Result<String, DeliveryError> {
@@ -75,26 +88,21 @@ impl EmailNotifier {
                 Ok(response) => {
                     Ok(format!("{server}: {} {}", response.code(), response.message().collect::<Vec<_>>().join(" ")))
                 }
-                Err(e) if e.is_permanent() => Err(DeliveryError::Permanent(format!("{server}: {e}"))),
-                Err(e) => Err(DeliveryError::Transient(format!("{server}: {e}"))),
+                Err(source) => Err(DeliveryError::Smtp { at: server.clone(), source }),
             },
-            Transport::Sendmail(mailer) => mailer
-                .send(message)
-                .await
-                .map(|()| "handed to sendmail".to_string())
-                .map_err(|e| DeliveryError::Transient(format!("sendmail: {e}"))),
-            Transport::File(mailer) => mailer
-                .send(message)
-                .await
-                .map(|id| format!("wrote {id}.eml"))
-                .map_err(|e| DeliveryError::Transient(format!("cannot write mail file: {e}"))),
+            Transport::Sendmail(mailer) => {
+                mailer.send(message).await.map(|()| "handed to sendmail".to_string()).map_err(DeliveryError::Sendmail)
+            }
+            Transport::File(mailer) => {
+                mailer.send(message).await.map(|id| format!("wrote {id}.eml")).map_err(DeliveryError::MailFile)
+            }
         }
     }
 
     fn message(&self, out: &Outgoing<'_>) -> Result<Message, DeliveryError> {
-        let subject = match out.alerts {
-            [one] if !out.digest => render::subject(&self.subject, one),
-            many => render::digest_subject(many),
+        let subject = match out.digest || !render::one_story(out.alerts) {
+            false => render::subject(&self.subject, out.alerts),
+            true => render::digest_subject(out.alerts),
         };
         let watch = out.alerts.first().map_or("wirewatch", |a| a.watch.as_str());
         let mut b = Message::builder()
@@ -109,8 +117,7 @@ impl EmailNotifier {
         }
         let text = render::text(out.alerts, self.timezone);
         let html = render::html(out.alerts, self.timezone);
-        b.multipart(MultiPart::alternative_plain_html(text, html))
-            .map_err(|e| DeliveryError::Permanent(format!("cannot build the message: {e}")))
+        b.multipart(MultiPart::alternative_plain_html(text, html)).map_err(DeliveryError::Build)
     }
 }
 
@@ -121,9 +128,10 @@ pub fn message_id(key: &str, from: &Mailbox) -> String {
 }
 
 /// `List-Id: <WATCH.wirewatch>`, the watch name reduced to characters a list id may hold; a
-/// digest of several watches is `<digest.wirewatch>`.
+/// digest of several watches is `<digest.wirewatch>`, and one story matching several watches
+/// is listed under the first.
 fn list_id(watch: &str, out: &Outgoing<'_>) -> String {
-    let several = out.alerts.iter().any(|a| a.watch != watch);
+    let several = !render::one_story(out.alerts) && out.alerts.iter().any(|a| a.watch != watch);
     let label = if several { "digest" } else { watch };
     let mut id: String = label
         .chars()
@@ -136,15 +144,16 @@ fn list_id(watch: &str, out: &Outgoing<'_>) -> String {
     format!("<{id}.wirewatch>")
 }
 
-fn smtp_transport(smtp: &config::Smtp) -> Result<Transport, String> {
-    let tls_params = || -> Result<TlsParameters, String> {
+fn smtp_transport(smtp: &config::Smtp) -> Result<Transport, BuildError> {
+    let tls_params = || -> Result<TlsParameters, BuildError> {
+        let tls = |source| BuildError::Tls { host: smtp.host.clone(), source };
         let mut b = TlsParameters::builder(smtp.host.clone());
         if let Some(ca) = &smtp.ca_file {
-            let pem = std::fs::read(ca).map_err(|e| format!("cannot read ca_file {}: {e}", ca.display()))?;
-            let cert = Certificate::from_pem(&pem).map_err(|e| format!("ca_file {}: {e}", ca.display()))?;
+            let pem = std::fs::read(ca).map_err(|source| BuildError::CaFile { path: ca.clone(), source })?;
+            let cert = Certificate::from_pem(&pem).map_err(|source| BuildError::CaCert { path: ca.clone(), source })?;
             b = b.add_root_certificate(cert);
         }
-        b.build_rustls().map_err(|e| format!("TLS setup for {}: {e}", smtp.host))
+        b.build_rustls().map_err(tls)
     };
     let tls = match smtp.security {
         SmtpSecurity::None => Tls::None,
@@ -159,7 +168,7 @@ fn smtp_transport(smtp: &config::Smtp) -> Result<Transport, String> {
         .pool_config(PoolConfig::new().max_size(POOL_SIZE));
     if let Some(user) = &smtp.user {
         let password = match &smtp.password {
-            Some(secret) => secret.read()?,
+            Some(secret) => secret.read().map_err(BuildError::Secret)?,
             None => String::new(),
         };
         b = b.credentials(Credentials::new(user.clone(), password));

@@ -4,8 +4,11 @@
 //! what is new (the store does): it takes queued outbox rows and reports each one delivered or
 //! failed.
 
+pub mod chat;
 mod dispatch;
 pub mod email;
+mod error;
+mod lanes;
 pub mod render;
 pub mod schedule;
 pub mod stdout;
@@ -15,22 +18,14 @@ use std::io::Write;
 use std::path::PathBuf;
 
 pub use dispatch::{DispatchError, Dispatcher, backoff};
+pub use error::{BuildError, DeliveryError};
+pub use lanes::{DeliveryFault, Lanes};
 
 use crate::alert::Alert;
 use crate::config::{self, Delivery, NotifierKind};
 
-/// Why one delivery failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DeliveryError {
-    /// Worth retrying later (a server down, a full disk).
-    #[error("{0}")]
-    Transient(String),
-    /// Retrying cannot help (the alert was refused for good).
-    #[error("{0}")]
-    Permanent(String),
-}
-
-/// What one delivery carries: one alert, or several as a digest.
+/// What one delivery carries: one story's alerts (one per watch it matched), or several
+/// stories as a digest.
 #[derive(Debug)]
 pub struct Outgoing<'a> {
     pub alerts: &'a [Alert],
@@ -55,17 +50,21 @@ enum Sink {
     Jsonl { path: PathBuf },
     Email(email::EmailNotifier),
     Webhook(webhook::WebhookNotifier),
+    Telegram(chat::TelegramNotifier),
+    Matrix(chat::MatrixNotifier),
 }
 
 impl Notifier {
     /// Builds the notifier; secrets are read here, and the error says which one is missing.
-    pub fn new(spec: &config::Notifier) -> Result<Notifier, String> {
+    pub fn new(spec: &config::Notifier) -> Result<Notifier, BuildError> {
         let tz = spec.delivery.timezone;
         let sink = match &spec.kind {
             NotifierKind::Stdout => Sink::Stdout,
             NotifierKind::Jsonl { path } => Sink::Jsonl { path: path.clone() },
             NotifierKind::Email(e) => Sink::Email(email::EmailNotifier::new(e, tz)?),
             NotifierKind::Webhook(w) => Sink::Webhook(webhook::WebhookNotifier::new(w, tz)?),
+            NotifierKind::Telegram(t) => Sink::Telegram(chat::TelegramNotifier::new(t, tz)?),
+            NotifierKind::Matrix(m) => Sink::Matrix(chat::MatrixNotifier::new(m, tz)?),
         };
         Ok(Notifier { name: spec.name.clone(), delivery: spec.delivery.clone(), batches: spec.kind.batches(), sink })
     }
@@ -87,7 +86,7 @@ impl Notifier {
         if errors.is_empty() { Ok(built) } else { Err(config::ConfigErrors(errors)) }
     }
 
-    /// Whether several alerts can go as one message (email and webhooks).
+    /// Whether several alerts can go as one message (email, webhooks, chats).
     pub fn batches(&self) -> bool {
         self.batches
     }
@@ -101,7 +100,7 @@ impl Notifier {
                 so.write_all(text.as_bytes())
                     .and_then(|()| so.flush())
                     .map(|()| "written to standard output".to_string())
-                    .map_err(|e| DeliveryError::Transient(format!("cannot write to stdout: {e}")))
+                    .map_err(|source| DeliveryError::Io { what: "write to standard output".into(), source })
             }
             Sink::Jsonl { path } => {
                 let lines: String = out.alerts.iter().map(|a| a.to_json() + "\n").collect();
@@ -109,13 +108,15 @@ impl Notifier {
             }
             Sink::Email(e) => e.send(out).await,
             Sink::Webhook(w) => w.send(out).await,
+            Sink::Telegram(t) => t.send(out).await,
+            Sink::Matrix(m) => m.send(out).await,
         }
     }
 }
 
 async fn append(path: &std::path::Path, lines: &str) -> Result<(), DeliveryError> {
     use tokio::io::AsyncWriteExt;
-    let fail = |e: std::io::Error| DeliveryError::Transient(format!("cannot append to {}: {e}", path.display()));
+    let fail = |source| DeliveryError::Io { what: format!("append to {}", path.display()), source };
     let mut file = tokio::fs::OpenOptions::new().create(true).append(true).open(path).await.map_err(fail)?;
     // One write call, so concurrent appenders never interleave within a line.
     file.write_all(lines.as_bytes()).await.map_err(fail)?;

@@ -19,10 +19,18 @@ pub fn header_safe(s: &str) -> String {
     cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The subject of a single-alert message from `template` (`{watch}`, `{title}`, `{feed}`).
-pub fn subject(template: &str, a: &Alert) -> String {
-    let s = template.replace("{watch}", &a.watch).replace("{title}", &a.title).replace("{feed}", &a.feed);
+/// The subject of a one-story message from `template` (`{watch}`, `{title}`, `{feed}`): the
+/// story's alerts, one per watch it matched, every watch named in `{watch}`.
+pub fn subject(template: &str, story: &[Alert]) -> String {
+    let Some(a) = story.first() else { return header_safe(template) };
+    let watches: Vec<&str> = story.iter().map(|a| a.watch.as_str()).collect();
+    let s = template.replace("{watch}", &watches.join(", ")).replace("{title}", &a.title).replace("{feed}", &a.feed);
     header_safe(&s)
+}
+
+/// Whether `alerts` are one story's (one per watch it matched), which goes as one message.
+pub fn one_story(alerts: &[Alert]) -> bool {
+    alerts.iter().all(|a| a.feed == alerts[0].feed && a.id == alerts[0].id)
 }
 
 /// The subject of a digest: how many stories, and for which watches.
@@ -49,28 +57,48 @@ pub fn by_watch(alerts: &[Alert]) -> Vec<(&str, Vec<&Alert>)> {
     groups
 }
 
-/// The plain-text part: one block per story, matched text in `*stars*`.
+/// The plain-text part: one block per story, matched text in `*stars*`. One story's alerts
+/// make one block with a section per watch; several stories are a digest grouped by watch.
 pub fn text(alerts: &[Alert], tz: Tz) -> String {
     let mut s = String::new();
-    let groups = by_watch(alerts);
-    for (watch, list) in &groups {
-        if alerts.len() > 1 {
+    if one_story(alerts) {
+        text_story(&mut s, &alerts.iter().collect::<Vec<_>>(), tz);
+    } else {
+        for (watch, list) in &by_watch(alerts) {
             let _ = writeln!(s, "== {watch} ({}) ==\n", list.len());
-        }
-        for a in list {
-            text_story(&mut s, a, tz);
+            for a in list {
+                text_story(&mut s, &[a], tz);
+            }
         }
     }
     s.push_str("-- \nSent by wirewatch. Matched terms are marked *like this*.\n");
     s
 }
 
-fn text_story(s: &mut String, a: &Alert, tz: Tz) {
+/// What a story's meta line says of its watches: `watch: dprk` or `watches: dprk, sanctions`.
+fn watches(story: &[&Alert]) -> String {
+    let names: Vec<&str> = story.iter().map(|a| a.watch.as_str()).collect();
+    format!("{}: {}", if names.len() == 1 { "watch" } else { "watches" }, names.join(", "))
+}
+
+fn text_story(s: &mut String, story: &[&Alert], tz: Tz) {
+    let Some(a) = story.first() else { return };
     let _ = writeln!(s, "{}", a.title);
     if let Some(url) = &a.url {
         let _ = writeln!(s, "{url}");
     }
-    let _ = writeln!(s, "{} · {}{} · watch: {}", a.feed, a.published_in(tz), a.lang_suffix(), a.watch);
+    let _ = writeln!(s, "{} · {}{} · {}", a.feed, a.published_in(tz), a.lang_suffix(), watches(story));
+    for a in story {
+        if story.len() > 1 {
+            let _ = writeln!(s, "\n— {} —", a.watch);
+        }
+        text_section(s, a);
+    }
+    s.push('\n');
+}
+
+/// What one watch found in a story: the snippet, the why line, other reports.
+fn text_section(s: &mut String, a: &Alert) {
     if !a.snippet.is_empty() {
         let snippet: String =
             a.snippet_runs().into_iter().map(|(t, hit)| if hit { format!("*{t}*") } else { t.to_string() }).collect();
@@ -82,7 +110,60 @@ fn text_story(s: &mut String, a: &Alert, tz: Tz) {
     if !a.also_reported_by.is_empty() {
         let _ = writeln!(s, "Also reported by: {}", a.also_reported_by.join(", "));
     }
-    s.push('\n');
+}
+
+/// A chat message in plain text, at most `limit` characters: one story's title, link, watches,
+/// feed and time, and its why line per watch; or a digest's subject and its stories, as many
+/// as fit, then how many were left out.
+pub fn chat(alerts: &[Alert], digest: bool, tz: Tz, limit: usize) -> String {
+    let single = !digest && one_story(alerts);
+    let mut blocks: Vec<String> = Vec::new();
+    if single {
+        blocks.push(chat_story(&alerts.iter().collect::<Vec<_>>(), tz));
+    } else {
+        for (_, list) in by_watch(alerts) {
+            blocks.extend(list.into_iter().map(|a| chat_story(&[a], tz)));
+        }
+    }
+    let mut out = if single { String::new() } else { format!("{}\n\n", digest_subject(alerts)) };
+    let mut used = out.chars().count();
+    let total = blocks.len();
+    for (i, block) in blocks.into_iter().enumerate() {
+        let more = format!("… and {} more", total - i);
+        let size = block.chars().count() + 2;
+        if used + size + more.chars().count() > limit && !(single && i == 0) {
+            out.push_str(&more);
+            return out;
+        }
+        out.push_str(&block);
+        out.push_str("\n\n");
+        used += size;
+    }
+    let trimmed = out.trim_end();
+    trimmed.chars().take(limit).collect()
+}
+
+fn chat_story(story: &[&Alert], tz: Tz) -> String {
+    let Some(a) = story.first() else { return String::new() };
+    let mut s = a.title.clone();
+    if let Some(url) = &a.url {
+        let _ = write!(s, "\n{url}");
+    }
+    let _ = write!(s, "\n{} · {} · {}", watches(story), a.feed, a.published_in(tz));
+    for a in story.iter().filter(|a| !a.matched.is_empty()) {
+        match story.len() {
+            1 => {
+                let _ = write!(s, "\nWhy: {}", a.why());
+            }
+            _ => {
+                let _ = write!(s, "\n{}: {}", a.watch, a.why());
+            }
+        }
+    }
+    if !a.also_reported_by.is_empty() {
+        let _ = write!(s, "\nAlso reported by: {}", a.also_reported_by.join(", "));
+    }
+    s
 }
 
 const BODY_STYLE: &str = "font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;font-size:16px;\
@@ -100,13 +181,15 @@ pub fn html(alerts: &[Alert], tz: Tz) -> String {
     );
     let _ = writeln!(s, "<body style=\"{BODY_STYLE}\">");
     let mut body = String::new();
-    for (watch, list) in by_watch(alerts) {
-        if alerts.len() > 1 {
+    if one_story(alerts) {
+        html_story(&mut body, &alerts.iter().collect::<Vec<_>>(), tz);
+    } else {
+        for (watch, list) in by_watch(alerts) {
             let _ =
                 writeln!(body, "<h2 style=\"font-size:18px;margin:16px 0 8px\">{} ({})</h2>", esc(watch), list.len());
-        }
-        for a in list {
-            html_story(&mut body, a, tz);
+            for a in list {
+                html_story(&mut body, &[a], tz);
+            }
         }
     }
     s.push_str(&sanitise(&body));
@@ -126,7 +209,8 @@ fn sanitise(fragment: &str) -> String {
         .to_string()
 }
 
-fn html_story(s: &mut String, a: &Alert, tz: Tz) {
+fn html_story(s: &mut String, story: &[&Alert], tz: Tz) {
+    let Some(a) = story.first() else { return };
     s.push_str("<div style=\"margin:0 0 20px\">\n");
     let title = esc(&a.title);
     match a.url.as_deref().filter(|u| u.starts_with("https://") || u.starts_with("http://")) {
@@ -138,8 +222,19 @@ fn html_story(s: &mut String, a: &Alert, tz: Tz) {
             let _ = writeln!(s, "<h3 style=\"font-size:17px;margin:0\">{title}</h3>");
         }
     }
-    let meta = format!("{} · {}{} · watch: {}", a.feed, a.published_in(tz), a.lang_suffix(), a.watch);
+    let meta = format!("{} · {}{} · {}", a.feed, a.published_in(tz), a.lang_suffix(), watches(story));
     let _ = writeln!(s, "<p style=\"{META_STYLE}\">{}</p>", esc(&meta));
+    for a in story {
+        if story.len() > 1 {
+            let _ = writeln!(s, "<p style=\"margin:10px 0 4px;font-weight:bold\">{}</p>", esc(&a.watch));
+        }
+        html_section(s, a);
+    }
+    s.push_str("</div>\n");
+}
+
+/// What one watch found in a story, as HTML.
+fn html_section(s: &mut String, a: &Alert) {
     if !a.snippet.is_empty() {
         s.push_str("<p style=\"margin:0 0 6px\">");
         for (text, hit) in a.snippet_runs() {
@@ -158,7 +253,6 @@ fn html_story(s: &mut String, a: &Alert, tz: Tz) {
         let also = format!("Also reported by: {}", a.also_reported_by.join(", "));
         let _ = writeln!(s, "<p style=\"{META_STYLE}\">{}</p>", esc(&also));
     }
-    s.push_str("</div>\n");
 }
 
 fn esc(s: &str) -> String {
@@ -221,10 +315,57 @@ mod tests {
     }
 
     #[test]
+    fn one_story_matching_two_watches_is_one_block_with_a_section_per_watch() {
+        let sanctions =
+            alert("sanctions", "Pyongyang faces new sanctions", "2026-11-28T11:30:00Z", ("sanction*", "sanctions"));
+        let dprk = Alert {
+            watch: "dprk".into(),
+            id: sanctions.id.clone(),
+            ..alert("dprk", "Pyongyang faces new sanctions", "2026-11-28T11:30:00Z", ("North Korea", "DPRK"))
+        };
+        let story = [dprk, sanctions];
+        assert_eq!(
+            subject("[wirewatch] {watch}: {title}", &story),
+            "[wirewatch] dprk, sanctions: Pyongyang faces new sanctions"
+        );
+        let text = text(&story, Tz::UTC);
+        assert_eq!(text.matches("Pyongyang faces new sanctions").count(), 1, "{text}");
+        assert!(text.contains("watches: dprk, sanctions"), "{text}");
+        let dprk_at = text.find("— dprk —\n").expect("a dprk section");
+        let sanctions_at = text.find("— sanctions —\n").expect("a sanctions section");
+        assert!(dprk_at < text.find("Why: North Korea: body").unwrap(), "{text}");
+        assert!(sanctions_at < text.find("Why: sanction*: body").unwrap(), "{text}");
+        let html = html(&story, Tz::UTC);
+        assert_eq!(html.matches("<h3").count(), 1, "{html}");
+        assert!(html.contains(">dprk</p>") && html.contains(">sanctions</p>"), "{html}");
+    }
+
+    #[test]
+    fn a_chat_digest_fits_the_limit_and_says_how_many_were_left_out() {
+        let many: Vec<Alert> = (0..100)
+            .map(|i| Alert {
+                id: format!("s-{i}"),
+                ..alert("sanctions", &format!("Story {i}"), "2026-11-28T09:00:00Z", ("sanction*", "sanctions"))
+            })
+            .collect();
+        let text = chat(&many, true, Tz::UTC, 1000);
+        assert!(text.chars().count() <= 1000, "{}", text.chars().count());
+        assert!(text.starts_with("[wirewatch] digest: 100 stories (sanctions 100)\n\n"), "{text}");
+        assert!(text.contains("\nWhy: sanction*: body") && text.ends_with(" more"), "{text}");
+        let one = chat(&many[..1], false, Tz::UTC, 4096);
+        assert!(
+            one.starts_with(
+                "Story 0\nhttps://example.org/story?id=1&src=rss\nwatch: sanctions · Wire · 2026-11-28 09:00 UTC"
+            ),
+            "{one}"
+        );
+    }
+
+    #[test]
     fn subjects() {
         let a = sample();
         assert_eq!(
-            subject("[wirewatch] {watch}: {title} ({feed})", &a[0]),
+            subject("[wirewatch] {watch}: {title} ({feed})", &a[..1]),
             "[wirewatch] sanctions: EU widens sanctions on Russia (Wire)"
         );
         assert_eq!(digest_subject(&a), "[wirewatch] digest: 3 stories (sanctions 2, dprk 1)");

@@ -1,5 +1,6 @@
 //! The webhook notifier: an HTTP POST per alert or digest, as generic JSON or in the shape
-//! Slack, Discord or ntfy expect, optionally signed with HMAC-SHA256.
+//! Slack, Discord or ntfy expect, optionally signed with HMAC-SHA256, always carrying the
+//! message's key as `Idempotency-Key` so a receiver can drop a resend after a crash.
 
 use std::time::Duration;
 
@@ -9,11 +10,13 @@ use sha2::Sha256;
 
 use crate::digest::hex;
 
-use super::{DeliveryError, Outgoing, render};
+use super::{BuildError, DeliveryError, Outgoing, render};
 use crate::config::{self, WebhookFormat};
 
 /// Header carrying `sha256=<hex HMAC-SHA256 of the body>` when a secret is set.
 pub const SIGNATURE_HEADER: &str = "X-Wirewatch-Signature";
+/// Header carrying the message's key: the same for a resend of the same alerts.
+pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
 const TIMEOUT: Duration = Duration::from_secs(30);
 /// Discord refuses longer message content.
 const DISCORD_LIMIT: usize = 2000;
@@ -34,7 +37,7 @@ impl std::fmt::Debug for WebhookNotifier {
 
 /// The URL as errors and logs show it: scheme, host and port only, since the path of a chat
 /// webhook is often its secret token.
-fn endpoint(url: &url::Url) -> String {
+pub(super) fn endpoint(url: &url::Url) -> String {
     match url.port() {
         Some(p) => format!("{}://{}:{p}", url.scheme(), url.host_str().unwrap_or_default()),
         None => format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default()),
@@ -47,48 +50,32 @@ fn slack_escape(s: &str) -> String {
 }
 
 impl WebhookNotifier {
-    pub fn new(spec: &config::Webhook, timezone: chrono_tz::Tz) -> Result<WebhookNotifier, String> {
-        let secret = spec.secret.as_ref().map(config::Secret::read).transpose()?;
-        let client = reqwest::Client::builder()
-            .timeout(TIMEOUT)
-            .user_agent(crate::poller::USER_AGENT)
-            .build()
-            .map_err(|e| format!("cannot build HTTP client: {e}"))?;
-        Ok(WebhookNotifier { client, url: spec.url.clone(), format: spec.format, secret, timezone })
+    pub fn new(spec: &config::Webhook, timezone: chrono_tz::Tz) -> Result<WebhookNotifier, BuildError> {
+        let secret = spec.secret.as_ref().map(config::Secret::read).transpose().map_err(BuildError::Secret)?;
+        let url = spec.url.resolve().map_err(BuildError::Secret)?;
+        Ok(WebhookNotifier { client: client()?, url, format: spec.format, secret, timezone })
     }
 
     /// Posts one request for `out`; returns the HTTP status line.
     pub async fn send(&self, out: &Outgoing<'_>) -> Result<String, DeliveryError> {
         let (url, body) = self.request(out);
         let body = serde_json::to_vec(&body).expect("JSON values serialise");
-        let mut req = self.client.post(url).header("content-type", "application/json");
+        let mut req = self
+            .client
+            .post(url)
+            .header("content-type", "application/json")
+            .header(IDEMPOTENCY_HEADER, idempotency_key(&out.key));
         if let Some(secret) = &self.secret {
             req = req.header(SIGNATURE_HEADER, signature(secret.as_bytes(), &body));
         }
-        let at = endpoint(&self.url);
-        let resp = req
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| DeliveryError::Transient(format!("{at}: {}", crate::error_chain(&e.without_url()))))?;
-        let status = resp.status();
-        let answer = format!("{at}: HTTP {status}");
-        if status.is_success() {
-            Ok(answer)
-        } else if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 408 {
-            Err(DeliveryError::Transient(answer))
-        } else {
-            let text = resp.text().await.unwrap_or_default();
-            let detail: String = text.chars().take(200).collect();
-            Err(DeliveryError::Permanent(format!("{answer} {}", detail.trim()).trim_end().to_string()))
-        }
+        post(req.body(body), &endpoint(&self.url)).await
     }
 
     fn request(&self, out: &Outgoing<'_>) -> (url::Url, Value) {
         let text = || render::text(out.alerts, self.timezone);
-        let title = || match out.alerts {
-            [one] if !out.digest => render::subject("{watch}: {title}", one),
-            many => render::digest_subject(many),
+        let title = || match out.digest || !render::one_story(out.alerts) {
+            false => render::subject("{watch}: {title}", out.alerts),
+            true => render::digest_subject(out.alerts),
         };
         match self.format {
             WebhookFormat::Generic => {
@@ -118,6 +105,45 @@ impl WebhookNotifier {
             }
         }
     }
+}
+
+/// The HTTP client every HTTP notifier uses: a total deadline per request, our user agent.
+pub(super) fn client() -> Result<reqwest::Client, BuildError> {
+    reqwest::Client::builder().timeout(TIMEOUT).user_agent(crate::poller::USER_AGENT).build().map_err(BuildError::Http)
+}
+
+/// Sends `req` to `at` (how errors name it); success is any 2xx, answered with its status.
+pub(super) async fn post(req: reqwest::RequestBuilder, at: &str) -> Result<String, DeliveryError> {
+    let resp = req.send().await.map_err(|e| DeliveryError::Http { at: at.to_string(), source: e.without_url() })?;
+    let status = resp.status();
+    if status.is_success() {
+        return Ok(format!("{at}: HTTP {status}"));
+    }
+    let header = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::poller::retry_after);
+    let text = resp.text().await.unwrap_or_default();
+    let retry_after = header.or_else(|| retry_after_in_body(&text));
+    let detail: String = text.trim().chars().take(200).collect();
+    Err(DeliveryError::Status { at: at.to_string(), status, detail, retry_after })
+}
+
+/// The wait a chat API names in its JSON error: Telegram's `parameters.retry_after` (seconds),
+/// Matrix's `retry_after_ms`.
+fn retry_after_in_body(body: &str) -> Option<Duration> {
+    let v: Value = serde_json::from_str(body).ok()?;
+    if let Some(secs) = v.pointer("/parameters/retry_after").and_then(Value::as_u64) {
+        return Some(Duration::from_secs(secs));
+    }
+    v.get("retry_after_ms").and_then(Value::as_u64).map(Duration::from_millis)
+}
+
+/// The `Idempotency-Key` of a message: a hash of its key, the same one its email
+/// `Message-ID` is made of.
+pub fn idempotency_key(key: &str) -> String {
+    crate::digest::short_hash(&[key.as_bytes()])
 }
 
 /// `sha256=<hex>`: HMAC-SHA256 of `body` under `key`.

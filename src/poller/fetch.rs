@@ -209,7 +209,7 @@ pub(super) fn next_location(from: &url::Url, headers: &HeaderMap) -> Result<url:
 }
 
 /// `Retry-After`: delay-seconds or an HTTP date.
-pub(super) fn retry_after(v: &str) -> Option<Duration> {
+pub(crate) fn retry_after(v: &str) -> Option<Duration> {
     if let Ok(secs) = v.trim().parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }

@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::digest::hex;
 use tokio::sync::Semaphore;
 
+pub(crate) use fetch::retry_after;
 pub use fetch::{Fetch, FetchError, Fetched, Fetcher, MAX_REDIRECTS, USER_AGENT, Validators};
 pub use hosts::{FetchLimits, FetchPermit};
 pub use page::Page;

@@ -206,7 +206,7 @@ mod tests {
             .unwrap();
         let dispatcher = Store::open(&path).unwrap();
         writer.begin_batch().unwrap();
-        let claim = std::thread::spawn(move || dispatcher.claim_due("log", 1, 10, false).unwrap().len());
+        let claim = std::thread::spawn(move || dispatcher.claim_due("log", 1, 10, false, false).unwrap().len());
         // The claim has drawn its ticket and waits behind the open batch.
         while writer.turns.queued() < 2 {
             std::thread::yield_now();

@@ -71,9 +71,16 @@ pub struct OutboxRow {
     pub since: i64,
 }
 
-/// A notifier's due rows, oldest first, with the feeds that reported the same news later; the
-/// partial index `outbox_queued` serves it.
-const CLAIM: &str =
+/// The due rows of one message being retried, and whether that message was a digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryGroup {
+    pub ids: Vec<i64>,
+    pub digest: bool,
+}
+
+/// The columns of a claimed row, with the feeds that reported the same news later; the
+/// `WHERE` clause follows.
+const CLAIM_COLUMNS: &str =
     "SELECT id, watch, notifier, payload, attempts, max(coalesce(retrying_since, ?2), coalesce(retried_at, 0)),
         (SELECT group_concat(feed, char(10)) FROM (
             SELECT m2.feed AS feed FROM matches m1 JOIN matches m2
@@ -81,13 +88,51 @@ const CLAIM: &str =
                 JOIN stories s2 ON s2.id = m2.story_id
             WHERE m1.story_id = outbox.story_id AND m1.watch = outbox.watch
             GROUP BY m2.feed ORDER BY min(COALESCE(s2.published, m2.created)), min(m2.story_id)))
-     FROM outbox WHERE notifier = ?1 AND state = 'queued' AND +next_attempt <= ?2
+     FROM outbox ";
+
+/// A notifier's due rows, oldest first: retries (`?4` true) or fresh ones. The partial index
+/// `outbox_queued` serves it.
+const DUE: &str = "WHERE notifier = ?1 AND state = 'queued' AND +next_attempt <= ?2
         AND (retrying_since IS NOT NULL) = ?4 ORDER BY id LIMIT ?3";
 
-/// How many of a notifier's new rows are due; `+next_attempt` keeps the planner on the
-/// partial index of queued rows.
-const FRESH_DUE: &str = "SELECT COUNT(*) FROM outbox WHERE notifier = ?1 AND state = 'queued' AND +next_attempt <= ?2
-    AND retrying_since IS NULL";
+/// The first due fresh row of a notifier, and every other due fresh row of the same story:
+/// one message.
+const STORY: &str = "WHERE notifier = ?1 AND state = 'queued' AND +next_attempt <= ?2 AND retrying_since IS NULL
+        AND coalesce(story_id, -id) = (SELECT coalesce(story_id, -id) FROM outbox WHERE notifier = ?1
+            AND state = 'queued' AND +next_attempt <= ?2 AND retrying_since IS NULL ORDER BY id LIMIT 1)
+        ORDER BY id LIMIT ?3";
+
+/// How many messages a notifier's new rows make (one per story; a health alert alone); the
+/// `+next_attempt` keeps the planner on the partial index of queued rows.
+const FRESH_DUE: &str = "SELECT COUNT(DISTINCT coalesce(story_id, -id)) FROM outbox WHERE notifier = ?1
+    AND state = 'queued' AND +next_attempt <= ?2 AND retrying_since IS NULL";
+
+/// A notifier's due retries with the message each was last claimed for.
+const DUE_RETRIES: &str = "SELECT id, story_id, message FROM outbox WHERE notifier = ?1 AND state = 'queued'
+    AND +next_attempt <= ?2 AND retrying_since IS NOT NULL ORDER BY id LIMIT ?3";
+
+fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
+    Ok(OutboxRow {
+        id: r.get(0)?,
+        watch: r.get(1)?,
+        notifier: r.get(2)?,
+        payload: r.get(3)?,
+        attempts: r.get(4)?,
+        since: r.get(5)?,
+        also: r.get::<_, Option<String>>(6)?.map(|s| s.lines().map(String::from).collect()).unwrap_or_default(),
+    })
+}
+
+/// Marks `rows` as sending, as one message (`digest:ID` or `alert:ID`, ID its first row).
+fn mark_sending(tx: &rusqlite::Connection, rows: &[OutboxRow], digest: bool) -> Result<(), StoreError> {
+    let Some(first) = rows.iter().map(|r| r.id).min() else { return Ok(()) };
+    let message = format!("{}:{first}", if digest { "digest" } else { "alert" });
+    let mut mark = tx.prepare_cached("UPDATE outbox SET state = 'sending', message = ?2 WHERE id = ?1")?;
+    for r in rows {
+        mark.execute(params![r.id, message])?;
+    }
+    Ok(())
+}
 
 impl Store {
     /// Queues again every row a previous process left in `sending`, as a retry due now, so the
@@ -125,42 +170,73 @@ impl Store {
         })
     }
 
-    /// Marks up to `limit` of `notifier`'s due rows as sending and returns them, oldest first:
-    /// only rows being retried (`retries`), or only fresh ones.
+    /// Marks up to `limit` of `notifier`'s due rows as sending, as one message (a digest when
+    /// `digest`), and returns them, oldest first: only rows being retried (`retries`), or only
+    /// fresh ones.
     pub fn claim_due(
         &self,
         notifier: &str,
         now: i64,
         limit: usize,
         retries: bool,
+        digest: bool,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        self.claim_where(DUE, params![notifier, now, limit as i64, retries], digest)
+    }
+
+    /// Claims the next new message of `notifier`: the oldest due fresh row and every other due
+    /// fresh row of its story (one per watch it matched), at most `limit`.
+    pub fn claim_story(&self, notifier: &str, now: i64, limit: usize) -> Result<Vec<OutboxRow>, StoreError> {
+        self.claim_where(STORY, params![notifier, now, limit as i64], false)
+    }
+
+    /// Claims the rows `ids` that are still queued, as one message.
+    pub fn claim_ids(&self, ids: &[i64], now: i64, digest: bool) -> Result<Vec<OutboxRow>, StoreError> {
+        let json = serde_json::to_string(ids).expect("ids serialise");
+        let sql = "WHERE id IN (SELECT value FROM json_each(?1)) AND state = 'queued' ORDER BY id";
+        self.claim_where(sql, params![json, now], digest)
+    }
+
+    fn claim_where(
+        &self,
+        filter: &str,
+        args: impl rusqlite::Params,
+        digest: bool,
     ) -> Result<Vec<OutboxRow>, StoreError> {
         self.write(|tx| {
             let rows = tx
-                .prepare_cached(CLAIM)?
-                .query_map(params![notifier, now, limit as i64, retries], |r| {
-                    Ok(OutboxRow {
-                        id: r.get(0)?,
-                        watch: r.get(1)?,
-                        notifier: r.get(2)?,
-                        payload: r.get(3)?,
-                        attempts: r.get(4)?,
-                        since: r.get(5)?,
-                        also: r
-                            .get::<_, Option<String>>(6)?
-                            .map(|s| s.lines().map(String::from).collect())
-                            .unwrap_or_default(),
-                    })
-                })?
+                .prepare_cached(&format!("{CLAIM_COLUMNS}{filter}"))?
+                .query_map(args, read_row)?
                 .collect::<Result<Vec<_>, _>>()?;
-            let mut mark = tx.prepare_cached("UPDATE outbox SET state = 'sending' WHERE id = ?1")?;
-            for r in &rows {
-                mark.execute([r.id])?;
-            }
+            mark_sending(tx, &rows, digest)?;
             Ok(rows)
         })
     }
 
-    /// How many of `notifier`'s new (never tried) rows are due.
+    /// `notifier`'s due retries (at most `limit` rows), grouped by the message each was last
+    /// claimed for, in order of their first row. A row never claimed (buried, then requeued by
+    /// hand) goes with its story's other such rows.
+    pub fn due_retries(&self, notifier: &str, now: i64, limit: usize) -> Result<Vec<RetryGroup>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(DUE_RETRIES)?;
+        let rows = stmt.query_map(params![notifier, now, limit as i64], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?, r.get::<_, Option<String>>(2)?))
+        })?;
+        let mut groups: Vec<(String, RetryGroup)> = Vec::new();
+        for row in rows {
+            let (id, story, message) = row?;
+            let key = message.unwrap_or_else(|| story.map_or(format!("row:{id}"), |s| format!("story:{s}")));
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, g)) => g.ids.push(id),
+                None => {
+                    let digest = key.starts_with("digest:");
+                    groups.push((key, RetryGroup { ids: vec![id], digest }));
+                }
+            }
+        }
+        Ok(groups.into_iter().map(|(_, g)| g).collect())
+    }
+
+    /// How many messages `notifier`'s new (never tried) due rows make: one per story.
     pub fn fresh_due(&self, notifier: &str, now: i64) -> Result<usize, StoreError> {
         let n: i64 = self.conn.query_row(FRESH_DUE, params![notifier, now], |r| r.get(0))?;
         Ok(n as usize)
@@ -196,6 +272,17 @@ impl Store {
                 stmt.execute(params![id, state, error, next, now])?;
             }
             Ok(())
+        })
+    }
+
+    /// Holds every queued row of `notifier` due before `until` back to `until`, without
+    /// counting an attempt: its server is down, and its next attempt is then. Returns how many.
+    pub fn defer(&self, notifier: &str, until: i64) -> Result<usize, StoreError> {
+        self.write(|tx| {
+            Ok(tx.execute(
+                "UPDATE outbox SET next_attempt = ?2 WHERE notifier = ?1 AND state = 'queued' AND next_attempt < ?2",
+                params![notifier, until],
+            )?)
         })
     }
 
@@ -282,7 +369,7 @@ impl Store {
                 MIN(CASE WHEN state = 'queued' THEN retrying_since END),
                 (SELECT last_error FROM outbox l WHERE l.notifier = o.notifier AND l.last_error IS NOT NULL
                     AND (l.state = 'dead' OR (l.state = 'queued' AND l.attempts > 0)) ORDER BY l.id DESC LIMIT 1)
-             FROM outbox o WHERE state = 'dead' OR (state = 'queued' AND attempts > 0)
+             FROM outbox o WHERE state = 'dead' OR (state = 'queued' AND (attempts > 0 OR next_attempt > created))
              GROUP BY notifier ORDER BY notifier",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -297,9 +384,10 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// How many alerts failed and wait for another attempt.
+    /// How many alerts failed, or were deferred because their notifier's server was down,
+    /// and wait for another attempt.
     pub fn waiting_for_retry(&self) -> Result<usize, StoreError> {
-        let sql = "SELECT COUNT(*) FROM outbox WHERE state = 'queued' AND attempts > 0";
+        let sql = "SELECT COUNT(*) FROM outbox WHERE state = 'queued' AND (attempts > 0 OR next_attempt > created)";
         Ok(self.conn.query_row(sql, [], |r| r.get::<_, i64>(0))? as usize)
     }
 }
@@ -320,9 +408,11 @@ mod tests {
             steps.join("; ")
         };
         let due = plan(FRESH_DUE, 2);
-        let claim = plan(CLAIM, 4);
-        for (what, steps) in [("claim", claim), ("count", due)] {
-            assert!(steps.starts_with("SEARCH outbox USING INDEX outbox_queued"), "{what}: {steps}");
+        let claim = plan(&format!("{CLAIM_COLUMNS}{DUE}"), 4);
+        let story = plan(&format!("{CLAIM_COLUMNS}{STORY}"), 3);
+        let retries = plan(DUE_RETRIES, 3);
+        for (what, steps) in [("claim", claim), ("count", due), ("story", story), ("retries", retries)] {
+            assert!(steps.contains("SEARCH outbox USING INDEX outbox_queued"), "{what}: {steps}");
         }
     }
 }

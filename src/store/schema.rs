@@ -186,6 +186,18 @@ ALTER TABLE feeds ADD COLUMN skipped_items INTEGER NOT NULL DEFAULT 0;
 -- be told, and for stories stored before.
 ALTER TABLE stories ADD COLUMN lang TEXT;
 "#,
+    r#"
+-- The message a row was last claimed for (`alert:ID` or `digest:ID`, ID its first row): the
+-- rows of one message are retried together, as that message, and apart from other messages.
+ALTER TABLE outbox ADD COLUMN message TEXT;
+-- What stopped delivery in a daemon (a notifier's task panicked or stalled), for `status`.
+CREATE TABLE faults (
+    id        INTEGER PRIMARY KEY,
+    at        INTEGER NOT NULL,
+    component TEXT    NOT NULL,
+    message   TEXT    NOT NULL
+);
+"#,
 ];
 
 /// The schema version this build writes.

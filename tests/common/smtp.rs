@@ -7,6 +7,32 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use mailparse::{MailHeaderMap, ParsedMail};
+
+use super::Setup;
+
+/// A config with one feed, the `sanctions` and `dprk` watches and one email notifier `desk`
+/// sending through `smtp`; `notifier_extra` adds keys to the notifier table.
+pub fn email_setup(feed: &str, smtp: &str, notifier_extra: &str) -> Setup {
+    let dprk = "[[entity]]\nname = \"North Korea\"\naliases = [\"DPRK\", \"Pyongyang\"]\n\
+                [[watch]]\nname = \"dprk\"\nquery = '\"North Korea\" AND (treaty OR sanctions)'";
+    let notifier = format!(
+        "name = \"desk\"\ntype = \"email\"\nto = [\"desk@example.org\"]\n\
+         from = \"wirewatch <alerts@example.org>\"\nsmtp = \"{smtp}\"\n{notifier_extra}"
+    );
+    Setup::one_feed(feed, dprk, &notifier)
+}
+
+/// A message as the server received it, parsed.
+pub fn parse(raw: &str) -> ParsedMail<'_> {
+    mailparse::parse_mail(raw.as_bytes()).expect("the server received a parseable message")
+}
+
+/// The first value of header `name`, which must be there.
+pub fn header(m: &ParsedMail, name: &str) -> String {
+    m.headers.get_first_value(name).unwrap_or_else(|| panic!("no {name} header"))
+}
+
 pub struct SmtpSink {
     pub addr: SocketAddr,
     pub dir: tempfile::TempDir,
