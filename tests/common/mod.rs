@@ -238,7 +238,12 @@ pub fn read_jsonl(path: &Path) -> Vec<serde_json::Value> {
 
 /// The `wirewatch` binary under test.
 pub fn bin() -> std::process::Command {
-    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_wirewatch"));
+    bin_at(Path::new(env!("CARGO_BIN_EXE_wirewatch")))
+}
+
+/// A copy of the binary under test at `exe`, run as `bin` runs it.
+pub fn bin_at(exe: &Path) -> std::process::Command {
+    let mut c = std::process::Command::new(exe);
     c.env_remove("WIREWATCH_CONFIG").env("RUST_LOG", "warn");
     c
 }
