@@ -45,6 +45,18 @@ impl<'a> View<'a> {
         let content = self.content.iter().take(CONTENT_BANDS).map(|&h| (2i64 << 32) | i64::from(h));
         keys.chain(content).collect()
     }
+
+    /// How many of its [`View::bands`] `other` shares with this story, worked out from both
+    /// stories' sets: a candidate found under one rare key (a headline's number in a flood of
+    /// stories from one template) still counts every key it shares, even those whose lists are
+    /// too long to read whole.
+    pub fn shared_bands(&self, other: &View<'_>) -> usize {
+        let shared = |a: &[u32], b: &[u32], k: usize| {
+            let b = &b[..b.len().min(k)];
+            a.iter().take(k).filter(|h| b.binary_search(h).is_ok()).count()
+        };
+        shared(self.key, other.key, KEY_BANDS) + shared(self.content, other.content, CONTENT_BANDS)
+    }
 }
 
 /// [`super::Features`] in one allocation (the candidate index holds one per recent matched story).

@@ -151,16 +151,22 @@ impl SketchIndex {
             hits.extend(recent.take(CANDIDATES_PER_KEY).map(|(_, id)| *id));
         }
         hits.sort_unstable();
+        hits.dedup();
+        // A candidate's shared keys are counted from its features, not from the lists it was
+        // found in: those are read only in part.
         let mut ranked: Vec<(usize, i64)> = hits
-            .chunk_by(|a, b| a == b)
-            .filter(|run| run.len() >= MIN_SHARED_BANDS)
-            .map(|run| (run.len(), run[0]))
+            .into_iter()
+            .filter_map(|id| {
+                let entry = self.stories.get(&id).filter(|e| e.feed_id != feed_id)?;
+                Some((features.shared_bands(&entry.features.view()), id))
+            })
+            .filter(|&(shared, _)| shared >= MIN_SHARED_BANDS)
             .collect();
         // Most shared keys first, then the newest story.
         ranked.sort_unstable_by(|a, b| b.cmp(a));
         let mut best: Option<(f64, i64)> = None;
         for (_, id) in ranked.into_iter().take(MAX_COMPARED) {
-            let Some(other) = self.stories.get(&id).filter(|e| e.feed_id != feed_id) else { continue };
+            let Some(other) = self.stories.get(&id) else { continue };
             if let Some(score) = similarity(features, other.features.view(), window)
                 && best.is_none_or(|(s, c)| score > s || (score == s && other.cluster < c))
                 && self.all_members_agree(other.cluster, features, window)
@@ -241,6 +247,20 @@ mod tests {
         assert_eq!(index.most_similar(20, &middle, 1_000, 3600), Some(1));
         index.insert(2, 20, 1, 1_000, middle.pack());
         assert_eq!(index.most_similar(30, &last, 1_000, 3600), None, "chained into the first story's cluster");
+    }
+
+    #[test]
+    fn a_reprint_of_the_oldest_of_a_flood_of_one_template_finds_its_twin() {
+        let body = "Ministers adopted a new package of sanctions against the shadow fleet. ".repeat(5);
+        let news =
+            |i: usize| Features::new(&format!("EU widens North Korea sanctions, package {i}"), &body, Some(1_000));
+        let mut index = SketchIndex::default();
+        for i in 0..100 {
+            index.insert(i as i64 + 1, 10, i as i64 + 1, 1_000, news(i).pack());
+        }
+        for i in [0, 50, 99] {
+            assert_eq!(index.most_similar(20, &news(i), 1_000, 3600), Some(i as i64 + 1), "package {i}");
+        }
     }
 
     #[test]
