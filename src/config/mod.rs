@@ -61,8 +61,6 @@ pub const DEFAULT_CHECK_EVERY: Duration = Duration::from_secs(24 * 3600);
 pub const DEFAULT_DEDUPE_WINDOW: Duration = Duration::from_secs(72 * 3600);
 /// How much memory the cross-feed candidate index may hold, by default.
 pub const DEFAULT_DEDUPE_MEMORY: u64 = 128 << 20;
-/// The range `[dedupe] memory` may take.
-pub const DEDUPE_MEMORY_RANGE: std::ops::RangeInclusive<u64> = (1 << 20)..=(64 << 30);
 /// Environment variable naming the config file when `--config` is absent.
 pub const CONFIG_ENV: &str = "WIREWATCH_CONFIG";
 /// Config file used when neither `--config` nor `$WIREWATCH_CONFIG` is given.
