@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::alert::Alert;
-use crate::config::Config;
+use crate::config::{self, Config, Feed};
 use crate::matcher::{Matcher, QueryError, WatchDef};
 use crate::store::{Store, StoreError, StoryRow};
 
@@ -183,28 +183,31 @@ pub fn evaluate(matcher: &Matcher, stored: &StoryRow, name: &str, tags: &[String
         .collect()
 }
 
-/// Feed names and tags as alerts show them: the configured name, else the feed's own title,
-/// else its URL (what ingest uses), looked up once per feed.
+/// Feed names and tags as alerts show them ([`config::feed_name`], what ingest uses), with the
+/// configured feeds indexed by URL once and each stored feed's name worked out once.
 pub struct FeedNames<'c> {
-    config: &'c Config,
+    configured: HashMap<String, &'c Feed>,
     known: HashMap<i64, (String, &'c [String])>,
 }
 
 impl<'c> FeedNames<'c> {
     pub fn new(config: &'c Config) -> FeedNames<'c> {
-        FeedNames { config, known: HashMap::new() }
+        FeedNames { configured: config.feeds.iter().map(|f| (f.url(), f)).collect(), known: HashMap::new() }
     }
 
+    /// The name of the feed at `url` whose own title is `title`.
+    pub fn name(&self, url: &str, title: Option<&str>) -> String {
+        config::feed_name(self.configured.get(url).copied(), title, url)
+    }
+
+    /// The name and tags of the feed `stored` came from.
     pub fn of(&mut self, stored: &StoryRow) -> (String, &'c [String]) {
-        let config = self.config;
+        let configured = &self.configured;
         self.known
             .entry(stored.feed_id)
             .or_insert_with(|| {
-                let feed = config.feed(&stored.feed_url);
-                let name = feed
-                    .and_then(|f| f.name.clone())
-                    .or_else(|| stored.feed_title.clone())
-                    .unwrap_or_else(|| stored.feed_url.clone());
+                let feed = configured.get(&stored.feed_url).copied();
+                let name = config::feed_name(feed, stored.feed_title.as_deref(), &stored.feed_url);
                 (name, feed.map_or(&[][..], |f| f.tags.as_slice()))
             })
             .clone()

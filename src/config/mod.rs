@@ -256,6 +256,15 @@ impl Feed {
     }
 }
 
+/// The name alerts and pages give the feed at `url`: its `configured` name, else its own
+/// `title`, else the URL, redacted because alerts are sent and pages shown.
+pub fn feed_name(configured: Option<&Feed>, title: Option<&str>, url: &str) -> String {
+    match configured.and_then(|f| f.name.as_deref()).or(title) {
+        Some(name) => name.to_string(),
+        None => crate::redact::redact(url),
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Watch {
     pub name: String,

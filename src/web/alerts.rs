@@ -63,7 +63,8 @@ pub(super) async fn page(State(site): State<Site>, Query(f): Query<Filters>) -> 
             let mut names = FeedNames::new(&site.config);
             let rows = store.alerts(&filter)?;
             let shown = rows.into_iter().map(|r| shown(store, &mut names, r)).collect::<Result<Vec<_>, _>>()?;
-            let feeds = store.feeds_known()?;
+            let feeds: Vec<(i64, String)> =
+                store.feeds_known()?.into_iter().map(|(id, url, title)| (id, names.name(&url, title.as_deref()))).collect();
             let langs = store.records_language()?;
             Ok(html! {
                 h1 { "Alerts" }
@@ -77,7 +78,8 @@ pub(super) async fn page(State(site): State<Site>, Query(f): Query<Filters>) -> 
     Ok(Html(frame("Alerts", markup).into_string()))
 }
 
-fn filters(site: &Site, f: &Filters, feeds: &[(i64, String, Option<String>)], langs: bool) -> Markup {
+/// The filter form; `feeds` are the known feeds' ids and names.
+fn filters(site: &Site, f: &Filters, feeds: &[(i64, String)], langs: bool) -> Markup {
     let chosen = |v: &Option<String>, x: &str| v.as_deref() == Some(x);
     html! {
         form.filters method="get" action="/" {
@@ -87,8 +89,7 @@ fn filters(site: &Site, f: &Filters, feeds: &[(i64, String, Option<String>)], la
             } }
             label { "Feed" select name="feed" {
                 option value="" { "all" }
-                @for (id, url, title) in feeds {
-                    @let name = site.config.feed(url).and_then(|c| c.name.clone()).or(title.clone()).unwrap_or(url.clone());
+                @for (id, name) in feeds {
                     option value=(id) selected[chosen(&f.feed, &id.to_string())] { (name) }
                 }
             } }
