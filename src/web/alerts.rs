@@ -65,10 +65,9 @@ pub(super) async fn page(State(site): State<Site>, Query(f): Query<Filters>) -> 
             let shown = rows.into_iter().map(|r| shown(store, &mut names, r)).collect::<Result<Vec<_>, _>>()?;
             let feeds: Vec<(i64, String)> =
                 store.feeds_known()?.into_iter().map(|(id, url, title)| (id, names.name(&url, title.as_deref()))).collect();
-            let langs = store.records_language()?;
             Ok(html! {
                 h1 { "Alerts" }
-                (filters(site, &f, &feeds, langs))
+                (filters(site, &f, &feeds))
                 @if shown.is_empty() { p { "No alerts match these filters." } }
                 @for s in &shown { (item(s)) }
                 @if shown.len() == PAGE_SIZE { p.meta { "Showing the newest " (PAGE_SIZE) "; narrow the filters to see older ones." } }
@@ -79,7 +78,7 @@ pub(super) async fn page(State(site): State<Site>, Query(f): Query<Filters>) -> 
 }
 
 /// The filter form; `feeds` are the known feeds' ids and names.
-fn filters(site: &Site, f: &Filters, feeds: &[(i64, String)], langs: bool) -> Markup {
+fn filters(site: &Site, f: &Filters, feeds: &[(i64, String)]) -> Markup {
     let chosen = |v: &Option<String>, x: &str| v.as_deref() == Some(x);
     html! {
         form.filters method="get" action="/" {
@@ -93,7 +92,7 @@ fn filters(site: &Site, f: &Filters, feeds: &[(i64, String)], langs: bool) -> Ma
                     option value=(id) selected[chosen(&f.feed, &id.to_string())] { (name) }
                 }
             } }
-            @if langs { label { "Language" input name="lang" size="4" placeholder="ru" value=[f.lang.as_deref()]; } }
+            label { "Language" input name="lang" size="4" placeholder="ru" value=[f.lang.as_deref()]; }
             label { "Since" input name="since" size="6" placeholder="30d" value=[f.since.as_deref()]; }
             button type="submit" { "Filter" }
         }
