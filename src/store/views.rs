@@ -4,6 +4,8 @@
 //! Everything here runs on [`Store::open_read_only`] connections: the web view runs beside the
 //! daemon's writer, and `backtest` beside a running daemon or none.
 
+use std::collections::HashMap;
+
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError};
@@ -164,6 +166,20 @@ impl Store {
         Ok(out)
     }
 
+    /// The terms every watch matched in each of the stories `ids`, by story.
+    pub fn terms_matched(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<MatchedTerm>>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT story_id, matched FROM matches WHERE story_id IN (SELECT value FROM json_each(?1))")?;
+        let ids = serde_json::to_string(ids).expect("ids serialise");
+        let mut out: HashMap<i64, Vec<MatchedTerm>> = HashMap::new();
+        for row in stmt.query_map([ids], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+            let (story, matched) = row?;
+            out.entry(story).or_default().extend(serde_json::from_str::<Vec<MatchedTerm>>(&matched).unwrap_or_default());
+        }
+        Ok(out)
+    }
+
     /// Alerts under `filter`, newest first: for each cluster and watch, the first story that
     /// matched (the one whose alert was queued).
     pub fn alerts(&self, filter: &AlertFilter) -> Result<Vec<AlertRow>, StoreError> {
@@ -200,6 +216,26 @@ impl Store {
             Ok(Report { story: r.get(0)?, feed: r.get(1)?, title: r.get(2)?, url: r.get(3)? })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every report of the clusters `clusters`, by cluster and watch, in story order.
+    pub fn cluster_reports(&self, clusters: &[i64]) -> Result<HashMap<(i64, String), Vec<Report>>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT m.cluster_id, m.watch, s.id, COALESCE(m.feed, f.title, f.url), s.title, s.url
+             FROM matches m JOIN stories s ON s.id = m.story_id JOIN feeds f ON f.id = s.feed_id
+             WHERE m.cluster_id IN (SELECT value FROM json_each(?1)) ORDER BY m.story_id",
+        )?;
+        let clusters = serde_json::to_string(clusters).expect("ids serialise");
+        let rows = stmt.query_map([clusters], |r| {
+            let report = Report { story: r.get(2)?, feed: r.get(3)?, title: r.get(4)?, url: r.get(5)? };
+            Ok(((r.get::<_, i64>(0)?, r.get::<_, String>(1)?), report))
+        })?;
+        let mut out: HashMap<(i64, String), Vec<Report>> = HashMap::new();
+        for row in rows {
+            let (key, report) = row?;
+            out.entry(key).or_default().push(report);
+        }
+        Ok(out)
     }
 
     /// Alerts of `watch` per UTC day (days since the epoch) matched at or after `since`.
