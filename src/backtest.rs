@@ -80,7 +80,7 @@ impl Outcome {
     /// goes; `None` otherwise.
     pub fn retention_note(&self, retain: Duration) -> Option<String> {
         let starts = self.text_starts?;
-        let retain = as_written(retain);
+        let retain = config::show_duration(retain);
         Some(match starts {
             i64::MAX => format!("note: no story text is stored (retain = {retain}): nothing to evaluate"),
             _ => format!(
@@ -90,15 +90,6 @@ impl Outcome {
                 crate::commands::rfc3339(starts),
             ),
         })
-    }
-}
-
-/// A duration as a config would write it: whole days or hours where it is one.
-fn as_written(d: Duration) -> String {
-    match d.as_secs() {
-        s if s > 0 && s % DAY as u64 == 0 => format!("{}d", s / DAY as u64),
-        s if s > 0 && s % 3600 == 0 => format!("{}h", s / 3600),
-        _ => humantime::format_duration(d).to_string(),
     }
 }
 

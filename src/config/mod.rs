@@ -22,7 +22,7 @@ pub use article::{
     ArticleMode, ArticleSelector, Articles, DEFAULT_ARTICLE_CONCURRENCY, DEFAULT_ARTICLE_MAX_BODY,
     DEFAULT_ARTICLE_MIN_WORDS, DEFAULT_ARTICLE_TIMEOUT, DEFAULT_ARTICLE_WAIT,
 };
-pub use bounds::MAX_POLL_INTERVAL;
+pub use bounds::{MAX_POLL_INTERVAL, show_duration};
 pub use error::{ConfigError, ConfigErrors, line_col};
 pub use notifier::*;
 pub use validate_chat::TELEGRAM_API;
