@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::alert::Alert;
 use crate::config::{self, Config, Feed};
-use crate::matcher::{Matcher, QueryError, WatchDef};
+use crate::matcher::{Document, Matcher, QueryError, WatchDef, WatchMatch};
 use crate::store::{Store, StoreError, StoryRow};
 
 /// The watch name a bare `--query` is reported under.
@@ -105,22 +105,48 @@ fn number(x: f64) -> String {
     }
 }
 
-/// Compiles one watch with the config's entities: a configured watch by `name`, or `query`
-/// under [`QUERY_WATCH`].
-pub fn matcher(config: &Config, watch: Option<&str>, query: Option<&str>) -> Result<Matcher, BacktestError> {
-    let def = match (watch, query) {
-        (_, Some(q)) => WatchDef { name: watch.unwrap_or(QUERY_WATCH).to_string(), query: q.to_string() },
-        (Some(name), None) => {
-            let Some(w) = config.watches.iter().find(|w| w.name == name) else {
-                let known: Vec<&str> = config.watches.iter().map(|w| w.name.as_str()).collect();
-                return Err(BacktestError::UnknownWatch { name: name.to_string(), known: known.join(", ") });
-            };
-            WatchDef { name: w.name.clone(), query: w.query.clone() }
+/// The watch a backtest evaluates.
+pub enum Tested<'c> {
+    /// A configured watch as configured: the config's own matcher, whose matches are kept for
+    /// this watch alone. Compiling the gazetteer again for it would cost every request.
+    Configured { matcher: &'c Matcher, watch: &'c str },
+    /// An edited or bare query, compiled on its own with the config's entities.
+    Compiled(Matcher),
+}
+
+impl Tested<'_> {
+    /// The matches of `doc` for the watch tested.
+    fn matches(&self, doc: &Document) -> Vec<WatchMatch> {
+        match self {
+            Tested::Configured { matcher, watch } => {
+                let mut found = matcher.match_document(doc);
+                found.retain(|m| m.watch == *watch);
+                found
+            }
+            Tested::Compiled(matcher) => matcher.match_document(doc),
         }
-        (None, None) => return Err(BacktestError::NothingToTest),
+    }
+}
+
+/// What to test: the configured watch `name` (as configured, or with `query` in place of its
+/// own), or `query` under [`QUERY_WATCH`].
+pub fn matcher<'c>(config: &'c Config, watch: Option<&str>, query: Option<&str>) -> Result<Tested<'c>, BacktestError> {
+    let configured = watch.and_then(|name| config.watches.iter().find(|w| w.name == name));
+    let def = match (watch, query, configured) {
+        (_, None, Some(w)) => return Ok(Tested::Configured { matcher: &config.matcher, watch: &w.name }),
+        (_, Some(q), Some(w)) if q == w.query => {
+            return Ok(Tested::Configured { matcher: &config.matcher, watch: &w.name });
+        }
+        (_, Some(q), _) => WatchDef { name: watch.unwrap_or(QUERY_WATCH).to_string(), query: q.to_string() },
+        (Some(name), None, None) => {
+            let known: Vec<&str> = config.watches.iter().map(|w| w.name.as_str()).collect();
+            return Err(BacktestError::UnknownWatch { name: name.to_string(), known: known.join(", ") });
+        }
+        (None, None, _) => return Err(BacktestError::NothingToTest),
     };
-    Matcher::compile(&config.entities, &[def], config.builtin_entities)
-        .map_err(|mut e| BacktestError::Query(Box::new(e.remove(0))))
+    let compiled = Matcher::compile(&config.entities, &[def], config.builtin_entities)
+        .map_err(|mut e| BacktestError::Query(Box::new(e.remove(0))))?;
+    Ok(Tested::Compiled(compiled))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -135,11 +161,11 @@ pub enum BacktestError {
     Store(#[from] StoreError),
 }
 
-/// Evaluates `matcher` over the stories of `store` first seen within `window` before `now`.
+/// Evaluates `tested` over the stories of `store` first seen within `window` before `now`.
 pub fn run(
     config: &Config,
     store: &Store,
-    matcher: &Matcher,
+    tested: &Tested<'_>,
     window: Duration,
     now: i64,
 ) -> Result<Outcome, StoreError> {
@@ -148,7 +174,7 @@ pub fn run(
     let mut hits = Vec::new();
     let evaluated = store.stories_since(since, |stored| {
         let (name, tags) = names.of(&stored);
-        hits.extend(evaluate(matcher, &stored, &name, tags));
+        hits.extend(evaluate(tested, &stored, &name, tags));
     })?;
     let clusters = hits.iter().map(|h| h.cluster).collect::<HashSet<_>>().len();
     let text_starts = match store.oldest_text()? {
@@ -159,11 +185,11 @@ pub fn run(
     Ok(Outcome { hits, evaluated, clusters, since, window, text_starts })
 }
 
-/// The alerts one stored story raises under `matcher`.
-pub fn evaluate(matcher: &Matcher, stored: &StoryRow, name: &str, tags: &[String]) -> Vec<Hit> {
+/// The alerts one stored story raises under `tested`.
+fn evaluate(tested: &Tested<'_>, stored: &StoryRow, name: &str, tags: &[String]) -> Vec<Hit> {
     let doc = stored.document(name, tags);
-    matcher
-        .match_document(&doc)
+    tested
+        .matches(&doc)
         .into_iter()
         .map(|m| Hit {
             alert: Alert::new(name, &stored.story, &doc, m),
