@@ -157,8 +157,6 @@ pub enum BacktestError {
     NothingToTest,
     #[error("{0}")]
     Query(Box<QueryError>),
-    #[error("cannot read stored stories: {0}")]
-    Store(#[from] StoreError),
 }
 
 /// Evaluates `tested` over the stories of `store` first seen within `window` before `now`.
