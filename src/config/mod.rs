@@ -89,7 +89,6 @@ pub struct Config {
     pub web: Option<Web>,
     pub poll: Poll,
     pub feeds: Vec<Feed>,
-    pub entity_count: usize,
     /// The configured entities and whether the gazetteer is on, for compiling other queries
     /// against the same names (`backtest --query`, the web view's "try a query").
     pub entities: Vec<crate::matcher::EntityDef>,

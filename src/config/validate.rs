@@ -196,7 +196,6 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
             web,
             poll,
             feeds,
-            entity_count: entities.len(),
             entities,
             builtin_entities: builtin,
             watches,
