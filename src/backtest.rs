@@ -11,8 +11,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::alert::Alert;
-use crate::config::Config;
-use crate::matcher::{Matcher, QueryError, WatchDef};
+use crate::config::{self, Config, Feed};
+use crate::matcher::{Document, Matcher, QueryError, WatchDef, WatchMatch};
 use crate::store::{Store, StoreError, StoryRow};
 
 /// The watch name a bare `--query` is reported under.
@@ -80,7 +80,7 @@ impl Outcome {
     /// goes; `None` otherwise.
     pub fn retention_note(&self, retain: Duration) -> Option<String> {
         let starts = self.text_starts?;
-        let retain = as_written(retain);
+        let retain = config::show_duration(retain);
         Some(match starts {
             i64::MAX => format!("note: no story text is stored (retain = {retain}): nothing to evaluate"),
             _ => format!(
@@ -90,15 +90,6 @@ impl Outcome {
                 crate::commands::rfc3339(starts),
             ),
         })
-    }
-}
-
-/// A duration as a config would write it: whole days or hours where it is one.
-fn as_written(d: Duration) -> String {
-    match d.as_secs() {
-        s if s > 0 && s % DAY as u64 == 0 => format!("{}d", s / DAY as u64),
-        s if s > 0 && s % 3600 == 0 => format!("{}h", s / 3600),
-        _ => humantime::format_duration(d).to_string(),
     }
 }
 
@@ -114,22 +105,48 @@ fn number(x: f64) -> String {
     }
 }
 
-/// Compiles one watch with the config's entities: a configured watch by `name`, or `query`
-/// under [`QUERY_WATCH`].
-pub fn matcher(config: &Config, watch: Option<&str>, query: Option<&str>) -> Result<Matcher, BacktestError> {
-    let def = match (watch, query) {
-        (_, Some(q)) => WatchDef { name: watch.unwrap_or(QUERY_WATCH).to_string(), query: q.to_string() },
-        (Some(name), None) => {
-            let Some(w) = config.watches.iter().find(|w| w.name == name) else {
-                let known: Vec<&str> = config.watches.iter().map(|w| w.name.as_str()).collect();
-                return Err(BacktestError::UnknownWatch { name: name.to_string(), known: known.join(", ") });
-            };
-            WatchDef { name: w.name.clone(), query: w.query.clone() }
+/// The watch a backtest evaluates.
+pub enum Tested<'c> {
+    /// A configured watch as configured: the config's own matcher, whose matches are kept for
+    /// this watch alone. Compiling the gazetteer again for it would cost every request.
+    Configured { matcher: &'c Matcher, watch: &'c str },
+    /// An edited or bare query, compiled on its own with the config's entities.
+    Compiled(Matcher),
+}
+
+impl Tested<'_> {
+    /// The matches of `doc` for the watch tested.
+    fn matches(&self, doc: &Document) -> Vec<WatchMatch> {
+        match self {
+            Tested::Configured { matcher, watch } => {
+                let mut found = matcher.match_document(doc);
+                found.retain(|m| m.watch == *watch);
+                found
+            }
+            Tested::Compiled(matcher) => matcher.match_document(doc),
         }
-        (None, None) => return Err(BacktestError::NothingToTest),
+    }
+}
+
+/// What to test: the configured watch `name` (as configured, or with `query` in place of its
+/// own), or `query` under [`QUERY_WATCH`].
+pub fn matcher<'c>(config: &'c Config, watch: Option<&str>, query: Option<&str>) -> Result<Tested<'c>, BacktestError> {
+    let configured = watch.and_then(|name| config.watches.iter().find(|w| w.name == name));
+    let def = match (watch, query, configured) {
+        (_, None, Some(w)) => return Ok(Tested::Configured { matcher: &config.matcher, watch: &w.name }),
+        (_, Some(q), Some(w)) if q == w.query => {
+            return Ok(Tested::Configured { matcher: &config.matcher, watch: &w.name });
+        }
+        (_, Some(q), _) => WatchDef { name: watch.unwrap_or(QUERY_WATCH).to_string(), query: q.to_string() },
+        (Some(name), None, None) => {
+            let known: Vec<&str> = config.watches.iter().map(|w| w.name.as_str()).collect();
+            return Err(BacktestError::UnknownWatch { name: name.to_string(), known: known.join(", ") });
+        }
+        (None, None, _) => return Err(BacktestError::NothingToTest),
     };
-    Matcher::compile(&config.entities, &[def], config.builtin_entities)
-        .map_err(|mut e| BacktestError::Query(Box::new(e.remove(0))))
+    let compiled = Matcher::compile(&config.entities, &[def], config.builtin_entities)
+        .map_err(|mut e| BacktestError::Query(Box::new(e.remove(0))))?;
+    Ok(Tested::Compiled(compiled))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -140,15 +157,13 @@ pub enum BacktestError {
     NothingToTest,
     #[error("{0}")]
     Query(Box<QueryError>),
-    #[error("cannot read stored stories: {0}")]
-    Store(#[from] StoreError),
 }
 
-/// Evaluates `matcher` over the stories of `store` first seen within `window` before `now`.
+/// Evaluates `tested` over the stories of `store` first seen within `window` before `now`.
 pub fn run(
     config: &Config,
     store: &Store,
-    matcher: &Matcher,
+    tested: &Tested<'_>,
     window: Duration,
     now: i64,
 ) -> Result<Outcome, StoreError> {
@@ -157,7 +172,7 @@ pub fn run(
     let mut hits = Vec::new();
     let evaluated = store.stories_since(since, |stored| {
         let (name, tags) = names.of(&stored);
-        hits.extend(evaluate(matcher, &stored, &name, tags));
+        hits.extend(evaluate(tested, &stored, &name, tags));
     })?;
     let clusters = hits.iter().map(|h| h.cluster).collect::<HashSet<_>>().len();
     let text_starts = match store.oldest_text()? {
@@ -168,11 +183,11 @@ pub fn run(
     Ok(Outcome { hits, evaluated, clusters, since, window, text_starts })
 }
 
-/// The alerts one stored story raises under `matcher`.
-pub fn evaluate(matcher: &Matcher, stored: &StoryRow, name: &str, tags: &[String]) -> Vec<Hit> {
+/// The alerts one stored story raises under `tested`.
+fn evaluate(tested: &Tested<'_>, stored: &StoryRow, name: &str, tags: &[String]) -> Vec<Hit> {
     let doc = stored.document(name, tags);
-    matcher
-        .match_document(&doc)
+    tested
+        .matches(&doc)
         .into_iter()
         .map(|m| Hit {
             alert: Alert::new(name, &stored.story, &doc, m),
@@ -183,28 +198,31 @@ pub fn evaluate(matcher: &Matcher, stored: &StoryRow, name: &str, tags: &[String
         .collect()
 }
 
-/// Feed names and tags as alerts show them: the configured name, else the feed's own title,
-/// else its URL (what ingest uses), looked up once per feed.
+/// Feed names and tags as alerts show them ([`config::feed_name`], what ingest uses), with the
+/// configured feeds indexed by URL once and each stored feed's name worked out once.
 pub struct FeedNames<'c> {
-    config: &'c Config,
+    configured: HashMap<String, &'c Feed>,
     known: HashMap<i64, (String, &'c [String])>,
 }
 
 impl<'c> FeedNames<'c> {
     pub fn new(config: &'c Config) -> FeedNames<'c> {
-        FeedNames { config, known: HashMap::new() }
+        FeedNames { configured: config.feeds.iter().map(|f| (f.url(), f)).collect(), known: HashMap::new() }
     }
 
+    /// The name of the feed at `url` whose own title is `title`.
+    pub fn name(&self, url: &str, title: Option<&str>) -> String {
+        config::feed_name(self.configured.get(url).copied(), title, url)
+    }
+
+    /// The name and tags of the feed `stored` came from.
     pub fn of(&mut self, stored: &StoryRow) -> (String, &'c [String]) {
-        let config = self.config;
+        let configured = &self.configured;
         self.known
             .entry(stored.feed_id)
             .or_insert_with(|| {
-                let feed = config.feed(&stored.feed_url);
-                let name = feed
-                    .and_then(|f| f.name.clone())
-                    .or_else(|| stored.feed_title.clone())
-                    .unwrap_or_else(|| stored.feed_url.clone());
+                let feed = configured.get(&stored.feed_url).copied();
+                let name = config::feed_name(feed, stored.feed_title.as_deref(), &stored.feed_url);
                 (name, feed.map_or(&[][..], |f| f.tags.as_slice()))
             })
             .clone()

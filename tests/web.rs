@@ -4,7 +4,8 @@
 
 mod common;
 
-use common::newsroom::{HOSTILE_TITLE, NK_NEWS, Newsroom, TASS, YONHAP};
+use common::newsroom::{HOSTILE_TITLE, NK_NEWS, Newsroom, TASS, YONHAP, run};
+use common::{FeedServer, Item, Setup, rss};
 use reqwest::StatusCode;
 
 async fn get(url: &str) -> (StatusCode, String) {
@@ -132,6 +133,46 @@ async fn the_feeds_page_shows_health_errors_and_the_outbox() {
     assert!(sent.unwrap() > 0);
     assert!(html.contains(" sent</td>"), "outbox counts per feed: {html}");
     assert!(html.contains("Nothing is waiting; nothing is dead."), "{html}");
+}
+
+/// One feed whose URL carries a token, with no configured name and no title of its own (so
+/// the URL is its name), polled by a real `once`: one story, one `dprk` alert.
+async fn feed_with_a_secret_in_its_url() -> Newsroom {
+    let server = FeedServer::start().await;
+    let story = Item::new("w-1", "North Korea faces new sanctions", "Diplomats said North Korea faces new sanctions.");
+    server.set_rss("wire.xml", rss("", &[story]).replacen("<title></title>", "", 1));
+    let setup = Setup::new(&[format!("{}?token=s3cret", server.url("wire.xml"))]);
+    let out = run(&setup, &["once"]).await;
+    assert!(out.status.success(), "once failed: {}", String::from_utf8_lossy(&out.stderr));
+    Newsroom { server, setup }
+}
+
+/// The feeds page found each feed's row by its shown URL, which is redacted: a feed with a
+/// token in its URL lost its link and its outbox counts.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_feeds_page_links_and_counts_a_feed_with_a_secret_in_its_url() {
+    let room = feed_with_a_secret_in_its_url().await;
+    let id: i64 = room.setup.db().query_row("SELECT id FROM feeds", [], |r| r.get(0)).unwrap();
+    let base = room.serve_web().await;
+    let (status, html) = get(&format!("{base}/feeds")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("wire.xml?token=***"), "{html}");
+    assert!(html.contains(&format!("href=\"/?feed={id}\"")), "the feed links to its alerts: {html}");
+    assert!(html.contains("<td>1 sent</td>"), "the feed's outbox counts: {html}");
+}
+
+/// Pages named a feed without a name or title by its URL as stored, secret and all.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_feed_named_by_its_url_never_shows_its_secret() {
+    let room = feed_with_a_secret_in_its_url().await;
+    let story: i64 = room.setup.db().query_row("SELECT id FROM stories", [], |r| r.get(0)).unwrap();
+    let base = room.serve_web().await;
+    for path in ["/".to_string(), format!("/story/{story}"), "/watch/dprk".to_string(), "/try?query=sanctions".into()] {
+        let (status, html) = get(&format!("{base}{path}")).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(html.contains("wire.xml?token=***"), "{path} names the feed by its URL: {html}");
+        assert!(!html.contains("s3cret"), "{path} shows the secret: {html}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

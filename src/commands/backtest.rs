@@ -1,7 +1,6 @@
 //! `wirewatch backtest`: what a watch or a query would have alerted over the stored stories.
 //! Opens the database read-only; sends nothing.
 
-use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -10,7 +9,7 @@ use anyhow::Context;
 use super::CommandError;
 use crate::backtest::{self, BacktestError};
 use crate::config::Config;
-use crate::store::{Store, unix_now};
+use crate::store::unix_now;
 
 pub fn backtest(
     config: &Config,
@@ -19,13 +18,12 @@ pub fn backtest(
     since: Duration,
     json: bool,
 ) -> Result<ExitCode, CommandError> {
-    let matcher = backtest::matcher(config, watch, query).map_err(|e| match e {
+    let tested = backtest::matcher(config, watch, query).map_err(|e| match e {
         BacktestError::Query(q) => anyhow::anyhow!("{q}"),
         other => anyhow::Error::new(other),
     })?;
-    let store = Store::open_read_only(&config.storage.path).context("cannot open the database")?;
-    let outcome = backtest::run(config, &store, &matcher, since, unix_now()).context("backtest failed")?;
-    let mut out = std::io::stdout().lock();
+    let store = super::open_read_only(config)?;
+    let outcome = backtest::run(config, &store, &tested, since, unix_now()).context("backtest failed")?;
     let mut text = String::new();
     for hit in &outcome.hits {
         if json {
@@ -36,17 +34,17 @@ pub fn backtest(
             text.insert_str(text.len() - 1, &format!("  first seen {}\n", super::rfc3339(hit.first_seen)));
         }
     }
-    out.write_all(text.as_bytes()).context("cannot write to stdout")?;
+    let mut summary = String::new();
+    for line in outcome.retention_note(config.storage.retain).into_iter().chain([outcome.summary()]) {
+        summary.push_str(&line);
+        summary.push('\n');
+    }
     // With --json, standard output holds only the stories' lines; the summary goes beside it.
-    let mut lines = Vec::new();
-    lines.extend(outcome.retention_note(config.storage.retain));
-    lines.push(outcome.summary());
-    for line in lines {
-        if json {
-            eprintln!("{line}");
-        } else {
-            writeln!(out, "{line}").context("cannot write to stdout")?;
-        }
+    if json {
+        super::emit(text)?;
+        eprint!("{summary}");
+    } else {
+        super::emit(text + &summary)?;
     }
     Ok(ExitCode::SUCCESS)
 }

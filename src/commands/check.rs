@@ -37,7 +37,7 @@ pub fn check(config: &Config) -> Result<ExitCode, CommandError> {
         "{}: ok: {}, {} ({} with the gazetteer), {}, {}\n",
         config.source.display(),
         counted(config.feeds.len(), "feed", "feeds"),
-        counted(config.entity_count, "entity", "entities"),
+        counted(config.entities.len(), "entity", "entities"),
         config.matcher.entity_count(),
         counted(config.watches.len(), "watch", "watches"),
         counted(config.notifiers.len(), "notifier", "notifiers")

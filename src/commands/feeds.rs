@@ -14,6 +14,9 @@ use crate::store::{FeedRow, Store};
 /// One feed as `wirewatch feeds` reports it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FeedStatus {
+    /// The feed's row in the database, where it has one (the web view links by it).
+    #[serde(skip)]
+    pub id: Option<i64>,
     pub url: String,
     pub name: String,
     /// `new` (never polled), `ok`, `failing` or `gone`.
@@ -72,8 +75,10 @@ pub fn statuses(config: &Config, store: &Store) -> Result<Vec<FeedStatus>, Comma
 /// One feed's status as shown: its URL, new address and last error redacted.
 pub fn status(url: String, name: String, row: Option<&FeedRow>) -> FeedStatus {
     let url = redact(&url);
+    let id = row.map(|r| r.id);
     let Some(r) = row.filter(|r| r.last_success.is_some() || r.last_error_at.is_some()) else {
         let blank = FeedStatus {
+            id,
             url,
             name,
             state: "new",
@@ -102,6 +107,7 @@ pub fn status(url: String, name: String, row: Option<&FeedRow>) -> FeedStatus {
         "ok"
     };
     FeedStatus {
+        id,
         url,
         name,
         state,

@@ -78,7 +78,7 @@ async fn load(config: &Config, fetcher: &Fetcher, source: &str) -> anyhow::Resul
         article: config.poll.article.mode,
         article_selector: None,
     });
-    let name = feed.name.clone().or(parsed.title).unwrap_or_else(|| source.to_string());
+    let name = crate::config::feed_name(Some(&feed), parsed.title.as_deref(), source);
     let articles = vec![String::new(); parsed.stories.len()];
     Ok(Loaded { feed, name, stories: parsed.stories, articles })
 }

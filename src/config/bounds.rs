@@ -54,6 +54,7 @@ const SIZES: &[(&str, u64, u64)] = &[
     ("poll.max_body", KIB, GIB),
     ("poll.article_max_body", KIB, GIB),
     ("poll.memory", MIB, 64 * GIB),
+    ("dedupe.memory", MIB, 64 * GIB),
 ];
 
 /// The range of the duration `key`; every duration key of the file has one.

@@ -22,7 +22,7 @@ pub use article::{
     ArticleMode, ArticleSelector, Articles, DEFAULT_ARTICLE_CONCURRENCY, DEFAULT_ARTICLE_MAX_BODY,
     DEFAULT_ARTICLE_MIN_WORDS, DEFAULT_ARTICLE_TIMEOUT, DEFAULT_ARTICLE_WAIT,
 };
-pub use bounds::MAX_POLL_INTERVAL;
+pub use bounds::{MAX_POLL_INTERVAL, show_duration};
 pub use error::{ConfigError, ConfigErrors, line_col};
 pub use notifier::*;
 pub use validate_chat::TELEGRAM_API;
@@ -61,8 +61,6 @@ pub const DEFAULT_CHECK_EVERY: Duration = Duration::from_secs(24 * 3600);
 pub const DEFAULT_DEDUPE_WINDOW: Duration = Duration::from_secs(72 * 3600);
 /// How much memory the cross-feed candidate index may hold, by default.
 pub const DEFAULT_DEDUPE_MEMORY: u64 = 128 << 20;
-/// The range `[dedupe] memory` may take.
-pub const DEDUPE_MEMORY_RANGE: std::ops::RangeInclusive<u64> = (1 << 20)..=(64 << 30);
 /// Environment variable naming the config file when `--config` is absent.
 pub const CONFIG_ENV: &str = "WIREWATCH_CONFIG";
 /// Config file used when neither `--config` nor `$WIREWATCH_CONFIG` is given.
@@ -91,7 +89,6 @@ pub struct Config {
     pub web: Option<Web>,
     pub poll: Poll,
     pub feeds: Vec<Feed>,
-    pub entity_count: usize,
     /// The configured entities and whether the gazetteer is on, for compiling other queries
     /// against the same names (`backtest --query`, the web view's "try a query").
     pub entities: Vec<crate::matcher::EntityDef>,
@@ -255,6 +252,15 @@ impl Feed {
     /// The feed's URL as stored and logged.
     pub fn url(&self) -> String {
         self.location.key()
+    }
+}
+
+/// The name alerts and pages give the feed at `url`: its `configured` name, else its own
+/// `title`, else the URL, redacted because alerts are sent and pages shown.
+pub fn feed_name(configured: Option<&Feed>, title: Option<&str>, url: &str) -> String {
+    match configured.and_then(|f| f.name.as_deref()).or(title) {
+        Some(name) => name.to_string(),
+        None => crate::redact::redact(url),
     }
 }
 

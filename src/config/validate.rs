@@ -9,7 +9,7 @@ use toml::Spanned;
 use super::bounds;
 use super::raw::{DurationText, RawConfig, RawFeed, RawPoll, SizeText};
 use super::{
-    Config, ConfigError, ConfigErrors, DEDUPE_MEMORY_RANGE, DEFAULT_CHECK_EVERY, DEFAULT_DB_FILE,
+    Config, ConfigError, ConfigErrors, DEFAULT_CHECK_EVERY, DEFAULT_DB_FILE,
     DEFAULT_DEDUPE_MEMORY, DEFAULT_DEDUPE_WINDOW, DEFAULT_RETAIN, Dedupe, Feed, FeedLocation, Log, Notifier, Poll,
     Storage, Watch,
 };
@@ -144,7 +144,7 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
     let dedupe = Dedupe {
         window: c.duration(&raw.dedupe.window, "dedupe.window", DEFAULT_DEDUPE_WINDOW),
         cross_feed: raw.dedupe.cross_feed.unwrap_or(true),
-        memory: dedupe_memory(&mut c, &raw.dedupe.memory),
+        memory: c.size(&raw.dedupe.memory, "dedupe.memory").unwrap_or(DEFAULT_DEDUPE_MEMORY),
     };
     retain_covers_window(&mut c, &raw, storage.retain, dedupe.window);
     let poll = poll(&mut c, &raw.poll);
@@ -196,7 +196,6 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
             web,
             poll,
             feeds,
-            entity_count: entities.len(),
             entities,
             builtin_entities: builtin,
             watches,
@@ -209,17 +208,6 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
             Err(ConfigErrors(c.errors))
         }
     }
-}
-
-/// `[dedupe] memory`, within [`DEDUPE_MEMORY_RANGE`].
-fn dedupe_memory(c: &mut Checker, value: &Option<Spanned<SizeText>>) -> u64 {
-    let Some(bytes) = c.size(value, "dedupe.memory") else { return DEFAULT_DEDUPE_MEMORY };
-    if !DEDUPE_MEMORY_RANGE.contains(&bytes) {
-        let at = value.as_ref().expect("a size was read");
-        c.error(at, "dedupe.memory must be between 1MiB and 64GiB".to_string());
-        return DEFAULT_DEDUPE_MEMORY;
-    }
-    bytes
 }
 
 /// Clusters keep their stories only if stories outlive twice the dedupe window. The error points
@@ -522,6 +510,7 @@ mod tests {
             ("[storage]\nmax_size = \"1KiB\"\n", "storage.max_size must be between 4KiB and 64TiB"),
             ("[storage]\nretain = \"1h\"\n", "storage.retain must be between 1d and 3650d"),
             ("[dedupe]\nwindow = \"400d\"\n", "dedupe.window must be between 1m and 365d"),
+            ("[dedupe]\nmemory = \"100GiB\"\n", "dedupe.memory must be between 1MiB and 64GiB"),
             ("[[feed]]\nurl = \"a.xml\"\ninterval = \"9999y\"\n", "feed.interval must be between 1s and 7d"),
         ];
         let mut wrong = Vec::new();
@@ -537,6 +526,15 @@ mod tests {
         let text = "[poll]\nmax_interval = \"7d\"\nmax_body = \"1GiB\"\nmemory = \"1GiB\"\n";
         let c = Config::from_str(text, Path::new("c.toml")).unwrap();
         assert_eq!((c.poll.max_interval.as_secs(), c.poll.max_body), (7 * 86_400, 1 << 30));
+    }
+
+    /// `[dedupe] memory` had no row in the range table, so loading any file that set it panicked.
+    #[test]
+    fn dedupe_memory_loads_instead_of_panicking() {
+        let c = Config::from_str("[dedupe]\nmemory = \"512MiB\"\n", Path::new("c.toml")).unwrap();
+        assert_eq!(c.dedupe.memory, 512 << 20);
+        let e = Config::from_str("[dedupe]\nmemory = \"512KiB\"\n", Path::new("c.toml")).unwrap_err().to_string();
+        assert_eq!(e, "c.toml:2:10: dedupe.memory must be between 1MiB and 64GiB");
     }
 
     #[test]

@@ -251,7 +251,7 @@ fn is_loopback(host: &str) -> bool {
     host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-/// A secret named by `<what>_env` or `<what>_file` (not both).
+/// A secret of notifier `name` named by `<what>_env` or `<what>_file` (not both).
 pub(super) fn secret(
     c: &mut Checker,
     env: &Option<Spanned<String>>,
@@ -259,13 +259,24 @@ pub(super) fn secret(
     name: &str,
     what: &str,
 ) -> Option<Secret> {
+    secret_of(c, env, file, &format!("notifier {name:?}"), what)
+}
+
+/// A secret named by `<what>_env` or `<what>_file` (not both), its errors starting `owner: `.
+pub(super) fn secret_of(
+    c: &mut Checker,
+    env: &Option<Spanned<String>>,
+    file: &Option<Spanned<String>>,
+    owner: &str,
+    what: &str,
+) -> Option<Secret> {
     match (env, file) {
         (Some(_), Some(f)) => {
-            c.error(f, format!("notifier {name:?}: set {what}_env or {what}_file, not both"));
+            c.error(f, format!("{owner}: set {what}_env or {what}_file, not both"));
             None
         }
         (Some(e), None) if e.get_ref().trim().is_empty() => {
-            c.error(e, format!("notifier {name:?}: {what}_env names no variable"));
+            c.error(e, format!("{owner}: {what}_env names no variable"));
             None
         }
         (Some(e), None) => Some(Secret::Env(e.get_ref().trim().to_string())),

@@ -5,6 +5,7 @@ use toml::Spanned;
 
 use super::raw::RawWeb;
 use super::validate::Checker;
+use super::validate_notifier::secret_of;
 use super::{Secret, Web};
 
 /// The web view's settings, or `None` when `[web] listen` is not set.
@@ -36,29 +37,21 @@ pub(super) fn web(c: &mut Checker, raw: &RawWeb) -> Option<Web> {
     Some(Web { listen: addr, token, position: Some(c.position(listen)) })
 }
 
-/// The token named by `token_env` or `token_file` (not both).
+/// The token named by `token_env` or `token_file` (not both). A blank one is an error that
+/// shows what to write, where a notifier's is not.
 fn token(c: &mut Checker, raw: &RawWeb) -> Option<Secret> {
+    let blank = |v: &Spanned<String>| v.get_ref().trim().is_empty();
     match (&raw.token_env, &raw.token_file) {
-        (Some(_), Some(f)) => {
-            c.error(f, "web: set token_env or token_file, not both");
-            None
-        }
-        (Some(e), None) if e.get_ref().trim().is_empty() => {
+        (Some(e), None) if blank(e) => {
             c.error(e, "web: token_env names no variable; write e.g. token_env = \"WIREWATCH_WEB_TOKEN\"");
             None
         }
-        (Some(e), None) => Some(Secret::Env(e.get_ref().trim().to_string())),
-        (None, Some(f)) => file(c, f),
-        (None, None) => None,
+        (None, Some(f)) if blank(f) => {
+            c.error(f, "web: token_file names no file; write e.g. token_file = \"/etc/wirewatch/web-token\"");
+            None
+        }
+        (env, file) => secret_of(c, env, file, "web", "token"),
     }
-}
-
-fn file(c: &mut Checker, f: &Spanned<String>) -> Option<Secret> {
-    if f.get_ref().trim().is_empty() {
-        c.error(f, "web: token_file names no file; write e.g. token_file = \"/etc/wirewatch/web-token\"");
-        return None;
-    }
-    Some(Secret::File(c.path(f.get_ref())))
 }
 
 #[cfg(test)]

@@ -114,7 +114,7 @@ impl Writer {
 fn raise(config: &Config, stored: &StoredStory, article: &str) -> Raised {
     // A feed no longer in the config alerts nothing new.
     let Some(feed) = config.feed(&stored.feed) else { return Raised::default() };
-    let name = feed.name.clone().or_else(|| stored.feed_title.clone()).unwrap_or_else(|| stored.feed.clone());
+    let name = crate::config::feed_name(Some(feed), stored.feed_title.as_deref(), &stored.feed);
     let story = &stored.story;
     let alerts = article_alerts(config, feed, &name, story, article, &stored.matched);
     for alert in &alerts {

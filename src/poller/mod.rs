@@ -201,10 +201,9 @@ pub fn within_backfill(story: &feed::Story, cutoff: i64) -> bool {
     story.published.is_some_and(|p| p.timestamp() >= cutoff)
 }
 
-/// The name alerts give `feed`: its configured name, else its own title, else its URL
-/// (redacted: alerts are sent).
+/// The name alerts give `feed` as `parsed` titles it (see [`crate::config::feed_name`]).
 pub fn feed_name(feed: &crate::config::Feed, parsed: &ParsedFeed) -> String {
-    feed.name.clone().or_else(|| parsed.title.clone()).unwrap_or_else(|| crate::redact::redact(&feed.url()))
+    crate::config::feed_name(Some(feed), parsed.title.as_deref(), &feed.url())
 }
 
 /// What a story would raise: its alerts and, when it has some and stories are clustered across

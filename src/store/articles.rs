@@ -10,6 +10,7 @@ use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::stories::{IngestStats, Placed, Raised, queue};
+use super::views::{story_at, story_columns};
 use super::{Store, StoreError, Work};
 use crate::feed::Story;
 
@@ -157,25 +158,12 @@ impl Store {
 /// The story `story_id` with its feed and the watches it matched.
 fn stored_story(tx: &Connection, story_id: i64) -> Result<StoredStory, StoreError> {
     let (feed, feed_title, story) = tx
-        .prepare_cached(
-            "SELECT f.url, f.title, s.key, s.url, s.title, s.body, s.author, s.categories, s.published, s.lang
-             FROM stories s JOIN feeds f ON f.id = s.feed_id WHERE s.id = ?1",
-        )?
-        .query_row([story_id], |r| {
-            let categories: String = r.get(7)?;
-            let story = Story {
-                key: r.get(2)?,
-                url: r.get(3)?,
-                title: r.get(4)?,
-                body: r.get(5)?,
-                author: r.get(6)?,
-                categories: serde_json::from_str(&categories).unwrap_or_default(),
-                published: r.get::<_, Option<i64>>(8)?.and_then(|t| chrono::DateTime::from_timestamp(t, 0)),
-                lang: r.get(9)?,
-                keys: Default::default(),
-            };
-            Ok((r.get(0)?, r.get(1)?, story))
-        })?;
+        .prepare_cached(concat!(
+            "SELECT f.url, f.title, ",
+            story_columns!(),
+            " FROM stories s JOIN feeds f ON f.id = s.feed_id WHERE s.id = ?1"
+        ))?
+        .query_row([story_id], |r| Ok((r.get(0)?, r.get(1)?, story_at(r, 2)?)))?;
     let matched = tx
         .prepare_cached("SELECT watch FROM matches WHERE story_id = ?1")?
         .query_map([story_id], |r| r.get(0))?

@@ -31,6 +31,7 @@ pub struct FeedState {
 /// A feed's row, for status listings.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FeedRow {
+    pub id: i64,
     pub url: String,
     pub title: Option<String>,
     pub moved_to: Option<String>,
@@ -167,7 +168,7 @@ impl Store {
             "SELECT url, title, moved_to, gone, last_success, last_error, last_error_at, consecutive_failures,
                 interval_secs, next_poll, failing_since,
                 (SELECT COUNT(*) FROM stories s WHERE s.feed_id = f.id),
-                COALESCE(week.n, 0), skipped_items, articles_fetched, articles_failed, articles_refused
+                COALESCE(week.n, 0), skipped_items, articles_fetched, articles_failed, articles_refused, f.id
              FROM feeds f
              LEFT JOIN (SELECT feed_id, COUNT(*) AS n FROM stories WHERE first_seen >= ?1 GROUP BY feed_id) week
                 ON week.feed_id = f.id
@@ -190,6 +191,7 @@ impl Store {
                 stories_7d: r.get(12)?,
                 skipped_items: r.get(13)?,
                 articles: [r.get(14)?, r.get(15)?, r.get(16)?],
+                id: r.get(17)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -4,6 +4,8 @@
 //! Everything here runs on [`Store::open_read_only`] connections: the web view runs beside the
 //! daemon's writer, and `backtest` beside a running daemon or none.
 
+use std::collections::HashMap;
+
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError};
@@ -24,7 +26,7 @@ pub struct StoryRow {
     pub first_seen: i64,
     /// The cluster a watch filed it in, if any matched it.
     pub cluster: Option<i64>,
-    /// The story's language, where the database records one.
+    /// The story's language, where one was told.
     pub lang: Option<String>,
     /// Whether retention emptied its text.
     pub pruned: bool,
@@ -73,34 +75,50 @@ pub struct Report {
     pub url: Option<String>,
 }
 
-/// The columns of a [`StoryRow`]; `{lang}` and `{article}` are those columns, or NULL in a
-/// schema without them.
-const STORY_COLUMNS: &str = "s.id, s.feed_id, f.url, f.title, s.key, s.url, s.title, s.body, s.author, s.categories,
-     s.published, s.first_seen, (SELECT cluster_id FROM matches WHERE story_id = s.id LIMIT 1), {lang},
-     s.pruned_at IS NOT NULL, {article}";
+/// The columns [`story_at`] reads, in its order: a macro, so that queries can `concat!` it.
+/// (Every file a reader opens has this build's schema, these columns included: see
+/// [`Store::open_read_only`].)
+macro_rules! story_columns {
+    () => {
+        "s.key, s.url, s.title, s.body, s.author, s.categories, s.published, s.lang"
+    };
+}
+pub(super) use story_columns;
+
+/// The story in the [`story_columns`] of `r`, from column `first` on.
+pub(super) fn story_at(r: &rusqlite::Row, first: usize) -> rusqlite::Result<Story> {
+    let categories: String = r.get(first + 5)?;
+    let published: Option<i64> = r.get(first + 6)?;
+    Ok(Story {
+        key: r.get(first)?,
+        url: r.get(first + 1)?,
+        title: r.get(first + 2)?,
+        body: r.get(first + 3)?,
+        author: r.get(first + 4)?,
+        categories: serde_json::from_str(&categories).unwrap_or_default(),
+        published: published.and_then(|p| chrono::DateTime::from_timestamp(p, 0)),
+        lang: r.get(first + 7)?,
+        keys: Default::default(),
+    })
+}
+
+/// The columns of a [`StoryRow`], the story's from 6 on.
+const STORY_COLUMNS: &str = concat!(
+    "s.id, s.feed_id, f.url, f.title, s.first_seen, (SELECT cluster_id FROM matches WHERE story_id = s.id LIMIT 1), ",
+    story_columns!(),
+    ", s.pruned_at IS NOT NULL, s.article"
+);
 
 /// Reads the columns of [`STORY_COLUMNS`] from `r`, starting at 0.
 fn stored_story(r: &rusqlite::Row) -> rusqlite::Result<StoryRow> {
-    let categories: String = r.get(9)?;
-    let published: Option<i64> = r.get(10)?;
     Ok(StoryRow {
         id: r.get(0)?,
         feed_id: r.get(1)?,
         feed_url: r.get(2)?,
         feed_title: r.get(3)?,
-        story: Story {
-            key: r.get(4)?,
-            url: r.get(5)?,
-            title: r.get(6)?,
-            body: r.get(7)?,
-            author: r.get(8)?,
-            categories: serde_json::from_str(&categories).unwrap_or_default(),
-            published: published.and_then(|p| chrono::DateTime::from_timestamp(p, 0)),
-            lang: r.get(13)?,
-            keys: Default::default(),
-        },
-        first_seen: r.get(11)?,
-        cluster: r.get(12)?,
+        story: story_at(r, 6)?,
+        first_seen: r.get(4)?,
+        cluster: r.get(5)?,
         lang: r.get(13)?,
         pruned: r.get(14)?,
         article: super::articles::unpack(r.get_ref(15)?),
@@ -108,35 +126,12 @@ fn stored_story(r: &rusqlite::Row) -> rusqlite::Result<StoryRow> {
 }
 
 impl Store {
-    /// Whether `stories` has a column `name` (the language, article text: added by later
-    /// schema versions).
-    fn story_column(&self, name: &str) -> Result<bool, StoreError> {
-        let found = self
-            .conn
-            .prepare_cached("SELECT 1 FROM pragma_table_info('stories') WHERE name = ?1")?
-            .query_row([name], |_| Ok(()))
-            .optional()?;
-        Ok(found.is_some())
-    }
-
-    /// Whether stories record their language.
-    pub fn records_language(&self) -> Result<bool, StoreError> {
-        self.story_column("lang")
-    }
-
-    fn columns(&self) -> Result<String, StoreError> {
-        let lang = if self.records_language()? { "s.lang" } else { "NULL" };
-        let article = if self.story_column("article")? { "s.article" } else { "NULL" };
-        Ok(STORY_COLUMNS.replace("{lang}", lang).replace("{article}", article))
-    }
-
     /// Calls `each` with every story first seen at or after `since` whose text is still stored,
     /// oldest first.
     pub fn stories_since(&self, since: i64, mut each: impl FnMut(StoryRow)) -> Result<usize, StoreError> {
         let sql = format!(
-            "SELECT {} FROM stories s JOIN feeds f ON f.id = s.feed_id
-             WHERE s.first_seen >= ?1 AND s.pruned_at IS NULL ORDER BY s.first_seen, s.id",
-            self.columns()?
+            "SELECT {STORY_COLUMNS} FROM stories s JOIN feeds f ON f.id = s.feed_id
+             WHERE s.first_seen >= ?1 AND s.pruned_at IS NULL ORDER BY s.first_seen, s.id"
         );
         let mut stmt = self.conn.prepare(&sql)?;
         let mut n = 0;
@@ -154,7 +149,7 @@ impl Store {
 
     /// One stored story by id.
     pub fn stored_story(&self, id: i64) -> Result<Option<StoryRow>, StoreError> {
-        let sql = format!("SELECT {} FROM stories s JOIN feeds f ON f.id = s.feed_id WHERE s.id = ?1", self.columns()?);
+        let sql = format!("SELECT {STORY_COLUMNS} FROM stories s JOIN feeds f ON f.id = s.feed_id WHERE s.id = ?1");
         Ok(self.conn.query_row(&sql, [id], stored_story).optional()?)
     }
 
@@ -171,18 +166,29 @@ impl Store {
         Ok(out)
     }
 
+    /// The terms every watch matched in each of the stories `ids`, by story.
+    pub fn terms_matched(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<MatchedTerm>>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT story_id, matched FROM matches WHERE story_id IN (SELECT value FROM json_each(?1))")?;
+        let ids = serde_json::to_string(ids).expect("ids serialise");
+        let mut out: HashMap<i64, Vec<MatchedTerm>> = HashMap::new();
+        for row in stmt.query_map([ids], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+            let (story, matched) = row?;
+            out.entry(story).or_default().extend(serde_json::from_str::<Vec<MatchedTerm>>(&matched).unwrap_or_default());
+        }
+        Ok(out)
+    }
+
     /// Alerts under `filter`, newest first: for each cluster and watch, the first story that
     /// matched (the one whose alert was queued).
     pub fn alerts(&self, filter: &AlertFilter) -> Result<Vec<AlertRow>, StoreError> {
-        let lang = self.records_language()?;
         let sql = format!(
-            "SELECT {}, m.watch, COALESCE(m.feed, f.title, f.url), m.matched, m.created
+            "SELECT {STORY_COLUMNS}, m.watch, COALESCE(m.feed, f.title, f.url), m.matched, m.created
              FROM matches m JOIN stories s ON s.id = m.story_id JOIN feeds f ON f.id = s.feed_id
              WHERE m.created >= ?1 AND (?2 IS NULL OR m.watch = ?2) AND (?3 IS NULL OR s.feed_id = ?3)
-               AND (?4 IS NULL OR {}) AND {FIRST_OF_CLUSTER}
-             ORDER BY m.created DESC, m.story_id DESC LIMIT ?5",
-            self.columns()?,
-            if lang { "s.lang = ?4" } else { "0" },
+               AND (?4 IS NULL OR s.lang = ?4) AND {FIRST_OF_CLUSTER}
+             ORDER BY m.created DESC, m.story_id DESC LIMIT ?5"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let limit = filter.limit as i64;
@@ -212,6 +218,26 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Every report of the clusters `clusters`, by cluster and watch, in story order.
+    pub fn cluster_reports(&self, clusters: &[i64]) -> Result<HashMap<(i64, String), Vec<Report>>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT m.cluster_id, m.watch, s.id, COALESCE(m.feed, f.title, f.url), s.title, s.url
+             FROM matches m JOIN stories s ON s.id = m.story_id JOIN feeds f ON f.id = s.feed_id
+             WHERE m.cluster_id IN (SELECT value FROM json_each(?1)) ORDER BY m.story_id",
+        )?;
+        let clusters = serde_json::to_string(clusters).expect("ids serialise");
+        let rows = stmt.query_map([clusters], |r| {
+            let report = Report { story: r.get(2)?, feed: r.get(3)?, title: r.get(4)?, url: r.get(5)? };
+            Ok(((r.get::<_, i64>(0)?, r.get::<_, String>(1)?), report))
+        })?;
+        let mut out: HashMap<(i64, String), Vec<Report>> = HashMap::new();
+        for row in rows {
+            let (key, report) = row?;
+            out.entry(key).or_default().push(report);
+        }
+        Ok(out)
+    }
+
     /// Alerts of `watch` per UTC day (days since the epoch) matched at or after `since`.
     pub fn alerts_per_day(&self, watch: &str, since: i64) -> Result<Vec<(i64, i64)>, StoreError> {
         let sql = format!(
@@ -227,9 +253,8 @@ impl Store {
     /// ones), newest first, at most `limit`.
     pub fn watch_stories(&self, watch: &str, since: i64, limit: usize) -> Result<Vec<StoryRow>, StoreError> {
         let sql = format!(
-            "SELECT {} FROM matches m JOIN stories s ON s.id = m.story_id JOIN feeds f ON f.id = s.feed_id
-             WHERE m.watch = ?1 AND m.created >= ?2 ORDER BY m.created DESC LIMIT ?3",
-            self.columns()?
+            "SELECT {STORY_COLUMNS} FROM matches m JOIN stories s ON s.id = m.story_id JOIN feeds f ON f.id = s.feed_id
+             WHERE m.watch = ?1 AND m.created >= ?2 ORDER BY m.created DESC LIMIT ?3"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params![watch, since, limit as i64], stored_story)?;

@@ -31,15 +31,24 @@ pub(super) struct Shown {
     pub also: Vec<Report>,
 }
 
-/// The alert shape of `row`, rebuilt from the stored story exactly as it was queued.
-pub(super) fn shown(store: &Store, names: &mut FeedNames, row: AlertRow) -> Result<Shown, PageError> {
-    let (name, tags) = names.of(&row.stored);
-    let doc = row.stored.document(&name, tags);
-    let m = WatchMatch { watch: row.watch.clone(), index: 0, matched: row.matched.clone() };
-    let alert = Alert::new(&row.feed, &row.stored.story, &doc, m);
-    let cluster = row.stored.cluster.unwrap_or(row.stored.id);
-    let also = store.reports(cluster, &row.watch, row.stored.id)?;
-    Ok(Shown { row, alert, also })
+/// The alert shape of each of `rows`, rebuilt from the stored story exactly as it was queued,
+/// with the other reports of its cluster (read in one query for all of them).
+pub(super) fn shown(store: &Store, names: &mut FeedNames, rows: Vec<AlertRow>) -> Result<Vec<Shown>, PageError> {
+    let cluster = |row: &AlertRow| row.stored.cluster.unwrap_or(row.stored.id);
+    let clusters: Vec<i64> = rows.iter().map(cluster).collect();
+    let reports = store.cluster_reports(&clusters)?;
+    let shown = rows.into_iter().map(|row| {
+        let (name, tags) = names.of(&row.stored);
+        let doc = row.stored.document(&name, tags);
+        let m = WatchMatch { watch: row.watch.clone(), index: 0, matched: row.matched.clone() };
+        let alert = Alert::new(&row.feed, &row.stored.story, &doc, m);
+        let key = (cluster(&row), row.watch.clone());
+        let also = reports.get(&key).map_or_else(Vec::new, |all| {
+            all.iter().filter(|r| r.story != row.stored.id).cloned().collect()
+        });
+        Shown { row, alert, also }
+    });
+    Ok(shown.collect())
 }
 
 pub(super) async fn page(State(site): State<Site>, Query(f): Query<Filters>) -> Result<Html<String>, PageError> {
@@ -61,13 +70,12 @@ pub(super) async fn page(State(site): State<Site>, Query(f): Query<Filters>) -> 
     let markup = site
         .read(move |site, store| {
             let mut names = FeedNames::new(&site.config);
-            let rows = store.alerts(&filter)?;
-            let shown = rows.into_iter().map(|r| shown(store, &mut names, r)).collect::<Result<Vec<_>, _>>()?;
-            let feeds = store.feeds_known()?;
-            let langs = store.records_language()?;
+            let shown = shown(store, &mut names, store.alerts(&filter)?)?;
+            let feeds: Vec<(i64, String)> =
+                store.feeds_known()?.into_iter().map(|(id, url, title)| (id, names.name(&url, title.as_deref()))).collect();
             Ok(html! {
                 h1 { "Alerts" }
-                (filters(site, &f, &feeds, langs))
+                (filters(site, &f, &feeds))
                 @if shown.is_empty() { p { "No alerts match these filters." } }
                 @for s in &shown { (item(s)) }
                 @if shown.len() == PAGE_SIZE { p.meta { "Showing the newest " (PAGE_SIZE) "; narrow the filters to see older ones." } }
@@ -77,7 +85,8 @@ pub(super) async fn page(State(site): State<Site>, Query(f): Query<Filters>) -> 
     Ok(Html(frame("Alerts", markup).into_string()))
 }
 
-fn filters(site: &Site, f: &Filters, feeds: &[(i64, String, Option<String>)], langs: bool) -> Markup {
+/// The filter form; `feeds` are the known feeds' ids and names.
+fn filters(site: &Site, f: &Filters, feeds: &[(i64, String)]) -> Markup {
     let chosen = |v: &Option<String>, x: &str| v.as_deref() == Some(x);
     html! {
         form.filters method="get" action="/" {
@@ -87,12 +96,11 @@ fn filters(site: &Site, f: &Filters, feeds: &[(i64, String, Option<String>)], la
             } }
             label { "Feed" select name="feed" {
                 option value="" { "all" }
-                @for (id, url, title) in feeds {
-                    @let name = site.config.feed(url).and_then(|c| c.name.clone()).or(title.clone()).unwrap_or(url.clone());
+                @for (id, name) in feeds {
                     option value=(id) selected[chosen(&f.feed, &id.to_string())] { (name) }
                 }
             } }
-            @if langs { label { "Language" input name="lang" size="4" placeholder="ru" value=[f.lang.as_deref()]; } }
+            label { "Language" input name="lang" size="4" placeholder="ru" value=[f.lang.as_deref()]; }
             label { "Since" input name="since" size="6" placeholder="30d" value=[f.since.as_deref()]; }
             button type="submit" { "Filter" }
         }

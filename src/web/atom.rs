@@ -37,8 +37,7 @@ async fn respond(site: Site, watch: Option<String>, headers: HeaderMap) -> Resul
         .read(move |site, store| {
             let filter = AlertFilter { watch: watch.clone(), since: 0, limit: PAGE_SIZE, ..Default::default() };
             let mut names = FeedNames::new(&site.config);
-            let rows = store.alerts(&filter)?;
-            let alerts = rows.into_iter().map(|r| shown(store, &mut names, r)).collect::<Result<Vec<_>, _>>()?;
+            let alerts = shown(store, &mut names, store.alerts(&filter)?)?;
             Ok(document(&base, watch.as_deref(), &alerts))
         })
         .await?;

@@ -19,7 +19,6 @@ pub(super) async fn page(State(site): State<Site>) -> Result<Html<String>, PageE
     let markup = site
         .read(|site, store| {
             let feeds = statuses(&site.config, store).map_err(|e| PageError::Internal(e.to_string()))?;
-            let ids: HashMap<String, i64> = store.feeds_known()?.into_iter().map(|(id, url, _)| (url, id)).collect();
             let mut outbox: HashMap<Option<i64>, Vec<(String, i64)>> = HashMap::new();
             for (feed, state, n) in store.outbox_by_feed()? {
                 outbox.entry(feed).or_default().push((state, n));
@@ -36,7 +35,7 @@ pub(super) async fn page(State(site): State<Site>) -> Result<Html<String>, PageE
                     tr { th { "state" } th { "name" } th { "failures" } th { "interval" } th { "stories" } th { "new/day" }
                          th { "last success" } th { "next poll" } th { "outbox" } }
                     @for f in &feeds {
-                        @let id = ids.get(&f.url).copied();
+                        @let id = f.id;
                         tr {
                             td class=(if f.state == "ok" { "ok" } else if f.state == "new" { "" } else { "fail" }) { (f.state) }
                             td {

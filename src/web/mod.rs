@@ -18,7 +18,6 @@ mod try_query;
 mod watch;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use axum::http::StatusCode;
@@ -33,7 +32,6 @@ use crate::store::{Store, StoreError};
 #[derive(Clone)]
 pub struct Site {
     config: Arc<Config>,
-    db: PathBuf,
     token: Option<Arc<str>>,
     /// One watch per known entity, compiled on first use (the watch page's co-occurring
     /// entities).
@@ -45,8 +43,7 @@ impl Site {
     /// config error naming `[web]`'s line.
     pub fn new(config: Arc<Config>) -> Result<Site, ConfigErrors> {
         let token = read_token(&config)?;
-        let db = config.storage.path.clone();
-        Ok(Site { config, db, token, entities: Arc::default() })
+        Ok(Site { config, token, entities: Arc::default() })
     }
 
     /// Runs `read` on a read-only connection, on the blocking pool.
@@ -56,7 +53,7 @@ impl Site {
     ) -> Result<T, PageError> {
         let site = self.clone();
         tokio::task::spawn_blocking(move || {
-            let store = Store::open_read_only(&site.db)?;
+            let store = Store::open_read_only(&site.config.storage.path)?;
             read(&site, &store)
         })
         .await

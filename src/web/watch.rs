@@ -48,11 +48,7 @@ async fn show(site: Site, name: String) -> Result<Html<String>, PageError> {
             let top = co_occurring(site, store, &watch.name, first * 86_400)?;
             let filter = AlertFilter { watch: Some(watch.name.clone()), since: 0, limit: LATEST, ..Default::default() };
             let mut names = FeedNames::new(&site.config);
-            let latest = store
-                .alerts(&filter)?
-                .into_iter()
-                .map(|r| shown(store, &mut names, r))
-                .collect::<Result<Vec<_>, _>>()?;
+            let latest = shown(store, &mut names, store.alerts(&filter)?)?;
             let path = percent(&watch.name);
             Ok(html! {
                 h1 { "Watch " (watch.name) }
@@ -86,9 +82,9 @@ fn co_occurring(site: &Site, store: &Store, watch: &str, since: i64) -> Result<V
     let mut names = FeedNames::new(&site.config);
     let mut counts: HashMap<String, usize> = HashMap::new();
     let stories = store.watch_stories(watch, since, ENTITY_STORIES)?;
+    let terms = store.terms_matched(&stories.iter().map(|s| s.id).collect::<Vec<_>>())?;
     for stored in &stories {
-        let own: Vec<String> =
-            store.story_matches(stored.id)?.into_iter().flat_map(|(_, m)| m).map(|t| t.term.to_lowercase()).collect();
+        let own: Vec<String> = terms.get(&stored.id).into_iter().flatten().map(|t| t.term.to_lowercase()).collect();
         let (name, tags) = names.of(stored);
         for m in entities.match_document(&stored.document(&name, tags)) {
             if !own.contains(&m.watch.to_lowercase()) {

@@ -153,6 +153,12 @@ pub struct Setup {
     pub config: PathBuf,
 }
 
+/// The start of most test configs: the database under `state/` beside the config, a 2s fetch
+/// timeout, a backfill long enough that every dated story alerts on first sight, and no article
+/// fetches. It ends inside `[poll]`, so more poll keys may follow.
+pub const BASE: &str =
+    "[storage]\npath = \"state/wirewatch.db\"\n[poll]\ntimeout = \"2s\"\nbackfill = \"100000d\"\narticle = \"never\"\n";
+
 /// Watches used by most tests: `dprk` on North Korea (an entity with aliases) and `sanctions`.
 pub const WATCHES: &str = r#"
 [[entity]]
@@ -170,11 +176,9 @@ path = "alerts.jsonl"
 "#;
 
 impl Setup {
-    /// A config with `feeds` (URLs), a long backfill, a 2s timeout and [`WATCHES`].
+    /// A config with `feeds` (URLs) on [`BASE`] and [`WATCHES`].
     pub fn new(feeds: &[String]) -> Setup {
-        let mut toml = String::from(
-            "[storage]\npath = \"state/wirewatch.db\"\n[poll]\ntimeout = \"2s\"\nbackfill = \"100000d\"\narticle = \"never\"\n",
-        );
+        let mut toml = String::from(BASE);
         for f in feeds {
             toml.push_str(&format!("[[feed]]\nurl = \"{f}\"\n"));
         }
@@ -182,22 +186,21 @@ impl Setup {
         Setup::with_config(&toml)
     }
 
-    /// A config polling one feed named "Wire" (database beside it, long backfill, 2s timeout)
-    /// with the `sanctions` watch (`sanction*`), `extra` tables (entities, watches) and one
-    /// `[[notifier]]` whose keys are `notifier`.
+    /// A config on [`BASE`] polling one feed named "Wire" with the `sanctions` watch
+    /// (`sanction*`), `extra` tables (entities, watches) and one `[[notifier]]` whose keys are
+    /// `notifier`.
     pub fn one_feed(feed: &str, extra: &str, notifier: &str) -> Setup {
         Setup::with_config(&format!(
-            "[storage]\npath = \"state/wirewatch.db\"\n[poll]\ntimeout = \"2s\"\nbackfill = \"100000d\"\n\
-             article = \"never\"\n[[feed]]\nurl = \"{feed}\"\nname = \"Wire\"\n\
+            "{BASE}[[feed]]\nurl = \"{feed}\"\nname = \"Wire\"\n\
              [[watch]]\nname = \"sanctions\"\nquery = \"sanction*\"\n{extra}\n[[notifier]]\n{notifier}\n"
         ))
     }
 
-    /// A config polling `feed` (named "Wire") whose failures alert at once (`alert_after` 1ms)
-    /// through the jsonl notifier "log", with the `sanctions` watch.
+    /// A config on [`BASE`] polling `feed` (named "Wire") whose failures alert at once
+    /// (`alert_after` 1ms) through the jsonl notifier "log", with the `sanctions` watch.
     pub fn health_alerting(feed: &str) -> Setup {
         Setup::with_config(&format!(
-            "[storage]\npath = \"state/wirewatch.db\"\n[poll]\nalert_after = \"1ms\"\nbackfill = \"100000d\"\narticle = \"never\"\n\
+            "{BASE}alert_after = \"1ms\"\n\
              [health]\nnotify = [\"log\"]\n[[feed]]\nurl = \"{feed}\"\nname = \"Wire\"\n\
              [[watch]]\nname = \"sanctions\"\nquery = \"sanction*\"\n\
              [[notifier]]\nname = \"log\"\ntype = \"jsonl\"\npath = \"alerts.jsonl\"\n"

@@ -75,9 +75,7 @@ impl Newsroom {
         server.set_rss("tass.xml", rss("TASS", &[TASS, HOSTILE]));
         server.set_rss("nkn.xml", rss("NK News", &[NK_NEWS]));
         server.set("broken.xml", Route::Status(500));
-        let mut toml = format!(
-            "[storage]\npath = \"state/wirewatch.db\"\n[poll]\ntimeout = \"2s\"\nbackfill = \"100000d\"\narticle = \"never\"\n{extra}\n"
-        );
+        let mut toml = format!("{}{extra}\n", super::BASE);
         for (file, name) in
             [("yna.xml", "Yonhap"), ("tass.xml", "TASS"), ("nkn.xml", "NK News"), ("broken.xml", "Broken")]
         {
