@@ -345,7 +345,11 @@ fn generate(corpus: &Corpus) -> Generated {
         .enumerate()
         .map(|(i, terms)| {
             let top_or = rng.chance(50);
-            WatchDef { name: format!("gen-{i:04}"), query: gen_query(&mut rng, terms, true, top_or) }
+            WatchDef {
+                name: format!("gen-{i:04}"),
+                query: gen_query(&mut rng, terms, true, top_or),
+                ..Default::default()
+            }
         })
         .collect();
     Generated { entities, watches, distinct_terms, corpus_terms }

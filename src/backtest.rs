@@ -118,13 +118,15 @@ fn number(x: f64) -> String {
 /// under [`QUERY_WATCH`].
 pub fn matcher(config: &Config, watch: Option<&str>, query: Option<&str>) -> Result<Matcher, BacktestError> {
     let def = match (watch, query) {
-        (_, Some(q)) => WatchDef { name: watch.unwrap_or(QUERY_WATCH).to_string(), query: q.to_string() },
+        (_, Some(q)) => {
+            WatchDef { name: watch.unwrap_or(QUERY_WATCH).to_string(), query: q.to_string(), ..Default::default() }
+        }
         (Some(name), None) => {
             let Some(w) = config.watches.iter().find(|w| w.name == name) else {
                 let known: Vec<&str> = config.watches.iter().map(|w| w.name.as_str()).collect();
                 return Err(BacktestError::UnknownWatch { name: name.to_string(), known: known.join(", ") });
             };
-            WatchDef { name: w.name.clone(), query: w.query.clone() }
+            w.def()
         }
         (None, None) => return Err(BacktestError::NothingToTest),
     };

@@ -24,7 +24,11 @@ fn matcher() -> &'static Matcher {
             .entries
             .iter()
             .enumerate()
-            .map(|(i, e)| WatchDef { name: i.to_string(), query: format!("\"{}\"", e.name.replace('"', "")) })
+            .map(|(i, e)| WatchDef {
+                name: i.to_string(),
+                query: format!("\"{}\"", e.name.replace('"', "")),
+                ..Default::default()
+            })
             .collect();
         Matcher::compile(&[], &watches, true).expect("canonical names parse as queries")
     })

@@ -60,7 +60,7 @@ fn entity_defs(list: &[(&str, &[&str])]) -> Vec<EntityDef> {
 }
 
 fn watch(name: &str, query: &str) -> WatchDef {
-    WatchDef { name: name.to_string(), query: query.to_string() }
+    WatchDef { name: name.to_string(), query: query.to_string(), ..Default::default() }
 }
 
 /// Whether the single watch `query` matches `doc`; a compile error is an `Err`.
@@ -398,7 +398,7 @@ fn article_scopes() {
     assert_no_failures(rows.len(), run_cases("article", &[], true, &rows));
     let Err(mut errors) = wirewatch::matcher::Matcher::compile(
         &[],
-        &[wirewatch::matcher::WatchDef { name: "w".into(), query: "artcle:MSMT".into() }],
+        &[watch("w", "artcle:MSMT")],
         false,
     ) else {
         panic!("a field a typo away is an error")

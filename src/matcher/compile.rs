@@ -20,10 +20,12 @@ pub struct EntityDef {
 }
 
 /// A watch as configured.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WatchDef {
     pub name: String,
     pub query: String,
+    /// ISO 639-1 codes the watch is limited to (as validated); empty for every language.
+    pub languages: Vec<String>,
 }
 
 /// A query that does not parse, with the watch it belongs to.
@@ -135,18 +137,13 @@ impl Matcher {
         let mut errors = Vec::new();
         for (i, w) in watches.iter().enumerate() {
             match query::parse(&w.query) {
-                Ok(ast) => b.add_watch(&w.name, &ast),
+                Ok(ast) => b.add_watch(w, &ast),
                 Err(error) => {
                     errors.push(QueryError { watch_index: i, watch: w.name.clone(), query: w.query.clone(), error })
                 }
             }
         }
         if errors.is_empty() { Ok(b.finish()) } else { Err(errors) }
-    }
-
-    /// Limits watch `index` to stories in `languages` (ISO 639-1 codes, as validated).
-    pub fn limit_languages(&mut self, index: usize, languages: &[String]) {
-        self.watches[index].languages = languages.to_vec();
     }
 
     pub fn watch_count(&self) -> usize {
@@ -356,11 +353,12 @@ impl Builder {
         }
     }
 
-    fn add_watch(&mut self, name: &str, ast: &Ast) {
+    fn add_watch(&mut self, def: &WatchDef, ast: &Ast) {
         let mut leaves = Vec::new();
         let default_fields = Field::Title.mask() | Field::Body.scope();
         let root = self.node(ast, default_fields, &mut leaves);
-        self.watches.push(CompiledWatch { name: name.to_string(), root, leaves, languages: Vec::new() });
+        let (name, languages) = (def.name.clone(), def.languages.clone());
+        self.watches.push(CompiledWatch { name, root, leaves, languages });
     }
 
     fn node(&mut self, ast: &Ast, fields: u8, leaves: &mut Vec<Leaf>) -> Node {
@@ -487,7 +485,7 @@ mod tests {
     use super::*;
 
     fn triggered_by(query: &str) -> (Vec<String>, bool) {
-        let watch = WatchDef { name: "w".into(), query: query.into() };
+        let watch = WatchDef { name: "w".into(), query: query.into(), ..Default::default() };
         let m = Matcher::compile(&[], &[watch], false).expect("query parses");
         let terms = (0..m.term_count() as TermId)
             .filter(|&t| !m.term_watches[t as usize].is_empty())

@@ -112,7 +112,7 @@ fn entity_matcher(site: &Site) -> Option<Matcher> {
         .map(|e| &e.name)
         .chain(config.entities.iter().map(|e| &e.name))
         .filter(|name| seen.insert(name.to_string()))
-        .map(|name| WatchDef { name: name.clone(), query: format!("\"{name}\"") })
+        .map(|name| WatchDef { name: name.clone(), query: format!("\"{name}\""), ..Default::default() })
         .filter(|d| query::parse(&d.query).is_ok())
         .collect();
     Matcher::compile(&config.entities, &defs, config.builtin_entities).ok()
