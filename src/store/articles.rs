@@ -11,6 +11,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::stories::{IngestStats, Placed, Raised, queue};
 use super::{Store, StoreError, Work};
+use crate::dedupe::LookupKeys;
 use crate::feed::Story;
 
 /// A story whose article page is still to be fetched.
@@ -171,8 +172,7 @@ fn stored_story(tx: &Connection, story_id: i64) -> Result<StoredStory, StoreErro
                 author: r.get(6)?,
                 categories: serde_json::from_str(&categories).unwrap_or_default(),
                 published: r.get::<_, Option<i64>>(8)?.and_then(|t| chrono::DateTime::from_timestamp(t, 0)),
-                lang: r.get(9)?,
-                keys: Default::default(),
+                keys: LookupKeys::with_lang(r.get(9)?),
             };
             Ok((r.get(0)?, r.get(1)?, story))
         })?;

@@ -7,6 +7,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError};
+use crate::dedupe::LookupKeys;
 use crate::feed::Story;
 use crate::matcher::MatchedTerm;
 
@@ -24,8 +25,6 @@ pub struct StoryRow {
     pub first_seen: i64,
     /// The cluster a watch filed it in, if any matched it.
     pub cluster: Option<i64>,
-    /// The story's language, where the database records one.
-    pub lang: Option<String>,
     /// Whether retention emptied its text.
     pub pruned: bool,
     /// The text of its article page, where one was fetched and stored.
@@ -96,12 +95,10 @@ fn stored_story(r: &rusqlite::Row) -> rusqlite::Result<StoryRow> {
             author: r.get(8)?,
             categories: serde_json::from_str(&categories).unwrap_or_default(),
             published: published.and_then(|p| chrono::DateTime::from_timestamp(p, 0)),
-            lang: r.get(13)?,
-            keys: Default::default(),
+            keys: LookupKeys::with_lang(r.get(13)?),
         },
         first_seen: r.get(11)?,
         cluster: r.get(12)?,
-        lang: r.get(13)?,
         pruned: r.get(14)?,
         article: super::articles::unpack(r.get_ref(15)?),
     })
