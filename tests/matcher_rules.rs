@@ -815,7 +815,7 @@ fn an_organ_is_a_mention_of_its_organisation() {
 
 #[test]
 fn every_part_of_pair_of_the_gazetteer_has_a_case() {
-    let g = wirewatch::matcher::gazetteer::load();
+    let g = wirewatch::matcher::gazetteer::get();
     let mut missing = Vec::new();
     for e in &g.entries {
         for parent in &e.part_of {

@@ -191,7 +191,7 @@ fn gazetteer_builder() -> &'static Builder {
     static BASE: std::sync::OnceLock<Builder> = std::sync::OnceLock::new();
     BASE.get_or_init(|| {
         let mut b = Builder::default();
-        b.add_gazetteer(&super::gazetteer::load());
+        b.add_gazetteer(super::gazetteer::get());
         b
     })
 }

@@ -105,7 +105,7 @@ fn co_occurring(site: &Site, store: &Store, watch: &str, since: i64) -> Result<V
 /// One watch per entity, named after it and matching any of its names.
 fn entity_matcher(site: &Site) -> Option<Matcher> {
     let config = &site.config;
-    let builtin = if config.builtin_entities { gazetteer::load().entries } else { Vec::new() };
+    let builtin: &[gazetteer::Entry] = if config.builtin_entities { &gazetteer::get().entries } else { &[] };
     let mut seen = std::collections::HashSet::new();
     let defs: Vec<WatchDef> = builtin
         .iter()
