@@ -90,9 +90,11 @@ fn describe(query: &str, doc: &Document) -> String {
 /// failures.
 fn run_cases(group: &str, entities: &[EntityDef], builtin: bool, cases: &[(&str, Document, bool)]) -> Vec<String> {
     let mut failures = Vec::new();
-    for (query, doc, expect) in cases {
-        match matches(entities, builtin, query, doc) {
-            Ok(got) if got == *expect => {}
+    let singles: Vec<Result<bool, String>> =
+        cases.iter().map(|(query, doc, _)| matches(entities, builtin, query, doc)).collect();
+    for ((query, doc, expect), single) in cases.iter().zip(&singles) {
+        match single {
+            Ok(got) if got == expect => {}
             Ok(got) => failures.push(format!("[{group}] {} -> expected {expect}, got {got}", describe(query, doc))),
             Err(e) => {
                 failures.push(format!("[{group}] {} -> expected {expect}, compile error: {e}", describe(query, doc)))
@@ -102,12 +104,11 @@ fn run_cases(group: &str, entities: &[EntityDef], builtin: bool, cases: &[(&str,
     // The same queries as watches of one matcher must agree with the one-watch answers.
     let watches: Vec<WatchDef> = cases.iter().enumerate().map(|(i, (q, _, _))| watch(&format!("w{i}"), q)).collect();
     if let Ok(m) = Matcher::compile(entities, &watches, builtin) {
-        for (i, (query, doc, expect)) in cases.iter().enumerate() {
+        for (i, ((query, doc, expect), single)) in cases.iter().zip(&singles).enumerate() {
             let name = format!("w{i}");
             let got = m.match_document(doc).iter().any(|w| w.watch == name);
-            let single = matches(entities, builtin, query, doc).ok();
             // Only report disagreements that the per-case run did not already report.
-            if got != *expect && single == Some(*expect) {
+            if got != *expect && single.as_ref().ok() == Some(expect) {
                 failures.push(format!(
                     "[{group}, all watches in one matcher] {} -> expected {expect}, got {got}",
                     describe(query, doc)
