@@ -72,15 +72,10 @@ fn matches(entities: &[EntityDef], builtin: bool, query: &str, doc: &Document) -
 
 fn describe(query: &str, doc: &Document) -> String {
     let mut s = format!("query {query:?}");
-    for (name, text) in [
-        ("title", &doc.title),
-        ("body", &doc.body),
-        ("author", &doc.author),
-        ("category", &doc.category),
-        ("feed", &doc.feed),
-    ] {
+    for field in Field::ALL {
+        let text = doc.field(field);
         if !text.is_empty() {
-            s.push_str(&format!(" | {name} {text:?}"));
+            s.push_str(&format!(" | {} {text:?}", field.name()));
         }
     }
     s
