@@ -8,7 +8,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::eval::{Leaf, Node, Target, leaf_terms};
 use super::query::{self, Ast, Field, SyntaxError, TermKind};
-use crate::text::{fold, is_unspaced};
+use crate::text::{fold, is_hangul_syllable, is_unspaced};
 
 pub(super) type TermId = u32;
 
@@ -206,10 +206,6 @@ fn forms_of(name: &NameDef) -> Vec<String> {
     }
 }
 
-fn is_hangul(c: char) -> bool {
-    ('\u{AC00}'..='\u{D7A3}').contains(&c)
-}
-
 /// Whether `s` is an acronym: 2 to 5 letters, all upper case.
 pub(super) fn acronym(s: &str) -> Option<String> {
     let s: String = s.trim().nfkc().collect();
@@ -254,7 +250,7 @@ impl Builder {
         let first = folded.chars().next()?;
         // A Korean name starts a word: particles follow it, but `이란` ("so-called") ending a
         // word is not Iran.
-        let left_space = !is_unspaced(first) || (name.lang == Some("ko") && is_hangul(first));
+        let left_space = !is_unspaced(first) || (name.lang == Some("ko") && is_hangul_syllable(first));
         let right_space = kind == TermKind::Exact && !is_unspaced(folded.chars().next_back()?);
         let pattern = format!("{}{folded}{}", if left_space { " " } else { "" }, if right_space { " " } else { "" });
         let acronym = if kind == TermKind::Exact { acronym(text) } else { None };
