@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use wirewatch::dedupe::Features;
+use wirewatch::dedupe::{Features, LookupKeys};
 use wirewatch::feed::Story;
 use wirewatch::store::{FetchMeta, NewAlert, Pruned, Raised, Store};
 
@@ -124,8 +124,7 @@ fn generate(
                 author: String::new(),
                 categories: Vec::new(),
                 published: chrono::DateTime::from_timestamp(clock(serial), 0),
-                lang: Some("en".into()),
-                keys: Default::default(),
+                keys: LookupKeys::with_lang(Some("en".into())),
             };
             Item { feed, story }
         })

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, Throughput};
-use wirewatch::matcher::{Document, EntityDef, Matcher, WatchDef};
+use wirewatch::matcher::{Document, EntityDef, Field, Matcher, WatchDef};
 use wirewatch::text::fold;
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/feeds");
@@ -79,7 +79,7 @@ static GLOBAL: CountingAlloc = CountingAlloc;
 
 struct Corpus {
     docs: Vec<Document>,
-    /// Bytes of title + body + author + category + feed over all documents.
+    /// Bytes of every field over all documents.
     bytes: u64,
     feeds_parsed: usize,
     files_skipped: usize,
@@ -87,7 +87,7 @@ struct Corpus {
 }
 
 fn doc_bytes(d: &Document) -> u64 {
-    (d.title.len() + d.body.len() + d.author.len() + d.category.len() + d.feed.len()) as u64
+    Field::ALL.iter().map(|&f| d.field(f).len() as u64).sum()
 }
 
 fn load_corpus() -> Corpus {
@@ -345,7 +345,11 @@ fn generate(corpus: &Corpus) -> Generated {
         .enumerate()
         .map(|(i, terms)| {
             let top_or = rng.chance(50);
-            WatchDef { name: format!("gen-{i:04}"), query: gen_query(&mut rng, terms, true, top_or) }
+            WatchDef {
+                name: format!("gen-{i:04}"),
+                query: gen_query(&mut rng, terms, true, top_or),
+                ..Default::default()
+            }
         })
         .collect();
     Generated { entities, watches, distinct_terms, corpus_terms }
@@ -465,8 +469,8 @@ fn match_all(m: &Matcher, docs: &[Document]) -> (usize, usize) {
 fn fold_all(docs: &[Document]) -> usize {
     let mut n = 0;
     for d in docs {
-        for s in [&d.title, &d.body, &d.author, &d.category, &d.feed] {
-            n += black_box(fold(s)).text.len();
+        for f in Field::ALL {
+            n += black_box(fold(d.field(f))).text.len();
         }
     }
     n
@@ -514,7 +518,7 @@ fn summary(label: &str, m: &Matcher, corpus: &Corpus, extra: &str) {
 fn main() {
     let corpus = load_corpus();
     println!(
-        "corpus: {} ({} feeds parsed, {} files skipped), {} stories, {} bytes ({:.2} MB) of title+body+author+category+feed",
+        "corpus: {} ({} feeds parsed, {} files skipped), {} stories, {} bytes ({:.2} MB) of every field",
         corpus.dir.display(),
         corpus.feeds_parsed,
         corpus.files_skipped,

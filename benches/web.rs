@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use wirewatch::config::Config;
+use wirewatch::dedupe::LookupKeys;
 use wirewatch::feed::Story;
 use wirewatch::store::{FetchMeta, Raised, Store, unix_now};
 
@@ -56,8 +57,7 @@ fn story(rng: &mut StdRng, serial: usize) -> Story {
         author: String::new(),
         categories: Vec::new(),
         published: chrono::DateTime::from_timestamp(unix_now() - DAYS * 86_400 + serial as i64 % 1000, 0),
-        lang: None,
-        keys: Default::default(),
+        keys: LookupKeys::with_lang(None),
     }
 }
 

@@ -66,7 +66,7 @@ impl Alert {
             published: story.published.map(|p| p.to_rfc3339_opts(SecondsFormat::Secs, true)),
             matched: m.matched,
             snippet,
-            lang: story.lang.clone(),
+            lang: story.lang().map(str::to_string),
             also_reported_by: Vec::new(),
         }
     }
@@ -243,7 +243,7 @@ pub fn document(story: &Story, feed_name: &str, tags: &[String]) -> Document {
         author: story.author.clone(),
         category: story.categories.join(" | "),
         feed,
-        lang: story.lang.clone(),
+        lang: story.lang().map(str::to_string),
         article: String::new(),
     }
 }

@@ -137,7 +137,9 @@ pub fn matcher<'c>(config: &'c Config, watch: Option<&str>, query: Option<&str>)
         (_, Some(q), Some(w)) if q == w.query => {
             return Ok(Tested::Configured { matcher: &config.matcher, watch: &w.name });
         }
-        (_, Some(q), _) => WatchDef { name: watch.unwrap_or(QUERY_WATCH).to_string(), query: q.to_string() },
+        // An edited query keeps the rest of its watch (its languages).
+        (_, Some(q), Some(w)) => WatchDef { query: q.to_string(), ..w.def() },
+        (_, Some(q), None) => WatchDef { name: watch.unwrap_or(QUERY_WATCH).to_string(), query: q.to_string(), ..Default::default() },
         (Some(name), None, None) => {
             let known: Vec<&str> = config.watches.iter().map(|w| w.name.as_str()).collect();
             return Err(BacktestError::UnknownWatch { name: name.to_string(), known: known.join(", ") });

@@ -81,3 +81,17 @@ async fn bad_requests_say_what_would_be_valid() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no database at") && err.contains("wirewatch.db"), "{err}");
 }
+
+/// `backtest --watch` compiled the watch without its `languages`, so a watch limited to Russian
+/// reported the English launch stories that the daemon would never have alerted.
+#[tokio::test(flavor = "multi_thread")]
+async fn backtest_of_a_watch_limited_to_languages_skips_stories_in_others() {
+    let extra = "[[watch]]\nname = \"missiles-ru\"\nquery = \"missile*\"\nlanguages = [\"ru\"]\n";
+    let room = Newsroom::start(extra).await;
+    for (watch, expected) in [("missiles", 3), ("missiles-ru", 0)] {
+        let out = run(&room.setup, &["backtest", "--watch", watch, "--json"]).await;
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let found = lines(&out.stdout);
+        assert_eq!(found.len(), expected, "{watch}: {found:?}");
+    }
+}

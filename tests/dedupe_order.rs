@@ -8,7 +8,7 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use serde_json::Value;
-use wirewatch::dedupe::Features;
+use wirewatch::dedupe::{Features, LookupKeys};
 use wirewatch::feed::Story;
 use wirewatch::store::{FetchMeta, NewAlert, Raised, Store};
 
@@ -37,8 +37,7 @@ fn documents() -> Vec<(String, Vec<Story>)> {
                 author: String::new(),
                 categories: Vec::new(),
                 published: Some(published.to_utc()),
-                lang: None,
-                keys: Default::default(),
+                keys: LookupKeys::with_lang(None),
             };
             feeds.entry(item["feed"].as_str().unwrap().to_string()).or_default().push(story);
         }

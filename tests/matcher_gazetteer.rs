@@ -4,27 +4,26 @@
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
-use wirewatch::matcher::gazetteer::{self, Gazetteer};
+use wirewatch::matcher::gazetteer;
 use wirewatch::matcher::{Document, Matcher, WatchDef};
 
 /// Words around a name that are no entity's name and qualify nothing.
 const FILLER: &[&str] = &["officials", "said", "on", "Monday", "the", "talks", "report", "在", "の", "и", "و"];
 const SEPARATORS: &[&str] = &[" ", ", ", " (", ") ", ": ", " — ", "\n"];
 
-fn gazetteer() -> &'static Gazetteer {
-    static G: OnceLock<Gazetteer> = OnceLock::new();
-    G.get_or_init(gazetteer::load)
-}
-
 /// One watch per entity, named after its index, querying its canonical name.
 fn matcher() -> &'static Matcher {
     static M: OnceLock<Matcher> = OnceLock::new();
     M.get_or_init(|| {
-        let watches: Vec<WatchDef> = gazetteer()
+        let watches: Vec<WatchDef> = gazetteer::get()
             .entries
             .iter()
             .enumerate()
-            .map(|(i, e)| WatchDef { name: i.to_string(), query: format!("\"{}\"", e.name.replace('"', "")) })
+            .map(|(i, e)| WatchDef {
+                name: i.to_string(),
+                query: format!("\"{}\"", e.name.replace('"', "")),
+                ..Default::default()
+            })
             .collect();
         Matcher::compile(&[], &watches, true).expect("canonical names parse as queries")
     })
@@ -38,7 +37,7 @@ fn matches(entity: usize, body: &str) -> bool {
 #[test]
 fn every_name_alone_matches_its_entity() {
     let mut failures = Vec::new();
-    for (i, e) in gazetteer().entries.iter().enumerate() {
+    for (i, e) in gazetteer::get().entries.iter().enumerate() {
         for n in &e.names {
             if !matches(i, &n.text) {
                 failures.push(format!("{} ({}): {:?}", e.name, n.lang, n.text));
@@ -63,7 +62,7 @@ proptest! {
         before in context(),
         after in context(),
     ) {
-        let entries = &gazetteer().entries;
+        let entries = &gazetteer::get().entries;
         let i = pick.index(entries.len());
         let n = &entries[i].names[name.index(entries[i].names.len())];
         let body = format!("{before} {} {after}", n.text);

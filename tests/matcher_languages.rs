@@ -48,7 +48,7 @@ impl Counts {
 #[test]
 fn every_labelled_pair_matches_as_labelled() {
     let watches: Vec<WatchDef> =
-        WATCHES.iter().map(|(name, query)| WatchDef { name: name.to_string(), query: query.to_string() }).collect();
+        WATCHES.iter().map(|(name, query)| WatchDef { name: name.to_string(), query: query.to_string(), ..Default::default() }).collect();
     let matcher = Matcher::compile(&[], &watches, true).expect("the watches parse");
     let stories: Vec<Story> = STORIES.lines().map(|l| serde_json::from_str(l).expect("a story per line")).collect();
     let mut by_lang: BTreeMap<&str, Counts> = BTreeMap::new();
@@ -89,9 +89,9 @@ fn doc(title: &str, lang: Option<&str>) -> Document {
 
 #[test]
 fn a_watch_limited_to_languages_skips_other_languages_but_not_unknown_ones() {
-    let watch = WatchDef { name: "w".into(), query: "\"North Korea\"".into() };
-    let mut matcher = Matcher::compile(&[], &[watch], true).unwrap();
-    matcher.limit_languages(0, &["ru".to_string(), "uk".to_string()]);
+    let languages = vec!["ru".to_string(), "uk".to_string()];
+    let watch = WatchDef { name: "w".into(), query: "\"North Korea\"".into(), languages };
+    let matcher = Matcher::compile(&[], &[watch], true).unwrap();
     let hits = |d: &Document| !matcher.match_document(d).is_empty();
     assert!(hits(&doc("КНДР провела испытания", Some("ru"))));
     assert!(hits(&doc("КНДР провела випробування", Some("uk"))));
@@ -103,7 +103,7 @@ fn a_watch_limited_to_languages_skips_other_languages_but_not_unknown_ones() {
 
 #[test]
 fn explain_names_the_form_that_hit_and_its_language() {
-    let watch = WatchDef { name: "w".into(), query: "Russia".into() };
+    let watch = WatchDef { name: "w".into(), query: "Russia".into(), ..Default::default() };
     let matcher = Matcher::compile(&[], &[watch], true).unwrap();
     let explained =
         wirewatch::matcher::render_explanation(&matcher.explain(&doc("Договор между Россией и КНДР", Some("ru")))[0]);

@@ -130,7 +130,7 @@ proptest! {
     #[test]
     fn automaton_agrees_with_reference(q in query(), title in text(), body in text()) {
         let ast = parse(&q).expect("generated queries parse");
-        let matcher = Matcher::compile(&[], &[WatchDef { name: "w".into(), query: q.clone() }], false).unwrap();
+        let matcher = Matcher::compile(&[], &[WatchDef { name: "w".into(), query: q.clone(), ..Default::default() }], false).unwrap();
         let doc = Document { title, body, ..Document::default() };
         let fast = !matcher.match_document(&doc).is_empty();
         let slow = eval(&ast, &doc, &[Field::Title, Field::Body]);

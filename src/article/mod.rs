@@ -54,7 +54,6 @@ mod tests {
             author: String::new(),
             categories: Vec::new(),
             published: None,
-            lang: None,
             keys: Default::default(),
         }
     }

@@ -107,7 +107,7 @@ fn report(config: &Config, loaded: &Loaded, format: Format) -> String {
         let mut doc = document(story, &loaded.name, &loaded.feed.tags);
         doc.article = article.clone();
         if format == Format::Explain {
-            let lang = story.lang.as_deref().unwrap_or("language unknown");
+            let lang = story.lang().unwrap_or("language unknown");
             out.push_str(&format!("story {} ({}, {lang}): {}\n", story.key, loaded.name, story.title));
             for e in config.matcher.explain(&doc) {
                 out.push_str(&render_explanation(&e));

@@ -27,7 +27,7 @@ pub use error::{ConfigError, ConfigErrors, line_col};
 pub use notifier::*;
 pub use validate_chat::TELEGRAM_API;
 
-use crate::matcher::Matcher;
+use crate::matcher::{Matcher, WatchDef};
 
 /// Default interval between two polls of one feed.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(15 * 60);
@@ -272,6 +272,13 @@ pub struct Watch {
     pub notify: Vec<String>,
     /// ISO 639-1 codes of the languages it is limited to; empty for every language.
     pub languages: Vec<String>,
+}
+
+impl Watch {
+    /// What the matcher compiles of the watch: its name, query and languages.
+    pub fn def(&self) -> WatchDef {
+        WatchDef { name: self.name.clone(), query: self.query.clone(), languages: self.languages.clone() }
+    }
 }
 
 impl Config {

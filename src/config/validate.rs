@@ -167,16 +167,10 @@ pub(super) fn validate(raw: RawConfig, text: &str, file: &Path) -> Result<Config
             c.error(&e.name, "entity name must not be empty");
         }
     }
-    let defs: Vec<WatchDef> =
-        watches.iter().map(|w| WatchDef { name: w.name.clone(), query: w.query.clone() }).collect();
+    let defs: Vec<WatchDef> = watches.iter().map(Watch::def).collect();
     let builtin = raw.matcher.builtin_entities.unwrap_or(true);
     let matcher = match Matcher::compile(&entities, &defs, builtin) {
-        Ok(mut m) => {
-            for (i, w) in watches.iter().enumerate() {
-                m.limit_languages(i, &w.languages);
-            }
-            Some(m)
-        }
+        Ok(m) => Some(m),
         Err(errors) => {
             for e in errors {
                 let at = &raw.watches[e.watch_index].query;

@@ -28,15 +28,28 @@ pub fn lookup_key(text: &str) -> i64 {
     h.finish() as i64
 }
 
-/// A story's two dedupe lookup keys, each worked out on first use: most stories of a changed
-/// feed are known by their guid, and never need either.
+/// What a story's link and text give it, each worked out on first use: its two dedupe lookup
+/// keys, which most stories of a changed feed (known by their guid) never need, and its
+/// language, which only a new story is stored and matched with.
 #[derive(Debug, Clone, Default)]
 pub struct LookupKeys {
     canon: std::cell::OnceCell<Option<i64>>,
     text: std::cell::OnceCell<Option<i64>>,
+    lang: std::cell::OnceCell<Option<String>>,
 }
 
 impl LookupKeys {
+    /// Keys of a story whose language is already known (a stored one, or a made-up one): it is
+    /// never detected again.
+    pub fn with_lang(lang: Option<String>) -> LookupKeys {
+        LookupKeys { lang: std::cell::OnceCell::from(lang), ..LookupKeys::default() }
+    }
+
+    /// The language of `title` and `body` (see [`crate::text::lang::detect`]), unless it was given.
+    pub fn lang(&self, title: &str, body: &str) -> Option<&str> {
+        self.lang.get_or_init(|| crate::text::lang::detect(title, body).map(str::to_string)).as_deref()
+    }
+
     /// The [`lookup_key`] of `url` in canonical form, if it has one.
     pub fn canon(&self, url: Option<&str>) -> Option<i64> {
         *self.canon.get_or_init(|| url.and_then(canonical_url).as_deref().map(lookup_key))
@@ -48,7 +61,8 @@ impl LookupKeys {
     }
 }
 
-/// Keys are a function of the story's link and text, so they never make two stories differ.
+/// Keys and language are a function of the story's link and text (a stored story's language was
+/// told from the same text), so they never make two stories differ.
 impl PartialEq for LookupKeys {
     fn eq(&self, _: &LookupKeys) -> bool {
         true
@@ -83,5 +97,13 @@ mod tests {
         assert_eq!(a, content_fingerprint("EU Widens Sanctions!", &body.replace(',', "").to_uppercase()));
         assert_ne!(a, content_fingerprint("EU widens sanctions", &body.replace("today", "yesterday")));
         assert_eq!(content_fingerprint("Weather update", "Sunny."), None, "too short to tell apart");
+    }
+
+    #[test]
+    fn the_language_is_told_once_and_a_given_one_is_kept() {
+        let (title, body) = ("EU widens sanctions", "A new package of measures against the shadow fleet, adopted today.");
+        assert_eq!(LookupKeys::default().lang(title, body), crate::text::lang::detect(title, body));
+        assert_eq!(LookupKeys::with_lang(None).lang(title, body), None, "a stored story of unknown language");
+        assert_eq!(LookupKeys::with_lang(Some("fr".into())).lang(title, body), Some("fr"));
     }
 }

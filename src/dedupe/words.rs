@@ -222,8 +222,8 @@ pub(super) fn is_common_name(hash: u32) -> bool {
         .get_or_init(|| {
             let mut set: HashSet<u32> = COMMON_NAMES.iter().map(|w| token_hash(w)).collect();
             let mut folded = String::new();
-            let english = gazetteer::load().entries.into_iter().flat_map(|e| e.names).filter(|n| n.lang == "en");
-            for word in english.flat_map(|n| n.text.split_whitespace().map(str::to_string).collect::<Vec<_>>()) {
+            let english = gazetteer::get().entries.iter().flat_map(|e| &e.names).filter(|n| n.lang == "en");
+            for word in english.flat_map(|n| n.text.split_whitespace()) {
                 fold_word(word.trim_matches(|c: char| !c.is_alphanumeric()), &mut folded);
                 if !folded.is_empty() {
                     set.insert(token_hash(&folded));

@@ -35,10 +35,8 @@ pub struct Story {
     pub author: String,
     pub categories: Vec<String>,
     pub published: Option<DateTime<Utc>>,
-    /// The language of title and body (ISO 639-1), when it can be told.
-    pub lang: Option<String>,
-    /// The lookup keys of the canonical link and the text fingerprint, worked out on first use
-    /// ([`Story::canon_key`], [`Story::text_key`]).
+    /// The lookup keys of the canonical link and the text fingerprint, and the language,
+    /// worked out on first use ([`Story::canon_key`], [`Story::text_key`], [`Story::lang`]).
     pub keys: crate::dedupe::LookupKeys,
 }
 
@@ -51,6 +49,12 @@ impl Story {
     /// The lookup key of the story's text fingerprint (see [`crate::dedupe::content_fingerprint`]).
     pub fn text_key(&self) -> Option<i64> {
         self.keys.text(&self.title, &self.body)
+    }
+
+    /// The language of title and body (ISO 639-1), when it can be told. Told on first use:
+    /// detection costs more than parsing a short item, and only a new story needs it.
+    pub fn lang(&self) -> Option<&str> {
+        self.keys.lang(&self.title, &self.body)
     }
 }
 

@@ -45,8 +45,7 @@ pub(super) fn story(entry: Entry, kind: &FeedType) -> Story {
         .map(|c| c.label.as_deref().unwrap_or(&c.term).trim().to_string())
         .filter(|c| !c.is_empty())
         .collect();
-    let lang = crate::text::lang::detect(&title, &body).map(str::to_string);
-    Story { key, url, title, body, author, categories, published, lang, keys: Default::default() }
+    Story { key, url, title, body, author, categories, published, keys: Default::default() }
 }
 
 /// A text construct as a reader sees it: Atom `type="text"` and JSON Feed text are plain text

@@ -8,7 +8,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::eval::{Leaf, Node, Target, leaf_terms};
 use super::query::{self, Ast, Field, SyntaxError, TermKind};
-use crate::text::{fold, is_unspaced};
+use crate::text::{fold, is_hangul_syllable, is_unspaced};
 
 pub(super) type TermId = u32;
 
@@ -20,10 +20,12 @@ pub struct EntityDef {
 }
 
 /// A watch as configured.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WatchDef {
     pub name: String,
     pub query: String,
+    /// ISO 639-1 codes the watch is limited to (as validated); empty for every language.
+    pub languages: Vec<String>,
 }
 
 /// A query that does not parse, with the watch it belongs to.
@@ -135,18 +137,13 @@ impl Matcher {
         let mut errors = Vec::new();
         for (i, w) in watches.iter().enumerate() {
             match query::parse(&w.query) {
-                Ok(ast) => b.add_watch(&w.name, &ast),
+                Ok(ast) => b.add_watch(w, &ast),
                 Err(error) => {
                     errors.push(QueryError { watch_index: i, watch: w.name.clone(), query: w.query.clone(), error })
                 }
             }
         }
         if errors.is_empty() { Ok(b.finish()) } else { Err(errors) }
-    }
-
-    /// Limits watch `index` to stories in `languages` (ISO 639-1 codes, as validated).
-    pub fn limit_languages(&mut self, index: usize, languages: &[String]) {
-        self.watches[index].languages = languages.to_vec();
     }
 
     pub fn watch_count(&self) -> usize {
@@ -194,7 +191,7 @@ fn gazetteer_builder() -> &'static Builder {
     static BASE: std::sync::OnceLock<Builder> = std::sync::OnceLock::new();
     BASE.get_or_init(|| {
         let mut b = Builder::default();
-        b.add_gazetteer(&super::gazetteer::load());
+        b.add_gazetteer(super::gazetteer::get());
         b
     })
 }
@@ -207,10 +204,6 @@ fn forms_of(name: &NameDef) -> Vec<String> {
         Some(lang) if acronym(name.text).is_none() && !folded.is_empty() => super::inflect::forms(&folded, lang),
         _ => vec![folded],
     }
-}
-
-fn is_hangul(c: char) -> bool {
-    ('\u{AC00}'..='\u{D7A3}').contains(&c)
 }
 
 /// Whether `s` is an acronym: 2 to 5 letters, all upper case.
@@ -257,7 +250,7 @@ impl Builder {
         let first = folded.chars().next()?;
         // A Korean name starts a word: particles follow it, but `이란` ("so-called") ending a
         // word is not Iran.
-        let left_space = !is_unspaced(first) || (name.lang == Some("ko") && is_hangul(first));
+        let left_space = !is_unspaced(first) || (name.lang == Some("ko") && is_hangul_syllable(first));
         let right_space = kind == TermKind::Exact && !is_unspaced(folded.chars().next_back()?);
         let pattern = format!("{}{folded}{}", if left_space { " " } else { "" }, if right_space { " " } else { "" });
         let acronym = if kind == TermKind::Exact { acronym(text) } else { None };
@@ -356,11 +349,12 @@ impl Builder {
         }
     }
 
-    fn add_watch(&mut self, name: &str, ast: &Ast) {
+    fn add_watch(&mut self, def: &WatchDef, ast: &Ast) {
         let mut leaves = Vec::new();
         let default_fields = Field::Title.mask() | Field::Body.scope();
         let root = self.node(ast, default_fields, &mut leaves);
-        self.watches.push(CompiledWatch { name: name.to_string(), root, leaves, languages: Vec::new() });
+        let (name, languages) = (def.name.clone(), def.languages.clone());
+        self.watches.push(CompiledWatch { name, root, leaves, languages });
     }
 
     fn node(&mut self, ast: &Ast, fields: u8, leaves: &mut Vec<Leaf>) -> Node {
@@ -487,7 +481,7 @@ mod tests {
     use super::*;
 
     fn triggered_by(query: &str) -> (Vec<String>, bool) {
-        let watch = WatchDef { name: "w".into(), query: query.into() };
+        let watch = WatchDef { name: "w".into(), query: query.into(), ..Default::default() };
         let m = Matcher::compile(&[], &[watch], false).expect("query parses");
         let terms = (0..m.term_count() as TermId)
             .filter(|&t| !m.term_watches[t as usize].is_empty())

@@ -111,13 +111,15 @@ impl Scanned<'_> {
         if !self.leaf_any(leaf) {
             return Vec::new();
         }
-        let terms = leaf_terms(&m.entities, leaf);
-        let mut out: Vec<Hit> = self
-            .hits
-            .iter()
-            .filter(|h| leaf.fields & h.field.mask() != 0 && terms.contains(&h.term))
-            .copied()
-            .collect();
+        // An entity's term list runs to hundreds with inflections and parts; a term names one
+        // or two entities, so that side is the one searched.
+        let names = |t: TermId| match &leaf.target {
+            Target::Term(own) => *own == t,
+            Target::Terms(forms) => forms.contains(&t),
+            Target::Entity(e) => m.term_entities(t).contains(e),
+        };
+        let mut out: Vec<Hit> =
+            self.hits.iter().filter(|h| leaf.fields & h.field.mask() != 0 && names(h.term)).copied().collect();
         // One mention found under several names of the entity ("UN Security Council" and
         // "Security Council") is reported once, as its longest name.
         out.sort_by_key(|h| (h.field, h.start, std::cmp::Reverse(h.end), h.term));

@@ -10,6 +10,9 @@
 //! ! not-name; not-name                     (words that name no entity)
 //! ```
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use super::EntityDef;
 
 /// The English names: states first, then international organisations.
@@ -49,8 +52,14 @@ pub struct Gazetteer {
     pub not_names: Vec<Name>,
 }
 
-/// The built-in gazetteer, every language.
-pub fn load() -> Gazetteer {
+/// The built-in gazetteer, every language, parsed once per process for the matcher, headline
+/// comparison and the web view alike.
+pub fn get() -> &'static Gazetteer {
+    static GAZETTEER: OnceLock<Gazetteer> = OnceLock::new();
+    GAZETTEER.get_or_init(load)
+}
+
+fn load() -> Gazetteer {
     let mut g = Gazetteer::default();
     for data in [BASE, CLDR, EXTRA] {
         parse_into(&mut g, data);
@@ -60,9 +69,7 @@ pub fn load() -> Gazetteer {
 
 /// The states alone, with their English names (what headline comparison needs).
 pub fn states() -> Vec<EntityDef> {
-    let mut g = Gazetteer::default();
-    parse_into(&mut g, BASE);
-    g.entries.iter().filter(|e| e.state).map(english).collect()
+    get().entries.iter().filter(|e| e.state).map(english).collect()
 }
 
 fn english(e: &Entry) -> EntityDef {
@@ -72,6 +79,7 @@ fn english(e: &Entry) -> EntityDef {
 
 /// Parses one data file into `g`: a line naming an entity already present adds to it.
 fn parse_into(g: &mut Gazetteer, data: &str) {
+    let mut index: HashMap<String, usize> = g.entries.iter().enumerate().map(|(i, e)| (e.name.clone(), i)).collect();
     let mut state = true;
     for line in data.lines().map(str::trim) {
         if line.starts_with("# International organisations") {
@@ -94,14 +102,12 @@ fn parse_into(g: &mut Gazetteer, data: &str) {
             Some((c, l)) => (l.trim(), c.trim()),
             None => ("en", canonical.trim()),
         };
-        let entry = match g.entries.iter().position(|e| e.name == canonical) {
-            Some(i) => &mut g.entries[i],
-            None => {
-                let first = Name { text: canonical.to_string(), lang: "en".into(), bare: false };
-                g.entries.push(Entry { name: canonical.into(), names: vec![first], part_of: Vec::new(), state });
-                g.entries.last_mut().expect("just pushed")
-            }
-        };
+        let i = *index.entry(canonical.to_string()).or_insert_with(|| {
+            let first = Name { text: canonical.to_string(), lang: "en".into(), bare: false };
+            g.entries.push(Entry { name: canonical.into(), names: vec![first], part_of: Vec::new(), state });
+            g.entries.len() - 1
+        });
+        let entry = &mut g.entries[i];
         for n in names(aliases, lang) {
             if !entry.names.iter().any(|e| e.text == n.text) {
                 entry.names.push(n);
@@ -166,7 +172,7 @@ mod tests {
 
     #[test]
     fn every_part_of_names_an_entity() {
-        let g = load();
+        let g = get();
         for e in &g.entries {
             for p in &e.part_of {
                 assert!(g.entries.iter().any(|x| &x.name == p), "{}: part of unknown {p:?}", e.name);
@@ -178,6 +184,6 @@ mod tests {
     fn every_language_line_names_a_base_entity() {
         let mut base = Gazetteer::default();
         parse_into(&mut base, BASE);
-        assert_eq!(base.entries.len(), load().entries.len(), "a language line names an entity the base file lacks");
+        assert_eq!(base.entries.len(), get().entries.len(), "a language line names an entity the base file lacks");
     }
 }

@@ -103,7 +103,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dedupe::Features;
+    use crate::dedupe::{Features, LookupKeys};
     use crate::feed::Story;
     use crate::store::{FetchMeta, NewAlert, Raised};
 
@@ -116,8 +116,7 @@ mod tests {
             author: String::new(),
             categories: Vec::new(),
             published: chrono::DateTime::from_timestamp(1_000, 0),
-            lang: Some("en".into()),
-            keys: Default::default(),
+            keys: LookupKeys::with_lang(Some("en".into())),
         }
     }
 

@@ -273,7 +273,7 @@ fn insert(tx: &Connection, feed_id: i64, story: &Story, now: i64) -> Result<Opti
             now,
             story.canon_key(),
             story.text_key(),
-            story.lang,
+            story.lang(),
         ])?;
     Ok((inserted > 0).then(|| tx.last_insert_rowid()))
 }

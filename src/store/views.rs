@@ -26,8 +26,6 @@ pub struct StoryRow {
     pub first_seen: i64,
     /// The cluster a watch filed it in, if any matched it.
     pub cluster: Option<i64>,
-    /// The story's language, where one was told.
-    pub lang: Option<String>,
     /// Whether retention emptied its text.
     pub pruned: bool,
     /// The text of its article page, where one was fetched and stored.
@@ -97,8 +95,7 @@ pub(super) fn story_at(r: &rusqlite::Row, first: usize) -> rusqlite::Result<Stor
         author: r.get(first + 4)?,
         categories: serde_json::from_str(&categories).unwrap_or_default(),
         published: published.and_then(|p| chrono::DateTime::from_timestamp(p, 0)),
-        lang: r.get(first + 7)?,
-        keys: Default::default(),
+        keys: crate::dedupe::LookupKeys::with_lang(r.get(first + 7)?),
     })
 }
 
@@ -119,7 +116,6 @@ fn stored_story(r: &rusqlite::Row) -> rusqlite::Result<StoryRow> {
         story: story_at(r, 6)?,
         first_seen: r.get(4)?,
         cluster: r.get(5)?,
-        lang: r.get(13)?,
         pruned: r.get(14)?,
         article: super::articles::unpack(r.get_ref(15)?),
     })

@@ -179,7 +179,8 @@ fn is_diacritic(c: char) -> bool {
         | '\u{06EA}'..='\u{06ED}')
 }
 
-fn is_hangul_syllable(c: char) -> bool {
+/// Whether `c` is a precomposed Hangul syllable (U+AC00 to U+D7A3).
+pub fn is_hangul_syllable(c: char) -> bool {
     ('\u{AC00}'..='\u{D7A3}').contains(&c)
 }
 

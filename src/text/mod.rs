@@ -9,5 +9,5 @@ mod fold;
 mod html;
 pub mod lang;
 
-pub use fold::{Folded, fold, is_unspaced, is_word_char};
+pub use fold::{Folded, fold, is_hangul_syllable, is_unspaced, is_word_char};
 pub use html::html_to_text;

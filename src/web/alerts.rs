@@ -117,7 +117,7 @@ pub(super) fn item(s: &Shown) -> Markup {
             p.meta {
                 a.tag href={ "/watch/" (percent(&s.row.watch)) } { (s.row.watch) } " · " (s.row.feed)
                 " · " (s.alert.published.as_deref().unwrap_or("undated")) " · matched " (when(s.row.created))
-                @if let Some(lang) = &story.lang { " · " span.tag { (lang) } }
+                @if let Some(lang) = story.story.lang() { " · " span.tag { (lang) } }
             }
             @if !s.alert.snippet.is_empty() { p { (marked(&s.alert.snippet_runs())) } }
             p.why { "Matched: " (s.alert.why()) }

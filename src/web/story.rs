@@ -69,7 +69,7 @@ fn facts(stored: &StoryRow, feed: &str) -> Markup {
         p.meta {
             (feed) " · published " (s.published.map_or("undated".into(), |p| when(p.timestamp())))
             " · first seen " (when(stored.first_seen))
-            @if let Some(lang) = &stored.lang { " · language " span.tag { (lang) } }
+            @if let Some(lang) = s.lang() { " · language " span.tag { (lang) } }
             @if !s.author.is_empty() { " · by " (s.author) }
         }
         @if !s.categories.is_empty() { p.meta { "Categories: " (s.categories.join(", ")) } }

@@ -101,14 +101,14 @@ fn co_occurring(site: &Site, store: &Store, watch: &str, since: i64) -> Result<V
 /// One watch per entity, named after it and matching any of its names.
 fn entity_matcher(site: &Site) -> Option<Matcher> {
     let config = &site.config;
-    let builtin = if config.builtin_entities { gazetteer::load().entries } else { Vec::new() };
+    let builtin: &[gazetteer::Entry] = if config.builtin_entities { &gazetteer::get().entries } else { &[] };
     let mut seen = std::collections::HashSet::new();
     let defs: Vec<WatchDef> = builtin
         .iter()
         .map(|e| &e.name)
         .chain(config.entities.iter().map(|e| &e.name))
         .filter(|name| seen.insert(name.to_string()))
-        .map(|name| WatchDef { name: name.clone(), query: format!("\"{name}\"") })
+        .map(|name| WatchDef { name: name.clone(), query: format!("\"{name}\""), ..Default::default() })
         .filter(|d| query::parse(&d.query).is_ok())
         .collect();
     Matcher::compile(&config.entities, &defs, config.builtin_entities).ok()
