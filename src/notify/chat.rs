@@ -7,7 +7,7 @@
 
 use serde_json::json;
 
-use super::webhook::{client, endpoint, idempotency_key, post};
+use super::webhook::{client, endpoint, post};
 use super::{BuildError, DeliveryError, Outgoing, render};
 use crate::config;
 
@@ -43,7 +43,7 @@ impl TelegramNotifier {
     }
 
     pub async fn send(&self, out: &Outgoing<'_>) -> Result<String, DeliveryError> {
-        let text = render::chat(out.alerts, out.digest, self.timezone, TELEGRAM_LIMIT);
+        let text = render::chat(out, self.timezone, TELEGRAM_LIMIT);
         let body = json!({ "chat_id": self.chat_id, "text": text, "link_preview_options": { "is_disabled": true } });
         post(json_body(self.client.post(self.send.clone()), &body), &self.at).await
     }
@@ -81,12 +81,12 @@ impl MatrixNotifier {
     /// Sends one `m.room.message` event. Its transaction id is the message's idempotency key,
     /// so the homeserver itself drops a resend of the same message.
     pub async fn send(&self, out: &Outgoing<'_>) -> Result<String, DeliveryError> {
-        let text = render::chat(out.alerts, out.digest, self.timezone, MATRIX_LIMIT);
+        let text = render::chat(out, self.timezone, MATRIX_LIMIT);
         let mut url = self.homeserver.clone();
         {
             let mut path = url.path_segments_mut().expect("an http URL has a path");
             path.pop_if_empty().extend(["_matrix", "client", "v3", "rooms", &self.room, "send", "m.room.message"]);
-            path.push(&idempotency_key(&out.key));
+            path.push(&out.id());
         }
         let body = json!({ "msgtype": "m.text", "body": text });
         post(json_body(self.client.put(url).bearer_auth(&self.token), &body), &self.at).await

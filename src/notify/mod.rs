@@ -29,9 +29,30 @@ use crate::config::{self, Delivery, NotifierKind};
 #[derive(Debug)]
 pub struct Outgoing<'a> {
     pub alerts: &'a [Alert],
-    /// Stable across retries of the same rows; email derives its Message-ID from it.
+    /// Stable across retries of the same rows; [`Outgoing::id`] is made of it.
     pub key: String,
     pub digest: bool,
+}
+
+impl Outgoing<'_> {
+    /// Whether this goes as one story's message: not a digest, and every alert of one story
+    /// (one per watch it matched). Anything else is written as a digest.
+    pub fn one_story(&self) -> bool {
+        !self.digest && render::one_story(self.alerts)
+    }
+
+    /// The message's subject or title: `template` filled in for one story (see
+    /// [`render::subject`]), a digest's count of stories per watch otherwise.
+    pub fn subject(&self, template: &str) -> String {
+        if self.one_story() { render::subject(template, self.alerts) } else { render::digest_subject(self.alerts) }
+    }
+
+    /// The message's id, a hash of its key: the same for every resend of the same rows. Email
+    /// makes its `Message-ID` of it, webhooks send it as `Idempotency-Key`, Matrix as the
+    /// event's transaction id, so each receiving end can fold a resend after a crash.
+    pub fn id(&self) -> String {
+        crate::digest::short_hash(&[self.key.as_bytes()])
+    }
 }
 
 /// A configured notifier, ready to deliver.

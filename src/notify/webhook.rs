@@ -15,7 +15,8 @@ use crate::config::{self, WebhookFormat};
 
 /// Header carrying `sha256=<hex HMAC-SHA256 of the body>` when a secret is set.
 pub const SIGNATURE_HEADER: &str = "X-Wirewatch-Signature";
-/// Header carrying the message's key: the same for a resend of the same alerts.
+/// Header carrying the message's id ([`Outgoing::id`]): the same for a resend of the same
+/// alerts.
 pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
 const TIMEOUT: Duration = Duration::from_secs(30);
 /// Discord refuses longer message content.
@@ -64,7 +65,7 @@ impl WebhookNotifier {
             .client
             .post(url)
             .header("content-type", "application/json")
-            .header(IDEMPOTENCY_HEADER, idempotency_key(&out.key));
+            .header(IDEMPOTENCY_HEADER, out.id());
         if let Some(secret) = &self.secret {
             req = req.header(SIGNATURE_HEADER, signature(secret.as_bytes(), &body));
         }
@@ -73,10 +74,7 @@ impl WebhookNotifier {
 
     fn request(&self, out: &Outgoing<'_>) -> (url::Url, Value) {
         let text = || render::text(out.alerts, self.timezone);
-        let title = || match out.digest || !render::one_story(out.alerts) {
-            false => render::subject("{watch}: {title}", out.alerts),
-            true => render::digest_subject(out.alerts),
-        };
+        let title = || out.subject("{watch}: {title}");
         match self.format {
             WebhookFormat::Generic => {
                 let kind = if out.digest { "digest" } else { "alert" };
@@ -138,12 +136,6 @@ fn retry_after_in_body(body: &str) -> Option<Duration> {
         return Some(Duration::from_secs(secs));
     }
     v.get("retry_after_ms").and_then(Value::as_u64).map(Duration::from_millis)
-}
-
-/// The `Idempotency-Key` of a message: a hash of its key, the same one its email
-/// `Message-ID` is made of.
-pub fn idempotency_key(key: &str) -> String {
-    crate::digest::short_hash(&[key.as_bytes()])
 }
 
 /// `sha256=<hex>`: HMAC-SHA256 of `body` under `key`.
