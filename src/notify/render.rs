@@ -82,13 +82,19 @@ fn watches(story: &[&Alert]) -> String {
     format!("{}: {}", if names.len() == 1 { "watch" } else { "watches" }, names.join(", "))
 }
 
+/// The line under a story's title in text and HTML: feed, time (and language), watches.
+fn meta(story: &[&Alert], tz: Tz) -> String {
+    let a = story[0];
+    format!("{} · {}{} · {}", a.feed, a.published_in(tz), a.lang_suffix(), watches(story))
+}
+
 fn text_story(s: &mut String, story: &[&Alert], tz: Tz) {
     let Some(a) = story.first() else { return };
     let _ = writeln!(s, "{}", a.title);
     if let Some(url) = &a.url {
         let _ = writeln!(s, "{url}");
     }
-    let _ = writeln!(s, "{} · {}{} · {}", a.feed, a.published_in(tz), a.lang_suffix(), watches(story));
+    let _ = writeln!(s, "{}", meta(story, tz));
     for a in story {
         if story.len() > 1 {
             let _ = writeln!(s, "\n— {} —", a.watch);
@@ -223,8 +229,7 @@ fn html_story(s: &mut String, story: &[&Alert], tz: Tz) {
             let _ = writeln!(s, "<h3 style=\"font-size:17px;margin:0\">{title}</h3>");
         }
     }
-    let meta = format!("{} · {}{} · {}", a.feed, a.published_in(tz), a.lang_suffix(), watches(story));
-    let _ = writeln!(s, "<p style=\"{META_STYLE}\">{}</p>", esc(&meta));
+    let _ = writeln!(s, "<p style=\"{META_STYLE}\">{}</p>", esc(&meta(story, tz)));
     for a in story {
         if story.len() > 1 {
             let _ = writeln!(s, "<p style=\"margin:10px 0 4px;font-weight:bold\">{}</p>", esc(&a.watch));
