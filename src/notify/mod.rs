@@ -8,6 +8,7 @@ pub mod chat;
 mod dispatch;
 pub mod email;
 mod error;
+mod http;
 mod lanes;
 pub mod render;
 pub mod schedule;
@@ -71,8 +72,7 @@ enum Sink {
     Jsonl { path: PathBuf },
     Email(email::EmailNotifier),
     Webhook(webhook::WebhookNotifier),
-    Telegram(chat::TelegramNotifier),
-    Matrix(chat::MatrixNotifier),
+    Chat(chat::ChatNotifier),
 }
 
 impl Notifier {
@@ -84,8 +84,8 @@ impl Notifier {
             NotifierKind::Jsonl { path } => Sink::Jsonl { path: path.clone() },
             NotifierKind::Email(e) => Sink::Email(email::EmailNotifier::new(e, tz)?),
             NotifierKind::Webhook(w) => Sink::Webhook(webhook::WebhookNotifier::new(w, tz)?),
-            NotifierKind::Telegram(t) => Sink::Telegram(chat::TelegramNotifier::new(t, tz)?),
-            NotifierKind::Matrix(m) => Sink::Matrix(chat::MatrixNotifier::new(m, tz)?),
+            NotifierKind::Telegram(t) => Sink::Chat(chat::ChatNotifier::telegram(t, tz)?),
+            NotifierKind::Matrix(m) => Sink::Chat(chat::ChatNotifier::matrix(m, tz)?),
         };
         Ok(Notifier { name: spec.name.clone(), delivery: spec.delivery.clone(), batches: spec.kind.batches(), sink })
     }
@@ -129,8 +129,7 @@ impl Notifier {
             }
             Sink::Email(e) => e.send(out).await,
             Sink::Webhook(w) => w.send(out).await,
-            Sink::Telegram(t) => t.send(out).await,
-            Sink::Matrix(m) => m.send(out).await,
+            Sink::Chat(c) => c.send(out).await,
         }
     }
 }
