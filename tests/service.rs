@@ -9,7 +9,7 @@ use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use common::daemon::{Notifications, start, wait_for};
-use common::{FeedServer, Item, Setup, bin, free_port, rss};
+use common::{FeedServer, Item, Setup, free_port, rss};
 
 /// Polls every second, so the writer has work all the time.
 const FAST: &str = "[poll]\ninterval = \"1s\"\nmin_interval = \"1s\"\nadaptive = false\ntimeout";
