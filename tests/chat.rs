@@ -5,53 +5,11 @@
 
 mod common;
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
-
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::Method;
+use common::recorder::Recorder;
 use common::{FeedServer, Item, Setup, rss};
 use wirewatch::engine;
 use wirewatch::store::unix_now;
-
-/// One request as the server saw it.
-#[derive(Clone, Debug)]
-struct Seen {
-    method: Method,
-    path: String,
-    headers: HeaderMap,
-    body: serde_json::Value,
-}
-
-#[derive(Default)]
-struct Api {
-    answers: Mutex<VecDeque<(u16, &'static str)>>,
-    seen: Mutex<Vec<Seen>>,
-}
-
-async fn any(
-    State(api): State<Arc<Api>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> (StatusCode, String) {
-    let body = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
-    api.seen.lock().unwrap().push(Seen { method, path: uri.path().to_string(), headers, body });
-    let (code, text) = api.answers.lock().unwrap().pop_front().unwrap_or((200, "{\"ok\":true}"));
-    (StatusCode::from_u16(code).unwrap(), text.to_string())
-}
-
-/// A loopback API server answering `answers` in turn (then 200).
-async fn api(answers: &[(u16, &'static str)]) -> (String, Arc<Api>) {
-    let api = Arc::new(Api { answers: Mutex::new(answers.iter().copied().collect()), ..Default::default() });
-    let app = axum::Router::new().fallback(any).with_state(Arc::clone(&api));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, api)
-}
 
 /// One matching story with a link, and `notifier`; the token in `token.secret`.
 async fn chat_setup(notifier: &str, token: &str) -> (FeedServer, Setup) {
@@ -78,7 +36,7 @@ fn make_due(setup: &Setup) {
 #[tokio::test(flavor = "multi_thread")]
 async fn telegram_gets_send_message_and_honours_retry_after() {
     let limited = r#"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 600","parameters":{"retry_after":600}}"#;
-    let (url, api) = api(&[(429, limited), (502, "bad gateway")]).await;
+    let (url, api) = Recorder::start(&[(429, limited), (502, "bad gateway")]).await;
     let notifier = format!(
         "name = \"tg\"\ntype = \"telegram\"\ntoken_file = \"token.secret\"\nchat_id = \"-1001234\"\napi_url = \"{url}\""
     );
@@ -98,13 +56,14 @@ async fn telegram_gets_send_message_and_honours_retry_after() {
     assert_eq!(engine::once(setup.load()).await.unwrap().delivered, 1);
     assert_eq!(row(&setup).0, "sent");
 
-    let seen = api.seen.lock().unwrap().clone();
+    let seen = api.seen();
     assert_eq!(seen.len(), 3);
     for s in &seen {
         assert_eq!((s.method.as_str(), s.path.as_str()), ("POST", "/bot123456:SECRET-token/sendMessage"));
         assert_eq!(s.headers.get("content-type").unwrap(), "application/json");
-        assert_eq!(s.body["chat_id"], "-1001234");
-        let text = s.body["text"].as_str().unwrap();
+        let body = s.json();
+        assert_eq!(body["chat_id"], "-1001234");
+        let text = body["text"].as_str().unwrap();
         assert!(text.starts_with("EU widens sanctions\nhttps://example.org/s-1\nwatch: sanctions · Wire"), "{text}");
         assert!(text.contains("Why: sanction") && text.chars().count() <= 4096, "{text}");
     }
@@ -112,7 +71,8 @@ async fn telegram_gets_send_message_and_honours_retry_after() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_telegram_refusal_other_than_429_is_dead_at_once() {
-    let (url, _api) = api(&[(403, r#"{"ok":false,"error_code":403,"description":"Forbidden: bot was kicked"}"#)]).await;
+    let kicked = r#"{"ok":false,"error_code":403,"description":"Forbidden: bot was kicked"}"#;
+    let (url, _api) = Recorder::start(&[(403, kicked)]).await;
     let notifier = format!(
         "name = \"tg\"\ntype = \"telegram\"\ntoken_file = \"token.secret\"\nchat_id = \"@desk\"\napi_url = \"{url}\""
     );
@@ -126,7 +86,7 @@ async fn a_telegram_refusal_other_than_429_is_dead_at_once() {
 #[tokio::test(flavor = "multi_thread")]
 async fn matrix_gets_a_room_message_with_a_stable_transaction_id() {
     let limited = r#"{"errcode":"M_LIMIT_EXCEEDED","error":"Too many requests","retry_after_ms":900000}"#;
-    let (url, api) = api(&[(429, limited), (500, "{}"), (200, r#"{"event_id":"$e1"}"#)]).await;
+    let (url, api) = Recorder::start(&[(429, limited), (500, "{}"), (200, r#"{"event_id":"$e1"}"#)]).await;
     let notifier = format!(
         "name = \"mx\"\ntype = \"matrix\"\nhomeserver = \"{url}\"\ntoken_file = \"token.secret\"\nroom_id = \"!room:example.org\""
     );
@@ -142,15 +102,16 @@ async fn matrix_gets_a_room_message_with_a_stable_transaction_id() {
     make_due(&setup);
     assert_eq!(engine::once(setup.load()).await.unwrap().delivered, 1);
 
-    let seen = api.seen.lock().unwrap().clone();
+    let seen = api.seen();
     assert_eq!(seen.len(), 3);
     let prefix = "/_matrix/client/v3/rooms/!room:example.org/send/m.room.message/";
     for s in &seen {
         assert_eq!(s.method, Method::PUT);
         assert!(s.path.starts_with(prefix), "{}", s.path);
         assert_eq!(s.headers.get("authorization").unwrap(), "Bearer syt_access_token");
-        assert_eq!(s.body["msgtype"], "m.text");
-        let text = s.body["body"].as_str().unwrap();
+        let body = s.json();
+        assert_eq!(body["msgtype"], "m.text");
+        let text = body["body"].as_str().unwrap();
         assert!(text.contains("EU widens sanctions") && text.contains("https://example.org/s-1"), "{text}");
     }
     assert!(seen.iter().all(|s| s.path == seen[0].path), "one transaction id for every attempt of one message");

@@ -8,21 +8,12 @@
 mod common;
 
 use std::net::TcpListener;
-use std::os::unix::net::UnixDatagram;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::daemon::{Notifications, start, wait_for};
 use common::smtp::SmtpSink;
-use common::{FeedServer, Item, Setup, bin, rss};
-
-/// Waits up to `within` for `ready` to hold.
-fn wait_for(what: &str, within: Duration, mut ready: impl FnMut() -> bool) {
-    let end = Instant::now() + within;
-    while !ready() {
-        assert!(Instant::now() < end, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use common::{FeedServer, Item, Setup, bin, free_port, rss};
 
 /// An SMTP server that accepts connections and never says a word, holding them open.
 fn silent_server() -> String {
@@ -56,16 +47,6 @@ fn email_rows(setup: &Setup) -> Vec<(String, i64, i64)> {
     let mut stmt =
         db.prepare("SELECT state, attempts, next_attempt FROM outbox WHERE notifier = 'desk' ORDER BY id").unwrap();
     stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect()
-}
-
-fn start(setup: &Setup, env: &[(&str, &str)]) -> Child {
-    let log = std::fs::File::create(setup.path("daemon.log")).unwrap();
-    let mut cmd = bin();
-    cmd.args(["--config", setup.config.to_str().unwrap(), "run"]).stdout(Stdio::null()).stderr(log);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.spawn().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -108,23 +89,6 @@ async fn a_refused_connection_costs_one_attempt_and_defers_the_other_alerts() {
     );
 }
 
-/// A notify socket standing in for systemd's.
-struct Notifications(UnixDatagram);
-
-impl Notifications {
-    /// Everything received within `wait`, one datagram after another.
-    fn drain(&self, wait: Duration) -> String {
-        self.0.set_read_timeout(Some(wait)).unwrap();
-        let mut out = String::new();
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = self.0.recv(&mut buf) {
-            out.push_str(&String::from_utf8_lossy(&buf[..n]));
-            out.push('\n');
-        }
-        out
-    }
-}
-
 async fn healthz(port: u16) -> Option<(u16, String)> {
     let r = reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await.ok()?;
     Some((r.status().as_u16(), r.text().await.unwrap_or_default()))
@@ -136,11 +100,11 @@ async fn a_crash_or_a_stall_in_delivery_stops_the_daemon_and_shows_why() {
     // printing a panic's backtrace can take longer than that.
     for (fault, says, stall_after) in [("delivery-panic", "crashed", "300"), ("delivery-stall", "stalled", "1")] {
         let server = FeedServer::start().await;
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = free_port();
         let setup =
             two_notifiers(&server, &SmtpSink::down().url(), &format!("[metrics]\nlisten = \"127.0.0.1:{port}\"\n"));
         let socket = setup.path("notify.sock");
-        let notes = Notifications(UnixDatagram::bind(&socket).unwrap());
+        let notes = Notifications::bind(&socket);
         let env = [
             ("NOTIFY_SOCKET", socket.to_str().unwrap()),
             ("WATCHDOG_USEC", "1000000"),

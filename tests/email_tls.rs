@@ -7,8 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use common::smtp::free_port;
-use common::{FeedServer, Item, Setup, rss};
+use common::{FeedServer, Item, Setup, free_port, rss};
 use wirewatch::engine;
 
 struct TlsSmtp {

@@ -5,85 +5,17 @@
 
 mod common;
 
-use std::os::unix::net::UnixDatagram;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use common::{FeedServer, Item, Setup, bin, rss};
-
-struct Notifications {
-    socket: UnixDatagram,
-}
-
-impl Notifications {
-    /// The next datagram, or `None` when nothing arrives within `wait`.
-    fn next(&self, wait: Duration) -> Option<String> {
-        self.socket.set_read_timeout(Some(wait)).unwrap();
-        let mut buf = [0u8; 4096];
-        let n = self.socket.recv(&mut buf).ok()?;
-        Some(String::from_utf8_lossy(&buf[..n]).into_owned())
-    }
-
-    /// Waits up to `deadline` for a datagram containing `what`.
-    fn expect(&self, what: &str, deadline: Duration) {
-        let end = Instant::now() + deadline;
-        while let Some(left) = end.checked_duration_since(Instant::now()) {
-            if self.next(left).is_some_and(|m| m.contains(what)) {
-                return;
-            }
-        }
-        panic!("no {what} within {deadline:?}");
-    }
-
-    /// Waits up to `deadline` for the pings to stop: a `quiet` span with none.
-    fn expect_silence(&self, quiet: Duration, deadline: Duration) {
-        let end = Instant::now() + deadline;
-        while Instant::now() < end {
-            if self.pings_during(quiet) == 0 {
-                return;
-            }
-        }
-        panic!("the pings did not stop within {deadline:?}");
-    }
-
-    /// Reads everything sent during `span`; how many watchdog pings came.
-    fn pings_during(&self, span: Duration) -> usize {
-        let end = Instant::now() + span;
-        let mut pings = 0;
-        while let Some(left) = end.checked_duration_since(Instant::now()) {
-            match self.next(left) {
-                Some(m) => pings += m.lines().filter(|l| *l == "WATCHDOG=1").count(),
-                None => break,
-            }
-        }
-        pings
-    }
-}
-
-fn start(setup: &Setup, socket: &std::path::Path) -> Child {
-    let log = std::fs::File::create(setup.path("daemon.log")).unwrap();
-    bin()
-        .args(["--config", setup.config.to_str().unwrap(), "run"])
-        .env("NOTIFY_SOCKET", socket)
-        .env("WATCHDOG_USEC", "1000000")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap()
-}
+use common::daemon::{Notifications, start, wait_for};
+use common::{FeedServer, Item, Setup, free_port, rss};
 
 /// Polls every second, so the writer has work all the time.
 const FAST: &str = "[poll]\ninterval = \"1s\"\nmin_interval = \"1s\"\nadaptive = false\ntimeout";
 
-/// Waits up to 30 s for `ready` to hold.
-fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
-    let end = Instant::now() + Duration::from_secs(30);
-    while !ready() {
-        assert!(Instant::now() < end, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+/// How long the daemon has to do what a test waits for.
+const WAIT: Duration = Duration::from_secs(30);
 
 fn titles(setup: &Setup) -> Vec<String> {
     setup.alerts().iter().map(|a| a["title"].as_str().unwrap().to_string()).collect()
@@ -102,8 +34,9 @@ fn terminate(daemon: &mut Child) {
 /// Starts the daemon on `setup` with a notify socket beside it.
 fn launch(setup: &Setup) -> (Notifications, Child) {
     let path = setup.path("notify.sock");
-    let notes = Notifications { socket: UnixDatagram::bind(&path).unwrap() };
-    let daemon = start(setup, &path);
+    let notes = Notifications::bind(&path);
+    let env = [("NOTIFY_SOCKET", path.to_str().unwrap()), ("WATCHDOG_USEC", "1000000"), ("RUST_LOG", "info")];
+    let daemon = start(setup, &env);
     (notes, daemon)
 }
 
@@ -162,17 +95,17 @@ async fn sighup_reloads_a_good_config_and_keeps_running_on_a_bad_one() {
     let setup = Setup::with_config(&config("a.xml", "sanction"));
     let (notes, mut daemon) = launch(&setup);
     notes.expect("READY=1", Duration::from_secs(30));
-    wait_for("the first alert", || titles(&setup).len() == 1);
+    wait_for("the first alert", WAIT, || titles(&setup).len() == 1);
 
     // A bad config: logged with its line, and the running config goes on alerting.
     std::fs::write(&setup.config, "[poll]\nintervall = \"1s\"\n").unwrap();
     signal(&daemon, "-HUP");
     let log = || std::fs::read_to_string(setup.path("daemon.log")).unwrap();
-    wait_for("the reload error in the log", || log().contains("config not reloaded"));
+    wait_for("the reload error in the log", WAIT, || log().contains("config not reloaded"));
     assert!(log().contains("config.toml:2:1: unknown field `intervall`"), "{}", log());
     a.push(Item::new("a-2", "UK sanctions list grows", "Twelve names."));
     server.set_rss("a.xml", rss("A", &a));
-    wait_for("an alert under the old config", || titles(&setup).len() == 2);
+    wait_for("an alert under the old config", WAIT, || titles(&setup).len() == 2);
     assert!(daemon.try_wait().unwrap().is_none(), "still running");
 
     // A good config: feed A out, feed B in, the watch changed.
@@ -180,7 +113,7 @@ async fn sighup_reloads_a_good_config_and_keeps_running_on_a_bad_one() {
     signal(&daemon, "-HUP");
     notes.expect("RELOADING=1", Duration::from_secs(10));
     notes.expect("READY=1", Duration::from_secs(30));
-    wait_for("an alert under the new config", || titles(&setup).len() == 3);
+    wait_for("an alert under the new config", WAIT, || titles(&setup).len() == 3);
     // A reload says so, and never that the daemon is going away.
     let reloads = log();
     assert!(reloads.contains("reloading") && reloads.contains("config reloaded"), "{reloads}");
@@ -195,7 +128,7 @@ async fn sighup_reloads_a_good_config_and_keeps_running_on_a_bad_one() {
 #[tokio::test(flavor = "multi_thread")]
 async fn metrics_count_the_work_and_healthz_reports_a_stall() {
     let server = FeedServer::start().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = free_port();
     let setup = fast_wire(&server, &format!("[metrics]\nlisten = \"127.0.0.1:{port}\"\n"));
     let (notes, mut daemon) = launch(&setup);
     notes.expect("READY=1", Duration::from_secs(30));
@@ -252,10 +185,10 @@ async fn sigterm_stops_the_daemon_while_a_fetch_hangs() {
     std::fs::write(&setup.config, toml).unwrap();
     let (notes, mut daemon) = launch(&setup);
     notes.expect("READY=1", Duration::from_secs(30));
-    wait_for("the fetch to start", || server.requests() > 0);
+    wait_for("the fetch to start", WAIT, || server.requests() > 0);
     // The poll outlives the 5 s grace period: it is abandoned, and the daemon still exits.
     signal(&daemon, "-TERM");
-    wait_for("the daemon to exit", || daemon.try_wait().unwrap().is_some());
+    wait_for("the daemon to exit", WAIT, || daemon.try_wait().unwrap().is_some());
     assert!(daemon.wait().unwrap().success());
 }
 
@@ -280,7 +213,7 @@ async fn damage_found_by_a_check_while_running_stops_the_daemon_with_one_message
 
     let (notes, mut daemon) = launch(&setup);
     notes.expect("READY=1", Duration::from_secs(30));
-    wait_for("the first alert", || titles(&setup).len() == 1);
+    wait_for("the first alert", WAIT, || titles(&setup).len() == 1);
 
     // A disk's bit rot in a page no write of the daemon would meet.
     use std::io::{Seek, Write};
@@ -289,7 +222,7 @@ async fn damage_found_by_a_check_while_running_stops_the_daemon_with_one_message
     file.write_all(&[0xA5; 64]).unwrap();
     drop(file);
 
-    wait_for("the daemon to stop", || daemon.try_wait().unwrap().is_some());
+    wait_for("the daemon to stop", WAIT, || daemon.try_wait().unwrap().is_some());
     assert_eq!(daemon.wait().unwrap().code(), Some(1));
     let log = std::fs::read_to_string(setup.path("daemon.log")).unwrap();
     assert_eq!(log.matches("is damaged").count(), 1, "{log}");
@@ -315,13 +248,13 @@ async fn a_reload_that_changes_a_feeds_interval_polls_it_at_once() {
     let setup = Setup::with_config(&config("5h"));
     let (notes, mut daemon) = launch(&setup);
     notes.expect("READY=1", Duration::from_secs(30));
-    wait_for("the first alert", || titles(&setup).len() == 1);
+    wait_for("the first alert", WAIT, || titles(&setup).len() == 1);
 
     items.push(Item::new("a-2", "UK sanctions list grows", "Twelve names."));
     server.set_rss("a.xml", rss("A", &items));
     std::fs::write(&setup.config, config("30s")).unwrap();
     signal(&daemon, "-HUP");
     notes.expect("RELOADING=1", Duration::from_secs(10));
-    wait_for("the feed polled at once under its new interval", || titles(&setup).len() == 2);
+    wait_for("the feed polled at once under its new interval", WAIT, || titles(&setup).len() == 2);
     terminate(&mut daemon);
 }

@@ -3,39 +3,18 @@
 
 mod common;
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use common::recorder::Recorder;
 use common::{FeedServer, Item, Setup, bin, rss};
 use wirewatch::engine;
 use wirewatch::notify::webhook::{IDEMPOTENCY_HEADER, SIGNATURE_HEADER, signature};
 
-#[derive(Default)]
-struct Receiver {
-    answers: Mutex<VecDeque<u16>>,
-    seen: Mutex<Vec<(HeaderMap, Bytes)>>,
-}
-
-async fn hook(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    r.seen.lock().unwrap().push((headers, body));
-    let code = r.answers.lock().unwrap().pop_front().unwrap_or(200);
-    StatusCode::from_u16(code).unwrap()
-}
-
-async fn receiver(answers: &[u16]) -> (String, Arc<Receiver>) {
-    let r = Arc::new(Receiver { answers: Mutex::new(answers.iter().copied().collect()), ..Default::default() });
-    // ntfy publishes JSON to the server root, the others to the URL as given.
-    let app = axum::Router::new()
-        .route("/hook", axum::routing::post(hook))
-        .route("/", axum::routing::post(hook))
-        .with_state(Arc::clone(&r));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, r)
+/// A receiver answering `statuses` in turn (then 200); the URL to post to is its `/hook`.
+async fn receiver(statuses: &[u16]) -> (String, Arc<Recorder>) {
+    let answers: Vec<(u16, &str)> = statuses.iter().map(|&code| (code, "")).collect();
+    let (root, recorder) = Recorder::start(&answers).await;
+    (format!("{root}/hook"), recorder)
 }
 
 fn setup(feed: &str, hook: &str, format: &str) -> Setup {
@@ -63,17 +42,18 @@ async fn a_webhook_gets_signed_json_and_a_500_is_retried() {
     assert!(out.status.success());
     assert_eq!(engine::once(setup.load()).await.unwrap().delivered, 1);
 
-    let seen = hook.seen.lock().unwrap();
+    let seen = hook.seen();
     assert_eq!(seen.len(), 2);
-    for (headers, body) in seen.iter() {
-        let sig = headers.get(SIGNATURE_HEADER).expect("signed").to_str().unwrap();
-        assert_eq!(sig, signature(b"s3cret", body), "the signature covers the exact body");
-        assert_eq!(headers.get("content-type").unwrap(), "application/json");
+    for s in &seen {
+        assert_eq!((s.method.as_str(), s.path.as_str()), ("POST", "/hook"));
+        let sig = s.headers.get(SIGNATURE_HEADER).expect("signed").to_str().unwrap();
+        assert_eq!(sig, signature(b"s3cret", &s.body), "the signature covers the exact body");
+        assert_eq!(s.headers.get("content-type").unwrap(), "application/json");
     }
-    let key = |i: usize| seen[i].0.get(IDEMPOTENCY_HEADER).expect("an Idempotency-Key").to_str().unwrap().to_string();
+    let key = |i: usize| seen[i].headers.get(IDEMPOTENCY_HEADER).expect("an Idempotency-Key").to_str().unwrap().to_string();
     assert!(key(0).len() >= 16, "{}", key(0));
     assert_eq!(key(0), key(1), "a resend of the same message carries the same key");
-    let json: serde_json::Value = serde_json::from_slice(&seen[1].1).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&seen[1].body).unwrap();
     assert_eq!(json["kind"], "alert");
     assert_eq!(json["count"], 1);
     let alert = &json["alerts"][0];
@@ -133,8 +113,11 @@ async fn chat_formats_carry_the_alert_as_text() {
         let (url, hook) = receiver(&[]).await;
         let setup = setup(&server.url("wire.xml"), &url, format);
         assert_eq!(engine::once(setup.load()).await.unwrap().delivered, 1, "{format}");
-        let seen = hook.seen.lock().unwrap();
-        let json: serde_json::Value = serde_json::from_slice(&seen[0].1).unwrap();
+        let seen = hook.seen();
+        // ntfy publishes JSON to the server root, the others to the URL as given.
+        let path = if format == "ntfy" { "/" } else { "/hook" };
+        assert_eq!((seen[0].method.as_str(), seen[0].path.as_str()), ("POST", path), "{format}");
+        let json: serde_json::Value = serde_json::from_slice(&seen[0].body).unwrap();
         let text = json[field].as_str().unwrap_or_else(|| panic!("{format}: no {field} in {json}"));
         assert!(text.contains("EU widens sanctions") && text.contains("*sanctions*"), "{format}: {text}");
         match format {
@@ -167,7 +150,9 @@ async fn a_slack_webhook_url_can_be_kept_in_a_secret_file_or_variable() {
             .unwrap();
         let printed = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         assert!(out.status.success() && printed.contains(", 1 alert"), "{key}: {printed}");
-        assert_eq!(hook.seen.lock().unwrap().len(), 1, "{key}");
+        let seen = hook.seen();
+        assert_eq!(seen.len(), 1, "{key}");
+        assert_eq!((seen[0].method.as_str(), seen[0].path.as_str()), ("POST", "/hook"), "{key}");
         assert!(!printed.contains("/hook"), "{key}: the URL's path is a secret: {printed}");
     }
 }

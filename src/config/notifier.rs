@@ -215,13 +215,19 @@ impl WebhookUrl {
 /// Parses a webhook URL: http or https, with a host, and no user or password (a secret goes
 /// in `secret_env`, or the whole URL in `url_env`). The error never repeats the URL.
 pub fn webhook_url(raw: &str) -> Result<url::Url, String> {
+    http_url(raw, "webhook URL")
+}
+
+/// Parses an HTTP endpoint: http or https, with a host, and no user or password. Errors name it
+/// by `label` ("webhook URL", "homeserver") and never repeat the URL, which may hold a token.
+pub(super) fn http_url(raw: &str, label: &str) -> Result<url::Url, String> {
     match url::Url::parse(raw) {
         Ok(url) if !url.username().is_empty() || url.password().is_some() => {
-            Err("the webhook URL must not carry a user or password".to_string())
+            Err(format!("the {label} must not carry a user or password"))
         }
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => Ok(url),
-        Ok(url) => Err(format!("webhook URL must be http:// or https://, not {}://", url.scheme())),
-        Err(e) => Err(format!("invalid webhook URL: {e}")),
+        Ok(url) => Err(format!("{label} must be http:// or https://, not {}://", url.scheme())),
+        Err(e) => Err(format!("invalid {label}: {e}")),
     }
 }
 

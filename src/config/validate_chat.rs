@@ -84,19 +84,6 @@ fn required(
 
 /// An `http://` or `https://` URL with a host and no user or password.
 fn http_url(c: &mut Checker, raw: &Spanned<String>, name: &str, key: &str) -> Option<url::Url> {
-    match url::Url::parse(raw.get_ref().trim()) {
-        Ok(url) if !url.username().is_empty() || url.password().is_some() => {
-            c.error(raw, format!("notifier {name:?}: {key} must not carry a user or password"));
-            None
-        }
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => Some(url),
-        Ok(url) => {
-            c.error(raw, format!("notifier {name:?}: {key} must be http:// or https://, not {}://", url.scheme()));
-            None
-        }
-        Err(e) => {
-            c.error(raw, format!("notifier {name:?}: invalid {key}: {e}"));
-            None
-        }
-    }
+    let url = super::notifier::http_url(raw.get_ref().trim(), key);
+    url.map_err(|e| c.error(raw, format!("notifier {name:?}: {e}"))).ok()
 }

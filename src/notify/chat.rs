@@ -7,7 +7,7 @@
 
 use serde_json::json;
 
-use super::webhook::{client, endpoint, idempotency_key, post};
+use super::http::{client, endpoint, post};
 use super::{BuildError, DeliveryError, Outgoing, render};
 use crate::config;
 
@@ -17,79 +17,71 @@ pub const TELEGRAM_LIMIT: usize = 4096;
 /// the event's other fields even in multi-byte scripts.
 pub const MATRIX_LIMIT: usize = 16_000;
 
-pub struct TelegramNotifier {
+pub struct ChatNotifier {
     client: reqwest::Client,
-    /// `{api}/bot{token}/sendMessage`: holds the token, never shown.
-    send: url::Url,
+    api: Api,
+    /// How errors name the service: `telegram https://api.telegram.org`.
     at: String,
-    chat_id: String,
     timezone: chrono_tz::Tz,
 }
 
-impl std::fmt::Debug for TelegramNotifier {
+/// Where messages go, and what each service needs to take them.
+enum Api {
+    /// `send` is `{api}/bot{token}/sendMessage`: it holds the token, never shown.
+    Telegram { send: url::Url, chat_id: String },
+    Matrix { homeserver: url::Url, token: String, room: String },
+}
+
+impl std::fmt::Debug for ChatNotifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TelegramNotifier").field("at", &self.at).field("chat_id", &self.chat_id).finish_non_exhaustive()
+        let mut d = f.debug_struct("ChatNotifier");
+        d.field("at", &self.at);
+        match &self.api {
+            Api::Telegram { chat_id, .. } => d.field("chat_id", chat_id),
+            Api::Matrix { room, .. } => d.field("room", room),
+        };
+        d.finish_non_exhaustive()
     }
 }
 
-impl TelegramNotifier {
-    pub fn new(spec: &config::Telegram, timezone: chrono_tz::Tz) -> Result<TelegramNotifier, BuildError> {
+impl ChatNotifier {
+    pub fn telegram(spec: &config::Telegram, timezone: chrono_tz::Tz) -> Result<ChatNotifier, BuildError> {
         let token = spec.token.read().map_err(BuildError::Secret)?;
         let mut send = spec.api.clone();
         let base = send.path().trim_end_matches('/').to_string();
         send.set_path(&format!("{base}/bot{token}/sendMessage"));
-        let at = format!("telegram {}", endpoint(&spec.api));
-        Ok(TelegramNotifier { client: client()?, send, at, chat_id: spec.chat_id.clone(), timezone })
+        let api = Api::Telegram { send, chat_id: spec.chat_id.clone() };
+        Ok(ChatNotifier { client: client()?, api, at: format!("telegram {}", endpoint(&spec.api)), timezone })
     }
 
-    pub async fn send(&self, out: &Outgoing<'_>) -> Result<String, DeliveryError> {
-        let text = render::chat(out.alerts, out.digest, self.timezone, TELEGRAM_LIMIT);
-        let body = json!({ "chat_id": self.chat_id, "text": text, "link_preview_options": { "is_disabled": true } });
-        post(json_body(self.client.post(self.send.clone()), &body), &self.at).await
-    }
-}
-
-pub struct MatrixNotifier {
-    client: reqwest::Client,
-    homeserver: url::Url,
-    token: String,
-    room: String,
-    at: String,
-    timezone: chrono_tz::Tz,
-}
-
-impl std::fmt::Debug for MatrixNotifier {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MatrixNotifier").field("at", &self.at).field("room", &self.room).finish_non_exhaustive()
-    }
-}
-
-impl MatrixNotifier {
-    pub fn new(spec: &config::Matrix, timezone: chrono_tz::Tz) -> Result<MatrixNotifier, BuildError> {
+    pub fn matrix(spec: &config::Matrix, timezone: chrono_tz::Tz) -> Result<ChatNotifier, BuildError> {
         let token = spec.token.read().map_err(BuildError::Secret)?;
-        let at = format!("matrix {}", endpoint(&spec.homeserver));
-        Ok(MatrixNotifier {
-            client: client()?,
-            homeserver: spec.homeserver.clone(),
-            token,
-            room: spec.room.clone(),
-            at,
-            timezone,
-        })
+        let api = Api::Matrix { homeserver: spec.homeserver.clone(), token, room: spec.room.clone() };
+        Ok(ChatNotifier { client: client()?, api, at: format!("matrix {}", endpoint(&spec.homeserver)), timezone })
     }
 
-    /// Sends one `m.room.message` event. Its transaction id is the message's idempotency key,
-    /// so the homeserver itself drops a resend of the same message.
+    /// Sends one message. To Matrix it is an `m.room.message` event whose transaction id is
+    /// the message's id, so the homeserver itself drops a resend of the same message.
     pub async fn send(&self, out: &Outgoing<'_>) -> Result<String, DeliveryError> {
-        let text = render::chat(out.alerts, out.digest, self.timezone, MATRIX_LIMIT);
-        let mut url = self.homeserver.clone();
-        {
-            let mut path = url.path_segments_mut().expect("an http URL has a path");
-            path.pop_if_empty().extend(["_matrix", "client", "v3", "rooms", &self.room, "send", "m.room.message"]);
-            path.push(&idempotency_key(&out.key));
-        }
-        let body = json!({ "msgtype": "m.text", "body": text });
-        post(json_body(self.client.put(url).bearer_auth(&self.token), &body), &self.at).await
+        let req = match &self.api {
+            Api::Telegram { send, chat_id } => {
+                let text = render::chat(out, self.timezone, TELEGRAM_LIMIT);
+                let body = json!({ "chat_id": chat_id, "text": text, "link_preview_options": { "is_disabled": true } });
+                json_body(self.client.post(send.clone()), &body)
+            }
+            Api::Matrix { homeserver, token, room } => {
+                let text = render::chat(out, self.timezone, MATRIX_LIMIT);
+                let mut url = homeserver.clone();
+                {
+                    let mut path = url.path_segments_mut().expect("an http URL has a path");
+                    path.pop_if_empty().extend(["_matrix", "client", "v3", "rooms", room, "send", "m.room.message"]);
+                    path.push(&out.id());
+                }
+                let body = json!({ "msgtype": "m.text", "body": text });
+                json_body(self.client.put(url).bearer_auth(token), &body)
+            }
+        };
+        post(req, &self.at).await
     }
 }
 

@@ -9,7 +9,6 @@
 //! are due at once do they go as one digest. A notifier whose server is down (no connection,
 //! no answer in time, 429) defers all its other rows to its next attempt.
 
-use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -33,30 +32,37 @@ const RETRY_BASE: Duration = Duration::from_secs(30);
 const RETRY_CAP: Duration = Duration::from_secs(3600);
 
 /// What a pass over one notifier's outbox came to: how many alerts it delivered, and whether
-/// it stopped early because the notifier's server is down (`Break`).
-type Pass = ControlFlow<usize, usize>;
+/// it stopped early because the notifier's server is down.
+#[derive(Debug, Default, Clone, Copy)]
+struct Pass {
+    delivered: usize,
+    paused: bool,
+}
 
-/// Adds `delivered` to a pass's count.
-fn plus(pass: Pass, delivered: usize) -> Pass {
-    match pass {
-        ControlFlow::Continue(n) => ControlFlow::Continue(n + delivered),
-        ControlFlow::Break(n) => ControlFlow::Break(n + delivered),
+impl Pass {
+    /// Counts a further step of the pass in; the pass is paused if that step paused.
+    fn add(&mut self, step: Pass) {
+        self.delivered += step.delivered;
+        self.paused = step.paused;
     }
 }
 
-fn count(pass: Pass) -> usize {
-    match pass {
-        ControlFlow::Continue(n) | ControlFlow::Break(n) => n,
-    }
+/// Which due rows of a notifier one claim takes.
+#[derive(Debug, Clone, Copy)]
+enum Claim {
+    /// Up to `limit` due rows, oldest first: retries, or fresh ones.
+    Due { limit: usize, retries: bool },
+    /// The first fresh story's rows (one per watch it matched): one message.
+    Story,
 }
 
 /// What a message's key (and so its `Message-ID` and `Idempotency-Key`) is derived from: the
 /// notifier and the alerts it carries (each alert's outbox row, feed, story and watch), so the
 /// same alerts sent again give the same key, and different alerts, even in another database,
 /// never do.
-fn message_key(notifier: &str, alerts: &[(OutboxRow, Alert)], digest: bool) -> String {
+fn message_key(notifier: &str, rows: &[OutboxRow], alerts: &[Alert], digest: bool) -> String {
     let ids: Vec<String> =
-        alerts.iter().map(|(row, a)| format!("{}|{}|{}|{}", row.id, a.feed, a.id, a.watch)).collect();
+        rows.iter().zip(alerts).map(|(row, a)| format!("{}|{}|{}|{}", row.id, a.feed, a.id, a.watch)).collect();
     format!("{}/{notifier}/{}", if digest { "digest" } else { "alert" }, ids.join("\n"))
 }
 
@@ -161,17 +167,18 @@ impl Dispatcher {
         self.progressed(i);
         crate::fault::delivery_pass().await;
         let pass = async {
-            let retries = self.drain_retries(i).await?;
-            let ControlFlow::Continue(sent) = retries else { return Ok(retries) };
-            let fresh = match &self.notifiers[i].delivery.mode {
-                Mode::Immediate => self.drain_fresh(i).await?,
-                Mode::Digest(_) => self.drain_scheduled(i).await?,
-            };
-            Ok(plus(fresh, sent))
+            let mut pass = self.drain_retries(i).await?;
+            if !pass.paused {
+                pass.add(match &self.notifiers[i].delivery.mode {
+                    Mode::Immediate => self.drain_fresh(i).await?,
+                    Mode::Digest(_) => self.drain_scheduled(i).await?,
+                });
+            }
+            Ok(pass)
         }
         .await;
         *self.progress[i].lock().unwrap_or_else(|p| p.into_inner()) = None;
-        pass.map(count)
+        pass.map(|p| p.delivered)
     }
 
     fn progressed(&self, i: usize) {
@@ -190,7 +197,7 @@ impl Dispatcher {
     async fn drain_retries(&self, i: usize) -> Result<Pass, StoreError> {
         let n = &self.notifiers[i];
         if !n.batches() {
-            return self.drain_claims(i, CLAIM_BATCH, true, false).await;
+            return self.drain_claims(i, Claim::Due { limit: CLAIM_BATCH, retries: true }, false).await;
         }
         let (name, now) = (n.name.clone(), unix_now());
         let groups = self.with_store(move |s| s.due_retries(&name, now, DIGEST_MAX)).await?;
@@ -199,14 +206,14 @@ impl Dispatcher {
             let ids: Vec<i64> = groups.into_iter().flat_map(|g| g.ids).collect();
             return self.deliver_ids(i, ids, true).await;
         }
-        let mut delivered = 0;
+        let mut pass = Pass::default();
         for group in groups {
-            match self.deliver_ids(i, group.ids, group.digest).await? {
-                ControlFlow::Continue(k) => delivered += k,
-                ControlFlow::Break(k) => return Ok(ControlFlow::Break(delivered + k)),
+            pass.add(self.deliver_ids(i, group.ids, group.digest).await?);
+            if pass.paused {
+                break;
             }
         }
-        Ok(ControlFlow::Continue(delivered))
+        Ok(pass)
     }
 
     async fn deliver_ids(&self, i: usize, ids: Vec<i64>, digest: bool) -> Result<Pass, StoreError> {
@@ -215,23 +222,26 @@ impl Dispatcher {
         self.deliver(i, rows, digest).await
     }
 
-    /// Claims up to `limit` due rows (retries or fresh ones) at a time and delivers each claim
-    /// as one message, a digest when `digest`, until none is left.
-    async fn drain_claims(&self, i: usize, limit: usize, retries: bool, digest: bool) -> Result<Pass, StoreError> {
-        let mut delivered = 0;
+    /// Claims due rows as `claim` says and delivers each claim as one message, a digest when
+    /// `digest`, until none is left (a claim of [`Claim::Due`] short of its limit is the last)
+    /// or the notifier pauses.
+    async fn drain_claims(&self, i: usize, claim: Claim, digest: bool) -> Result<Pass, StoreError> {
+        let mut pass = Pass::default();
         loop {
             let name = self.notifiers[i].name.clone();
-            let rows = self.with_store(move |s| s.claim_due(&name, unix_now(), limit, retries, digest)).await?;
+            let rows = self
+                .with_store(move |s| match claim {
+                    Claim::Due { limit, retries } => s.claim_due(&name, unix_now(), limit, retries, digest),
+                    Claim::Story => s.claim_story(&name, unix_now(), DIGEST_MAX),
+                })
+                .await?;
             let claimed = rows.len();
             if claimed == 0 {
-                return Ok(ControlFlow::Continue(delivered));
+                return Ok(pass);
             }
-            match self.deliver(i, rows, digest).await? {
-                ControlFlow::Continue(k) => delivered += k,
-                ControlFlow::Break(k) => return Ok(ControlFlow::Break(delivered + k)),
-            }
-            if claimed < limit {
-                return Ok(ControlFlow::Continue(delivered));
+            pass.add(self.deliver(i, rows, digest).await?);
+            if pass.paused || matches!(claim, Claim::Due { limit, .. } if claimed < limit) {
+                return Ok(pass);
             }
         }
     }
@@ -244,32 +254,21 @@ impl Dispatcher {
     async fn drain_fresh(&self, i: usize) -> Result<Pass, StoreError> {
         let n = &self.notifiers[i];
         if !n.batches() {
-            return self.drain_claims(i, CLAIM_BATCH, false, false).await;
+            return self.drain_claims(i, Claim::Due { limit: CLAIM_BATCH, retries: false }, false).await;
         }
         let name = n.name.clone();
         let due = self.with_store(move |s| s.fresh_due(&name, unix_now())).await?;
         if due > n.delivery.burst {
             info!(notifier = %n.name, messages = due, burst = n.delivery.burst, "burst of alerts sent as one digest");
-            return self.drain_claims(i, DIGEST_MAX, false, true).await;
+            return self.drain_claims(i, Claim::Due { limit: DIGEST_MAX, retries: false }, true).await;
         }
-        let mut delivered = 0;
-        loop {
-            let name = n.name.clone();
-            let rows = self.with_store(move |s| s.claim_story(&name, unix_now(), DIGEST_MAX)).await?;
-            if rows.is_empty() {
-                return Ok(ControlFlow::Continue(delivered));
-            }
-            match self.deliver(i, rows, false).await? {
-                ControlFlow::Continue(k) => delivered += k,
-                ControlFlow::Break(k) => return Ok(ControlFlow::Break(delivered + k)),
-            }
-        }
+        self.drain_claims(i, Claim::Story, false).await
     }
 
     /// New alerts of a digest notifier, all together when the schedule says so.
     async fn drain_scheduled(&self, i: usize) -> Result<Pass, StoreError> {
         let n = &self.notifiers[i];
-        let Mode::Digest(sched) = &n.delivery.mode else { return Ok(ControlFlow::Continue(0)) };
+        let Mode::Digest(sched) = &n.delivery.mode else { return Ok(Pass::default()) };
         let (name, now) = (n.name.clone(), unix_now());
         let last = self.with_store(move |s| s.digest_last(&name)).await?;
         let due = match last {
@@ -282,9 +281,9 @@ impl Dispatcher {
                 let name = n.name.clone();
                 self.with_store(move |s| s.set_digest_last(&name, now)).await?;
             }
-            return Ok(ControlFlow::Continue(0));
+            return Ok(Pass::default());
         }
-        let pass = self.drain_claims(i, DIGEST_MAX, false, true).await?;
+        let pass = self.drain_claims(i, Claim::Due { limit: DIGEST_MAX, retries: false }, true).await?;
         let name = n.name.clone();
         self.with_store(move |s| s.set_digest_last(&name, now)).await?;
         Ok(pass)
@@ -293,12 +292,12 @@ impl Dispatcher {
     /// Delivers `rows` as one message (a digest when `digest`) and records the outcome.
     async fn deliver(&self, i: usize, rows: Vec<OutboxRow>, digest: bool) -> Result<Pass, StoreError> {
         let n = &self.notifiers[i];
-        let mut alerts = Vec::with_capacity(rows.len());
-        for row in rows {
+        let (mut sending, mut alerts) = (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()));
+        for mut row in rows {
             match serde_json::from_str::<Alert>(&row.payload) {
                 Ok(a) => {
-                    let a = Alert { also_reported_by: row.also.clone(), ..a };
-                    alerts.push((row, a));
+                    alerts.push(Alert { also_reported_by: std::mem::take(&mut row.also), ..a });
+                    sending.push(row);
                 }
                 Err(e) => {
                     let (id, msg) = (row.id, DeliveryError::Payload(e).chain());
@@ -308,22 +307,21 @@ impl Dispatcher {
             }
         }
         if alerts.is_empty() {
-            return Ok(ControlFlow::Continue(0));
+            return Ok(Pass::default());
         }
-        let ids: Vec<i64> = alerts.iter().map(|(r, _)| r.id).collect();
-        let batch: Vec<Alert> = alerts.iter().map(|(_, a)| a.clone()).collect();
-        let key = message_key(&n.name, &alerts, digest);
-        let result = n.send(&Outgoing { alerts: &batch, key, digest }).await;
+        let key = message_key(&n.name, &sending, &alerts, digest);
+        let result = n.send(&Outgoing { alerts: &alerts, key, digest }).await;
         self.progressed(i);
         let now = unix_now();
         match result {
             Ok(_) => {
+                let ids: Vec<i64> = sending.iter().map(|r| r.id).collect();
                 let count = ids.len();
                 self.with_store(move |s| s.mark_sent(&ids, now)).await?;
                 crate::metrics::get().alerts("sent", count);
-                Ok(ControlFlow::Continue(count))
+                Ok(Pass { delivered: count, paused: false })
             }
-            Err(e) => self.failed(n, &alerts, &e, now).await,
+            Err(e) => self.failed(n, &sending, &e, now).await,
         }
     }
 
@@ -332,17 +330,17 @@ impl Dispatcher {
     async fn failed(
         &self,
         n: &Notifier,
-        alerts: &[(OutboxRow, Alert)],
+        rows: &[OutboxRow],
         e: &DeliveryError,
         now: i64,
     ) -> Result<Pass, StoreError> {
-        let attempts = alerts.iter().map(|(r, _)| r.attempts).max().unwrap_or(0);
+        let attempts = rows.iter().map(|r| r.attempts).max().unwrap_or(0);
         let wait = backoff(attempts as u32).max(e.retry_after().unwrap_or_default()).min(RETRY_CAP);
         let next = now + wait.as_secs() as i64;
         let max_age = n.delivery.max_age.as_secs() as i64;
-        let failures: Vec<(i64, Option<i64>)> = alerts
+        let failures: Vec<(i64, Option<i64>)> = rows
             .iter()
-            .map(|(row, _)| {
+            .map(|row| {
                 let retry = !e.permanent() && now - row.since < max_age;
                 (row.id, retry.then_some(next))
             })
@@ -361,10 +359,10 @@ impl Dispatcher {
             })
             .await?;
         if !pause {
-            return Ok(ControlFlow::Continue(0));
+            return Ok(Pass::default());
         }
         info!(notifier = %n.name, deferred, retry_in = %humantime::format_duration(wait), "notifier paused until its next attempt");
-        Ok(ControlFlow::Break(0))
+        Ok(Pass { delivered: 0, paused: true })
     }
 
     /// Records that delivery stopped on `fault`, for `status`; gives up after `within`.

@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use crate::digest::short_hash;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::PoolConfig;
@@ -100,15 +99,11 @@ impl EmailNotifier {
     }
 
     fn message(&self, out: &Outgoing<'_>) -> Result<Message, DeliveryError> {
-        let subject = match out.digest || !render::one_story(out.alerts) {
-            false => render::subject(&self.subject, out.alerts),
-            true => render::digest_subject(out.alerts),
-        };
         let watch = out.alerts.first().map_or("wirewatch", |a| a.watch.as_str());
         let mut b = Message::builder()
             .from(self.from.clone())
-            .subject(subject)
-            .message_id(Some(message_id(&out.key, &self.from)))
+            .subject(out.subject(&self.subject))
+            .message_id(Some(message_id(out, &self.from)))
             .date_now()
             .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("List-Id"), list_id(watch, out)))
             .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("Auto-Submitted"), "auto-generated".into()));
@@ -121,10 +116,10 @@ impl EmailNotifier {
     }
 }
 
-/// `Message-ID` from the outbox key alone, so a message sent again after a crash carries the
+/// `Message-ID` from the message's id alone, so a message sent again after a crash carries the
 /// same id and mail clients fold the duplicate (RFC 1047).
-pub fn message_id(key: &str, from: &Mailbox) -> String {
-    format!("<wirewatch.{}@{}>", short_hash(&[key.as_bytes()]), from.email.domain())
+fn message_id(out: &Outgoing<'_>, from: &Mailbox) -> String {
+    format!("<wirewatch.{}@{}>", out.id(), from.email.domain())
 }
 
 /// `List-Id: <WATCH.wirewatch>`, the watch name reduced to characters a list id may hold; a

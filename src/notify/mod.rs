@@ -8,6 +8,7 @@ pub mod chat;
 mod dispatch;
 pub mod email;
 mod error;
+mod http;
 mod lanes;
 pub mod render;
 pub mod schedule;
@@ -29,9 +30,30 @@ use crate::config::{self, Delivery, NotifierKind};
 #[derive(Debug)]
 pub struct Outgoing<'a> {
     pub alerts: &'a [Alert],
-    /// Stable across retries of the same rows; email derives its Message-ID from it.
+    /// Stable across retries of the same rows; [`Outgoing::id`] is made of it.
     pub key: String,
     pub digest: bool,
+}
+
+impl Outgoing<'_> {
+    /// Whether this goes as one story's message: not a digest, and every alert of one story
+    /// (one per watch it matched). Anything else is written as a digest.
+    pub fn one_story(&self) -> bool {
+        !self.digest && render::one_story(self.alerts)
+    }
+
+    /// The message's subject or title: `template` filled in for one story (see
+    /// [`render::subject`]), a digest's count of stories per watch otherwise.
+    pub fn subject(&self, template: &str) -> String {
+        if self.one_story() { render::subject(template, self.alerts) } else { render::digest_subject(self.alerts) }
+    }
+
+    /// The message's id, a hash of its key: the same for every resend of the same rows. Email
+    /// makes its `Message-ID` of it, webhooks send it as `Idempotency-Key`, Matrix as the
+    /// event's transaction id, so each receiving end can fold a resend after a crash.
+    pub fn id(&self) -> String {
+        crate::digest::short_hash(&[self.key.as_bytes()])
+    }
 }
 
 /// A configured notifier, ready to deliver.
@@ -50,8 +72,7 @@ enum Sink {
     Jsonl { path: PathBuf },
     Email(email::EmailNotifier),
     Webhook(webhook::WebhookNotifier),
-    Telegram(chat::TelegramNotifier),
-    Matrix(chat::MatrixNotifier),
+    Chat(chat::ChatNotifier),
 }
 
 impl Notifier {
@@ -63,8 +84,8 @@ impl Notifier {
             NotifierKind::Jsonl { path } => Sink::Jsonl { path: path.clone() },
             NotifierKind::Email(e) => Sink::Email(email::EmailNotifier::new(e, tz)?),
             NotifierKind::Webhook(w) => Sink::Webhook(webhook::WebhookNotifier::new(w, tz)?),
-            NotifierKind::Telegram(t) => Sink::Telegram(chat::TelegramNotifier::new(t, tz)?),
-            NotifierKind::Matrix(m) => Sink::Matrix(chat::MatrixNotifier::new(m, tz)?),
+            NotifierKind::Telegram(t) => Sink::Chat(chat::ChatNotifier::telegram(t, tz)?),
+            NotifierKind::Matrix(m) => Sink::Chat(chat::ChatNotifier::matrix(m, tz)?),
         };
         Ok(Notifier { name: spec.name.clone(), delivery: spec.delivery.clone(), batches: spec.kind.batches(), sink })
     }
@@ -108,8 +129,7 @@ impl Notifier {
             }
             Sink::Email(e) => e.send(out).await,
             Sink::Webhook(w) => w.send(out).await,
-            Sink::Telegram(t) => t.send(out).await,
-            Sink::Matrix(m) => m.send(out).await,
+            Sink::Chat(c) => c.send(out).await,
         }
     }
 }

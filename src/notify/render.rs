@@ -11,6 +11,7 @@ use std::fmt::Write;
 
 use chrono_tz::Tz;
 
+use super::Outgoing;
 use crate::alert::Alert;
 
 /// Text safe for a one-line header: control characters (CR and LF among them) become spaces.
@@ -81,13 +82,19 @@ fn watches(story: &[&Alert]) -> String {
     format!("{}: {}", if names.len() == 1 { "watch" } else { "watches" }, names.join(", "))
 }
 
+/// The line under a story's title in text and HTML: feed, time (and language), watches.
+fn meta(story: &[&Alert], tz: Tz) -> String {
+    let a = story[0];
+    format!("{} · {}{} · {}", a.feed, a.published_in(tz), a.lang_suffix(), watches(story))
+}
+
 fn text_story(s: &mut String, story: &[&Alert], tz: Tz) {
     let Some(a) = story.first() else { return };
     let _ = writeln!(s, "{}", a.title);
     if let Some(url) = &a.url {
         let _ = writeln!(s, "{url}");
     }
-    let _ = writeln!(s, "{} · {}{} · {}", a.feed, a.published_in(tz), a.lang_suffix(), watches(story));
+    let _ = writeln!(s, "{}", meta(story, tz));
     for a in story {
         if story.len() > 1 {
             let _ = writeln!(s, "\n— {} —", a.watch);
@@ -115,8 +122,8 @@ fn text_section(s: &mut String, a: &Alert) {
 /// A chat message in plain text, at most `limit` characters: one story's title, link, watches,
 /// feed and time, and its why line per watch; or a digest's subject and its stories, as many
 /// as fit, then how many were left out.
-pub fn chat(alerts: &[Alert], digest: bool, tz: Tz, limit: usize) -> String {
-    let single = !digest && one_story(alerts);
+pub fn chat(out: &Outgoing<'_>, tz: Tz, limit: usize) -> String {
+    let (alerts, single) = (out.alerts, out.one_story());
     let mut blocks: Vec<String> = Vec::new();
     if single {
         blocks.push(chat_story(&alerts.iter().collect::<Vec<_>>(), tz));
@@ -125,21 +132,21 @@ pub fn chat(alerts: &[Alert], digest: bool, tz: Tz, limit: usize) -> String {
             blocks.extend(list.into_iter().map(|a| chat_story(&[a], tz)));
         }
     }
-    let mut out = if single { String::new() } else { format!("{}\n\n", digest_subject(alerts)) };
-    let mut used = out.chars().count();
+    let mut text = if single { String::new() } else { format!("{}\n\n", digest_subject(alerts)) };
+    let mut used = text.chars().count();
     let total = blocks.len();
     for (i, block) in blocks.into_iter().enumerate() {
         let more = format!("… and {} more", total - i);
         let size = block.chars().count() + 2;
         if used + size + more.chars().count() > limit && !(single && i == 0) {
-            out.push_str(&more);
-            return out;
+            text.push_str(&more);
+            return text;
         }
-        out.push_str(&block);
-        out.push_str("\n\n");
+        text.push_str(&block);
+        text.push_str("\n\n");
         used += size;
     }
-    let trimmed = out.trim_end();
+    let trimmed = text.trim_end();
     trimmed.chars().take(limit).collect()
 }
 
@@ -222,8 +229,7 @@ fn html_story(s: &mut String, story: &[&Alert], tz: Tz) {
             let _ = writeln!(s, "<h3 style=\"font-size:17px;margin:0\">{title}</h3>");
         }
     }
-    let meta = format!("{} · {}{} · {}", a.feed, a.published_in(tz), a.lang_suffix(), watches(story));
-    let _ = writeln!(s, "<p style=\"{META_STYLE}\">{}</p>", esc(&meta));
+    let _ = writeln!(s, "<p style=\"{META_STYLE}\">{}</p>", esc(&meta(story, tz)));
     for a in story {
         if story.len() > 1 {
             let _ = writeln!(s, "<p style=\"margin:10px 0 4px;font-weight:bold\">{}</p>", esc(&a.watch));
@@ -348,11 +354,12 @@ mod tests {
                 ..alert("sanctions", &format!("Story {i}"), "2026-11-28T09:00:00Z", ("sanction*", "sanctions"))
             })
             .collect();
-        let text = chat(&many, true, Tz::UTC, 1000);
+        let digest = Outgoing { alerts: &many, key: String::new(), digest: true };
+        let text = chat(&digest, Tz::UTC, 1000);
         assert!(text.chars().count() <= 1000, "{}", text.chars().count());
         assert!(text.starts_with("[wirewatch] digest: 100 stories (sanctions 100)\n\n"), "{text}");
         assert!(text.contains("\nWhy: sanction*: body") && text.ends_with(" more"), "{text}");
-        let one = chat(&many[..1], false, Tz::UTC, 4096);
+        let one = chat(&Outgoing { alerts: &many[..1], key: String::new(), digest: false }, Tz::UTC, 4096);
         assert!(
             one.starts_with(
                 "Story 0\nhttps://example.org/story?id=1&src=rss\nwatch: sanctions · Wire · 2026-11-28 09:00 UTC"

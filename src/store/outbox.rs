@@ -60,8 +60,6 @@ pub struct OutboxEntry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxRow {
     pub id: i64,
-    pub watch: String,
-    pub notifier: String,
     pub payload: String,
     pub attempts: i64,
     /// Other feeds in the story's cluster that matched the same watch, first reporter first.
@@ -81,7 +79,7 @@ pub struct RetryGroup {
 /// The columns of a claimed row, with the feeds that reported the same news later; the
 /// `WHERE` clause follows.
 const CLAIM_COLUMNS: &str =
-    "SELECT id, watch, notifier, payload, attempts, max(coalesce(retrying_since, ?2), coalesce(retried_at, 0)),
+    "SELECT id, payload, attempts, max(coalesce(retrying_since, ?2), coalesce(retried_at, 0)),
         (SELECT group_concat(feed, char(10)) FROM (
             SELECT m2.feed AS feed FROM matches m1 JOIN matches m2
                 ON m2.cluster_id = m1.cluster_id AND m2.watch = m1.watch AND m2.feed != m1.feed
@@ -114,12 +112,10 @@ const DUE_RETRIES: &str = "SELECT id, story_id, message FROM outbox WHERE notifi
 fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
     Ok(OutboxRow {
         id: r.get(0)?,
-        watch: r.get(1)?,
-        notifier: r.get(2)?,
-        payload: r.get(3)?,
-        attempts: r.get(4)?,
-        since: r.get(5)?,
-        also: r.get::<_, Option<String>>(6)?.map(|s| s.lines().map(String::from).collect()).unwrap_or_default(),
+        payload: r.get(1)?,
+        attempts: r.get(2)?,
+        since: r.get(3)?,
+        also: r.get::<_, Option<String>>(4)?.map(|s| s.lines().map(String::from).collect()).unwrap_or_default(),
     })
 }
 

@@ -2,11 +2,13 @@
 //! builders. Shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod daemon;
 pub mod newsroom;
+pub mod recorder;
 pub mod smtp;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -237,6 +239,11 @@ pub fn read_jsonl(path: &Path) -> Vec<serde_json::Value> {
         Ok(text) => text.lines().map(|l| serde_json::from_str(l).unwrap()).collect(),
         Err(_) => Vec::new(),
     }
+}
+
+/// A free loopback port (bound, read, released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// The `wirewatch` binary under test.

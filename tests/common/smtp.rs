@@ -2,14 +2,14 @@
 //! message to a file, with its fault-injection flags (`-r CMD` 4xx, `-f CMD` 5xx, `-Q CMD` 421
 //! and hang-up, `-W CMD:delay` stall).
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use mailparse::{MailHeaderMap, ParsedMail};
 
-use super::Setup;
+use super::{Setup, free_port};
 
 /// A config with one feed, the `sanctions` and `dprk` watches and one email notifier `desk`
 /// sending through `smtp`; `notifier_extra` adds keys to the notifier table.
@@ -37,11 +37,6 @@ pub struct SmtpSink {
     pub addr: SocketAddr,
     pub dir: tempfile::TempDir,
     child: Option<Child>,
-}
-
-/// A free loopback port (bound, read, released).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn is_root() -> bool {
