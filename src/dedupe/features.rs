@@ -61,8 +61,6 @@ impl Features {
         for set in sets {
             set.sort_unstable();
             set.dedup();
-            // Kept in memory for days by the candidate index.
-            set.shrink_to_fit();
         }
         f
     }
