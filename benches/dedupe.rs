@@ -19,7 +19,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use wirewatch::dedupe::Features;
 use wirewatch::feed::Story;
-use wirewatch::store::{FetchMeta, NewAlert, Pruned, Raised, Store};
+use wirewatch::store::{FetchMeta, NewAlert, PRUNE_STEP, Raised, Store};
 
 const BLOCK: usize = 100_000;
 const PER_DAY: i64 = 20_000;
@@ -29,8 +29,6 @@ const WINDOW: i64 = 72 * 3600;
 const DOCUMENT: usize = 25;
 const DOCUMENTS_PER_COMMIT: usize = 4;
 const LOOKUPS: usize = 2_000;
-/// Stories one pruning step handles, as the writer's `PRUNE_STEP`.
-const PRUNE_STEP: usize = 5_000;
 
 struct Words {
     common: Vec<String>,
@@ -168,17 +166,15 @@ fn ingest_document(store: &mut Store, feed_id: i64, chunk: &[Item], feats: &[Fea
 /// `retain` lowered to a day: nearly every stored story goes, in steps as the writer prunes,
 /// and the longest step is the longest the writer would leave the watchdog unanswered.
 fn large_prune(store: &mut Store, now: i64) {
-    let (started, mut longest, mut steps, mut total) = (Instant::now(), Duration::ZERO, 0, Pruned::default());
-    loop {
-        let step_started = Instant::now();
-        let step = store.prune(now, 86_400, 2 * WINDOW, PRUNE_STEP).expect("prune");
-        longest = longest.max(step_started.elapsed());
-        steps += 1;
-        total = total.plus(step);
-        if !step.more {
-            break;
-        }
-    }
+    let (started, mut longest, mut steps) = (Instant::now(), Duration::ZERO, 0);
+    let mut step_started = started;
+    let total = store
+        .prune_all(now, 86_400, 2 * WINDOW, PRUNE_STEP, |_| {
+            longest = longest.max(step_started.elapsed());
+            step_started = Instant::now();
+            steps += 1;
+        })
+        .expect("prune");
     println!(
         "large prune: {} stories deleted and {} emptied in {:.1} s, {steps} steps of at most {PRUNE_STEP}, the \
          longest {:.0} ms",
@@ -226,7 +222,7 @@ fn main() {
             let now = clock(done + (c + 1) * per_commit);
             if now >= next_prune {
                 let p = Instant::now();
-                while store.prune(now, 90 * 86_400, 2 * WINDOW, PRUNE_STEP).expect("prune").more {}
+                store.prune_all(now, 90 * 86_400, 2 * WINDOW, PRUNE_STEP, |_| {}).expect("prune");
                 t_prune += p.elapsed();
                 next_prune = now + 3600;
             }

@@ -13,7 +13,7 @@ mod words;
 pub use boilerplate::Boilerplate;
 pub use features::Features;
 pub use layout::{MIN_SHARED_BANDS, Packed, View};
-pub use rule::{Apart, NEWS_CYCLE, same_story, similarity, verdict};
+pub use rule::{Apart, similarity, verdict};
 pub use url::canonical_url;
 
 use crate::digest::short_hash;
