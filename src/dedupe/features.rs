@@ -134,7 +134,7 @@ impl Features {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dedupe::layout::{CONTENT_BANDS, KEY_BANDS};
+    use crate::dedupe::MAX_BANDS;
     #[test]
     fn features_survive_a_round_trip_through_bytes() {
         let f = Features::new(
@@ -145,7 +145,8 @@ mod tests {
         assert!(!f.key.is_empty() && !f.numbers.is_empty());
         assert_eq!(Packed::from_bytes(&f.pack().to_bytes(), Some(7)), Some(f.pack()));
         assert_eq!(Packed::from_bytes(&f.pack().to_bytes()[1..], Some(7)), None);
-        assert!(f.bands().len() <= KEY_BANDS + CONTENT_BANDS);
+        assert!(f.bands().len() <= MAX_BANDS);
+        assert_eq!(f.view().band_count(), f.bands().len());
     }
 
     #[test]

@@ -12,7 +12,7 @@ mod words;
 
 pub use boilerplate::Boilerplate;
 pub use features::Features;
-pub use layout::{MIN_SHARED_BANDS, Packed, View};
+pub use layout::{MAX_BANDS, MIN_SHARED_BANDS, Packed, View};
 pub use rule::{Apart, similarity, verdict};
 pub use url::canonical_url;
 

@@ -7,7 +7,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
-use crate::dedupe::{Features, MIN_SHARED_BANDS, Packed, View, similarity};
+use crate::dedupe::{Features, MAX_BANDS, MIN_SHARED_BANDS, Packed, View, similarity};
 
 /// Stories read per index key: the newest within the window.
 const CANDIDATES_PER_KEY: usize = 32;
@@ -56,13 +56,15 @@ impl Posting {
 const ENTRY_OVERHEAD: usize = 120;
 const POSTING_BYTES: usize = 16;
 
-/// About what a stored story costs in the index beyond its stored bytes.
-pub(super) const ENTRY_BYTES: usize = ENTRY_OVERHEAD + POSTING_BYTES * 10;
+/// About what a stored story costs in the index beyond its stored bytes, at most: with a posting
+/// under every key a story can have, so that the loader does not read rows the index would
+/// evict at once.
+pub(super) const ENTRY_BYTES: usize = ENTRY_OVERHEAD + POSTING_BYTES * MAX_BANDS;
 
 /// What keeping `features` in the index costs, in bytes (an estimate within a few percent of
 /// what the allocator hands out).
 pub(super) fn cost(features: &Packed) -> usize {
-    features.footprint() + ENTRY_OVERHEAD + POSTING_BYTES * features.view().bands().len()
+    features.footprint() + ENTRY_OVERHEAD + POSTING_BYTES * features.view().band_count()
 }
 
 pub struct SketchIndex {
