@@ -8,7 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::words::{ends_sentence, fold_word, is_stop_word, token_hash};
+use super::words::{ends_sentence, fold_word, is_stop_word, phrase_key, token_hash};
 
 /// Stories of one feed a sentence must be found in to be boilerplate: "several", so that a
 /// first report and follow-ups repeating its background keep it as evidence (measured on the
@@ -39,16 +39,12 @@ pub(super) fn sentences(text: &str) -> impl Iterator<Item = Vec<&str>> {
 /// punctuation and quotes do not matter; `None` for a sentence too short to judge.
 pub(super) fn sentence_key(sentence: &[&str]) -> Option<u64> {
     let mut folded = String::new();
-    let mut key: u64 = 0xcbf2_9ce4_8422_2325;
     let mut n = 0;
-    for raw in sentence {
+    let words = sentence.iter().filter_map(|raw| {
         fold_word(raw.trim_matches(|c: char| !c.is_alphanumeric()), &mut folded);
-        if folded.is_empty() || is_stop_word(&folded) {
-            continue;
-        }
-        key = (key ^ u64::from(token_hash(&folded))).wrapping_mul(0x100_0000_01b3);
-        n += 1;
-    }
+        (!folded.is_empty() && !is_stop_word(&folded)).then(|| token_hash(&folded))
+    });
+    let key = phrase_key(words.inspect(|_| n += 1));
     (n >= MIN_WORDS).then_some(key)
 }
 

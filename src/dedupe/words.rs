@@ -14,6 +14,11 @@ pub(super) fn token_hash(folded: &str) -> u32 {
     (x ^ (x >> 32)) as u32
 }
 
+/// One key for a run of word hashes, in order (FNV-1a over the hashes).
+pub(super) fn phrase_key(words: impl IntoIterator<Item = u32>) -> u64 {
+    words.into_iter().fold(0xcbf2_9ce4_8422_2325, |h, w| (h ^ u64::from(w)).wrapping_mul(0x100_0000_01b3))
+}
+
 /// A word folded as the matcher folds it (`Russia's` → `russia`), with inner punctuation
 /// dropped (`U.S.` → `us`).
 pub(super) fn fold_word(word: &str, out: &mut String) {
