@@ -14,6 +14,44 @@ pub(super) fn token_hash(folded: &str) -> u32 {
     (x ^ (x >> 32)) as u32
 }
 
+/// A word that carries news, as similarity reads it: folded and hashed once, with what the
+/// features need of how it was written.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Word {
+    pub hash: u32,
+    /// It holds a digit.
+    pub number: bool,
+    /// It is written with a capital.
+    pub capital: bool,
+    /// It opens a sentence: the text's first word, or the one after a word ending a sentence.
+    pub opening: bool,
+    /// It has three letters or more, folded.
+    pub long: bool,
+}
+
+/// The words of `text` (as written, split at whitespace) that carry news, each folded and
+/// hashed once, into `out` (emptied first): stop words, and words of punctuation alone, are
+/// left out.
+pub(super) fn read_words(text: &[&str], out: &mut Vec<Word>) {
+    out.clear();
+    let mut folded = String::new();
+    let mut opening = true;
+    for raw in text {
+        let word = raw.trim_matches(|c: char| !c.is_alphanumeric());
+        fold_word(word, &mut folded);
+        if !folded.is_empty() && !is_stop_word(&folded) {
+            out.push(Word {
+                hash: token_hash(&folded),
+                number: folded.bytes().any(|b| b.is_ascii_digit()),
+                capital: word.chars().next().is_some_and(char::is_uppercase),
+                opening,
+                long: folded.chars().nth(2).is_some(),
+            });
+        }
+        opening = ends_sentence(raw);
+    }
+}
+
 /// One key for a run of word hashes, in order (FNV-1a over the hashes).
 pub(super) fn phrase_key(words: impl IntoIterator<Item = u32>) -> u64 {
     words.into_iter().fold(0xcbf2_9ce4_8422_2325, |h, w| (h ^ u64::from(w)).wrapping_mul(0x100_0000_01b3))
