@@ -161,13 +161,24 @@ impl SketchIndex {
         // Most shared keys first, then the newest story.
         ranked.sort_unstable_by(|a, b| b.cmp(a));
         let mut best: Option<(f64, i64)> = None;
+        // Whether each cluster looked at agrees: candidates are often members of one cluster.
+        let mut agreed: Vec<(i64, bool)> = Vec::new();
         for (_, id) in ranked.into_iter().take(MAX_COMPARED) {
             let Some(other) = self.stories.get(&id).filter(|e| e.feed_id != feed_id) else { continue };
             if let Some(score) = similarity(features, other.features.view(), window)
                 && best.is_none_or(|(s, c)| score > s || (score == s && other.cluster < c))
-                && self.all_members_agree(other.cluster, features, window)
             {
-                best = Some((score, other.cluster));
+                let agrees = match agreed.iter().find(|(c, _)| *c == other.cluster) {
+                    Some(&(_, agrees)) => agrees,
+                    None => {
+                        let agrees = self.all_members_agree(other.cluster, id, features, window);
+                        agreed.push((other.cluster, agrees));
+                        agrees
+                    }
+                };
+                if agrees {
+                    best = Some((score, other.cluster));
+                }
             }
         }
         best.map(|(_, c)| c)
@@ -177,11 +188,13 @@ impl SketchIndex {
     /// relation alone decides, not which story came first, so the same stories make the same
     /// clusters whatever order the polls arrive in (while the relation holds among them); and
     /// similarity is not transitive, so chains of merely similar stories cannot grow one cluster
-    /// that swallows unrelated news. When in doubt, the story alerts on its own.
-    fn all_members_agree(&self, cluster: i64, features: View<'_>, window: i64) -> bool {
+    /// that swallows unrelated news. When in doubt, the story alerts on its own. `candidate`, the
+    /// member found the same news already, is not compared again.
+    fn all_members_agree(&self, cluster: i64, candidate: i64, features: View<'_>, window: i64) -> bool {
         let members = self.members.get(&cluster).map_or(&[][..], Vec::as_slice);
         members
             .iter()
+            .filter(|&&id| id != candidate)
             .filter_map(|id| self.stories.get(id))
             .all(|m| similarity(features, m.features.view(), window).is_some())
     }
