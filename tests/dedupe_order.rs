@@ -8,7 +8,6 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use serde_json::Value;
-use wirewatch::dedupe::Features;
 use wirewatch::feed::Story;
 use wirewatch::store::{FetchMeta, NewAlert, Raised, Store};
 
@@ -71,8 +70,7 @@ fn ingest(documents: &[(String, Vec<Story>)], order: &[usize]) -> Outcome {
                     notifiers: vec!["log".into()],
                     payload: "{}".into(),
                 };
-                let features = Features::new(&s.title, &s.body, s.published.map(|p| p.timestamp()));
-                Raised { alerts: vec![alert], features: Some(features), ..Raised::default() }
+                Raised { alerts: vec![alert], cluster: true, ..Raised::default() }
             })
             .unwrap();
     }
