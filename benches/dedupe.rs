@@ -1,8 +1,9 @@
 //! Cross-feed dedupe at scale: inserts 1,000,000 synthetic matched stories (set
 //! `WIREWATCH_BENCH_STORIES` for another count) into a SQLite file, through the same ingest
-//! transaction the daemon uses, and reports stories per second for the features (fingerprints),
-//! for ingest (candidate lookup, clustering and insert), the cost of a lookup alone per 100,000
-//! stories stored, and database bytes per story.
+//! transaction the daemon uses, and reports stories per second for the dedupe keys (canonical
+//! links and fingerprints, worked out on the parse pool), for ingest (the feed's boilerplate,
+//! features, candidate lookup, clustering and insert), the cost of a lookup alone (features
+//! included) per 100,000 stories stored, and database bytes per story.
 //!
 //! The stream: 20,000 stories a simulated day from 500 feeds, a third of them another outlet's
 //! rewrite of a story from the last six hours, in documents of 25 stories; four documents
@@ -19,7 +20,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use wirewatch::dedupe::{Features, LookupKeys};
 use wirewatch::feed::Story;
-use wirewatch::store::{FetchMeta, NewAlert, Pruned, Raised, Store};
+use wirewatch::store::{FetchMeta, NewAlert, PRUNE_STEP, Raised, Store};
 
 const BLOCK: usize = 100_000;
 const PER_DAY: i64 = 20_000;
@@ -29,8 +30,6 @@ const WINDOW: i64 = 72 * 3600;
 const DOCUMENT: usize = 25;
 const DOCUMENTS_PER_COMMIT: usize = 4;
 const LOOKUPS: usize = 2_000;
-/// Stories one pruning step handles, as the writer's `PRUNE_STEP`.
-const PRUNE_STEP: usize = 5_000;
 
 struct Words {
     common: Vec<String>,
@@ -147,10 +146,10 @@ fn cpu_time() -> Duration {
 
 /// One feed's document: the feed of its first story (feeds differ story to story in the
 /// stream; the first decides, which keeps the per-story feed mix).
-fn ingest_document(store: &mut Store, feed_id: i64, chunk: &[Item], feats: &[Features], now: i64) {
+fn ingest_document(store: &mut Store, feed_id: i64, chunk: &[Item], now: i64) {
     let stories: Vec<Story> = chunk.iter().map(|it| it.story.clone()).collect();
     store
-        .ingest(feed_id, &FetchMeta::default(), &stories, now, WINDOW, |i, _| Raised {
+        .ingest(feed_id, &FetchMeta::default(), &stories, now, WINDOW, |_, _| Raised {
             alerts: vec![NewAlert {
                 watch: "bench".into(),
                 feed: format!("feed{feed_id}"),
@@ -158,7 +157,7 @@ fn ingest_document(store: &mut Store, feed_id: i64, chunk: &[Item], feats: &[Fea
                 notifiers: Vec::new(),
                 payload: String::new(),
             }],
-            features: Some(feats[i].clone()),
+            cluster: true,
             article_due: None,
         })
         .expect("ingest");
@@ -167,17 +166,15 @@ fn ingest_document(store: &mut Store, feed_id: i64, chunk: &[Item], feats: &[Fea
 /// `retain` lowered to a day: nearly every stored story goes, in steps as the writer prunes,
 /// and the longest step is the longest the writer would leave the watchdog unanswered.
 fn large_prune(store: &mut Store, now: i64) {
-    let (started, mut longest, mut steps, mut total) = (Instant::now(), Duration::ZERO, 0, Pruned::default());
-    loop {
-        let step_started = Instant::now();
-        let step = store.prune(now, 86_400, 2 * WINDOW, PRUNE_STEP).expect("prune");
-        longest = longest.max(step_started.elapsed());
-        steps += 1;
-        total = total.plus(step);
-        if !step.more {
-            break;
-        }
-    }
+    let (started, mut longest, mut steps) = (Instant::now(), Duration::ZERO, 0);
+    let mut step_started = started;
+    let total = store
+        .prune_all(now, 86_400, 2 * WINDOW, PRUNE_STEP, |_| {
+            longest = longest.max(step_started.elapsed());
+            step_started = Instant::now();
+            steps += 1;
+        })
+        .expect("prune");
     println!(
         "large prune: {} stories deleted and {} emptied in {:.1} s, {steps} steps of at most {PRUNE_STEP}, the \
          longest {:.0} ms",
@@ -198,40 +195,35 @@ fn main() {
     let mut rng = StdRng::seed_from_u64(7);
     let words = Words::new(&mut rng);
     let mut recent = VecDeque::new();
-    let (mut t_features, mut t_ingest, mut t_prune) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    let (mut t_keys, mut t_ingest, mut t_prune) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
     let mut t_cpu = Duration::ZERO;
     let mut next_prune = clock(0) + 3600;
     let mut done = 0;
-    println!("{:>9}  {:>14}  {:>14}  {:>12}", "stored", "features/s", "ingest/s", "lookup µs");
+    println!("{:>9}  {:>14}  {:>14}  {:>12}", "stored", "keys/s", "ingest/s", "lookup µs");
     while done < total {
         let n = BLOCK.min(total - done);
-        let mut items = generate(&mut rng, &words, n, done, &mut recent);
+        let items = generate(&mut rng, &words, n, done, &mut recent);
         let started = Instant::now();
         let cpu_started = cpu_time();
-        let features: Vec<Features> = items
-            .iter_mut()
-            .map(|it| {
-                let s = &it.story;
-                s.canon_key();
-                s.text_key();
-                Features::new(&s.title, &s.body, s.published.map(|p| p.timestamp()))
-            })
-            .collect();
-        let block_features = started.elapsed();
+        for it in &items {
+            it.story.canon_key();
+            it.story.text_key();
+        }
+        let block_keys = started.elapsed();
         let started = Instant::now();
         let prune_before = t_prune;
         let per_commit = DOCUMENT * DOCUMENTS_PER_COMMIT;
-        for (c, (group, feats)) in items.chunks(per_commit).zip(features.chunks(per_commit)).enumerate() {
+        for (c, group) in items.chunks(per_commit).enumerate() {
             let now = clock(done + (c + 1) * per_commit);
             if now >= next_prune {
                 let p = Instant::now();
-                while store.prune(now, 90 * 86_400, 2 * WINDOW, PRUNE_STEP).expect("prune").more {}
+                store.prune_all(now, 90 * 86_400, 2 * WINDOW, PRUNE_STEP, |_| {}).expect("prune");
                 t_prune += p.elapsed();
                 next_prune = now + 3600;
             }
             store.begin_batch().expect("begin");
-            for (chunk, feats) in group.chunks(DOCUMENT).zip(feats.chunks(DOCUMENT)) {
-                ingest_document(&mut store, feed_ids[chunk[0].feed], chunk, feats, now);
+            for chunk in group.chunks(DOCUMENT) {
+                ingest_document(&mut store, feed_ids[chunk[0].feed], chunk, now);
             }
             store.commit_batch().expect("commit");
         }
@@ -250,10 +242,10 @@ fn main() {
         let lookup = started.elapsed().as_secs_f64() * 1e6 / LOOKUPS as f64;
         println!(
             "{done:>9}  {:>14.0}  {:>14.0}  {lookup:>12.1}",
-            n as f64 / block_features.as_secs_f64(),
+            n as f64 / block_keys.as_secs_f64(),
             n as f64 / block_ingest.as_secs_f64()
         );
-        t_features += block_features;
+        t_keys += block_keys;
         t_ingest += block_ingest;
     }
     let clustered: i64 = rusqlite::Connection::open(&path)
@@ -266,14 +258,14 @@ fn main() {
     conn.pragma_update(None, "wal_checkpoint", "TRUNCATE").expect("checkpoint");
     drop(conn);
     let bytes = std::fs::metadata(&path).expect("db size").len();
-    let secs = (t_features + t_ingest + t_prune).as_secs_f64();
+    let secs = (t_keys + t_ingest + t_prune).as_secs_f64();
     println!(
-        "dedupe: {total} stories in {secs:.1} s = {:.0} stories/s on one core, {:.0} per CPU second (features \
+        "dedupe: {total} stories in {secs:.1} s = {:.0} stories/s on one core, {:.0} per CPU second (keys \
          {:.0}/s, ingest {:.0}/s, pruning {:.1} s); {clustered} joined an earlier story's cluster; database {:.1} MiB = \
          {:.0} bytes/story",
         total as f64 / secs,
         total as f64 / t_cpu.as_secs_f64(),
-        total as f64 / t_features.as_secs_f64(),
+        total as f64 / t_keys.as_secs_f64(),
         total as f64 / t_ingest.as_secs_f64(),
         t_prune.as_secs_f64(),
         bytes as f64 / (1024.0 * 1024.0),

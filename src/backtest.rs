@@ -111,7 +111,7 @@ pub enum Tested<'c> {
     /// this watch alone. Compiling the gazetteer again for it would cost every request.
     Configured { matcher: &'c Matcher, watch: &'c str },
     /// An edited or bare query, compiled on its own with the config's entities.
-    Compiled(Matcher),
+    Compiled(Box<Matcher>),
 }
 
 impl Tested<'_> {
@@ -139,7 +139,9 @@ pub fn matcher<'c>(config: &'c Config, watch: Option<&str>, query: Option<&str>)
         }
         // An edited query keeps the rest of its watch (its languages).
         (_, Some(q), Some(w)) => WatchDef { query: q.to_string(), ..w.def() },
-        (_, Some(q), None) => WatchDef { name: watch.unwrap_or(QUERY_WATCH).to_string(), query: q.to_string(), ..Default::default() },
+        (_, Some(q), None) => {
+            WatchDef { name: watch.unwrap_or(QUERY_WATCH).to_string(), query: q.to_string(), ..Default::default() }
+        }
         (Some(name), None, None) => {
             let known: Vec<&str> = config.watches.iter().map(|w| w.name.as_str()).collect();
             return Err(BacktestError::UnknownWatch { name: name.to_string(), known: known.join(", ") });
@@ -148,7 +150,7 @@ pub fn matcher<'c>(config: &'c Config, watch: Option<&str>, query: Option<&str>)
     };
     let compiled = Matcher::compile(&config.entities, &[def], config.builtin_entities)
         .map_err(|mut e| BacktestError::Query(Box::new(e.remove(0))))?;
-    Ok(Tested::Compiled(compiled))
+    Ok(Tested::Compiled(Box::new(compiled)))
 }
 
 #[derive(Debug, thiserror::Error)]

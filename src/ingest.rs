@@ -19,7 +19,9 @@ use crate::config::{Config, Feed};
 use crate::poller::schedule::{self, Seen};
 use crate::poller::{PollOutcome, Polled, Validators};
 use crate::redact::Redacted;
-use crate::store::{FeedState, FetchMeta, IngestStats, PendingArticle, Pruned, Raised, Store, StoreError, unix_now};
+use crate::store::{
+    FeedState, FetchMeta, IngestStats, PRUNE_STEP, PendingArticle, Pruned, Raised, Store, StoreError, unix_now,
+};
 
 /// What the writer did with one poll.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,11 +153,6 @@ pub fn spawn(
 const BATCH: usize = 32;
 
 type IngestJob = (usize, Box<Polled>, oneshot::Sender<FeedReport>);
-
-/// Stories one pruning step deletes or empties at most: about a tenth of a second of the
-/// writer's time (measured by the dedupe bench), so the watchdog's pings are answered between
-/// steps however much a lowered `retain` leaves to prune.
-const PRUNE_STEP: usize = 5_000;
 
 /// How often the writer prunes old stories.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);

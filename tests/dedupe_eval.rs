@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use serde_json::Value;
-use wirewatch::dedupe::{Boilerplate, Features, MIN_SHARED_BANDS, same_story, verdict};
+use wirewatch::dedupe::{Boilerplate, Features, MIN_SHARED_BANDS, similarity, verdict};
 
 /// The default `[dedupe] window`.
 const WINDOW: i64 = 72 * 3600;
@@ -39,7 +39,7 @@ fn clustering_meets_the_precision_and_recall_targets_on_the_labelled_pairs() {
     let (mut tp, mut fp, mut fn_, mut wrong) = (0, 0, 0, Vec::new());
     for pair in &pairs {
         let (a, b) = (features(&pair["a"], &learnt), features(&pair["b"], &learnt));
-        let same = same_story(&a, &b, WINDOW);
+        let same = similarity(a.view(), b.view(), WINDOW).is_some();
         if same {
             // The candidate index must find every pair the rule would merge.
             let bands = a.bands();

@@ -5,7 +5,7 @@ mod common;
 
 use common::{FeedServer, Item, Setup, rss};
 use wirewatch::engine;
-use wirewatch::store::{Pruned, Store, unix_now};
+use wirewatch::store::{Store, unix_now};
 
 const BODY: &str = "Ministers adopted a new package of measures against the shadow fleet on Thursday in Brussels.";
 
@@ -95,15 +95,8 @@ async fn pruning_never_causes_a_re_alert() {
     let mut store = Store::open(&setup.path("state/wirewatch.db")).unwrap();
     let day = 86_400;
     // In steps of one story, as a large prune runs in steps: the same outcome.
-    let (mut pruned, mut steps) = (Pruned::default(), 0);
-    loop {
-        let step = store.prune(unix_now() + 100 * day, 90 * day, 6 * day, 1).unwrap();
-        pruned = pruned.plus(step);
-        steps += 1;
-        if !step.more {
-            break;
-        }
-    }
+    let mut steps = 0;
+    let pruned = store.prune_all(unix_now() + 100 * day, 90 * day, 6 * day, 1, |_| steps += 1).unwrap();
     assert_eq!((pruned.deleted, pruned.emptied), (1, 1), "{pruned:?}");
     assert!(steps >= 2, "a story deleted and one emptied take two steps of one: {steps}");
     drop(store);

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use serde_json::Value;
-use wirewatch::dedupe::{Features, LookupKeys};
+use wirewatch::dedupe::LookupKeys;
 use wirewatch::feed::Story;
 use wirewatch::store::{FetchMeta, NewAlert, Raised, Store};
 
@@ -62,7 +62,7 @@ fn ingest(documents: &[(String, Vec<Story>)], order: &[usize]) -> Outcome {
         let (feed, stories) = &documents[i];
         let id = store.feed_state(&format!("https://{i}.example/{feed}")).unwrap().id;
         store
-            .ingest(id, &FetchMeta::default(), stories, now, WINDOW, |_, s| {
+            .ingest(id, &FetchMeta::default(), stories, now, WINDOW, |_, _| {
                 let alert = NewAlert {
                     watch: "all".into(),
                     feed: feed.clone(),
@@ -70,8 +70,7 @@ fn ingest(documents: &[(String, Vec<Story>)], order: &[usize]) -> Outcome {
                     notifiers: vec!["log".into()],
                     payload: "{}".into(),
                 };
-                let features = Features::new(&s.title, &s.body, s.published.map(|p| p.timestamp()));
-                Raised { alerts: vec![alert], features: Some(features), ..Raised::default() }
+                Raised { alerts: vec![alert], cluster: true, ..Raised::default() }
             })
             .unwrap();
     }

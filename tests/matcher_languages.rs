@@ -47,8 +47,10 @@ impl Counts {
 
 #[test]
 fn every_labelled_pair_matches_as_labelled() {
-    let watches: Vec<WatchDef> =
-        WATCHES.iter().map(|(name, query)| WatchDef { name: name.to_string(), query: query.to_string(), ..Default::default() }).collect();
+    let watches: Vec<WatchDef> = WATCHES
+        .iter()
+        .map(|(name, query)| WatchDef { name: name.to_string(), query: query.to_string(), ..Default::default() })
+        .collect();
     let matcher = Matcher::compile(&[], &watches, true).expect("the watches parse");
     let stories: Vec<Story> = STORIES.lines().map(|l| serde_json::from_str(l).expect("a story per line")).collect();
     let mut by_lang: BTreeMap<&str, Counts> = BTreeMap::new();

@@ -392,11 +392,7 @@ fn article_scopes() {
         })
         .collect();
     assert_no_failures(rows.len(), run_cases("article", &[], true, &rows));
-    let Err(mut errors) = wirewatch::matcher::Matcher::compile(
-        &[],
-        &[watch("w", "artcle:MSMT")],
-        false,
-    ) else {
+    let Err(mut errors) = wirewatch::matcher::Matcher::compile(&[], &[watch("w", "artcle:MSMT")], false) else {
         panic!("a field a typo away is an error")
     };
     let e = errors.remove(0).to_string();
@@ -693,7 +689,11 @@ const PART_OF: &[(&str, &str, &[&str])] = &[
     ("United Nations", "United Nations Security Council", &["Security Council"]),
     ("United Nations", "United Nations General Assembly", &["UNGA"]),
     ("United Nations", "United Nations Human Rights Council", &["UNHRC"]),
-    ("United Nations", "Office of the United Nations High Commissioner for Human Rights", &["UN High Commissioner for Human Rights"]),
+    (
+        "United Nations",
+        "Office of the United Nations High Commissioner for Human Rights",
+        &["UN High Commissioner for Human Rights"],
+    ),
     ("United Nations", "UNHCR", &["UN Refugee Agency"]),
     ("United Nations", "UNICEF", &["UN Children's Fund"]),
     ("United Nations", "World Food Programme", &["UN World Food Programme"]),
@@ -703,7 +703,11 @@ const PART_OF: &[(&str, &str, &[&str])] = &[
     ("United Nations", "UN Women", &["United Nations Entity for Gender Equality and the Empowerment of Women"]),
     ("United Nations", "UNAIDS", &["Joint United Nations Programme on HIV/AIDS"]),
     ("United Nations", "UNRWA", &["UN Relief and Works Agency"]),
-    ("United Nations", "Office for the Coordination of Humanitarian Affairs", &["United Nations Office for the Coordination of Humanitarian Affairs"]),
+    (
+        "United Nations",
+        "Office for the Coordination of Humanitarian Affairs",
+        &["United Nations Office for the Coordination of Humanitarian Affairs"],
+    ),
     ("United Nations", "United Nations Office on Drugs and Crime", &["UN Office on Drugs and Crime"]),
     ("United Nations", "UNCTAD", &["UN Trade and Development"]),
     ("United Nations", "International Court of Justice", &["World Court"]),
@@ -739,7 +743,8 @@ fn part_of_cases() -> Vec<(String, String, bool)> {
 #[test]
 fn an_organ_is_a_mention_of_its_organisation() {
     let cases = part_of_cases();
-    let rows: Vec<(&str, Document, bool)> = cases.iter().map(|(q, body, e)| (q.as_str(), story("", body), *e)).collect();
+    let rows: Vec<(&str, Document, bool)> =
+        cases.iter().map(|(q, body, e)| (q.as_str(), story("", body), *e)).collect();
     assert_no_failures(rows.len(), run_cases("part of", &[], true, &rows));
 }
 

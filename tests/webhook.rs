@@ -50,7 +50,8 @@ async fn a_webhook_gets_signed_json_and_a_500_is_retried() {
         assert_eq!(sig, signature(b"s3cret", &s.body), "the signature covers the exact body");
         assert_eq!(s.headers.get("content-type").unwrap(), "application/json");
     }
-    let key = |i: usize| seen[i].headers.get(IDEMPOTENCY_HEADER).expect("an Idempotency-Key").to_str().unwrap().to_string();
+    let key =
+        |i: usize| seen[i].headers.get(IDEMPOTENCY_HEADER).expect("an Idempotency-Key").to_str().unwrap().to_string();
     assert!(key(0).len() >= 16, "{}", key(0));
     assert_eq!(key(0), key(1), "a resend of the same message carries the same key");
     let json: serde_json::Value = serde_json::from_slice(&seen[1].body).unwrap();

@@ -9,9 +9,8 @@ use toml::Spanned;
 use super::bounds;
 use super::raw::{DurationText, RawConfig, RawFeed, RawPoll, SizeText};
 use super::{
-    Config, ConfigError, ConfigErrors, DEFAULT_CHECK_EVERY, DEFAULT_DB_FILE,
-    DEFAULT_DEDUPE_MEMORY, DEFAULT_DEDUPE_WINDOW, DEFAULT_RETAIN, Dedupe, Feed, FeedLocation, Log, Notifier, Poll,
-    Storage, Watch,
+    Config, ConfigError, ConfigErrors, DEFAULT_CHECK_EVERY, DEFAULT_DB_FILE, DEFAULT_DEDUPE_MEMORY,
+    DEFAULT_DEDUPE_WINDOW, DEFAULT_RETAIN, Dedupe, Feed, FeedLocation, Log, Notifier, Poll, Storage, Watch,
 };
 use crate::matcher::{EntityDef, Matcher, WatchDef};
 use crate::text::lang;

@@ -5,7 +5,7 @@
 
 use super::boilerplate::{Boilerplate, sentence_key, sentences};
 use super::layout::{Packed, View};
-use super::words::{ends_sentence, fold_word, is_common_name, is_stop_word, token_hash};
+use super::words::{Word, is_common_name, read_words};
 
 /// Sentences of a body, after its headline, that make its lead: where a report names who did
 /// what to whom.
@@ -41,14 +41,23 @@ impl Features {
     /// The features of a story whose feed repeats `boilerplate`: those sentences are left out.
     pub fn learnt(title: &str, body: &str, published: Option<i64>, boilerplate: &Boilerplate) -> Features {
         let mut f = Features { published, title_places: super::places::named_in(title), ..Features::default() };
-        let opening = f.add(title, true);
+        // Each word is folded and hashed once, for the sentence's boilerplate key and the sets.
+        let mut words = Vec::new();
+        read_words(&title.split_whitespace().collect::<Vec<_>>(), &mut words);
+        let opening = f.add_words(&words, true);
         f.title_content = f.content.clone();
         let mut lead = f.key.len();
-        for (i, sentence) in sentences(body).filter(|s| !boilerplate.contains(sentence_key(s))).enumerate() {
-            f.add_words(&sentence, false);
-            if i < LEAD_SENTENCES {
+        let mut kept = 0;
+        for sentence in sentences(body) {
+            read_words(&sentence, &mut words);
+            if !boilerplate.is_empty() && boilerplate.contains(sentence_key(&words)) {
+                continue;
+            }
+            f.add_words(&words, false);
+            if kept < LEAD_SENTENCES {
                 lead = f.key.len();
             }
+            kept += 1;
         }
         // A headline's first word is capitalised whatever it is ("Talks resume"): it names
         // something only if the story also writes it capitalised mid-sentence.
@@ -61,48 +70,33 @@ impl Features {
         for set in sets {
             set.sort_unstable();
             set.dedup();
-            // Kept in memory for days by the candidate index.
-            set.shrink_to_fit();
         }
         f
     }
 
-    /// Adds the words of a headline; returns its capitalised first word (see [`Features::add_words`]).
-    fn add(&mut self, text: &str, headline: bool) -> Option<u32> {
-        let words: Vec<&str> = text.split_whitespace().collect();
-        self.add_words(&words, headline)
-    }
-
-    /// Adds the words of one text. A headline's capitalised words past the first are its names;
-    /// its capitalised first word is returned, for the caller to judge once the whole story is
-    /// read (headlines open with their subject, "Hungary cuts rates", or with any word at all).
-    fn add_words(&mut self, text: &[&str], headline: bool) -> Option<u32> {
-        let mut folded = String::new();
-        let mut sentence_start = true;
+    /// Adds the words of one text (the headline, or a sentence of the body). A headline's
+    /// capitalised words past the first are its names; its capitalised first word is returned,
+    /// for the caller to judge once the whole story is read (headlines open with their subject,
+    /// "Hungary cuts rates", or with any word at all).
+    fn add_words(&mut self, words: &[Word], headline: bool) -> Option<u32> {
         let mut opening = None;
-        for raw in text {
-            let word = raw.trim_matches(|c: char| !c.is_alphanumeric());
-            fold_word(word, &mut folded);
-            if !folded.is_empty() && !is_stop_word(&folded) {
-                let h = token_hash(&folded);
-                let number = folded.bytes().any(|b| b.is_ascii_digit());
-                let capital = word.chars().next().is_some_and(char::is_uppercase);
-                if number {
-                    self.numbers.push(h);
-                }
-                if number || (capital && !sentence_start) {
-                    self.key.push(h);
-                }
-                if headline && (number || (capital && !sentence_start)) {
-                    self.title_key.push(h);
-                } else if headline && capital && opening.is_none() {
-                    opening = Some(h);
-                }
-                if folded.chars().nth(2).is_some() {
-                    self.content.push(h);
-                }
+        for w in words {
+            let h = w.hash;
+            let name = w.number || (w.capital && !w.opening);
+            if w.number {
+                self.numbers.push(h);
             }
-            sentence_start = ends_sentence(raw);
+            if name {
+                self.key.push(h);
+            }
+            if headline && name {
+                self.title_key.push(h);
+            } else if headline && w.capital && opening.is_none() {
+                opening = Some(h);
+            }
+            if w.long {
+                self.content.push(h);
+            }
         }
         opening
     }
@@ -136,7 +130,7 @@ impl Features {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dedupe::layout::{CONTENT_BANDS, KEY_BANDS};
+    use crate::dedupe::MAX_BANDS;
     #[test]
     fn features_survive_a_round_trip_through_bytes() {
         let f = Features::new(
@@ -147,7 +141,8 @@ mod tests {
         assert!(!f.key.is_empty() && !f.numbers.is_empty());
         assert_eq!(Packed::from_bytes(&f.pack().to_bytes(), Some(7)), Some(f.pack()));
         assert_eq!(Packed::from_bytes(&f.pack().to_bytes()[1..], Some(7)), None);
-        assert!(f.bands().len() <= KEY_BANDS + CONTENT_BANDS);
+        assert!(f.bands().len() <= MAX_BANDS);
+        assert_eq!(f.view().band_count(), f.bands().len());
     }
 
     #[test]
@@ -178,7 +173,7 @@ mod tests {
 
     #[test]
     fn a_headline_opening_word_is_a_name_only_if_the_story_capitalises_it_elsewhere() {
-        let h = |w: &str| token_hash(w);
+        let h = |w: &str| super::super::words::token_hash(w);
         let talks = Features::new("Talks resume in Vienna", "The talks had stalled in March.", None);
         assert_eq!(talks.title_key, vec![h("vienna")]);
         let rates = Features::new("Hungary cuts rates", "The central bank of Hungary cut its base rate.", None);

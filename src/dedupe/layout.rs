@@ -8,8 +8,10 @@ const SETS: usize = 7;
 /// Candidate-index keys taken from each story: this many of its key tokens and this many of its
 /// content words, the ones with the smallest hashes (a bottom-k sketch, so two stories sharing
 /// most of their words pick the same ones).
-pub(super) const KEY_BANDS: usize = 8;
-pub(super) const CONTENT_BANDS: usize = 4;
+const KEY_BANDS: usize = 8;
+const CONTENT_BANDS: usize = 4;
+/// The most candidate-index keys a story is filed under.
+pub const MAX_BANDS: usize = KEY_BANDS + CONTENT_BANDS;
 /// Index keys a stored story must share with a new one to be compared with it: one shared key
 /// is often a common name; every pair the rule merges on the labelled set shares two or more.
 pub const MIN_SHARED_BANDS: usize = 2;
@@ -56,6 +58,11 @@ impl<'a> View<'a> {
             a.iter().take(k).filter(|h| b.binary_search(h).is_ok()).count()
         };
         shared(self.key, other.key, KEY_BANDS) + shared(self.content, other.content, CONTENT_BANDS)
+    }
+
+    /// How many keys [`View::bands`] gives, without listing them.
+    pub fn band_count(&self) -> usize {
+        self.key.len().min(KEY_BANDS) + self.content.len().min(CONTENT_BANDS)
     }
 }
 

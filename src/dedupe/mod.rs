@@ -12,8 +12,8 @@ mod words;
 
 pub use boilerplate::Boilerplate;
 pub use features::Features;
-pub use layout::{MIN_SHARED_BANDS, Packed, View};
-pub use rule::{Apart, NEWS_CYCLE, same_story, similarity, verdict};
+pub use layout::{MAX_BANDS, MIN_SHARED_BANDS, Packed, View};
+pub use rule::{Apart, similarity, verdict};
 pub use url::canonical_url;
 
 use crate::digest::short_hash;
@@ -101,7 +101,8 @@ mod tests {
 
     #[test]
     fn the_language_is_told_once_and_a_given_one_is_kept() {
-        let (title, body) = ("EU widens sanctions", "A new package of measures against the shadow fleet, adopted today.");
+        let (title, body) =
+            ("EU widens sanctions", "A new package of measures against the shadow fleet, adopted today.");
         assert_eq!(LookupKeys::default().lang(title, body), crate::text::lang::detect(title, body));
         assert_eq!(LookupKeys::with_lang(None).lang(title, body), None, "a stored story of unknown language");
         assert_eq!(LookupKeys::with_lang(Some("fr".into())).lang(title, body), Some("fr"));

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use super::words::{fold_word, is_stop_word, token_hash};
+use super::words::{fold_word, is_stop_word, phrase_key, token_hash};
 use crate::matcher::gazetteer;
 
 /// The states' names, ready to look up word by word.
@@ -51,7 +51,7 @@ fn places() -> &'static Places {
                     }
                 }
                 p.longest = p.longest.max(words.len());
-                p.names.insert(phrase_key(&words), id);
+                p.names.insert(phrase_key(words.iter().copied()), id);
                 if !spelling.is_empty() {
                     p.spellings.entry(id).or_default().push(spelling);
                 }
@@ -59,11 +59,6 @@ fn places() -> &'static Places {
         }
         p
     })
-}
-
-/// One key for a run of word hashes.
-fn phrase_key(words: &[u32]) -> u64 {
-    words.iter().fold(0xcbf2_9ce4_8422_2325, |h, &w| (h ^ u64::from(w)).wrapping_mul(0x100_0000_01b3))
 }
 
 /// The states `headline` names (by name, alias or demonym), as sorted ids.
@@ -88,7 +83,7 @@ pub fn named_in(headline: &str) -> Vec<u32> {
         if word.chars().next().is_some_and(char::is_uppercase) {
             let longest = (1..=p.longest.min(recent.len()))
                 .rev()
-                .find_map(|n| p.names.get(&phrase_key(&recent[recent.len() - n..])));
+                .find_map(|n| p.names.get(&phrase_key(recent[recent.len() - n..].iter().copied())));
             found.extend(longest);
         }
     }

@@ -26,10 +26,10 @@
 //! Overlap is the overlap coefficient `|A ∩ B| / min(|A|, |B|)`, which does not punish a short
 //! item against a long one.
 
-use super::{Features, View};
+use super::View;
 
 /// Stories published this close together can be the same news on weaker textual evidence.
-pub const NEWS_CYCLE: i64 = 24 * 3600;
+const NEWS_CYCLE: i64 = 24 * 3600;
 /// Content-word overlap at which two texts are the same story outright.
 const NEAR_IDENTICAL: f64 = 0.9;
 const KEY_OVERLAP: f64 = 0.4;
@@ -70,11 +70,6 @@ fn overlap(a: &[u32], b: &[u32]) -> f64 {
         return 0.0;
     }
     shared(a, b) as f64 / smaller as f64
-}
-
-/// Whether `a` and `b` are the same news, given the dedupe `window` in seconds.
-pub fn same_story(a: &Features, b: &Features, window: i64) -> bool {
-    similarity(a.view(), b.view(), window).is_some()
 }
 
 /// How alike `a` and `b` are (their content-word overlap) when they are the same news, given the
@@ -188,6 +183,12 @@ fn headline_figures_conflict(a: View<'_>, b: View<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dedupe::Features;
+
+    fn same_story(a: &Features, b: &Features) -> bool {
+        similarity(a.view(), b.view(), 3600).is_some()
+    }
+
     /// One outlet's stock paragraph under two headlines.
     fn boilerplate(title: &str) -> Features {
         let body = "Officials in Brussels said the EU measures would freeze assets and restrict exports. \
@@ -200,14 +201,14 @@ mod tests {
     fn the_same_stock_paragraph_under_headlines_naming_different_states_is_two_stories() {
         let syria = boilerplate("EU widens sanctions on Syria over chemical weapons");
         let israel = boilerplate("EU widens sanctions on Israel over chemical weapons");
-        assert!(same_story(&syria, &boilerplate("EU widens sanctions on Syria over chemical weapons"), 3600));
-        assert!(!same_story(&syria, &israel, 3600));
+        assert!(same_story(&syria, &boilerplate("EU widens sanctions on Syria over chemical weapons")));
+        assert!(!same_story(&syria, &israel));
     }
 
     #[test]
     fn the_same_stock_paragraph_under_unrelated_headlines_is_two_stories() {
         let floods = boilerplate("Floods cut rail links across the north");
         let vote = boilerplate("Parliament delays vote on budget");
-        assert!(!same_story(&floods, &vote, 3600));
+        assert!(!same_story(&floods, &vote));
     }
 }

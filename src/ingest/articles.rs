@@ -11,7 +11,6 @@ use super::{BATCH, Job, Writer};
 use crate::alert::article_alerts;
 use crate::article::ArticleDone;
 use crate::config::Config;
-use crate::dedupe::Features;
 use crate::store::{PendingArticle, Raised, StoreError, StoredStory, unix_now};
 
 type ArticleJob = (ArticleDone, oneshot::Sender<bool>);
@@ -120,7 +119,5 @@ fn raise(config: &Config, stored: &StoredStory, article: &str) -> Raised {
     for alert in &alerts {
         crate::metrics::get().matched(&alert.watch);
     }
-    let features = (!alerts.is_empty() && config.dedupe.cross_feed)
-        .then(|| Features::new(&story.title, &story.body, story.published.map(|p| p.timestamp())));
-    Raised { alerts, features, article_due: None }
+    Raised { alerts, cluster: config.dedupe.cross_feed, article_due: None }
 }

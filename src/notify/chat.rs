@@ -28,8 +28,15 @@ pub struct ChatNotifier {
 /// Where messages go, and what each service needs to take them.
 enum Api {
     /// `send` is `{api}/bot{token}/sendMessage`: it holds the token, never shown.
-    Telegram { send: url::Url, chat_id: String },
-    Matrix { homeserver: url::Url, token: String, room: String },
+    Telegram {
+        send: url::Url,
+        chat_id: String,
+    },
+    Matrix {
+        homeserver: url::Url,
+        token: String,
+        room: String,
+    },
 }
 
 impl std::fmt::Debug for ChatNotifier {

@@ -327,13 +327,7 @@ impl Dispatcher {
 
     /// Records a failed message: its rows share one next attempt, so they come due together
     /// again; a notifier whose server is down defers its other rows to that attempt.
-    async fn failed(
-        &self,
-        n: &Notifier,
-        rows: &[OutboxRow],
-        e: &DeliveryError,
-        now: i64,
-    ) -> Result<Pass, StoreError> {
+    async fn failed(&self, n: &Notifier, rows: &[OutboxRow], e: &DeliveryError, now: i64) -> Result<Pass, StoreError> {
         let attempts = rows.iter().map(|r| r.attempts).max().unwrap_or(0);
         let wait = backoff(attempts as u32).max(e.retry_after().unwrap_or_default()).min(RETRY_CAP);
         let next = now + wait.as_secs() as i64;

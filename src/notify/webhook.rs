@@ -50,11 +50,8 @@ impl WebhookNotifier {
     pub async fn send(&self, out: &Outgoing<'_>) -> Result<String, DeliveryError> {
         let (url, body) = self.request(out);
         let body = serde_json::to_vec(&body).expect("JSON values serialise");
-        let mut req = self
-            .client
-            .post(url)
-            .header("content-type", "application/json")
-            .header(IDEMPOTENCY_HEADER, out.id());
+        let mut req =
+            self.client.post(url).header("content-type", "application/json").header(IDEMPOTENCY_HEADER, out.id());
         if let Some(secret) = &self.secret {
             req = req.header(SIGNATURE_HEADER, signature(secret.as_bytes(), &body));
         }

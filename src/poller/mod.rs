@@ -24,7 +24,6 @@ pub use page::Page;
 
 use crate::alert::story_alerts;
 use crate::config::Config;
-use crate::dedupe::Features;
 use crate::feed::{self, ParsedFeed};
 use crate::store::Raised;
 
@@ -51,8 +50,8 @@ pub enum PollOutcome {
         last_modified: Option<String>,
     },
     /// New validators (and the body's hash) with the stories. For a feed never parsed before,
-    /// where every story is new, `raised` holds what each story would raise (its alerts and
-    /// similarity features), worked out here on the parse pool, except for stories too old to
+    /// where every story is new, `raised` holds what each story would raise (its alerts),
+    /// worked out here on the parse pool, except for stories too old to
     /// alert on first sight. For a feed parsed before it is empty: most of its stories are
     /// known. The writer works out [`raised`] for any new story left without it.
     Parsed {
@@ -206,15 +205,13 @@ pub fn feed_name(feed: &crate::config::Feed, parsed: &ParsedFeed) -> String {
     crate::config::feed_name(Some(feed), parsed.title.as_deref(), &feed.url())
 }
 
-/// What a story would raise: its alerts and, when it has some and stories are clustered across
-/// feeds, its similarity features.
+/// What a story would raise: its alerts, whether they are clustered across feeds, and when its
+/// article step ends if it has one.
 pub fn raised(config: &Config, feed: &crate::config::Feed, name: &str, story: &feed::Story) -> Raised {
     let alerts = story_alerts(config, feed, name, story);
-    let features = (!alerts.is_empty() && config.dedupe.cross_feed)
-        .then(|| Features::new(&story.title, &story.body, story.published.map(|p| p.timestamp())));
     let article_due = crate::article::wanted(&config.poll.article, feed, story)
         .then(|| crate::store::unix_now() + config.poll.article.wait.as_secs() as i64);
-    Raised { alerts, features, article_due }
+    Raised { alerts, cluster: config.dedupe.cross_feed, article_due }
 }
 
 /// Runs `work` on the blocking pool holding one of the per-core slots, waiting at most `budget`.

@@ -9,6 +9,7 @@ use std::io::{Read, Write};
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::clusters::FeedBoilerplate;
 use super::stories::{IngestStats, Placed, Raised, queue};
 use super::views::{story_at, story_columns};
 use super::{Store, StoreError, Work};
@@ -135,8 +136,11 @@ impl Store {
                 .query_row([story_id], |r| r.get::<_, Option<i64>>(0))
                 .optional()?
                 .flatten();
-            let place = Placed { story_id, feed_id, cluster, now, window };
-            filed = queue(&tx, index, &place, raise(&stored), &mut stats)?;
+            let place = Placed { story_id, feed_id, story: &stored.story, cluster, now, window };
+            // A story clustered once its article is in keeps every sentence, as it always has:
+            // learning its feed's boilerplate here (from the stored stories alone, its document
+            // being gone) would change which clusters such stories join.
+            filed = queue(&tx, index, &place, raise(&stored), &mut FeedBoilerplate::none(), &mut stats)?;
         }
         tx.commit()?;
         if let Some(f) = filed {

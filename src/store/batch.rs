@@ -103,7 +103,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dedupe::{Features, LookupKeys};
+    use crate::dedupe::LookupKeys;
     use crate::feed::Story;
     use crate::store::{FetchMeta, NewAlert, Raised};
 
@@ -134,11 +134,7 @@ mod tests {
                 notifiers: vec!["log".into()],
                 payload: "{}".into(),
             };
-            Raised {
-                alerts: vec![alert],
-                features: Some(Features::new(&s.title, &s.body, Some(1_000))),
-                article_due: None,
-            }
+            Raised { alerts: vec![alert], cluster: true, article_due: None }
         })?;
         Ok(())
     }

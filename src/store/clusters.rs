@@ -14,6 +14,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::sketch_index::{self, SketchIndex};
+use super::stories::Placed;
 use super::{Store, StoreError};
 use crate::dedupe::{Boilerplate, Features, Packed};
 use crate::feed::Story;
@@ -21,15 +22,39 @@ use crate::feed::Story;
 /// Stored stories of a feed read to learn its boilerplate: its newest within the window.
 const BOILERPLATE_STORIES: usize = 200;
 
+/// The boilerplate left out of the features of a feed's stories as they join clusters: learnt
+/// when the first of them needs it, once per ingest.
+pub(super) struct FeedBoilerplate<'d> {
+    /// The document being ingested, learnt from with the stored stories; `None` to learn none.
+    document: Option<&'d [Story]>,
+    learnt: Option<Boilerplate>,
+}
+
+impl<'d> FeedBoilerplate<'d> {
+    /// The boilerplate of the feed whose `document` is being ingested.
+    pub(super) fn of_document(document: &'d [Story]) -> FeedBoilerplate<'d> {
+        FeedBoilerplate { document: Some(document), learnt: None }
+    }
+
+    /// No boilerplate: every sentence counts.
+    pub(super) fn none() -> FeedBoilerplate<'static> {
+        FeedBoilerplate { document: None, learnt: Some(Boilerplate::default()) }
+    }
+
+    /// The boilerplate of feed `feed_id`, learnt on first use from its stories first seen since
+    /// `since` and the document.
+    pub(super) fn get(&mut self, tx: &Connection, feed_id: i64, since: i64) -> Result<&Boilerplate, StoreError> {
+        if self.learnt.is_none() {
+            self.learnt = Some(boilerplate(tx, feed_id, self.document.unwrap_or_default(), since)?);
+        }
+        Ok(self.learnt.as_ref().expect("learnt above"))
+    }
+}
+
 /// The boilerplate of feed `feed_id`, learnt from its stories first seen since `since` (the
 /// newest [`BOILERPLATE_STORIES`]) and those of the document being ingested (`document`): the
 /// same whichever other feed's poll came first, since it reads this feed's stories alone.
-pub(super) fn boilerplate(
-    tx: &Connection,
-    feed_id: i64,
-    document: &[Story],
-    since: i64,
-) -> Result<Boilerplate, StoreError> {
+fn boilerplate(tx: &Connection, feed_id: i64, document: &[Story], since: i64) -> Result<Boilerplate, StoreError> {
     let mut stmt = tx.prepare_cached(
         "SELECT body FROM stories WHERE feed_id = ?1 AND first_seen >= ?2 AND pruned_at IS NULL
          ORDER BY id DESC LIMIT ?3",
@@ -54,18 +79,17 @@ pub(super) struct Filed {
     features: Packed,
 }
 
-/// Files a new matched story (`story_id`, of feed `feed_id`) into a cluster: returns the
-/// cluster's id (the id of the first story of a cluster it joins, else its own) and what the
-/// index must learn once the transaction commits.
+/// Files a new matched story into a cluster, by its features without its feed's `boilerplate`:
+/// returns the cluster's id (the id of the first story of a cluster it joins, else its own) and
+/// what the index must learn once the transaction commits.
 pub(super) fn join(
     tx: &Connection,
     index: &SketchIndex,
-    story_id: i64,
-    feed_id: i64,
-    features: Features,
-    now: i64,
-    window: i64,
+    place: &Placed<'_>,
+    boilerplate: &Boilerplate,
 ) -> Result<(i64, Filed), StoreError> {
+    let Placed { story_id, feed_id, story, now, window, .. } = *place;
+    let features = Features::learnt(&story.title, &story.body, story.published.map(|p| p.timestamp()), boilerplate);
     let at = placed_at(&features, now);
     let cluster = index.most_similar(feed_id, &features, at, window).unwrap_or(story_id);
     let features = features.pack();

@@ -36,7 +36,7 @@ pub use feeds::{Activity, FeedRow, FeedState};
 pub use integrity::IntegrityCheck;
 pub use lock::{Holder, Owner};
 pub use outbox::{DeliveryTrouble, OutboxEntry, OutboxRow, OutboxState, RetryGroup};
-pub use prune::Pruned;
+pub use prune::{PRUNE_STEP, Pruned};
 pub use stories::{FetchMeta, IngestStats, NewAlert, Raised};
 pub use views::{AlertFilter, AlertRow, Report, StoryRow};
 

@@ -78,8 +78,7 @@ pub struct RetryGroup {
 
 /// The columns of a claimed row, with the feeds that reported the same news later; the
 /// `WHERE` clause follows.
-const CLAIM_COLUMNS: &str =
-    "SELECT id, payload, attempts, max(coalesce(retrying_since, ?2), coalesce(retried_at, 0)),
+const CLAIM_COLUMNS: &str = "SELECT id, payload, attempts, max(coalesce(retrying_since, ?2), coalesce(retried_at, 0)),
         (SELECT group_concat(feed, char(10)) FROM (
             SELECT m2.feed AS feed FROM matches m1 JOIN matches m2
                 ON m2.cluster_id = m1.cluster_id AND m2.watch = m1.watch AND m2.feed != m1.feed

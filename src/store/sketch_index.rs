@@ -7,7 +7,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
-use crate::dedupe::{Features, MIN_SHARED_BANDS, Packed, View, similarity};
+use crate::dedupe::{Features, MAX_BANDS, MIN_SHARED_BANDS, Packed, View, similarity};
 
 /// Stories read per index key: the newest within the window.
 const CANDIDATES_PER_KEY: usize = 32;
@@ -56,13 +56,15 @@ impl Posting {
 const ENTRY_OVERHEAD: usize = 120;
 const POSTING_BYTES: usize = 16;
 
-/// About what a stored story costs in the index beyond its stored bytes.
-pub(super) const ENTRY_BYTES: usize = ENTRY_OVERHEAD + POSTING_BYTES * 10;
+/// About what a stored story costs in the index beyond its stored bytes, at most: with a posting
+/// under every key a story can have, so that the loader does not read rows the index would
+/// evict at once.
+pub(super) const ENTRY_BYTES: usize = ENTRY_OVERHEAD + POSTING_BYTES * MAX_BANDS;
 
 /// What keeping `features` in the index costs, in bytes (an estimate within a few percent of
 /// what the allocator hands out).
 pub(super) fn cost(features: &Packed) -> usize {
-    features.footprint() + ENTRY_OVERHEAD + POSTING_BYTES * features.view().bands().len()
+    features.footprint() + ENTRY_OVERHEAD + POSTING_BYTES * features.view().band_count()
 }
 
 pub struct SketchIndex {
@@ -165,13 +167,24 @@ impl SketchIndex {
         // Most shared keys first, then the newest story.
         ranked.sort_unstable_by(|a, b| b.cmp(a));
         let mut best: Option<(f64, i64)> = None;
+        // Whether each cluster looked at agrees: candidates are often members of one cluster.
+        let mut agreed: Vec<(i64, bool)> = Vec::new();
         for (_, id) in ranked.into_iter().take(MAX_COMPARED) {
             let Some(other) = self.stories.get(&id) else { continue };
             if let Some(score) = similarity(features, other.features.view(), window)
                 && best.is_none_or(|(s, c)| score > s || (score == s && other.cluster < c))
-                && self.all_members_agree(other.cluster, features, window)
             {
-                best = Some((score, other.cluster));
+                let agrees = match agreed.iter().find(|(c, _)| *c == other.cluster) {
+                    Some(&(_, agrees)) => agrees,
+                    None => {
+                        let agrees = self.all_members_agree(other.cluster, id, features, window);
+                        agreed.push((other.cluster, agrees));
+                        agrees
+                    }
+                };
+                if agrees {
+                    best = Some((score, other.cluster));
+                }
             }
         }
         best.map(|(_, c)| c)
@@ -181,11 +194,13 @@ impl SketchIndex {
     /// relation alone decides, not which story came first, so the same stories make the same
     /// clusters whatever order the polls arrive in (while the relation holds among them); and
     /// similarity is not transitive, so chains of merely similar stories cannot grow one cluster
-    /// that swallows unrelated news. When in doubt, the story alerts on its own.
-    fn all_members_agree(&self, cluster: i64, features: View<'_>, window: i64) -> bool {
+    /// that swallows unrelated news. When in doubt, the story alerts on its own. `candidate`, the
+    /// member found the same news already, is not compared again.
+    fn all_members_agree(&self, cluster: i64, candidate: i64, features: View<'_>, window: i64) -> bool {
         let members = self.members.get(&cluster).map_or(&[][..], Vec::as_slice);
         members
             .iter()
+            .filter(|&&id| id != candidate)
             .filter_map(|id| self.stories.get(id))
             .all(|m| similarity(features, m.features.view(), window).is_some())
     }

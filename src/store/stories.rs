@@ -2,9 +2,9 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::clusters::{self, FeedBoilerplate};
 use super::sketch_index::SketchIndex;
-use super::{Store, StoreError, Work, clusters};
-use crate::dedupe::Features;
+use super::{Store, StoreError, Work};
 use crate::feed::Story;
 
 /// An alert to queue for a new story: one watch, delivered to each of `notifiers`.
@@ -20,12 +20,13 @@ pub struct NewAlert {
     pub payload: String,
 }
 
-/// What a new story raises: its alerts, and its similarity features when stories are
-/// clustered across feeds.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// What a new story raises: its alerts, and whether it is clustered across feeds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Raised {
     pub alerts: Vec<NewAlert>,
-    pub features: Option<Features>,
+    /// Whether a story with alerts joins a cluster across feeds (`[dedupe] cross_feed`). Its
+    /// similarity features are worked out by the store, where its feed's boilerplate is known.
+    pub cluster: bool,
     /// When the story's article step must end (Unix seconds), if its article page is to be
     /// fetched: it is then pending until [`Store::apply_article`] records the outcome.
     pub article_due: Option<i64>,
@@ -59,9 +60,9 @@ impl Store {
     /// Stores the stories of one successful poll. A story is known when its feed already has its
     /// key, its canonical link or its text fingerprint (a changed guid is not a new story); an
     /// edited known story gets its newest text and no alert. `raised` is called once for each
-    /// story not seen before, with its index; a story that raises features joins a cluster
-    /// (within `window` seconds), and its alerts are queued only for watches its cluster has not
-    /// matched yet. The feed's validators and its listed stories are saved in the same
+    /// story not seen before, with its index; a story with alerts to be clustered joins a
+    /// cluster (within `window` seconds), and its alerts are queued only for watches its cluster
+    /// has not matched yet. The feed's validators and its listed stories are saved in the same
     /// transaction, so a crash cannot record a feed as fetched without its stories. A story
     /// whose article is wanted is recorded pending in the same transaction.
     pub fn ingest(
@@ -80,8 +81,7 @@ impl Store {
         let mut stats = IngestStats::default();
         let mut listed = Vec::with_capacity(stories.len());
         let mut filed = Vec::new();
-        // The feed's boilerplate, learnt when its first new matched story needs it.
-        let mut boilerplate = None;
+        let mut boilerplate = FeedBoilerplate::of_document(stories);
         for (i, story) in stories.iter().enumerate() {
             if let Some(id) = known(&tx, feed_id, story, now)? {
                 listed.push(id);
@@ -90,28 +90,14 @@ impl Store {
             let Some(story_id) = insert(&tx, feed_id, story, now)? else { continue };
             listed.push(story_id);
             stats.new_stories += 1;
-            let mut raised = raised(i, story);
-            if !raised.alerts.is_empty()
-                && let Some(f) = raised.features.take()
-            {
-                let learnt = match &mut boilerplate {
-                    Some(learnt) => learnt,
-                    none => none.insert(clusters::boilerplate(&tx, feed_id, stories, now - window)?),
-                };
-                let learnt_f = if learnt.is_empty() {
-                    f
-                } else {
-                    Features::learnt(&story.title, &story.body, f.published, learnt)
-                };
-                raised.features = Some(learnt_f);
-            }
+            let raised = raised(i, story);
             if let Some(due) = raised.article_due {
                 stats.articles += 1;
                 tx.prepare_cached("UPDATE stories SET article_state = 'pending', article_due = ?2 WHERE id = ?1")?
                     .execute(params![story_id, due])?;
             }
-            let place = Placed { story_id, feed_id, cluster: None, now, window };
-            filed.extend(queue(&tx, index, &place, raised, &mut stats)?);
+            let place = Placed { story_id, feed_id, story, cluster: None, now, window };
+            filed.extend(queue(&tx, index, &place, raised, &mut boilerplate, &mut stats)?);
         }
         let listed = serde_json::to_string(&listed).expect("ids serialise");
         tx.execute("UPDATE feeds SET listed = ?2 WHERE id = ?1", params![feed_id, listed])?;
@@ -139,37 +125,40 @@ impl Store {
 
 /// Where a story's alerts go: the story, its feed, the cluster it is already in (if any), and
 /// the time and dedupe window for joining one.
-pub(super) struct Placed {
+pub(super) struct Placed<'s> {
     pub story_id: i64,
     pub feed_id: i64,
+    pub story: &'s Story,
     pub cluster: Option<i64>,
     pub now: i64,
     pub window: i64,
 }
 
 /// Records the matches of a story and queues its alerts, once per story, watch and notifier:
-/// a story with features and no cluster yet joins one, and a watch its cluster has matched
-/// already is recorded but not alerted again. Returns what the candidate index must learn
-/// once the transaction commits.
+/// a story to be clustered and in no cluster yet joins one (its features leaving out
+/// `boilerplate`), and a watch its cluster has matched already is recorded but not alerted
+/// again. Returns what the candidate index must learn once the transaction commits.
 pub(super) fn queue(
     tx: &Connection,
     index: &SketchIndex,
-    at: &Placed,
+    at: &Placed<'_>,
     raised: Raised,
+    boilerplate: &mut FeedBoilerplate<'_>,
     stats: &mut IngestStats,
 ) -> Result<Option<clusters::Filed>, StoreError> {
-    let Raised { alerts, features, .. } = raised;
+    let Raised { alerts, cluster, .. } = raised;
     let story_id = at.story_id;
     if alerts.is_empty() {
         return Ok(None);
     }
-    let (cluster, filed) = match (at.cluster, features) {
-        (Some(cluster), _) => (cluster, None),
-        (None, Some(f)) => {
-            let (cluster, f) = clusters::join(tx, index, story_id, at.feed_id, f, at.now, at.window)?;
+    let (cluster, filed) = match at.cluster {
+        Some(cluster) => (cluster, None),
+        None if cluster => {
+            let learnt = boilerplate.get(tx, at.feed_id, at.now - at.window)?;
+            let (cluster, f) = clusters::join(tx, index, at, learnt)?;
             (cluster, Some(f))
         }
-        (None, None) => (story_id, None),
+        None => (story_id, None),
     };
     for alert in alerts {
         let earlier = cluster != story_id && clusters::already_matched(tx, cluster, &alert.watch)?;

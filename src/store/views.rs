@@ -164,14 +164,16 @@ impl Store {
 
     /// The terms every watch matched in each of the stories `ids`, by story.
     pub fn terms_matched(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<MatchedTerm>>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT story_id, matched FROM matches WHERE story_id IN (SELECT value FROM json_each(?1))")?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT story_id, matched FROM matches WHERE story_id IN (SELECT value FROM json_each(?1))",
+        )?;
         let ids = serde_json::to_string(ids).expect("ids serialise");
         let mut out: HashMap<i64, Vec<MatchedTerm>> = HashMap::new();
         for row in stmt.query_map([ids], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
             let (story, matched) = row?;
-            out.entry(story).or_default().extend(serde_json::from_str::<Vec<MatchedTerm>>(&matched).unwrap_or_default());
+            out.entry(story)
+                .or_default()
+                .extend(serde_json::from_str::<Vec<MatchedTerm>>(&matched).unwrap_or_default());
         }
         Ok(out)
     }

@@ -43,9 +43,9 @@ pub(super) fn shown(store: &Store, names: &mut FeedNames, rows: Vec<AlertRow>) -
         let m = WatchMatch { watch: row.watch.clone(), index: 0, matched: row.matched.clone() };
         let alert = Alert::new(&row.feed, &row.stored.story, &doc, m);
         let key = (cluster(&row), row.watch.clone());
-        let also = reports.get(&key).map_or_else(Vec::new, |all| {
-            all.iter().filter(|r| r.story != row.stored.id).cloned().collect()
-        });
+        let also = reports
+            .get(&key)
+            .map_or_else(Vec::new, |all| all.iter().filter(|r| r.story != row.stored.id).cloned().collect());
         Shown { row, alert, also }
     });
     Ok(shown.collect())
