@@ -134,7 +134,6 @@ const COMMON_NAMES: &[&str] = &[
     "county",
     "island",
     "ocean",
-    "people",
     "company",
     "corporation",
     "inc",
