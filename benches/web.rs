@@ -115,6 +115,7 @@ async fn pages(config: Arc<Config>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, wirewatch::web::router(site)).await.unwrap() });
+    wirewatch::install_crypto();
     let client = reqwest::Client::new();
     let watch = &config.watches[0].name;
     let paths = [

@@ -28,6 +28,14 @@ pub mod store;
 pub mod text;
 pub mod web;
 
+/// Makes rustls's ring provider the process's cryptography, once, before an HTTP client is
+/// built: reqwest (built without a provider of its own) and lettre take the process default.
+pub fn install_crypto() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    // Err only when a provider is already installed, which is as good.
+    ONCE.call_once(|| drop(rustls::crypto::ring::default_provider().install_default()));
+}
+
 /// An error with its causes, `outer: inner: innermost`, so a log line says what really failed.
 pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();

@@ -90,7 +90,7 @@ async fn a_refused_connection_costs_one_attempt_and_defers_the_other_alerts() {
 }
 
 async fn healthz(port: u16) -> Option<(u16, String)> {
-    let r = reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await.ok()?;
+    let r = common::http().get(format!("http://127.0.0.1:{port}/healthz")).send().await.ok()?;
     Some((r.status().as_u16(), r.text().await.unwrap_or_default()))
 }
 

@@ -136,7 +136,7 @@ async fn metrics_count_the_work_and_healthz_reports_a_stall() {
     let get = |what: &str| {
         let url = format!("http://127.0.0.1:{port}/{what}");
         async move {
-            let r = reqwest::get(url).await.ok()?;
+            let r = common::http().get(url).send().await.ok()?;
             Some((r.status().as_u16(), r.text().await.unwrap_or_default()))
         }
     };

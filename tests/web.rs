@@ -9,7 +9,7 @@ use common::{FeedServer, Item, Setup, rss};
 use reqwest::StatusCode;
 
 async fn get(url: &str) -> (StatusCode, String) {
-    let response = reqwest::get(url).await.expect("the web view answers");
+    let response = common::http().get(url).send().await.expect("the web view answers");
     let status = response.status();
     (status, response.text().await.unwrap())
 }
@@ -203,7 +203,7 @@ async fn try_a_query_runs_the_backtest() {
 async fn atom_feeds_parse_back_with_stable_ids_and_answer_304_to_their_etag() {
     let room = Newsroom::start("").await;
     let base = room.serve_web().await;
-    let client = reqwest::Client::new();
+    let client = common::http();
     let first = client.get(format!("{base}/alerts.atom")).send().await.unwrap();
     assert_eq!(first.status(), StatusCode::OK);
     assert_eq!(first.headers()["content-type"], "application/atom+xml; charset=utf-8");
@@ -304,7 +304,7 @@ async fn run_serves_the_view_and_a_token_guards_every_path() {
         panic!("the daemon did not serve the web view");
     }
     let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
+    let client = common::http();
     for path in ["/", "/feeds", "/alerts.atom", "/style.css"] {
         let refused = client.get(format!("{base}{path}")).send().await.unwrap();
         assert_eq!(refused.status(), StatusCode::UNAUTHORIZED, "{path}");

@@ -15,6 +15,7 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The HTTP client every HTTP notifier uses: a total deadline per request, our user agent.
 pub(super) fn client() -> Result<reqwest::Client, BuildError> {
+    crate::install_crypto();
     reqwest::Client::builder().timeout(TIMEOUT).user_agent(crate::poller::USER_AGENT).build().map_err(BuildError::Http)
 }
 

@@ -89,6 +89,7 @@ pub struct Fetcher {
 
 impl Fetcher {
     pub fn new(poll: &Poll) -> Result<Fetcher, FetchError> {
+        crate::install_crypto();
         let mut builder = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .connect_timeout(poll.connect_timeout)

@@ -257,3 +257,10 @@ pub fn bin_at(exe: &Path) -> std::process::Command {
     c.env_remove("WIREWATCH_CONFIG").env("RUST_LOG", "warn");
     c
 }
+
+/// An HTTP client for the daemon's own endpoints (rustls's provider installed first, as the
+/// daemon does).
+pub fn http() -> reqwest::Client {
+    wirewatch::install_crypto();
+    reqwest::Client::new()
+}
