@@ -172,7 +172,7 @@ impl Parts {
 /// feed of the pass that reported the same news. Fetching begins while the database's
 /// integrity check runs; a damaged file ends the pass with nothing written.
 pub async fn once(config: Arc<Config>) -> Result<Summary, EngineError> {
-    let parts = Parts::start(Arc::clone(&config))?;
+    let parts = Parts::start(config)?;
     let mut tasks = JoinSet::new();
     for (i, start) in parts.starts().await.into_iter().enumerate() {
         if !start.gone {
@@ -194,9 +194,9 @@ pub async fn once(config: Arc<Config>) -> Result<Summary, EngineError> {
     let articles = Worker::drain(Arc::clone(&parts.config), Arc::clone(&parts.fetcher), parts.jobs.clone());
     let (_, first) = tokio::join!(articles, dispatcher.drain());
     let (_, delivered) = tokio::join!(parts.stop_writer(), dispatcher.drain());
-    drop(dispatcher);
     summary.delivered = dispatched(first)? + dispatched(delivered)?;
-    summary.waiting = Store::open_read_only(&config.storage.path)?.waiting_for_retry()?;
+    summary.waiting = dispatcher.waiting().await?;
+    drop(dispatcher);
     integrity.closed();
     Ok(summary)
 }
@@ -289,7 +289,7 @@ pub async fn run(
     );
     let mut delivery = Lanes::start(Arc::clone(&parts.dispatcher), Arc::clone(&parts.committed));
     let mut fault = None;
-    let requeue = Requeue { path: parts.config.storage.path.clone(), asked: retry_dead };
+    let requeue = Requeue { dispatcher: Arc::clone(&parts.dispatcher), asked: retry_dead };
     let requeuer = tokio::spawn(requeue.serve(Arc::clone(&parts.committed)));
     info!(feeds = parts.config.feeds.len(), watches = parts.config.watches.len(), "wirewatch running");
     service::ready(parts.config.feeds.len());
@@ -462,21 +462,17 @@ async fn recheck(integrity: IntegrityCheck, every: Duration) {
 /// Where dead alerts are requeued when an operator asks (`outbox retry --all-dead` beside the
 /// daemon, or SIGUSR1).
 struct Requeue {
-    path: std::path::PathBuf,
+    dispatcher: Arc<Dispatcher>,
     asked: Arc<Notify>,
 }
 
 impl Requeue {
-    /// Queues every dead alert again, due now, as `outbox retry --all-dead` does: on this
-    /// process's connection and in its turn at the write lock, so nothing else writes.
+    /// Queues every dead alert again, due now, as `outbox retry --all-dead` does: on the
+    /// dispatcher's connection and in its turn at the write lock, so nothing else writes.
     async fn dead(&self) {
-        let path = self.path.clone();
-        let done =
-            tokio::task::spawn_blocking(move || Store::open(&path)?.requeue(None, crate::store::unix_now())).await;
-        match done {
-            Ok(Ok(ids)) => info!(alerts = ids.len(), "requeued the dead alerts, as asked"),
-            Ok(Err(e)) => warn!(error = %e, "cannot requeue the dead alerts"),
-            Err(e) => warn!(error = %e, "requeueing the dead alerts stopped"),
+        match self.dispatcher.requeue_dead().await {
+            Ok(alerts) => info!(alerts, "requeued the dead alerts, as asked"),
+            Err(e) => warn!(error = %e, "cannot requeue the dead alerts"),
         }
     }
 

@@ -487,7 +487,9 @@ fn every_printing_command_exits_quietly_when_its_output_is_closed() {
     let (code, _, err) = run(bin().arg("once").arg("--config").arg(&setup.config));
     assert_eq!(code, 0, "{err}");
     let feed = setup.path("feed.xml");
-    let commands: [&[&str]; 9] = [
+    let page = setup.path("page.html");
+    std::fs::write(&page, "<html><body><article><p>EU widens sanctions.</p></article></body></html>").unwrap();
+    let commands: [&[&str]; 10] = [
         &["status"],
         &["status", "--json"],
         &["feeds"],
@@ -497,6 +499,7 @@ fn every_printing_command_exits_quietly_when_its_output_is_closed() {
         &["export-opml"],
         &["once"],
         &["match", feed.to_str().unwrap()],
+        &["extract", page.to_str().unwrap()],
     ];
     for args in commands {
         // The read end is gone before the command starts, so every write it makes fails.

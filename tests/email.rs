@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::smtp::{SmtpSink, email_setup, header, parse};
-use common::{FeedServer, Item, Setup, bin, rss};
+use common::{FeedServer, Item, Setup, bin, rss, wirewatch};
 use mailparse::MailHeaderMap;
 use wirewatch::engine;
 
@@ -27,10 +27,6 @@ fn outbox(setup: &Setup) -> Vec<(i64, String, i64, Option<String>)> {
     let db = setup.db();
     let mut stmt = db.prepare("SELECT id, state, attempts, last_error FROM outbox ORDER BY id").unwrap();
     stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).unwrap().map(Result::unwrap).collect()
-}
-
-fn cli(setup: &Setup, args: &[&str]) -> std::process::Output {
-    bin().arg("--config").arg(&setup.config).args(args).output().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -108,7 +104,7 @@ async fn a_server_down_at_first_gets_the_alert_once_after_a_retry() {
     assert!(error.as_deref().unwrap_or_default().contains(&sink.addr.to_string()), "{error:?}");
 
     sink.restart(&[]);
-    let out = cli(&setup, &["outbox", "retry", &id.to_string()]);
+    let out = wirewatch(&setup, &["outbox", "retry", &id.to_string()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(engine::once(setup.load()).await.unwrap().delivered, 1);
     assert_eq!(engine::once(setup.load()).await.unwrap().delivered, 0);
@@ -128,7 +124,7 @@ async fn a_4xx_is_retried_and_a_5xx_is_dead_until_retried_by_hand() {
     assert_eq!(state, "queued", "a 4xx is transient: {error:?}");
 
     sink.restart(&["-f", "RCPT"]);
-    assert!(cli(&setup, &["outbox", "retry", &id.to_string()]).status.success());
+    assert!(wirewatch(&setup, &["outbox", "retry", &id.to_string()]).status.success());
     engine::once(setup.load()).await.unwrap();
     let (_, state, attempts, error) = outbox(&setup).remove(0);
     assert_eq!((state.as_str(), attempts), ("dead", 2), "a 5xx is permanent: {error:?}");
@@ -138,14 +134,14 @@ async fn a_4xx_is_retried_and_a_5xx_is_dead_until_retried_by_hand() {
         "the server's reply is kept: {error}"
     );
 
-    let listed = cli(&setup, &["outbox", "--state", "dead"]);
+    let listed = wirewatch(&setup, &["outbox", "--state", "dead"]);
     let listed = String::from_utf8_lossy(&listed.stdout);
     assert!(listed.contains("dead") && listed.contains(TREATY) && listed.contains(&error), "{listed}");
-    let queued = cli(&setup, &["outbox", "--state", "queued"]);
+    let queued = wirewatch(&setup, &["outbox", "--state", "queued"]);
     assert_eq!(String::from_utf8_lossy(&queued.stdout), "no alerts\n");
 
     sink.restart(&[]);
-    let retried = cli(&setup, &["outbox", "retry", "--all-dead"]);
+    let retried = wirewatch(&setup, &["outbox", "retry", "--all-dead"]);
     assert_eq!(String::from_utf8_lossy(&retried.stdout), format!("requeued 1 alert {id}\n"));
     assert_eq!(engine::once(setup.load()).await.unwrap().delivered, 1);
     assert_eq!(sink.messages().len(), 1);

@@ -9,7 +9,8 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{FeedServer, Item, Route, Setup, bin, bin_at, rss};
+use common::newsroom::run;
+use common::{FeedServer, Item, Route, Setup, bin, bin_at, rss, text, wirewatch};
 
 /// How long a condition the test waits for may take: far more than it needs.
 const LIMIT: Duration = Duration::from_secs(30);
@@ -18,15 +19,6 @@ const LIMIT: Duration = Duration::from_secs(30);
 fn treaty(guid: &str) -> String {
     let (title, body) = (format!("North Korea treaty {guid} signed"), format!("The DPRK signed treaty {guid}."));
     rss("Wire", &[Item::new(guid, &title, &body)])
-}
-
-/// `wirewatch --config <setup> args…`, run to its end.
-fn wirewatch(setup: &Setup, args: &[&str]) -> Output {
-    bin().arg("--config").arg(&setup.config).args(args).output().expect("wirewatch runs")
-}
-
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
 /// Checks `done` every 20 ms until it holds, failing the test after [`LIMIT`].
@@ -115,10 +107,7 @@ async fn a_second_once_is_refused_while_the_first_runs_and_each_alert_goes_out_o
     for (pass, guid) in ["fresh", "existing"].into_iter().zip(["t1", "t2"]) {
         server.set_rss("wire.xml", treaty(guid));
         let asked = server.requests();
-        let config = setup.config.clone();
-        let first = tokio::task::spawn_blocking(move || {
-            bin().arg("--config").arg(&config).arg("once").output().expect("wirewatch runs")
-        });
+        let first = run(&setup, &["once"]);
         // The first has the lock before it fetches: once the slow feed is asked, it holds it.
         wait_for("the first once to fetch", || server.requests() >= asked + 2).await;
         let lock = std::fs::read_to_string(setup.path("state/wirewatch.db-lock")).unwrap();
@@ -128,7 +117,7 @@ async fn a_second_once_is_refused_while_the_first_runs_and_each_alert_goes_out_o
         assert_refused(&second, pid, "once");
         assert_eq!(snapshot(&setup.path("state"), &db), before, "{pass}: the refused once wrote nothing");
 
-        let first = first.await.unwrap();
+        let first = first.await;
         assert_eq!(first.status.code(), Some(0), "{pass}: {}", text(&first));
         assert!(text(&first).contains("polled 2 feeds (1 failed), 1 new story, 1 alert delivered"), "{}", text(&first));
     }
@@ -153,12 +142,7 @@ async fn run_beside_a_running_daemon_is_refused_and_nothing_goes_out_twice() {
 
     let before = snapshot(&setup.path("state"), &db);
     for args in [&["run"][..], &["once"]] {
-        let refused = tokio::task::spawn_blocking({
-            let config = setup.config.clone();
-            let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-            move || bin().arg("--config").arg(&config).args(&args).output().unwrap()
-        });
-        let refused = tokio::time::timeout(LIMIT, refused).await.expect("refused at once").unwrap();
+        let refused = tokio::time::timeout(LIMIT, run(&setup, args)).await.expect("refused at once");
         assert_refused(&refused, daemon.pid(), "run");
     }
     let retry = wirewatch(&setup, &["outbox", "retry", "1"]);
@@ -189,12 +173,7 @@ async fn status_beside_a_daemon_creating_its_database_never_breaks_it() {
         let mut answers = Vec::new();
         while setup.alerts().is_empty() {
             assert!(daemon.running(), "round {round}: the daemon died beside status: {answers:?}");
-            let out = tokio::task::spawn_blocking({
-                let config = setup.config.clone();
-                move || bin().arg("--config").arg(&config).arg("status").output().unwrap()
-            })
-            .await
-            .unwrap();
+            let out = run(&setup, &["status"]).await;
             let said = text(&out);
             let clean = out.status.success()
                 || said.contains("no database at")

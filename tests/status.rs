@@ -2,17 +2,7 @@
 
 mod common;
 
-use std::process::Output;
-
-use common::{FeedServer, Item, Setup, bin, rss};
-
-fn wirewatch(setup: &Setup, args: &[&str]) -> Output {
-    bin().arg("--config").arg(&setup.config).args(args).output().expect("wirewatch runs")
-}
-
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
+use common::{FeedServer, Item, Setup, rss, text, wirewatch};
 
 fn status_json(setup: &Setup) -> serde_json::Value {
     let out = wirewatch(setup, &["status", "--json"]);

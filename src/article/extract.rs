@@ -19,21 +19,22 @@ pub struct Extracted {
 }
 
 /// Extracts the article from `html` (bytes as served; the encoding is read from the page
-/// itself, else `charset`, else UTF-8). `url` is where it was found; `selector`, when given,
-/// replaces extraction for the body.
+/// itself, else `charset`, else UTF-8). `url` is where it was found. `selector`, when given,
+/// replaces extraction: the body is the text of the elements it picks, and the page's
+/// metadata (title, date, language, canonical link) is not read.
 pub fn extract(html: &[u8], url: Option<&str>, charset: Option<&str>, selector: Option<&ArticleSelector>) -> Extracted {
     let text = decode(html, charset);
+    if let Some(sel) = selector {
+        // Extraction costs far more than the selector, and the article step reads only the body.
+        return Extracted { url: url.map(str::to_string), body: selected(&text, sel), ..Extracted::default() };
+    }
     let options = rs_trafilatura::Options { url: url.map(str::to_string), ..rs_trafilatura::Options::default() };
     let found = rs_trafilatura::extract_with_options(&text, &options).ok();
     let meta = found.as_ref().map(|f| &f.metadata);
-    let body = match selector {
-        Some(sel) => selected(&text, sel),
-        None => found.as_ref().map(|f| tidy(&f.content_text)).unwrap_or_default(),
-    };
     Extracted {
         url: meta.and_then(|m| m.url.clone()).or_else(|| url.map(str::to_string)),
         title: meta.and_then(|m| m.title.clone()).filter(|t| !t.trim().is_empty()),
-        body,
+        body: found.as_ref().map(|f| tidy(&f.content_text)).unwrap_or_default(),
         published: meta.and_then(|m| m.date).map(|d| d.to_rfc3339_opts(SecondsFormat::Secs, true)),
         lang: meta.and_then(|m| m.language.clone()).filter(|l| !l.trim().is_empty()),
     }

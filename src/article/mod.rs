@@ -1,7 +1,8 @@
 //! The article step: a new story whose feed gives only a teaser has its article page fetched,
 //! extracted and matched again, politely and without ever delaying or losing an alert.
 //!
-//! `wanted` (which stories) and `extract` (HTML to the article's text) are pure; `robots`
+//! `wanted` (which stories), `adds_words` (which articles count) and `extract` (HTML to the
+//! article's text) are pure; `robots`
 //! caches each host's robots.txt; `worker` runs the fetches beside the feed polls and hands
 //! each outcome to the ingest writer, which alone writes it. Nothing here touches SQLite.
 
@@ -27,6 +28,13 @@ pub fn wanted(settings: &Articles, feed: &Feed, story: &Story) -> bool {
             ArticleMode::Always => true,
             ArticleMode::Auto => words(&story.body) < settings.min_words,
         }
+}
+
+/// Whether an article of text `article` adds to a story whose feed gave `feed_words` words: an
+/// extraction that is empty or gives fewer words than the feed did adds nothing to match.
+pub fn adds_words(article: &str, feed_words: usize) -> bool {
+    let n = words(article);
+    n > 0 && n >= feed_words
 }
 
 #[cfg(test)]
@@ -75,6 +83,14 @@ mod tests {
             .iter()
             .filter(|(mode, url, n, expect)| wanted(&settings, &feed(*mode), &story(*url, *n)) != *expect)
             .collect();
+        assert!(failed.is_empty(), "{failed:?}");
+    }
+
+    #[test]
+    fn an_article_adds_words_only_when_it_gives_at_least_the_feeds() {
+        let cases =
+            [("", 0, false), ("one", 0, true), ("two words", 2, true), ("two words", 3, false), ("  ", 0, false)];
+        let failed: Vec<_> = cases.iter().filter(|(text, n, expect)| adds_words(text, *n) != *expect).collect();
         assert!(failed.is_empty(), "{failed:?}");
     }
 }

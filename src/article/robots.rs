@@ -64,9 +64,8 @@ async fn fetch(fetcher: &Fetcher, origin: &str, deadline: Duration) -> (Rules, I
     };
     let rules = match fetcher.fetch_page(&url, deadline, MAX_ROBOTS).await {
         Ok(page) => parse(&page.bytes),
-        Err(FetchError::Status(s) | FetchError::Busy { status: s, .. }) if (400..500).contains(&s) && s != 429 => {
-            Rules::AllowAll
-        }
+        // 429 comes as `Busy`, with 503: both unreachable.
+        Err(FetchError::Status(400..=499)) => Rules::AllowAll,
         Err(FetchError::TooLarge(_)) => Rules::AllowAll,
         Err(_) => return (Rules::DisallowAll, Instant::now() + KEEP_UNREACHABLE),
     };

@@ -12,17 +12,15 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{Notify, Semaphore, mpsc, oneshot, watch};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tracing::{debug, warn};
 
-use super::{Extracted, Robots, extract, words};
+use super::{Extracted, Robots, adds_words, extract};
 use crate::config::{ArticleSelector, Config};
 use crate::ingest::Job;
-use crate::poller::FetchError;
-use crate::poller::Fetcher;
-use crate::poller::hosts::HostLimits;
+use crate::poller::{FetchError, FetchLimits, Fetcher};
 use crate::store::{ArticleOutcome, PendingArticle, unix_now};
 
 /// How often pending steps are looked for when nothing wakes the fetcher: steps left by an
@@ -100,8 +98,9 @@ struct Ctx {
     config: Arc<Config>,
     fetcher: Arc<Fetcher>,
     robots: Robots,
-    slots: Semaphore,
-    hosts: HostLimits,
+    /// `article_concurrency` fetches in all and `per_host` to a host, taken as a feed poll
+    /// takes its own; no body is held after its step, so memory is not budgeted here.
+    limits: FetchLimits,
     /// Per host, when it may be asked again and how many busy answers in a row it gave.
     backoff: Mutex<HashMap<String, (Instant, u32)>>,
 }
@@ -139,8 +138,7 @@ impl Worker {
 fn ctx(config: Arc<Config>, fetcher: Arc<Fetcher>) -> Arc<Ctx> {
     let a = &config.poll.article;
     Arc::new(Ctx {
-        slots: Semaphore::new(a.concurrency),
-        hosts: HostLimits::new(config.poll.per_host),
+        limits: FetchLimits::new(a.concurrency, config.poll.per_host, u64::MAX),
         robots: Robots::default(),
         backoff: Mutex::default(),
         config,
@@ -228,21 +226,25 @@ impl Ctx {
         let Ok(url) = url::Url::parse(&p.url) else { return (ArticleOutcome::Failed, None) };
         let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
         let selector = self.config.feed(&p.feed).and_then(|f| f.article_selector.clone());
-        let _slot = self.slots.acquire().await;
-        let _host = self.hosts.acquire(Some(&host)).await;
-        if let Some(until) = self.paused(&host) {
-            tokio::time::sleep_until(until).await;
-        }
+        // A host's pause is waited out holding no slot; one set while this step waited for
+        // its slots is waited out too, the slots given back meanwhile.
+        let _permit = loop {
+            if let Some(until) = self.paused(&host) {
+                tokio::time::sleep_until(until).await;
+            }
+            let permit = self.limits.acquire(Some(&host)).await;
+            if self.paused(&host).is_none() {
+                break permit;
+            }
+        };
         let a = &self.config.poll.article;
         match fetch_and_extract(&self.fetcher, Some(&self.robots), &url, a.timeout, a.max_body, selector).await {
             Ok(found) => {
                 self.answered(&host, None);
-                let n = words(&found.body);
-                // An extraction that gives less than the feed did adds nothing to match.
-                if n == 0 || n < p.feed_words {
-                    (ArticleOutcome::Short, None)
-                } else {
+                if adds_words(&found.body, p.feed_words) {
                     (ArticleOutcome::Fetched, Some(found.body))
+                } else {
+                    (ArticleOutcome::Short, None)
                 }
             }
             Err(why) => {

@@ -3,7 +3,7 @@
 //! daemon's client, deadline and size cap (robots.txt is the daemon's to obey: a person asked
 //! for this page).
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -28,12 +28,10 @@ struct Line<'a> {
 pub async fn run(json: bool, sources: &[String]) -> Result<ExitCode, CommandError> {
     let fetcher = Fetcher::new(&Poll::default()).context("cannot build the HTTP client")?;
     let mut failed = false;
-    let mut out = std::io::stdout().lock();
     for source in sources {
         match load(&fetcher, source).await {
             Ok(found) => {
-                let text = if json { json_line(source, &found) } else { readable(source, &found, sources.len() > 1) };
-                out.write_all(text.as_bytes()).context("cannot write to stdout")?;
+                super::emit(if json { json_line(source, &found) } else { readable(source, &found, sources.len() > 1) })?
             }
             Err(e) => {
                 failed = true;

@@ -156,8 +156,8 @@ fn table(feeds: &[FeedStatus]) -> String {
             out.push_str(&format!("         moved permanently to {to}\n"));
         }
         if f.skipped_items > 0 {
-            let items = if f.skipped_items == 1 { "item" } else { "items" };
-            out.push_str(&format!("         skipped {} broken {items} of the latest document\n", f.skipped_items));
+            let items = super::counted(f.skipped_items as usize, "broken item", "broken items");
+            out.push_str(&format!("         skipped {items} of the latest document\n"));
         }
         if let (Some(e), Some(at)) = (&f.last_error, &f.last_error_at)
             && f.state != "ok"

@@ -9,7 +9,7 @@ use anyhow::Context;
 
 use super::CommandError;
 use crate::alert::{Alert, document};
-use crate::article::{Robots, fetch_and_extract, wanted, words};
+use crate::article::{Robots, adds_words, fetch_and_extract, wanted, words};
 use crate::config::{Config, Feed, FeedLocation};
 use crate::feed::{self, Story};
 use crate::matcher::render_explanation;
@@ -94,7 +94,7 @@ async fn fetch_articles(config: &Config, fetcher: &Fetcher, robots: &Robots, loa
         let Some(url) = story.url.as_deref().and_then(|u| url::Url::parse(u).ok()) else { continue };
         let selector = loaded.feed.article_selector.clone();
         match fetch_and_extract(fetcher, Some(robots), &url, a.timeout, a.max_body, selector).await {
-            Ok(found) if words(&found.body) >= words(&story.body).max(1) => *article = found.body,
+            Ok(found) if adds_words(&found.body, words(&story.body)) => *article = found.body,
             Ok(_) => eprintln!("{url}: the article gives fewer words than the feed; matched on the feed's text"),
             Err(e) => eprintln!("{url}: no article ({e}); matched on the feed's text"),
         }

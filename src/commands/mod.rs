@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use crate::cli::{Cli, Command};
 use crate::config::{Config, ConfigErrors};
+pub use crate::store::rfc3339;
 
 /// Exit code for an invalid config, so systemd's `RestartPreventExitStatus=2` stops a restart loop.
 pub const EXIT_CONFIG: u8 = 2;
@@ -133,20 +134,9 @@ fn counted(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// Unix seconds as an RFC 3339 UTC time, as every listing shows times.
+/// Unix seconds as [`rfc3339`] writes them, if there is a time and the calendar holds it.
 fn utc(t: Option<i64>) -> Option<String> {
-    use chrono::TimeZone;
-    t.and_then(|t| chrono::Utc.timestamp_opt(t, 0).single()).map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-}
-
-/// Unix seconds as [`utc`] shows them.
-fn time(t: i64) -> String {
-    utc(Some(t)).unwrap_or_else(|| "-".into())
-}
-
-/// Unix seconds as RFC 3339 UTC (`2026-11-24T06:42:00Z`), as JSON output writes times.
-pub fn rfc3339(t: i64) -> String {
-    time(t)
+    t.map(rfc3339).filter(|t| t != "-")
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::{CommandError, time};
+use super::{CommandError, rfc3339};
 use crate::cli::{OutboxAction, OutboxArgs, StateFilter};
 use crate::config::Config;
 use crate::store::{Holder, OutboxEntry, OutboxState, Owner, Store, StoreError, unix_now};
@@ -104,12 +104,12 @@ pub fn table(rows: &[OutboxEntry]) -> String {
             r.id,
             r.state,
             r.attempts,
-            time(r.created),
+            rfc3339(r.created),
             r.notifier,
             r.watch
         ));
         if r.state == "queued" && r.attempts > 0 {
-            out.push_str(&format!("        next attempt {}\n", time(r.next_attempt)));
+            out.push_str(&format!("        next attempt {}\n", rfc3339(r.next_attempt)));
         }
         if let Some(e) = &r.last_error {
             out.push_str(&format!("        last error: {e}\n"));

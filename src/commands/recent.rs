@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use super::{CommandError, time, utc};
+use super::{CommandError, rfc3339, utc};
 use crate::config::Config;
 use crate::store::{RecentCluster, unix_now};
 
@@ -68,11 +68,11 @@ pub fn table(clusters: &[RecentCluster]) -> String {
         let first = &c.members[0];
         let n = c.members.len();
         let sources = super::counted(n, "feed", "feeds");
-        out.push_str(&format!("{}  [{}]  {}  ({sources})\n", time(c.latest), c.watch, first.title));
+        out.push_str(&format!("{}  [{}]  {}  ({sources})\n", rfc3339(c.latest), c.watch, first.title));
         for m in &c.members {
             let lang = m.lang.as_deref().unwrap_or("-");
             let url = m.url.as_deref().unwrap_or("-");
-            out.push_str(&format!("    {:<20}  {}  {lang:<2}  {url}\n", m.feed, time(m.matched)));
+            out.push_str(&format!("    {:<20}  {}  {lang:<2}  {url}\n", m.feed, rfc3339(m.matched)));
         }
     }
     out

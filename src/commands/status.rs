@@ -43,6 +43,7 @@ struct FeedArticles {
     refused: i64,
 }
 
+/// A notifier's [`DeliveryTrouble`] as `status` shows it, in text and JSON: its time in RFC 3339.
 #[derive(Debug, Serialize)]
 struct Delivery {
     notifier: String,
@@ -96,10 +97,10 @@ pub fn status(config: &Config, json: bool) -> Result<ExitCode, CommandError> {
     let day_ago = unix_now() - 24 * 3600;
     let activity = store.activity(day_ago).context("cannot read the database")?;
     let fault = store.last_fault(day_ago).context("cannot read the database")?;
-    let mut status = summarise(config, &feeds, activity);
-    status.delivery_fault = fault.map(|(at, _, error)| Fault { at: utc(Some(at)), error });
-    status.delivery =
+    let fault = fault.map(|(at, error)| Fault { at: utc(Some(at)), error });
+    let delivery =
         store.delivery_trouble().context("cannot read the outbox")?.into_iter().map(Delivery::from).collect();
+    let status = summarise(config, &feeds, activity, fault, delivery);
     if json {
         super::emit(format!("{}\n", serde_json::to_string(&status).expect("a status serialises")))?;
     } else {
@@ -108,7 +109,13 @@ pub fn status(config: &Config, json: bool) -> Result<ExitCode, CommandError> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn summarise(config: &Config, feeds: &[FeedStatus], activity: Activity) -> Status {
+fn summarise(
+    config: &Config,
+    feeds: &[FeedStatus],
+    activity: Activity,
+    delivery_fault: Option<Fault>,
+    delivery: Vec<Delivery>,
+) -> Status {
     let mut counts = FeedCounts { total: feeds.len(), ..FeedCounts::default() };
     for f in feeds {
         match f.state {
@@ -143,11 +150,11 @@ fn summarise(config: &Config, feeds: &[FeedStatus], activity: Activity) -> Statu
         outbox_queued: activity.queued,
         outbox_dead: activity.dead,
         last_poll: utc(activity.last_poll),
-        delivery_fault: None,
+        delivery_fault,
         database: path.display().to_string(),
         database_bytes: size(path) + size(&wal),
         storage: storage(path, config.storage.max_size),
-        delivery: Vec::new(),
+        delivery,
         articles: feeds
             .iter()
             .filter(|f| f.articles_fetched + f.articles_failed + f.articles_refused > 0)
@@ -168,10 +175,9 @@ fn text(s: &Status) -> String {
         f.ok, f.failing, f.gone, f.new, f.total
     );
     if f.skipping_items > 0 {
-        let feeds = if f.skipping_items == 1 { "feed" } else { "feeds" };
         out.push_str(&format!(
-            "            {} {feeds} skipped broken items of the latest document (see `wirewatch feeds`)\n",
-            f.skipping_items
+            "            {} skipped broken items of the latest document (see `wirewatch feeds`)\n",
+            counted(f.skipping_items, "feed", "feeds")
         ));
     }
     if let Some(o) = &s.oldest_failure {

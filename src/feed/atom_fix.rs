@@ -6,17 +6,25 @@ use quick_xml::events::BytesStart;
 
 use super::normalise::{ATOM03, Ns};
 
+/// A start tag as [`atom_fixes`] leaves it.
+pub(super) struct Fixed {
+    pub start: BytesStart<'static>,
+    /// Whether the element is an HTML text construct.
+    pub html: bool,
+    /// Whether anything was renamed, dropped or retyped (attributes only written anew are not).
+    pub changed: bool,
+}
+
 /// Atom 0.3 names and modes as Atom 1.0, and a readable `type` on every text construct.
-/// Also says whether the element is an HTML text construct.
 pub(super) fn atom_fixes(
     ns: Ns,
     e: BytesStart<'static>,
     local: &str,
     base64: &mut Option<usize>,
     depth: usize,
-) -> (BytesStart<'static>, bool) {
+) -> Fixed {
     if !matches!(ns, Ns::Atom | Ns::Atom03) {
-        return (e, false);
+        return Fixed { start: e, html: false, changed: false };
     }
     let renamed = match (ns, local) {
         (Ns::Atom03, "issued") => Some("published"),
@@ -40,27 +48,32 @@ pub(super) fn atom_fixes(
     let mode = attrs.iter().find(|(k, _)| k == "mode").map(|(_, v)| v.trim().to_ascii_lowercase());
     let mut out = BytesStart::new(qualified(&e, renamed.unwrap_or(local)));
     let mut html = false;
+    let mut changed = renamed.is_some();
     for (key, value) in &attrs {
         match key.as_str() {
-            "mode" | "version" if ns == Ns::Atom03 => {}
+            "mode" | "version" if ns == Ns::Atom03 => changed = true,
             "type" if text_construct => {
                 let (kind, decode) = text_type(value, mode.as_deref(), local == "content");
                 if decode {
                     *base64 = Some(depth);
                 }
+                changed |= kind != Some(value.as_str());
                 if let Some(kind) = kind {
                     html = kind == "html";
                     out.push_attribute(("type", kind));
                 }
             }
-            _ if value == ATOM03 => out.push_attribute((key.as_str(), "http://www.w3.org/2005/Atom")),
+            _ if value == ATOM03 => {
+                changed = true;
+                out.push_attribute((key.as_str(), "http://www.w3.org/2005/Atom"));
+            }
             _ => out.push_attribute((key.as_str(), &value[..])),
         }
     }
     if text_construct && mode.as_deref() == Some("base64") && !attrs.iter().any(|(k, _)| k == "type") {
         *base64 = Some(depth);
     }
-    (out, html && base64.is_none())
+    Fixed { start: out, html: html && base64.is_none(), changed }
 }
 
 /// The Atom 1.0 `type` for a text construct's `type` (and Atom 0.3 `mode`), and whether its

@@ -122,10 +122,12 @@ pub fn parse(bytes: &[u8], base: Option<&str>) -> Result<ParsedFeed, ParseError>
     }
     // Atom 0.3 and RSS 1.0 / 0.90 always go through the rewrite: feed-rs reads no Atom 0.3,
     // and drops every RSS 1.0 item without a `<link>`.
+    let mut rewritten = false;
     if prepare::needs_rewrite(&prepared)
         && let Some(n) = normalise::normalise(&prepared)
     {
         prepared = std::borrow::Cow::Owned(n.bytes);
+        rewritten = true;
     }
     let mut repairs = Vec::new();
     let feed = match read(&parser, &prepared) {
@@ -140,7 +142,8 @@ pub fn parse(bytes: &[u8], base: Option<&str>) -> Result<ParsedFeed, ParseError>
         },
         Err(other) => return Err(other),
     };
-    let feed = fill_in(&parser, &prepared, feed);
+    // A rewritten document has had its items filled in already.
+    let feed = if rewritten { feed } else { fill_in(&parser, &prepared, feed) };
     let kind = feed.feed_type.clone();
     let ttl = feed.ttl.map(|minutes| std::time::Duration::from_secs(u64::from(minutes) * 60));
     let refresh = ttl.into_iter().chain(hints::syndication_period(bytes)).max();
@@ -164,9 +167,14 @@ struct Base<'a>(Option<&'a str>);
 /// types made readable): the document feed-rs is handed when the strict parse fails, or `None`
 /// when the rewrite cannot read it either. For the fuzz target; `parse` uses it itself.
 pub fn lenient_rewrite(doc: &[u8]) -> Option<Vec<u8>> {
+    lenient(doc).map(|(normalised, _)| normalised.bytes)
+}
+
+/// The lenient rewrite with the line of its first entity repair, if it made one.
+fn lenient(doc: &[u8]) -> Option<(normalise::Normalised, Option<usize>)> {
     let fixed = lenient::repair_entities(doc);
     let doc = fixed.as_ref().map_or(doc, |(d, _)| d.as_slice());
-    normalise::normalise(doc).map(|n| n.bytes)
+    Some((normalise::normalise(doc)?, fixed.map(|(_, line)| line)))
 }
 
 /// One feed-rs parse, with a parser of its own (one keeps state a failed parse leaves behind);
@@ -190,12 +198,10 @@ fn read(base: &Base<'_>, doc: &[u8]) -> Result<Feed, ParseError> {
 /// The lenient second pass: entities repaired, end tags matched, unknown text types read as
 /// text. `None` when the document is still unreadable.
 fn second_pass(parser: &Base<'_>, doc: &[u8], repairs: &mut Vec<Repair>) -> Option<Feed> {
-    let fixed = lenient::repair_entities(doc);
-    let doc = fixed.as_ref().map_or(doc, |(d, _)| d.as_slice());
-    let normalised = normalise::normalise(doc)?;
+    let (normalised, entity_at) = lenient(doc)?;
     let feed = read(parser, &normalised.bytes).ok()?;
     let before = repairs.len();
-    repairs.extend(fixed.map(|(_, line)| Repair::Entity { line }));
+    repairs.extend(entity_at.map(|line| Repair::Entity { line }));
     repairs.extend(normalised.unbalanced_at.map(|line| Repair::EndTag { line }));
     if repairs.len() == before {
         repairs.push(Repair::Rejected);
@@ -230,7 +236,9 @@ fn salvage(parser: &Base<'_>, doc: &[u8], strict: &str, repairs: &mut Vec<Repair
 /// For an RSS document where an item lacks a link, title or date, the rewrite that takes them
 /// from the elements other vocabularies put them in; the feed as read when it changes nothing.
 fn fill_in(parser: &Base<'_>, doc: &[u8], feed: Feed) -> Feed {
-    let rss = matches!(feed.feed_type, FeedType::RSS0 | FeedType::RSS1 | FeedType::RSS2);
+    if !matches!(feed.feed_type, FeedType::RSS0 | FeedType::RSS1 | FeedType::RSS2) {
+        return feed;
+    }
     // Only where the document holds what could fill the gap: a guid that is a URL, or the
     // Dublin Core or Atom namespaces; otherwise the rewrite would change nothing.
     let has = |ns: &[u8]| memchr::memmem::find(doc, ns).is_some();
@@ -243,10 +251,13 @@ fn fill_in(parser: &Base<'_>, doc: &[u8], feed: Feed) -> Feed {
             || (e.title.is_none() && dc)
             || (e.published.is_none() && dates)
     };
-    if !rss || !feed.entries.iter().any(lacking) {
+    if !feed.entries.iter().any(lacking) {
         return feed;
     }
-    match normalise::normalise(doc).and_then(|n| read(parser, &n.bytes).ok()) {
+    // Most RSS 2.0 documents declare the Atom namespace: usually there is nothing to fill, and
+    // a rewrite that changed nothing is not read again.
+    let rewrite = normalise::normalise(doc).filter(|n| n.changed);
+    match rewrite.and_then(|n| read(parser, &n.bytes).ok()) {
         Some(better) if better.entries.len() >= feed.entries.len() => better,
         _ => feed,
     }

@@ -72,6 +72,10 @@ pub struct Normalised {
     pub bytes: Vec<u8>,
     /// The line of the first end tag that did not match its start, if any.
     pub unbalanced_at: Option<usize>,
+    /// Whether the rewrite changed anything feed-rs reads: an item filled in, markup kept as
+    /// text, an Atom name or type made readable, base64 decoded, an end tag matched. When it
+    /// did not, the document reads as it did before the rewrite.
+    pub changed: bool,
 }
 
 /// Rewrites `doc`; `None` when it is not XML the pass can read.
@@ -88,6 +92,7 @@ pub fn normalise(doc: &[u8]) -> Option<Normalised> {
         flat_open: Vec::new(),
         unbalanced_at: None,
         rss: false,
+        changed: false,
     };
     let mut buf = Vec::new();
     loop {
@@ -120,7 +125,8 @@ pub fn normalise(doc: &[u8]) -> Option<Normalised> {
     if !pass.stack.is_empty() {
         return None;
     }
-    Some(Normalised { bytes: pass.out.into_inner(), unbalanced_at: pass.unbalanced_at })
+    let changed = pass.changed || pass.unbalanced_at.is_some();
+    Some(Normalised { bytes: pass.out.into_inner(), unbalanced_at: pass.unbalanced_at, changed })
 }
 
 struct Pass {
@@ -138,12 +144,15 @@ struct Pass {
     flat_open: Vec<String>,
     unbalanced_at: Option<usize>,
     rss: bool,
+    /// See [`Normalised::changed`].
+    changed: bool,
 }
 
 impl Pass {
     fn start(&mut self, ns: Ns, e: BytesStart<'_>, empty: bool) -> Option<()> {
         let local = e.local_name().as_ref().to_string();
         if self.flatten.is_some() {
+            self.changed = true;
             if !empty {
                 self.flat_open.push(e.name().as_ref().to_string());
             }
@@ -155,7 +164,9 @@ impl Pass {
         }
         let depth = self.stack.len() + 1;
         let read_as = e.name().as_ref().to_string();
-        let (e, html) = atom_fixes(ns, e.into_owned(), &local, &mut self.base64, depth);
+        let fixed = atom_fixes(ns, e.into_owned(), &local, &mut self.base64, depth);
+        let (e, html) = (fixed.start, fixed.html);
+        self.changed |= fixed.changed;
         if html && !empty {
             // Markup written unescaped inside an HTML text construct is its HTML: kept as text.
             self.flatten = Some(depth);
@@ -176,6 +187,7 @@ impl Pass {
                 self.item.as_ref().filter(|i| self.rss && i.depth + 1 == depth).and_then(|_| rss_href(ns, &local, &e))
             {
                 // `<link href="…"/>` in an RSS item: an Atom link without its namespace.
+                self.changed = true;
                 let name = e.name().as_ref().to_string();
                 self.out.write_event(Event::Start(BytesStart::new(name.as_str()))).ok()?;
                 self.out.write_event(Event::Text(BytesText::new(&href))).ok()?;
@@ -230,7 +242,7 @@ impl Pass {
             if item.depth == depth {
                 let item = self.item.take()?;
                 if self.rss {
-                    fill_in(&mut self.out, &item)?;
+                    self.changed |= fill_in(&mut self.out, &item)?;
                 }
             }
         }
@@ -245,6 +257,7 @@ impl Pass {
             let squeezed: String = text.split_whitespace().collect();
             let decoded = base64::engine::general_purpose::STANDARD.decode(squeezed.as_bytes()).ok();
             if let Some(plain) = decoded.and_then(|d| String::from_utf8(d).ok()) {
+                self.changed = true;
                 return self.out.write_event(Event::Text(BytesText::new(&plain))).ok();
             }
         }
@@ -310,8 +323,9 @@ fn collected(item: &mut Item, what: Collect, text: String) {
     slot.get_or_insert(text);
 }
 
-/// Writes, before an RSS item closes, the link, title and date it lacks but carries elsewhere.
-fn fill_in(out: &mut Writer<Vec<u8>>, item: &Item) -> Option<()> {
+/// Writes, before an RSS item closes, the link, title and date it lacks but carries elsewhere;
+/// says whether it wrote any.
+fn fill_in(out: &mut Writer<Vec<u8>>, item: &Item) -> Option<bool> {
     let permalink = item.permalink.as_deref().filter(|g| g.starts_with("http://") || g.starts_with("https://"));
     let link = (!item.has_link).then(|| item.about.as_deref().filter(|a| !a.is_empty()).or(permalink)).flatten();
     let title = (!item.has_title).then_some(item.dc_title.as_deref()).flatten();
@@ -319,14 +333,16 @@ fn fill_in(out: &mut Writer<Vec<u8>>, item: &Item) -> Option<()> {
     // RSS 1.0 reads dates only from `dc:date`, so the element carries its namespace with it.
     let fills =
         [("link", "", link), ("title", "", title), ("dc:date", " xmlns:dc=\"http://purl.org/dc/elements/1.1/\"", date)];
+    let mut filled = false;
     for (name, ns, value) in fills {
         let Some(value) = value else { continue };
         let start = BytesStart::from_content(format!("{name}{ns}"), name.len());
         out.write_event(Event::Start(start)).ok()?;
         out.write_event(Event::Text(BytesText::new(value))).ok()?;
         out.write_event(Event::End(BytesEnd::new(name))).ok()?;
+        filled = true;
     }
-    Some(())
+    Some(filled)
 }
 
 #[cfg(test)]
@@ -368,6 +384,24 @@ mod tests {
         let kept =
             run(r#"<rss><channel><item><guid isPermaLink="false">https://e.org/1</guid></item></channel></rss>"#);
         assert!(!kept.contains("<link>"), "{kept}");
+    }
+
+    /// The rewrite that fills in RSS items ran, and the document was parsed again, on every
+    /// poll of a feed whose items lack a date and which declares the Atom namespace (as most
+    /// RSS 2.0 feeds do), though it had nothing to fill.
+    #[test]
+    fn a_rewrite_says_whether_it_changed_what_feed_rs_reads() {
+        let changed = |doc: &str| normalise(doc.as_bytes()).unwrap().changed;
+        let head = r#"<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel><atom:link href="https://e.org/rss?a=1&amp;b=2" rel="self" type="application/rss+xml" />"#;
+        let doc = |item: &str| format!("{head}<item><title>T</title>{item}</item></channel></rss>");
+        assert!(!changed(&doc("<link>https://e.org/1</link><description>a &amp; b</description>")));
+        assert!(changed(&doc("<guid>https://e.org/1</guid>")), "a link filled in");
+        assert!(changed(&doc("<atom:published>2019-01-02T15:04:05Z</atom:published>")), "a date filled in");
+        assert!(changed(&doc("<link>https://e.org/1</link><description><p>a</p> b</description>")), "markup as text");
+        assert!(changed(&doc(r#"<link rel="alternate" href="https://e.org/1"/>"#)), "an RSS link from its href");
+        let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title type="text/plain">T</title></feed>"#;
+        assert!(changed(atom), "a text type made readable");
+        assert!(!changed(r#"<feed xmlns="http://www.w3.org/2005/Atom"><title type="html">T</title></feed>"#));
     }
 
     #[test]

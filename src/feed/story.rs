@@ -26,7 +26,7 @@ pub(super) fn story(entry: Entry, kind: &FeedType) -> Story {
     let summary = entry.summary.as_ref().map(|t| shown(t, kind)).unwrap_or_default();
     let content = entry.content.as_ref().and_then(|c| {
         let body = c.body.as_deref()?;
-        Some(if plain(kind, c.content_type.essence().to_string().as_str()) { squash(body) } else { html_to_text(body) })
+        Some(if plain(kind, &c.content_type.essence()) { squash(body) } else { html_to_text(body) })
     });
     let body = join_distinct(summary, content.unwrap_or_default());
     let published = entry.published.or(entry.updated);
@@ -51,15 +51,13 @@ pub(super) fn story(entry: Entry, kind: &FeedType) -> Story {
 /// A text construct as a reader sees it: Atom `type="text"` and JSON Feed text are plain text
 /// (`History of the <blink> tag` keeps its tag); RSS text and HTML are HTML, read for its words.
 pub(super) fn shown(text: &Text, kind: &FeedType) -> String {
-    if plain(kind, text.content_type.essence().to_string().as_str()) {
-        squash(&text.content)
-    } else {
-        html_to_text(&text.content)
-    }
+    if plain(kind, &text.content_type.essence()) { squash(&text.content) } else { html_to_text(&text.content) }
 }
 
-fn plain(kind: &FeedType, mime: &str) -> bool {
-    matches!(kind, FeedType::Atom | FeedType::JSON) && mime == "text/plain"
+/// Whether text of media type `essence` is plain text in a feed of `kind` (the type is spelled
+/// out only for Atom and JSON Feed, the kinds it can make plain).
+fn plain(kind: &FeedType, essence: &impl std::fmt::Display) -> bool {
+    matches!(kind, FeedType::Atom | FeedType::JSON) && essence.to_string() == "text/plain"
 }
 
 /// White space runs as one space, trimmed; control characters (which XML 1.0 forbids, and

@@ -362,7 +362,7 @@ impl Dispatcher {
     /// Records that delivery stopped on `fault`, for `status`; gives up after `within`.
     pub async fn record_fault(&self, fault: &DeliveryFault, within: Duration) {
         let message = fault.to_string();
-        let write = self.with_store(move |s| s.record_fault(unix_now(), "delivery", &message));
+        let write = self.with_store(move |s| s.record_fault(unix_now(), &message));
         match tokio::time::timeout(within, write).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => warn!(error = %e, "cannot record the delivery fault"),
@@ -384,5 +384,16 @@ impl Dispatcher {
         })
         .await
         .expect("database calls do not panic")
+    }
+
+    /// Queues every dead alert again, due now, as `outbox retry --all-dead` does; returns how
+    /// many. On this dispatcher's connection, in its turn at the write lock.
+    pub async fn requeue_dead(&self) -> Result<usize, StoreError> {
+        self.with_store(|s| Ok(s.requeue(None, unix_now())?.len())).await
+    }
+
+    /// How many alerts failed, or were deferred, and wait for another attempt.
+    pub async fn waiting(&self) -> Result<usize, StoreError> {
+        self.with_store(|s| s.waiting_for_retry()).await
     }
 }

@@ -117,25 +117,39 @@ impl Fetcher {
     }
 
     async fn fetch_http(&self, start: &url::Url, v: &Validators) -> Result<Fetch, FetchError> {
-        let mut url = start.clone();
-        let mut permanent = true;
-        for _ in 0..=MAX_REDIRECTS {
-            let mut req = self.client.get(url.clone());
+        let conditional = |url| {
+            let mut req = self.client.get(url);
             if let Some(etag) = &v.etag {
                 req = req.header(IF_NONE_MATCH, etag);
             }
             if let Some(lm) = &v.last_modified {
                 req = req.header(IF_MODIFIED_SINCE, lm);
             }
-            let resp = req.send().await.map_err(|e| self.classify(e))?;
+            req
+        };
+        let Followed { resp, url, permanent } = self.follow(start, conditional).await?;
+        let moved_to = (permanent && url != *start).then_some(url);
+        self.answer(resp, moved_to).await
+    }
+
+    /// Sends the request `request` builds for `start`, and for each redirect's target in turn
+    /// (at most [`MAX_REDIRECTS`]), up to the first answer that is not a redirect (304 is one).
+    pub(super) async fn follow(
+        &self,
+        start: &url::Url,
+        request: impl Fn(url::Url) -> reqwest::RequestBuilder,
+    ) -> Result<Followed, FetchError> {
+        let mut url = start.clone();
+        let mut permanent = true;
+        for _ in 0..=MAX_REDIRECTS {
+            let resp = request(url.clone()).send().await.map_err(|e| self.classify(e))?;
             let status = resp.status();
             if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
                 permanent &= matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT);
                 url = next_location(&url, resp.headers())?;
                 continue;
             }
-            let moved_to = (permanent && url != *start).then(|| url.clone());
-            return self.answer(resp, moved_to).await;
+            return Ok(Followed { resp, url, permanent });
         }
         Err(FetchError::Redirect(format!("more than {MAX_REDIRECTS} redirects (last to {url})")))
     }
@@ -147,12 +161,7 @@ impl Fetcher {
         match status {
             StatusCode::NOT_MODIFIED => return Ok(Fetch { body: Fetched::NotModified, moved_to, fresh_for }),
             StatusCode::GONE => return Err(FetchError::Gone),
-            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
-                let retry_after = header(headers, RETRY_AFTER).and_then(retry_after);
-                return Err(FetchError::Busy { status: status.as_u16(), retry_after });
-            }
-            s if !s.is_success() => return Err(FetchError::Status(s.as_u16())),
-            _ => {}
+            _ => success(status, headers)?,
         }
         let (etag, last_modified) = validators(headers);
         let charset = header(headers, CONTENT_TYPE).and_then(charset);
@@ -195,8 +204,30 @@ impl Fetcher {
     }
 }
 
+/// The answer a chain of redirects ended at.
+pub(super) struct Followed {
+    pub resp: reqwest::Response,
+    /// The URL that gave the answer.
+    pub url: url::Url,
+    /// Whether every redirect on the way was permanent (301, 308); true when there was none.
+    pub permanent: bool,
+}
+
+/// `Ok` for a success; 429 and 503 as [`FetchError::Busy`] with their `Retry-After`, any
+/// other status as [`FetchError::Status`].
+pub(super) fn success(status: StatusCode, headers: &HeaderMap) -> Result<(), FetchError> {
+    match status {
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
+            let retry_after = header(headers, RETRY_AFTER).and_then(retry_after);
+            Err(FetchError::Busy { status: status.as_u16(), retry_after })
+        }
+        s if !s.is_success() => Err(FetchError::Status(s.as_u16())),
+        _ => Ok(()),
+    }
+}
+
 /// The absolute URL a redirect points to.
-pub(super) fn next_location(from: &url::Url, headers: &HeaderMap) -> Result<url::Url, FetchError> {
+fn next_location(from: &url::Url, headers: &HeaderMap) -> Result<url::Url, FetchError> {
     let location = headers
         .get(LOCATION)
         .and_then(|v| v.to_str().ok())

@@ -20,9 +20,9 @@ use super::stamp;
 /// Whether writes may go ahead: yes unless a check is running or has failed. The check's
 /// thread settles the verdict itself, for threads ([`Gate::wait`]) and tasks
 /// ([`Gate::settled`]) alike.
-pub(super) struct Gate(pub(super) Arc<Shared>);
+pub(super) struct Gate(Arc<Shared>);
 
-pub(super) struct Shared {
+struct Shared {
     verdict: Mutex<Verdict>,
     settled: Condvar,
     /// Whether the verdict is in, for tasks.
@@ -31,14 +31,14 @@ pub(super) struct Shared {
     tainted: AtomicBool,
     /// Threads waiting for a pending verdict.
     #[cfg(test)]
-    pub(super) waiting: std::sync::atomic::AtomicUsize,
+    waiting: std::sync::atomic::AtomicUsize,
 }
 
 /// How long after a check an error that may mean damage waits for the next one.
 const DOUBTS_WAIT: i64 = 3600;
 
 #[derive(Default)]
-pub(super) enum Verdict {
+enum Verdict {
     /// No check asked for (commands other than `once` and `run`).
     #[default]
     Unchecked,
@@ -86,7 +86,7 @@ impl Gate {
         self.start_with(path, every, quick_check);
     }
 
-    pub(super) fn start_with(
+    fn start_with(
         &self,
         path: &Path,
         every: Duration,
@@ -121,11 +121,7 @@ impl Gate {
         self.recheck_with(path, quick_check)
     }
 
-    pub(super) fn recheck_with(
-        &self,
-        path: &Path,
-        check: impl FnOnce(&Path) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError> {
+    fn recheck_with(&self, path: &Path, check: impl FnOnce(&Path) -> Result<(), StoreError>) -> Result<(), StoreError> {
         let now = super::unix_now();
         // Only a sound verdict is checked again; the one found replaces it only if nothing
         // else has since (a start-up check of a restarted engine sharing this gate, say).
@@ -225,7 +221,78 @@ impl Shared {
         self.published.send_replace(true);
     }
 
-    pub(super) fn verdict(&self) -> MutexGuard<'_, Verdict> {
+    fn verdict(&self) -> MutexGuard<'_, Verdict> {
         self.verdict.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::integrity::tests::{DAY, URLS, checked, corrupt, database, feed_rows, one_more_url, urls};
+    use crate::store::{Store, Turns};
+
+    #[test]
+    fn a_write_waits_for_a_pending_check_while_reads_go_ahead() {
+        for sound in [true, false] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("w.db");
+            database(&path);
+            let turns = Turns::of(&path);
+            let (release, released) = std::sync::mpsc::channel::<()>();
+            turns.gate.start_with(&path, DAY, move |path| {
+                released.recv().unwrap();
+                if sound { Ok(()) } else { Err(StoreError::Corrupt { path: path.into(), detail: "held".into() }) }
+            });
+            // A read does not wait: it is done while the check is held.
+            let (read_tx, read_rx) = std::sync::mpsc::channel();
+            let reader = std::thread::spawn(move || {
+                let store = Store::open(&path).unwrap();
+                let read = store.feed_states(&urls()).map(|states| states.len());
+                read_tx.send(read).unwrap();
+                store
+            });
+            let read = read_rx.recv_timeout(std::time::Duration::from_secs(20)).expect("a read waited for the check");
+            assert_eq!(read.unwrap(), URLS);
+            let store = reader.join().unwrap();
+            let path = dir.path().join("w.db");
+            let writer = std::thread::spawn(move || store.feed_states(&one_more_url()).map(|states| states.len()));
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            while turns.gate.0.waiting.load(Ordering::SeqCst) == 0 {
+                assert!(std::time::Instant::now() < deadline, "the write never reached the gate");
+                std::thread::yield_now();
+            }
+            assert_eq!(feed_rows(&path), URLS as i64, "nothing written while the check runs");
+            release.send(()).unwrap();
+            let written = writer.join().unwrap();
+            if sound {
+                assert_eq!(written.unwrap(), URLS + 1);
+            } else {
+                assert!(corrupt(written));
+                assert_eq!(feed_rows(&path), URLS as i64);
+            }
+        }
+    }
+
+    #[test]
+    fn a_check_while_running_never_overrides_a_verdict_reached_meanwhile() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, _, store) = checked(dir.path());
+        let gate = &store.turns.gate;
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        // While it runs, a restarted engine's start-up check takes the verdict and is held.
+        let found = gate.recheck_with(&path, |_| {
+            gate.start_with(&path, DAY, move |_| {
+                released.recv().unwrap();
+                Ok(())
+            });
+            Err(StoreError::Corrupt { path: path.clone(), detail: "found late".into() })
+        });
+        assert!(matches!(*gate.0.verdict(), Verdict::Pending), "the start-up check keeps the gate");
+        assert!(matches!(found, Err(StoreError::Unchecked(_))), "what it found is not the verdict");
+        release.send(()).unwrap();
+        assert!(store.integrity().is_ok(), "the start-up check's verdict stands");
+        let missing = dir.path().join("gone.db");
+        assert!(matches!(gate.recheck(&missing), Err(StoreError::Unchecked(_))), "a file gone is not sound");
     }
 }

@@ -134,4 +134,4 @@ pub(super) fn hot_journal(path: &Path) -> bool {
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

@@ -26,8 +26,8 @@ use super::{StoreError, stamp};
 /// just taken (the lock and the write are two steps), before saying the PID is unknown.
 const PID_WAIT: Duration = Duration::from_millis(500);
 
-/// This process's ownership of a database; the lock is released when the last clone drops.
-#[derive(Clone)]
+/// This process's ownership of a database; the lock is released when the last owner of this
+/// process on the file drops (every [`Owner::acquire`] of it shares one lock).
 pub struct Owner {
     held: Arc<Held>,
 }

@@ -165,3 +165,9 @@ impl Drop for Store {
 pub fn unix_now() -> i64 {
     chrono::Utc::now().timestamp()
 }
+
+/// Unix seconds as RFC 3339 UTC (`2026-11-24T06:42:00Z`), as listings, JSON output and the web
+/// view write times; `-` for a time outside the calendar.
+pub fn rfc3339(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0).map_or_else(|| "-".into(), |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+}

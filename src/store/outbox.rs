@@ -29,7 +29,7 @@ impl OutboxState {
 }
 
 /// One notifier's failing deliveries, for `wirewatch status`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryTrouble {
     pub notifier: String,
     /// Alerts that failed and wait for another attempt.
@@ -87,26 +87,46 @@ const CLAIM_COLUMNS: &str = "SELECT id, payload, attempts, max(coalesce(retrying
             GROUP BY m2.feed ORDER BY min(COALESCE(s2.published, m2.created)), min(m2.story_id)))
      FROM outbox ";
 
-/// A notifier's due rows, oldest first: retries (`?4` true) or fresh ones. The partial index
-/// `outbox_queued` serves it.
-const DUE: &str = "WHERE notifier = ?1 AND state = 'queued' AND +next_attempt <= ?2
-        AND (retrying_since IS NOT NULL) = ?4 ORDER BY id LIMIT ?3";
+/// The condition of a notifier's queued rows due at `?2`, then `filter` (which of them: retries
+/// or fresh ones). The partial index `outbox_queued` serves it; the `+` keeps the planner on it.
+/// A macro, so that each statement stays one `&'static str`, prepared once and cached.
+macro_rules! due {
+    ($filter:literal) => {
+        concat!("notifier = ?1 AND state = 'queued' AND +next_attempt <= ?2 AND ", $filter)
+    };
+}
+
+/// A notifier's due rows, oldest first: retries (`?4` true) or fresh ones.
+const DUE: &str = concat!("WHERE ", due!("(retrying_since IS NOT NULL) = ?4"), " ORDER BY id LIMIT ?3");
 
 /// The first due fresh row of a notifier, and every other due fresh row of the same story:
 /// one message.
-const STORY: &str = "WHERE notifier = ?1 AND state = 'queued' AND +next_attempt <= ?2 AND retrying_since IS NULL
-        AND coalesce(story_id, -id) = (SELECT coalesce(story_id, -id) FROM outbox WHERE notifier = ?1
-            AND state = 'queued' AND +next_attempt <= ?2 AND retrying_since IS NULL ORDER BY id LIMIT 1)
-        ORDER BY id LIMIT ?3";
+const STORY: &str = concat!(
+    "WHERE ",
+    due!("retrying_since IS NULL"),
+    " AND coalesce(story_id, -id) = (SELECT coalesce(story_id, -id) FROM outbox WHERE ",
+    due!("retrying_since IS NULL"),
+    " ORDER BY id LIMIT 1) ORDER BY id LIMIT ?3"
+);
 
-/// How many messages a notifier's new rows make (one per story; a health alert alone); the
-/// `+next_attempt` keeps the planner on the partial index of queued rows.
-const FRESH_DUE: &str = "SELECT COUNT(DISTINCT coalesce(story_id, -id)) FROM outbox WHERE notifier = ?1
-    AND state = 'queued' AND +next_attempt <= ?2 AND retrying_since IS NULL";
+/// How many messages a notifier's new rows make (one per story; a health alert alone).
+const FRESH_DUE: &str =
+    concat!("SELECT COUNT(DISTINCT coalesce(story_id, -id)) FROM outbox WHERE ", due!("retrying_since IS NULL"));
 
 /// A notifier's due retries with the message each was last claimed for.
-const DUE_RETRIES: &str = "SELECT id, story_id, message FROM outbox WHERE notifier = ?1 AND state = 'queued'
-    AND +next_attempt <= ?2 AND retrying_since IS NOT NULL ORDER BY id LIMIT ?3";
+const DUE_RETRIES: &str = concat!(
+    "SELECT id, story_id, message FROM outbox WHERE ",
+    due!("retrying_since IS NOT NULL"),
+    " ORDER BY id LIMIT ?3"
+);
+
+/// The rows that wait for a retry: queued after a failed attempt, or deferred because their
+/// notifier's server was down. `status` and the summary of `once` count them alike.
+macro_rules! waiting_for_retry {
+    () => {
+        "(state = 'queued' AND (attempts > 0 OR next_attempt > created))"
+    };
+}
 
 fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
     Ok(OutboxRow {
@@ -359,14 +379,15 @@ impl Store {
 
     /// Each notifier with alerts waiting for a retry or dead, by name.
     pub fn delivery_trouble(&self) -> Result<Vec<DeliveryTrouble>, StoreError> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare(concat!(
             "SELECT notifier, SUM(state = 'queued'), SUM(state = 'dead'),
                 MIN(CASE WHEN state = 'queued' THEN retrying_since END),
                 (SELECT last_error FROM outbox l WHERE l.notifier = o.notifier AND l.last_error IS NOT NULL
                     AND (l.state = 'dead' OR (l.state = 'queued' AND l.attempts > 0)) ORDER BY l.id DESC LIMIT 1)
-             FROM outbox o WHERE state = 'dead' OR (state = 'queued' AND (attempts > 0 OR next_attempt > created))
-             GROUP BY notifier ORDER BY notifier",
-        )?;
+             FROM outbox o WHERE state = 'dead' OR ",
+            waiting_for_retry!(),
+            " GROUP BY notifier ORDER BY notifier"
+        ))?;
         let rows = stmt.query_map([], |r| {
             Ok(DeliveryTrouble {
                 notifier: r.get(0)?,
@@ -382,7 +403,7 @@ impl Store {
     /// How many alerts failed, or were deferred because their notifier's server was down,
     /// and wait for another attempt.
     pub fn waiting_for_retry(&self) -> Result<usize, StoreError> {
-        let sql = "SELECT COUNT(*) FROM outbox WHERE state = 'queued' AND (attempts > 0 OR next_attempt > created)";
+        let sql = concat!("SELECT COUNT(*) FROM outbox WHERE ", waiting_for_retry!());
         Ok(self.conn.query_row(sql, [], |r| r.get::<_, i64>(0))? as usize)
     }
 }

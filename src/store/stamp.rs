@@ -46,8 +46,9 @@ fn stamp_path(db: &Path) -> PathBuf {
     beside(db, "-closed")
 }
 
-/// The file itself, through any symbolic link: where SQLite keeps its WAL.
-fn real(path: &Path) -> PathBuf {
+/// The file itself, through any symbolic link: where SQLite keeps its WAL. The path as given
+/// when it cannot be resolved (no such file yet).
+pub(super) fn real(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 

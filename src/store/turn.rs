@@ -56,14 +56,14 @@ impl Turns {
     /// process opened on that file, however its path is spelt.
     pub(super) fn of(path: &Path) -> Arc<Turns> {
         static ALL: OnceLock<Mutex<HashMap<PathBuf, Weak<Turns>>>> = OnceLock::new();
-        let path = &std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let path = super::stamp::real(path);
         let mut all = lock(ALL.get_or_init(Mutex::default));
         all.retain(|_, turns| turns.strong_count() > 0);
-        if let Some(turns) = all.get(path).and_then(Weak::upgrade) {
+        if let Some(turns) = all.get(&path).and_then(Weak::upgrade) {
             return turns;
         }
         let turns = Arc::new(Turns::default());
-        all.insert(path.to_path_buf(), Arc::downgrade(&turns));
+        all.insert(path, Arc::downgrade(&turns));
         turns
     }
 

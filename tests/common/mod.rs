@@ -264,3 +264,13 @@ pub fn http() -> reqwest::Client {
     wirewatch::install_crypto();
     reqwest::Client::new()
 }
+
+/// `wirewatch --config <setup> args…`, run to its end.
+pub fn wirewatch(setup: &Setup, args: &[&str]) -> std::process::Output {
+    bin().arg("--config").arg(&setup.config).args(args).output().expect("wirewatch runs")
+}
+
+/// What a run of the binary said: its standard output, then its standard error.
+pub fn text(out: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}

@@ -103,9 +103,11 @@ impl Newsroom {
 }
 
 /// Runs the binary with `args` and this setup's config, off the async workers (the feed server
-/// keeps answering meanwhile).
-pub async fn run(setup: &Setup, args: &[&str]) -> std::process::Output {
+/// keeps answering meanwhile). It starts at once: the test may go on while it runs, and await
+/// its output later.
+pub fn run(setup: &Setup, args: &[&str]) -> impl Future<Output = std::process::Output> + use<> {
     let mut cmd = bin();
     cmd.arg("--config").arg(&setup.config).args(args);
-    tokio::task::spawn_blocking(move || cmd.output().expect("the binary runs")).await.unwrap()
+    let running = tokio::task::spawn_blocking(move || cmd.output().expect("the binary runs"));
+    async { running.await.unwrap() }
 }

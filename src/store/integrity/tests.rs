@@ -1,29 +1,28 @@
 use std::path::Path;
-use std::sync::atomic::Ordering;
 
 use rusqlite::Connection;
 
-use crate::store::{Store, StoreError, Turns, stamp};
+use crate::store::{Store, StoreError, stamp};
 
-const URLS: usize = 300;
-const DAY: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+pub(in crate::store) const URLS: usize = 300;
+pub(in crate::store) const DAY: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
-fn urls() -> Vec<String> {
+pub(in crate::store) fn urls() -> Vec<String> {
     (0..URLS).map(|i| format!("https://example.org/feed/{i}.xml")).collect()
 }
 
 /// [`urls`] and one more: asking for their states writes the new feed's row.
-fn one_more_url() -> Vec<String> {
+pub(in crate::store) fn one_more_url() -> Vec<String> {
     [urls(), vec!["https://example.org/new.xml".into()]].concat()
 }
 
-fn corrupt<T>(r: Result<T, StoreError>) -> bool {
+pub(in crate::store) fn corrupt<T>(r: Result<T, StoreError>) -> bool {
     matches!(r, Err(StoreError::Corrupt { .. }))
 }
 
 /// A database with a row for each of [`urls`] and, at the end of the file, pages of a
 /// table of its own; returns the file's bytes with the last page damaged (not yet written).
-fn database(path: &Path) -> Vec<u8> {
+pub(in crate::store) fn database(path: &Path) -> Vec<u8> {
     let store = Store::open(path).unwrap();
     store.feed_states(&urls()).unwrap();
     store
@@ -39,7 +38,7 @@ fn database(path: &Path) -> Vec<u8> {
 
 /// [`database`] at `w.db` in `dir`, opened with its check passed: its path, the damaged
 /// bytes and the store.
-fn checked(dir: &Path) -> (std::path::PathBuf, Vec<u8>, Store) {
+pub(in crate::store) fn checked(dir: &Path) -> (std::path::PathBuf, Vec<u8>, Store) {
     let path = dir.join("w.db");
     let damaged = database(&path);
     let store = Store::open_checking(&path, DAY).unwrap();
@@ -53,7 +52,7 @@ fn count(path: &Path, sql: &str) -> i64 {
     conn.query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
-fn feed_rows(path: &Path) -> i64 {
+pub(in crate::store) fn feed_rows(path: &Path) -> i64 {
     count(path, "SELECT COUNT(*) FROM feeds")
 }
 
@@ -106,48 +105,6 @@ fn a_file_too_damaged_to_open_keeps_its_wal_as_found() {
     assert!(matches!(opened, Err(StoreError::Corrupt { .. })), "{:?}", opened.map(|_| ()));
     assert!(std::fs::read(&path).unwrap() == damaged, "nothing was written to the file");
     assert!(std::fs::read(stamp::beside(&path, "-wal")).unwrap() == wal, "the WAL is kept as it was");
-}
-
-#[test]
-fn a_write_waits_for_a_pending_check_while_reads_go_ahead() {
-    for sound in [true, false] {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("w.db");
-        database(&path);
-        let turns = Turns::of(&path);
-        let (release, released) = std::sync::mpsc::channel::<()>();
-        turns.gate.start_with(&path, DAY, move |path| {
-            released.recv().unwrap();
-            if sound { Ok(()) } else { Err(StoreError::Corrupt { path: path.into(), detail: "held".into() }) }
-        });
-        // A read does not wait: it is done while the check is held.
-        let (read_tx, read_rx) = std::sync::mpsc::channel();
-        let reader = std::thread::spawn(move || {
-            let store = Store::open(&path).unwrap();
-            let read = store.feed_states(&urls()).map(|states| states.len());
-            read_tx.send(read).unwrap();
-            store
-        });
-        let read = read_rx.recv_timeout(std::time::Duration::from_secs(20)).expect("a read waited for the check");
-        assert_eq!(read.unwrap(), URLS);
-        let store = reader.join().unwrap();
-        let path = dir.path().join("w.db");
-        let writer = std::thread::spawn(move || store.feed_states(&one_more_url()).map(|states| states.len()));
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while turns.gate.0.waiting.load(Ordering::SeqCst) == 0 {
-            assert!(std::time::Instant::now() < deadline, "the write never reached the gate");
-            std::thread::yield_now();
-        }
-        assert_eq!(feed_rows(&path), URLS as i64, "nothing written while the check runs");
-        release.send(()).unwrap();
-        let written = writer.join().unwrap();
-        if sound {
-            assert_eq!(written.unwrap(), URLS + 1);
-        } else {
-            assert!(corrupt(written));
-            assert_eq!(feed_rows(&path), URLS as i64);
-        }
-    }
 }
 
 #[test]
@@ -228,28 +185,6 @@ async fn a_check_while_running_clears_old_doubts_or_stops_every_later_write() {
     drop(store);
     check.closed();
     assert!(!dir.path().join("w.db-closed").exists());
-}
-
-#[test]
-fn a_check_while_running_never_overrides_a_verdict_reached_meanwhile() {
-    let dir = tempfile::tempdir().unwrap();
-    let (path, _, store) = checked(dir.path());
-    let gate = &store.turns.gate;
-    let (release, released) = std::sync::mpsc::channel::<()>();
-    // While it runs, a restarted engine's start-up check takes the verdict and is held.
-    let found = gate.recheck_with(&path, |_| {
-        gate.start_with(&path, DAY, move |_| {
-            released.recv().unwrap();
-            Ok(())
-        });
-        Err(StoreError::Corrupt { path: path.clone(), detail: "found late".into() })
-    });
-    assert!(matches!(*gate.0.verdict(), crate::store::gate::Verdict::Pending), "the start-up check keeps the gate");
-    assert!(matches!(found, Err(StoreError::Unchecked(_))), "what it found is not the verdict");
-    release.send(()).unwrap();
-    assert!(store.integrity().is_ok(), "the start-up check's verdict stands");
-    let missing = dir.path().join("gone.db");
-    assert!(matches!(gate.recheck(&missing), Err(StoreError::Unchecked(_))), "a file gone is not sound");
 }
 
 #[test]
