@@ -56,7 +56,8 @@ pub fn apply_http_charset<'a>(bytes: &'a [u8], charset: Option<&str>) -> Cow<'a,
 /// The document decoded to UTF-8 from the encoding its bytes suggest, when it has no
 /// byte-order mark, declares no encoding and is not UTF-8; otherwise `None`.
 pub fn detect_encoding(bytes: &[u8]) -> Option<String> {
-    if std::str::from_utf8(bytes).is_ok() || encoding_rs::Encoding::for_bom(bytes).is_some() || declares_encoding(bytes)
+    // The checks of the first bytes before the one of the whole document.
+    if encoding_rs::Encoding::for_bom(bytes).is_some() || declares_encoding(bytes) || std::str::from_utf8(bytes).is_ok()
     {
         return None;
     }

@@ -240,17 +240,19 @@ fn fill_in(parser: &Base<'_>, doc: &[u8], feed: Feed) -> Feed {
         return feed;
     }
     // Only where the document holds what could fill the gap: a guid that is a URL, or the
-    // Dublin Core or Atom namespaces; otherwise the rewrite would change nothing.
+    // Dublin Core or Atom namespaces; otherwise the rewrite would change nothing. The document
+    // is searched for those only when an item lacks what they could give (most lack nothing).
+    let no_link = |e: &feed_rs::model::Entry| !e.links.iter().any(story::is_story_link) && e.id.starts_with("http");
+    let (title, date) =
+        (feed.entries.iter().any(|e| e.title.is_none()), feed.entries.iter().any(|e| e.published.is_none()));
+    if !title && !date && !feed.entries.iter().any(no_link) {
+        return feed;
+    }
     let has = |ns: &[u8]| memchr::memmem::find(doc, ns).is_some();
-    let (dc, dates) = (
-        has(b"http://purl.org/dc/elements/1.1/"),
-        has(b"http://purl.org/dc/terms/") || has(b"http://www.w3.org/2005/Atom"),
-    );
-    let lacking = |e: &feed_rs::model::Entry| {
-        (!e.links.iter().any(story::is_story_link) && e.id.starts_with("http"))
-            || (e.title.is_none() && dc)
-            || (e.published.is_none() && dates)
-    };
+    let dc = title && has(b"http://purl.org/dc/elements/1.1/");
+    let dates = date && (has(b"http://purl.org/dc/terms/") || has(b"http://www.w3.org/2005/Atom"));
+    let lacking =
+        |e: &feed_rs::model::Entry| no_link(e) || (e.title.is_none() && dc) || (e.published.is_none() && dates);
     if !feed.entries.iter().any(lacking) {
         return feed;
     }
