@@ -193,7 +193,8 @@ fn corpus_vocabulary(corpus: &Corpus) -> Vec<String> {
     for d in &corpus.docs {
         for text in [&d.title, &d.body] {
             for w in fold(text).text.split(' ') {
-                if w.len() >= 4 && w.len() <= 14 && w.bytes().all(|b| b.is_ascii_lowercase()) {
+                // A bare operator word in lower case ("near") is a query error with a hint.
+                if w.len() >= 4 && w.len() <= 14 && w.bytes().all(|b| b.is_ascii_lowercase()) && w != "near" {
                     *counts.entry(w.to_string()).or_default() += 1;
                 }
             }
