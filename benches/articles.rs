@@ -55,7 +55,25 @@ fn dom_smoothie_extract(p: &Page) -> String {
         .unwrap_or_default()
 }
 
+/// This process's resident memory: (now, peak since the last [`reset_peak`]), in MiB, from
+/// `/proc/self/status` (Linux).
+fn memory_mib() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        let line = status.lines().find(|l| l.starts_with(name));
+        line.and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()).unwrap_or(0.0) / 1024.0
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// Starts the peak over again at the current resident memory (`clear_refs` 5).
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
 fn run(name: &str, pages: &[Page], extract: fn(&Page) -> String) {
+    reset_peak();
+    let (before, _) = memory_mib();
     let started = Instant::now();
     let scores: Vec<_> = pages.iter().map(|p| score::page(&p.body, &extract(p))).collect();
     let took = started.elapsed().as_secs_f64();
@@ -65,6 +83,8 @@ fn run(name: &str, pages: &[Page], extract: fn(&Page) -> String) {
         pages.len() as f64 / took,
         pages.len()
     );
+    let (_, peak) = memory_mib();
+    println!("{:<28} peak resident memory {peak:.1} MiB, {:.1} MiB above the loaded pages", "", peak - before);
 }
 
 fn main() {
