@@ -156,21 +156,20 @@ impl SketchIndex {
         hits.dedup();
         // A candidate's shared keys are counted from its features, not from the lists it was
         // found in: those are read only in part.
-        let mut ranked: Vec<(usize, i64)> = hits
+        let mut ranked: Vec<(usize, i64, &Entry)> = hits
             .into_iter()
             .filter_map(|id| {
                 let entry = self.stories.get(&id).filter(|e| e.feed_id != feed_id)?;
-                Some((features.shared_bands(&entry.features.view()), id))
+                Some((features.shared_bands(&entry.features.view()), id, entry))
             })
-            .filter(|&(shared, _)| shared >= MIN_SHARED_BANDS)
+            .filter(|&(shared, _, _)| shared >= MIN_SHARED_BANDS)
             .collect();
         // Most shared keys first, then the newest story.
-        ranked.sort_unstable_by(|a, b| b.cmp(a));
+        ranked.sort_unstable_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
         let mut best: Option<(f64, i64)> = None;
         // Whether each cluster looked at agrees: candidates are often members of one cluster.
         let mut agreed: Vec<(i64, bool)> = Vec::new();
-        for (_, id) in ranked.into_iter().take(MAX_COMPARED) {
-            let Some(other) = self.stories.get(&id) else { continue };
+        for (_, id, other) in ranked.into_iter().take(MAX_COMPARED) {
             if let Some(score) = similarity(features, other.features.view(), window)
                 && best.is_none_or(|(s, c)| score > s || (score == s && other.cluster < c))
             {
