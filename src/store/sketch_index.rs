@@ -165,7 +165,7 @@ impl SketchIndex {
             .filter(|&(shared, _, _)| shared >= MIN_SHARED_BANDS)
             .collect();
         // Most shared keys first, then the newest story.
-        ranked.sort_unstable_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+        ranked.sort_unstable_by_key(|&(shared, id, _)| std::cmp::Reverse((shared, id)));
         let mut best: Option<(f64, i64)> = None;
         // Whether each cluster looked at agrees: candidates are often members of one cluster.
         let mut agreed: Vec<(i64, bool)> = Vec::new();
