@@ -74,7 +74,7 @@ fn fill(config: &Config, total: usize) {
         let name = format!("Feed {}", d % FEEDS);
         store
             .ingest(feeds[d % FEEDS], &FetchMeta::default(), &stories, now, 72 * 3600, |_, s| Raised {
-                alerts: wirewatch::alert::story_alerts(config, feed, &name, s),
+                alerts: wirewatch::raise::story_alerts(config, feed, &name, s),
                 ..Raised::default()
             })
             .expect("ingest");

@@ -4,11 +4,18 @@
 use chrono::SecondsFormat;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Config, Feed};
 use crate::feed::Story;
 use crate::matcher::{Document, Field, MatchedTerm, WatchMatch};
 use crate::redact::redact;
-use crate::store::NewAlert;
+
+/// Where an alert's snippet is taken from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Snippet {
+    /// Around the first hit in the body, else in the article (the title is shown anyway).
+    Feed,
+    /// Around the hit that made the article add the alert.
+    Article,
+}
 
 /// About how many characters of context a snippet shows.
 pub const SNIPPET_CHARS: usize = 200;
@@ -42,19 +49,17 @@ pub struct Alert {
 
 impl Alert {
     pub fn new(feed: &str, story: &Story, doc: &Document, m: WatchMatch) -> Alert {
-        Alert::with_snippet(feed, story, doc, m, feed_decisive)
+        Alert::with_snippet(feed, story, doc, m, Snippet::Feed)
     }
 
     /// An alert whose snippet is the best passage ([`best_passage`]) in the field of the hit
-    /// `decisive` picks, else of the first hit.
-    fn with_snippet(
-        feed: &str,
-        story: &Story,
-        doc: &Document,
-        m: WatchMatch,
-        decisive: fn(&[MatchedTerm]) -> Option<&MatchedTerm>,
-    ) -> Alert {
-        let field = decisive(&m.matched).or(m.matched.first()).map(|t| t.field);
+    /// `from` picks, else of the first hit.
+    pub fn with_snippet(feed: &str, story: &Story, doc: &Document, m: WatchMatch, from: Snippet) -> Alert {
+        let decisive = match from {
+            Snippet::Feed => feed_decisive(&m.matched),
+            Snippet::Article => article_decisive(&m.matched),
+        };
+        let field = decisive.or(m.matched.first()).map(|t| t.field);
         let passage = field.and_then(|f| best_passage(&m.matched, f).map(|(start, end)| (f, start, end)));
         let snippet = passage.map(|(f, start, end)| snippet(doc.field(f), start, end)).unwrap_or_default();
         Alert {
@@ -169,12 +174,6 @@ impl Alert {
     }
 }
 
-/// The alerts a story would raise: every watch it matches, for each of the watch's notifiers.
-pub fn story_alerts(config: &Config, feed: &Feed, name: &str, story: &Story) -> Vec<NewAlert> {
-    let doc = document(story, name, &feed.tags);
-    alerts(config, name, story, &doc, config.matcher.match_document(&doc), feed_decisive)
-}
-
 /// On the feed's text, the hit a snippet is taken around: the first in the body, else in the
 /// article (the title is shown anyway).
 fn feed_decisive(matched: &[MatchedTerm]) -> Option<&MatchedTerm> {
@@ -187,47 +186,6 @@ fn article_decisive(matched: &[MatchedTerm]) -> Option<&MatchedTerm> {
     let in_feed = |term: &str| matched.iter().any(|t| t.field != Field::Article && t.term == term);
     let article = || matched.iter().filter(|t| t.field == Field::Article);
     article().find(|t| !in_feed(&t.term)).or_else(|| article().next())
-}
-
-/// The alerts a story's article adds: the watches its feed text and `article` together match,
-/// less those in `matched` (the watches its feed text matched already). Their snippets come
-/// from the article, where the term that decided them hit.
-pub fn article_alerts(
-    config: &Config,
-    feed: &Feed,
-    name: &str,
-    story: &Story,
-    article: &str,
-    matched: &[String],
-) -> Vec<NewAlert> {
-    let mut doc = document(story, name, &feed.tags);
-    doc.article = article.to_string();
-    let found = config.matcher.match_document(&doc).into_iter().filter(|m| !matched.contains(&m.watch)).collect();
-    alerts(config, name, story, &doc, found, article_decisive)
-}
-
-fn alerts(
-    config: &Config,
-    name: &str,
-    story: &Story,
-    doc: &Document,
-    found: Vec<WatchMatch>,
-    decisive: fn(&[MatchedTerm]) -> Option<&MatchedTerm>,
-) -> Vec<NewAlert> {
-    found
-        .into_iter()
-        .map(|m| {
-            let notifiers = config.watches[m.index].notify.clone();
-            let alert = Alert::with_snippet(name, story, doc, m, decisive);
-            NewAlert {
-                watch: alert.watch.clone(),
-                feed: name.to_string(),
-                matched: serde_json::to_string(&alert.matched).expect("matches serialise"),
-                notifiers,
-                payload: alert.to_json(),
-            }
-        })
-        .collect()
 }
 
 /// The matcher's view of a story: one plain-text string per field.

@@ -46,7 +46,7 @@ pub enum EngineError {
     Store(#[from] crate::store::StoreError),
     #[error(transparent)]
     Dispatch(#[from] crate::notify::DispatchError),
-    #[error("cannot build the HTTP client: {0}")]
+    #[error(transparent)]
     Client(#[from] crate::poller::FetchError),
     #[error("{0}; stopping so that the service manager restarts wirewatch")]
     Delivery(#[from] DeliveryFault),

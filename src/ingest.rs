@@ -17,17 +17,30 @@ use crate::alert::Alert;
 use crate::article::ArticleDone;
 use crate::config::{Config, Feed};
 use crate::poller::schedule::{self, Seen};
-use crate::poller::{PollOutcome, Polled, Validators};
+use crate::poller::{FetchError, PollError, PollOutcome, Polled, Validators};
 use crate::redact::Redacted;
 use crate::store::{
     FeedState, FetchMeta, IngestStats, PRUNE_STEP, PendingArticle, Pruned, Raised, Store, StoreError, unix_now,
 };
 
+/// Why a poll stored nothing: the feed, or the database that could not store it.
+#[derive(Debug, thiserror::Error)]
+pub enum PollFailure {
+    #[error(transparent)]
+    Feed(#[from] PollError),
+    /// HTTP 410: the feed is removed for good.
+    #[error("{}", FetchError::Gone)]
+    Gone,
+    /// Shared: one failed commit fails every poll of its batch.
+    #[error("cannot store poll result: {0}")]
+    Store(#[source] Arc<StoreError>),
+}
+
 /// What the writer did with one poll.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct FeedReport {
     pub url: String,
-    pub result: Result<IngestStats, String>,
+    pub result: Result<IngestStats, PollFailure>,
     /// Whether the poll failed because the database could not store it (full, read-only,
     /// damaged), not because of the feed.
     pub unstored: bool,
@@ -181,7 +194,7 @@ impl Writer {
         let batched = match self.store.begin_batch() {
             Err(e) if !self.store.met(&e) => {
                 let (feed, _, reply) = first;
-                let _ = reply.send(self.failed(&config.feeds[feed], &e));
+                let _ = reply.send(self.failed(&config.feeds[feed], Arc::new(e)));
                 return None;
             }
             began => began.is_ok(),
@@ -207,14 +220,14 @@ impl Writer {
                 Err(_) => {}
             }
         }
-        let lost = if batched { self.store.commit_batch().err() } else { None };
+        let lost = if batched { self.store.commit_batch().err().map(Arc::new) } else { None };
         if lost.is_none() && !trouble && wrote && std::mem::take(&mut self.storage_failures) > 0 {
             info!("the database can be written again; polls resume their schedule");
         }
         for (feed, mut report, health, reply) in done {
             match &lost {
                 // A failed poll stays failed; one that was stored is not any more.
-                Some(e) if report.result.is_ok() => report = self.failed(&config.feeds[feed], e),
+                Some(e) if report.result.is_ok() => report = self.failed(&config.feeds[feed], Arc::clone(e)),
                 Some(_) => {}
                 None => {
                     if health || matches!(report.result, Ok(s) if s.alerts > 0) {
@@ -243,7 +256,7 @@ impl Writer {
         let since = before.failing_since.unwrap_or(now);
         let (alert, alerted_at) = match (&report.result, before.health_alerted_at) {
             (Err(error), None) if now - since >= self.config.poll.alert_after.as_secs() as i64 => {
-                (Alert::health(name, &report.url, since, Some(error), now), Some(now))
+                (Alert::health(name, &report.url, since, Some(&error.to_string()), now), Some(now))
             }
             (Ok(_), Some(_)) => (Alert::health(name, &report.url, since, None, now), None),
             _ => return false,
@@ -327,10 +340,10 @@ impl Writer {
         let applied = self.store.feed_state(&url).and_then(|state| Ok((self.try_apply(feed, &state, polled)?, state)));
         let ((result, validators, next), before) = match applied {
             Ok(applied) => applied,
-            Err(e) => return (self.failed(feed, &e), None),
+            Err(e) => return (self.failed(feed, Arc::new(e)), None),
         };
         if let Err(reason) = &result {
-            warn!(feed = %Redacted(&url), error = %Redacted(reason), "feed poll failed");
+            warn!(feed = %Redacted(&url), error = %Redacted(&reason.to_string()), "feed poll failed");
         }
         (FeedReport { url, result, unstored: false, validators, next }, Some(before))
     }
@@ -338,19 +351,19 @@ impl Writer {
     /// The report of a poll the database did not store (rolled back): its stories stay unseen
     /// and its next fetch is unconditional; the feed backs off like a failing one. Storage
     /// trouble is logged once per episode, anything else once per feed.
-    fn failed(&mut self, feed: &Feed, e: &StoreError) -> FeedReport {
+    fn failed(&mut self, feed: &Feed, e: Arc<StoreError>) -> FeedReport {
         let url = feed.url();
-        let reason = format!("cannot store poll result: {e}");
-        let unstored = Store::may_be_damaged(e);
-        if !self.store.met(e) {
+        let unstored = Store::may_be_damaged(&e);
+        let reason = PollFailure::Store(Arc::clone(&e));
+        if !self.store.met(&e) {
             // A damaged file: the engine reports it and stops.
-        } else if Store::is_storage_trouble(e) {
+        } else if Store::is_storage_trouble(&e) {
             self.storage_failures += 1;
             if self.storage_failures == 1 {
                 error!(error = %e, "cannot write the database; polls back off and nothing is marked seen until it can be written again");
             }
         } else {
-            warn!(feed = %Redacted(&url), error = %Redacted(&reason), "feed poll failed");
+            warn!(feed = %Redacted(&url), error = %Redacted(&reason.to_string()), "feed poll failed");
         }
         let failures = self.storage_failures.clamp(1, 64);
         let seen = Seen::Failure { failures, retry_after: None };
@@ -364,7 +377,7 @@ impl Writer {
         feed: &Feed,
         state: &FeedState,
         polled: Polled,
-    ) -> Result<(Result<IngestStats, String>, Validators, Option<Duration>), StoreError> {
+    ) -> Result<(Result<IngestStats, PollFailure>, Validators, Option<Duration>), StoreError> {
         let url = feed.url();
         let now = unix_now();
         let mut kept = validators(state);
@@ -390,14 +403,15 @@ impl Writer {
                 };
                 (Ok(IngestStats::default()), kept, Seen::Success { gap: None, hint })
             }
-            PollOutcome::Failed { reason, retry_after } => {
-                let failures = self.store.record_failure(state.id, &reason, now)?;
-                (Err(reason), kept, Seen::Failure { failures: failures.clamp(1, 64) as u32, retry_after })
+            PollOutcome::Failed(e) => {
+                let failures = self.store.record_failure(state.id, &e.to_string(), now)?;
+                let retry_after = e.retry_after();
+                (Err(e.into()), kept, Seen::Failure { failures: failures.clamp(1, 64) as u32, retry_after })
             }
-            PollOutcome::Gone(reason) => {
+            PollOutcome::Gone => {
                 warn!(feed = %Redacted(&url), "feed answered 410 Gone; it is no longer polled (see `wirewatch feeds`)");
-                self.store.record_gone(state.id, &reason, now)?;
-                return Ok((Err(reason), kept, None));
+                self.store.record_gone(state.id, &PollFailure::Gone.to_string(), now)?;
+                return Ok((Err(PollFailure::Gone), kept, None));
             }
             PollOutcome::Parsed { feed: parsed, raised, validators } => {
                 let stats = self.ingest(feed, state, &parsed, raised, &validators, now)?;
@@ -433,7 +447,7 @@ impl Writer {
         };
         // On a feed's first sight, stories older than the backfill cutoff, or undated, are
         // stored without alerting.
-        let backfill_cutoff = (!state.seen_before).then(|| crate::poller::backfill_cutoff(&self.config, now));
+        let backfill_cutoff = (!state.seen_before).then(|| crate::raise::backfill_cutoff(&self.config, now));
         let window = self.config.dedupe.window.as_secs() as i64;
         let config = &self.config;
         let mut name = None;
@@ -442,15 +456,15 @@ impl Writer {
         // whose savepoint unwinding rolls back, and never the writer.
         let stored = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             self.store.ingest(state.id, &meta, &parsed.stories, now, window, |i, story| {
-                if backfill_cutoff.is_some_and(|cut| !crate::poller::within_backfill(story, cut)) {
+                if backfill_cutoff.is_some_and(|cut| !crate::raise::within_backfill(story, cut)) {
                     outside_backfill += 1;
                     return Raised::default();
                 }
                 // Worked out on the parse pool for a feed's first document, and here for any
                 // other new story.
                 let raised = raised.get_mut(i).and_then(Option::take).unwrap_or_else(|| {
-                    let name = name.get_or_insert_with(|| crate::poller::feed_name(feed, parsed));
-                    crate::poller::raised(config, feed, name, story)
+                    let name = name.get_or_insert_with(|| crate::raise::feed_name(feed, parsed));
+                    crate::raise::new_story(config, feed, name, story, now)
                 });
                 for alert in &raised.alerts {
                     crate::metrics::get().matched(&alert.watch);

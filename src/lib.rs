@@ -22,6 +22,7 @@ pub mod matcher;
 pub mod metrics;
 pub mod notify;
 pub mod poller;
+pub mod raise;
 pub mod redact;
 pub mod service;
 pub mod store;

@@ -44,10 +44,14 @@ pub struct ArticleDone {
 }
 
 /// Why a page gave no article.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum NoArticle {
+    #[error("robots.txt disallows it for {}", super::ROBOTS_AGENT)]
     Refused,
-    Fetch(FetchError),
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error("extraction crashed: {0}")]
+    Crashed(#[source] tokio::task::JoinError),
 }
 
 impl NoArticle {
@@ -55,16 +59,7 @@ impl NoArticle {
         match self {
             NoArticle::Refused => ArticleOutcome::Refused,
             NoArticle::Fetch(FetchError::Timeout(_)) => ArticleOutcome::Timeout,
-            NoArticle::Fetch(_) => ArticleOutcome::Failed,
-        }
-    }
-}
-
-impl std::fmt::Display for NoArticle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            NoArticle::Refused => write!(f, "robots.txt disallows it for {}", super::ROBOTS_AGENT),
-            NoArticle::Fetch(e) => e.fmt(f),
+            NoArticle::Fetch(_) | NoArticle::Crashed(_) => ArticleOutcome::Failed,
         }
     }
 }
@@ -88,9 +83,7 @@ pub async fn fetch_and_extract(
     let left = deadline.saturating_sub(started.elapsed());
     let page = fetcher.fetch_page(url, left, max_body).await.map_err(NoArticle::Fetch)?;
     let work = move || extract(&page.bytes, Some(page.url.as_str()), page.charset.as_deref(), selector.as_ref());
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| NoArticle::Fetch(FetchError::Request(format!("extraction crashed: {e}"))))
+    tokio::task::spawn_blocking(work).await.map_err(NoArticle::Crashed)
 }
 
 /// What every step shares.

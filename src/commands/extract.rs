@@ -26,7 +26,7 @@ struct Line<'a> {
 }
 
 pub async fn run(json: bool, sources: &[String]) -> Result<ExitCode, CommandError> {
-    let fetcher = Fetcher::new(&Poll::default()).context("cannot build the HTTP client")?;
+    let fetcher = Fetcher::new(&Poll::default()).map_err(anyhow::Error::new)?;
     let mut failed = false;
     for source in sources {
         match load(&fetcher, source).await {

@@ -5,8 +5,6 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::Context;
-
 use super::CommandError;
 use crate::alert::{Alert, document};
 use crate::article::{Robots, adds_words, fetch_and_extract, wanted, words};
@@ -33,7 +31,7 @@ pub async fn run(
     articles: bool,
     sources: &[String],
 ) -> Result<ExitCode, CommandError> {
-    let fetcher = Fetcher::new(&config.poll).context("cannot build the HTTP client")?;
+    let fetcher = Fetcher::new(&config.poll).map_err(anyhow::Error::new)?;
     let robots = Robots::default();
     let mut failed = false;
     for source in sources {

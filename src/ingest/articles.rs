@@ -8,10 +8,8 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use tracing::{info, warn};
 
 use super::{BATCH, Job, Writer};
-use crate::alert::article_alerts;
 use crate::article::ArticleDone;
-use crate::config::Config;
-use crate::store::{PendingArticle, Raised, StoreError, StoredStory, unix_now};
+use crate::store::{PendingArticle, StoreError, unix_now};
 
 type ArticleJob = (ArticleDone, oneshot::Sender<bool>);
 
@@ -93,7 +91,11 @@ impl Writer {
         // As on the parse pool: a panic in matching (a bug) fails this outcome, not the writer.
         let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             self.store.apply_article(done.story_id, done.outcome, article, unix_now(), window, |stored| {
-                raise(&config, stored, article.unwrap_or_default())
+                let raised = crate::raise::with_article(&config, stored, article.unwrap_or_default());
+                for alert in &raised.alerts {
+                    crate::metrics::get().matched(&alert.watch);
+                }
+                raised
             })
         }));
         let Some(stats) = applied.map_err(|_| StoreError::MatchCrashed)?? else { return Ok(0) };
@@ -107,17 +109,4 @@ impl Writer {
         }
         Ok(stats.alerts)
     }
-}
-
-/// What a story raises now that its article is here: the watches the article adds.
-fn raise(config: &Config, stored: &StoredStory, article: &str) -> Raised {
-    // A feed no longer in the config alerts nothing new.
-    let Some(feed) = config.feed(&stored.feed) else { return Raised::default() };
-    let name = crate::config::feed_name(Some(feed), stored.feed_title.as_deref(), &stored.feed);
-    let story = &stored.story;
-    let alerts = article_alerts(config, feed, &name, story, article, &stored.matched);
-    for alert in &alerts {
-        crate::metrics::get().matched(&alert.watch);
-    }
-    Raised { alerts, cluster: config.dedupe.cross_feed, article_due: None }
 }

@@ -56,7 +56,9 @@ pub struct Validators {
     pub moved_to: Option<url::Url>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a fetch failed. Each kind keeps its cause as its source; the message shows the whole
+/// chain, so a log line says what really failed.
+#[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     #[error("HTTP status {0}")]
     Status(u16),
@@ -65,18 +67,52 @@ pub enum FetchError {
     Busy { status: u16, retry_after: Option<Duration> },
     #[error("HTTP status 410 Gone: the feed was removed for good; it is no longer polled")]
     Gone,
-    #[error("{0}")]
-    Redirect(String),
+    #[error(transparent)]
+    Redirect(#[from] RedirectError),
     #[error("timed out after {0:?}")]
     Timeout(Duration),
     #[error("body larger than the {0}-byte limit")]
     TooLarge(u64),
-    #[error("connection failed: {0}")]
-    Connect(String),
-    #[error("request failed: {0}")]
-    Request(String),
-    #[error("cannot read file {path}: {reason}")]
-    File { path: String, reason: String },
+    #[error("connection failed: {}", crate::error_chain(.0))]
+    Connect(#[source] reqwest::Error),
+    #[error("request failed: {}", crate::error_chain(.0))]
+    Request(#[source] reqwest::Error),
+    /// The HTTP client could not be built (the proxy URL, the TLS setup).
+    #[error("cannot build the HTTP client: {}", crate::error_chain(.0))]
+    Client(#[source] reqwest::Error),
+    #[error("cannot read file {}: {source}", path.display())]
+    File {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl FetchError {
+    /// How long the server asked us to wait before trying again, if it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            FetchError::Busy { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// Why a chain of redirects led nowhere.
+#[derive(Debug, thiserror::Error)]
+pub enum RedirectError {
+    #[error("more than {MAX_REDIRECTS} redirects (last to {0})")]
+    TooMany(url::Url),
+    #[error("redirect from {0} without a Location header")]
+    NoLocation(url::Url),
+    #[error("bad redirect Location {location:?}: {source}")]
+    BadLocation {
+        location: String,
+        #[source]
+        source: url::ParseError,
+    },
+    #[error("redirect to a non-HTTP URL: {0}")]
+    NotHttp(url::Url),
 }
 
 /// One HTTP client shared by every fetch.
@@ -96,10 +132,9 @@ impl Fetcher {
             .timeout(poll.timeout)
             .redirect(reqwest::redirect::Policy::none());
         if let Some(proxy) = &poll.proxy {
-            builder =
-                builder.proxy(reqwest::Proxy::all(proxy.as_str()).map_err(|e| FetchError::Request(e.to_string()))?);
+            builder = builder.proxy(reqwest::Proxy::all(proxy.as_str()).map_err(FetchError::Client)?);
         }
-        let client = builder.build().map_err(|e| FetchError::Request(e.to_string()))?;
+        let client = builder.build().map_err(FetchError::Client)?;
         Ok(Fetcher { client, timeout: poll.timeout, max_body: poll.max_body })
     }
 
@@ -151,7 +186,7 @@ impl Fetcher {
             }
             return Ok(Followed { resp, url, permanent });
         }
-        Err(FetchError::Redirect(format!("more than {MAX_REDIRECTS} redirects (last to {url})")))
+        Err(RedirectError::TooMany(url).into())
     }
 
     async fn answer(&self, mut resp: reqwest::Response, moved_to: Option<url::Url>) -> Result<Fetch, FetchError> {
@@ -182,7 +217,7 @@ impl Fetcher {
     }
 
     async fn read_file(&self, path: &Path) -> Result<Fetch, FetchError> {
-        let file_err = |e: std::io::Error| FetchError::File { path: path.display().to_string(), reason: e.to_string() };
+        let file_err = |source| FetchError::File { path: path.to_path_buf(), source };
         let file = tokio::fs::File::open(path).await.map_err(file_err)?;
         let mut bytes = Vec::new();
         file.take(self.max_body.saturating_add(1)).read_to_end(&mut bytes).await.map_err(file_err)?;
@@ -197,9 +232,9 @@ impl Fetcher {
         if e.is_timeout() {
             FetchError::Timeout(self.timeout)
         } else if e.is_connect() {
-            FetchError::Connect(crate::error_chain(&e))
+            FetchError::Connect(e)
         } else {
-            FetchError::Request(crate::error_chain(&e))
+            FetchError::Request(e)
         }
     }
 }
@@ -227,15 +262,13 @@ pub(super) fn success(status: StatusCode, headers: &HeaderMap) -> Result<(), Fet
 }
 
 /// The absolute URL a redirect points to.
-fn next_location(from: &url::Url, headers: &HeaderMap) -> Result<url::Url, FetchError> {
-    let location = headers
-        .get(LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| FetchError::Redirect(format!("redirect from {from} without a Location header")))?;
+fn next_location(from: &url::Url, headers: &HeaderMap) -> Result<url::Url, RedirectError> {
+    let location =
+        headers.get(LOCATION).and_then(|v| v.to_str().ok()).ok_or_else(|| RedirectError::NoLocation(from.clone()))?;
     let next =
-        from.join(location).map_err(|e| FetchError::Redirect(format!("bad redirect Location {location:?}: {e}")))?;
+        from.join(location).map_err(|source| RedirectError::BadLocation { location: location.to_string(), source })?;
     if !matches!(next.scheme(), "http" | "https") {
-        return Err(FetchError::Redirect(format!("redirect to a non-HTTP URL: {next}")));
+        return Err(RedirectError::NotHttp(next));
     }
     Ok(next)
 }
@@ -283,4 +316,47 @@ pub(super) fn charset(content_type: &str) -> Option<String> {
 fn validators(headers: &HeaderMap) -> (Option<String>, Option<String>) {
     let get = |name| header(headers, name).map(str::to_string);
     (get(ETAG), get(LAST_MODIFIED))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error;
+
+    use super::*;
+
+    async fn fetch(location: FeedLocation) -> FetchError {
+        let fetcher = Fetcher::new(&Poll::default()).expect("a default client builds");
+        fetcher.fetch(&location, &Validators::default()).await.expect_err("nothing to fetch")
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_keeps_reqwests_error_as_its_source() {
+        // A port just freed: nothing listens on it.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let url = url::Url::parse(&format!("http://127.0.0.1:{port}/feed.xml")).unwrap();
+        let e = fetch(FeedLocation::Http(url)).await;
+        assert!(matches!(e, FetchError::Connect(_)), "{e:?}");
+        assert!(e.source().and_then(|s| s.downcast_ref::<reqwest::Error>()).is_some_and(reqwest::Error::is_connect));
+        assert!(e.to_string().starts_with("connection failed: "), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_missing_file_keeps_its_io_error_and_names_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing.xml");
+        let e = fetch(FeedLocation::File(path.clone())).await;
+        let io = e.source().and_then(|s| s.downcast_ref::<std::io::Error>()).expect("the io error is kept");
+        assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+        assert!(e.to_string().contains(&path.display().to_string()), "{e}");
+    }
+
+    #[test]
+    fn a_bad_redirect_location_keeps_the_url_parse_error() {
+        let mut headers = HeaderMap::new();
+        headers.insert(LOCATION, "http://[::1".parse().unwrap());
+        let from = url::Url::parse("http://127.0.0.1/feed").unwrap();
+        let e = FetchError::from(next_location(&from, &headers).unwrap_err());
+        assert!(e.source().and_then(|s| s.downcast_ref::<url::ParseError>()).is_some(), "{e:?}");
+        assert!(e.to_string().starts_with("bad redirect Location \"http://[::1\""), "{e}");
+    }
 }

@@ -22,9 +22,9 @@ pub use fetch::{Fetch, FetchError, Fetched, Fetcher, MAX_REDIRECTS, USER_AGENT, 
 pub use hosts::{FetchLimits, FetchPermit};
 pub use page::Page;
 
-use crate::alert::story_alerts;
 use crate::config::Config;
 use crate::feed::{self, ParsedFeed};
+use crate::raise;
 use crate::store::Raised;
 
 /// Longest a single parse may take before the poll is reported failed.
@@ -53,29 +53,45 @@ pub enum PollOutcome {
     /// where every story is new, `raised` holds what each story would raise (its alerts),
     /// worked out here on the parse pool, except for stories too old to
     /// alert on first sight. For a feed parsed before it is empty: most of its stories are
-    /// known. The writer works out [`raised`] for any new story left without it.
+    /// known. The writer works out [`crate::raise::new_story`] for any new story left without it.
     Parsed {
         /// Boxed: a parsed feed is far larger than the other outcomes.
         feed: Box<ParsedFeed>,
         raised: Vec<Option<Raised>>,
         validators: Validators,
     },
-    Failed {
-        reason: String,
-        retry_after: Option<Duration>,
-    },
+    Failed(PollError),
     /// HTTP 410: the feed is removed for good.
-    Gone(String),
+    Gone,
+}
+
+/// Why a poll failed: the fetch, or the document it brought.
+#[derive(Debug, thiserror::Error)]
+pub enum PollError {
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error(transparent)]
+    Parse(#[from] feed::ParseError),
+    #[error("parsing took longer than {}s; skipped", .0.as_secs())]
+    ParseTimeout(Duration),
+    #[error("parser crashed: {0}")]
+    ParserCrashed(#[source] tokio::task::JoinError),
+}
+
+impl PollError {
+    /// How long the server asked us to wait before polling again, if it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            PollError::Fetch(e) => e.retry_after(),
+            _ => None,
+        }
+    }
 }
 
 impl PollOutcome {
     /// Whether this outcome holds a parsed feed (and so memory worth bounding).
     pub fn is_parsed(&self) -> bool {
         matches!(self, PollOutcome::Parsed { .. })
-    }
-
-    fn failed(reason: impl Into<String>) -> PollOutcome {
-        PollOutcome::Failed { reason: reason.into(), retry_after: None }
     }
 }
 
@@ -110,17 +126,8 @@ pub async fn poll_feed(
     crate::metrics::get().fetched(outcome, started.elapsed());
     let fetched = match fetched {
         Ok(f) => f,
-        Err(FetchError::Gone) => {
-            return Polled { outcome: PollOutcome::Gone(FetchError::Gone.to_string()), moved_to: None, hint: None };
-        }
-        Err(e) => {
-            let retry_after = match &e {
-                FetchError::Busy { retry_after, .. } => *retry_after,
-                _ => None,
-            };
-            let outcome = PollOutcome::Failed { reason: e.to_string(), retry_after };
-            return Polled { outcome, moved_to: None, hint: None };
-        }
+        Err(FetchError::Gone) => return Polled { outcome: PollOutcome::Gone, moved_to: None, hint: None },
+        Err(e) => return Polled { outcome: PollOutcome::Failed(e.into()), moved_to: None, hint: None },
     };
     let Fetch { body, moved_to, fresh_for } = fetched;
     let (bytes, etag, last_modified, charset) = match body {
@@ -148,7 +155,7 @@ pub async fn poll_feed(
                 hint,
             };
         }
-        Err(reason) => PollOutcome::failed(reason),
+        Err(e) => PollOutcome::Failed(e),
     };
     Polled { outcome, moved_to, hint: fresh_for }
 }
@@ -163,11 +170,11 @@ async fn parse(
     config: Arc<Config>,
     index: usize,
     first_sight: bool,
-) -> Result<(ParsedFeed, Vec<Option<Raised>>), String> {
+) -> Result<(ParsedFeed, Vec<Option<Raised>>), PollError> {
     let base = config.feeds[index].url();
     let parsed = blocking(PARSE_BUDGET, move || {
         let bytes = feed::apply_http_charset(&bytes, charset.as_deref());
-        feed::parse(&bytes, Some(&base)).map_err(|e| e.to_string())
+        feed::parse(&bytes, Some(&base))
     })
     .await??;
     if !first_sight {
@@ -180,47 +187,30 @@ async fn parse(
             s.text_key();
         }
         let f = &config.feeds[index];
-        let name = feed_name(f, &parsed);
-        let cutoff = backfill_cutoff(&config, crate::store::unix_now());
-        let raised =
-            parsed.stories.iter().map(|s| within_backfill(s, cutoff).then(|| raised(&config, f, &name, s))).collect();
+        let name = raise::feed_name(f, &parsed);
+        let now = crate::store::unix_now();
+        let cutoff = raise::backfill_cutoff(&config, now);
+        let raised = parsed
+            .stories
+            .iter()
+            .map(|s| raise::within_backfill(s, cutoff).then(|| raise::new_story(&config, f, &name, s, now)))
+            .collect();
         (parsed, raised)
     })
     .await?;
     Ok((parsed, raised))
 }
 
-/// Stories published before this (Unix seconds) do not alert on a feed's first sight.
-pub fn backfill_cutoff(config: &Config, now: i64) -> i64 {
-    now - config.poll.backfill.as_secs() as i64
-}
-
-/// Whether `story` may alert on its feed's first sight: dated, and not before `cutoff`.
-pub fn within_backfill(story: &feed::Story, cutoff: i64) -> bool {
-    story.published.is_some_and(|p| p.timestamp() >= cutoff)
-}
-
-/// The name alerts give `feed` as `parsed` titles it (see [`crate::config::feed_name`]).
-pub fn feed_name(feed: &crate::config::Feed, parsed: &ParsedFeed) -> String {
-    crate::config::feed_name(Some(feed), parsed.title.as_deref(), &feed.url())
-}
-
-/// What a story would raise: its alerts, whether they are clustered across feeds, and when its
-/// article step ends if it has one.
-pub fn raised(config: &Config, feed: &crate::config::Feed, name: &str, story: &feed::Story) -> Raised {
-    let alerts = story_alerts(config, feed, name, story);
-    let article_due = crate::article::wanted(&config.poll.article, feed, story)
-        .then(|| crate::store::unix_now() + config.poll.article.wait.as_secs() as i64);
-    Raised { alerts, cluster: config.dedupe.cross_feed, article_due }
-}
-
 /// Runs `work` on the blocking pool holding one of the per-core slots, waiting at most `budget`.
-async fn blocking<T: Send + 'static>(budget: Duration, work: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
+async fn blocking<T: Send + 'static>(
+    budget: Duration,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, PollError> {
     static SLOTS: OnceLock<Arc<Semaphore>> = OnceLock::new();
     let slots = SLOTS.get_or_init(|| {
         Arc::new(Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZero::get)))
     });
-    let permit = Arc::clone(slots).acquire_owned().await.map_err(|_| "parser pool closed".to_string())?;
+    let permit = Arc::clone(slots).acquire_owned().await.expect("the parse slots are never closed");
     let task = tokio::task::spawn_blocking(move || {
         // The permit lives as long as the work, even work that outruns its budget.
         let _permit = permit;
@@ -228,7 +218,38 @@ async fn blocking<T: Send + 'static>(budget: Duration, work: impl FnOnce() -> T 
     });
     match tokio::time::timeout(budget, task).await {
         Ok(Ok(done)) => Ok(done),
-        Ok(Err(join)) => Err(format!("parser crashed: {join}")),
-        Err(_) => Err(format!("parsing took longer than {}s; skipped", budget.as_secs())),
+        Ok(Err(join)) => Err(PollError::ParserCrashed(join)),
+        Err(_) => Err(PollError::ParseTimeout(budget)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error;
+    use std::path::Path;
+
+    use super::*;
+
+    fn config() -> Arc<Config> {
+        let text = "[[feed]]\nurl = \"https://a.example/rss\"\n";
+        Arc::new(Config::from_str(text, Path::new("c.toml")).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_page_that_is_no_feed_fails_with_the_parse_error_kept() {
+        let page = b"<!doctype html><html><head><title>Home</title></head><body></body></html>".to_vec();
+        let e = parse(page, None, config(), 0, true).await.unwrap_err();
+        assert!(matches!(e, PollError::Parse(feed::ParseError::Html)), "{e:?}");
+        assert_eq!(e.to_string(), feed::ParseError::Html.to_string());
+        assert_eq!(e.retry_after(), None);
+    }
+
+    #[test]
+    fn a_busy_server_s_wait_survives_into_the_poll_error() {
+        let wait = Some(Duration::from_secs(120));
+        let e = PollError::from(FetchError::Busy { status: 429, retry_after: wait });
+        assert_eq!(e.retry_after(), wait);
+        assert!(e.source().is_none(), "a status has no cause beyond itself");
+        assert_eq!(e.to_string(), "HTTP status 429 (Retry-After: 120s)");
     }
 }
