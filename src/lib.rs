@@ -29,6 +29,24 @@ pub mod store;
 pub mod text;
 pub mod web;
 
+/// Arenas glibc's allocator may keep (its default is eight per core), each holding on to what
+/// the threads using it freed. Parsing on tokio's blocking threads spread a first poll's memory
+/// over many arenas: at 10,000 farm feeds the peak was 311 MiB with the default and 276 MiB
+/// with two.
+const MALLOC_ARENAS: i32 = 2;
+
+/// Tunes the allocator before any thread starts: at most [`MALLOC_ARENAS`] glibc arenas, unless
+/// `MALLOC_ARENA_MAX` in the environment says otherwise. Nothing on other C libraries.
+pub fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only sets a tunable of the allocator; called before any thread starts.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, MALLOC_ARENAS);
+        }
+    }
+}
+
 /// Makes rustls's ring provider the process's cryptography, once, before an HTTP client is
 /// built: reqwest (built without a provider of its own) and lettre take the process default.
 pub fn install_crypto() {

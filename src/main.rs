@@ -7,6 +7,7 @@ use wirewatch::cli::Cli;
 use wirewatch::commands;
 
 fn main() -> ExitCode {
+    wirewatch::tune_allocator();
     let cli = Cli::parse_args();
     match commands::execute(cli) {
         Ok(code) => code,
