@@ -7,7 +7,7 @@
 // so that a name written once matches in both.
 //
 // Usage (from the crate root; node_modules stays outside the repository):
-//   mkdir -p /tmp/cldr && (cd /tmp/cldr && npm install cldr-localenames-full@48.2.0 opencc-js@1.0.5)
+//   mkdir -p /tmp/cldr && (cd /tmp/cldr && npm install cldr-localenames-full@48.2.0 opencc-js@1.4.2)
 //   node scripts/gen-gazetteer.mjs /tmp/cldr/node_modules/cldr-localenames-full > src/matcher/gazetteer_cldr.txt
 //
 // Each CLDR territory is tied to a gazetteer entity through its English names; OVERRIDES names
