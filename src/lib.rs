@@ -31,8 +31,8 @@ pub mod web;
 
 /// Arenas glibc's allocator may keep (its default is eight per core), each holding on to what
 /// the threads using it freed. Parsing on tokio's blocking threads spread a first poll's memory
-/// over many arenas: at 10,000 farm feeds the peak was 311 MiB with the default and 276 MiB
-/// with two.
+/// over many arenas: at 10,000 farm feeds the peak was 311 MiB with the default and 268-276
+/// MiB with two.
 const MALLOC_ARENAS: i32 = 2;
 
 /// Tunes the allocator before any thread starts: at most [`MALLOC_ARENAS`] glibc arenas, unless
