@@ -48,16 +48,15 @@ impl<'a> View<'a> {
         keys.chain(content).collect()
     }
 
-    /// How many of its [`View::bands`] `other` shares with this story, worked out from both
-    /// stories' sets: a candidate found under one rare key (a headline's number in a flood of
-    /// stories from one template) still counts every key it shares, even those whose lists are
-    /// too long to read whole.
-    pub fn shared_bands(&self, other: &View<'_>) -> usize {
-        let shared = |a: &[u32], b: &[u32], k: usize| {
-            let b = &b[..b.len().min(k)];
-            a.iter().take(k).filter(|h| b.binary_search(h).is_ok()).count()
+    /// Whether `band`, one of another story's [`View::bands`], is one of this story's.
+    pub fn has_band(&self, band: i64) -> bool {
+        let (set, k) = match band >> 32 {
+            1 => (self.key, KEY_BANDS),
+            2 => (self.content, CONTENT_BANDS),
+            _ => return false,
         };
-        shared(self.key, other.key, KEY_BANDS) + shared(self.content, other.content, CONTENT_BANDS)
+        // The bands are the smallest hashes of each set, which is sorted.
+        set[..set.len().min(k)].binary_search(&(band as u32)).is_ok()
     }
 
     /// How many keys [`View::bands`] gives, without listing them.

@@ -144,26 +144,8 @@ impl SketchIndex {
     /// The cluster of the story from another feed most similar to `features` (placed at `at`),
     /// if any is the same news within `window` seconds.
     pub fn most_similar(&self, feed_id: i64, features: &Features, at: i64, window: i64) -> Option<i64> {
-        let bands = features.bands();
         let features = features.view();
-        let mut hits: Vec<i64> = Vec::with_capacity(bands.len() * CANDIDATES_PER_KEY);
-        for band in bands {
-            let Some(list) = self.postings.get(&band) else { continue };
-            let recent = list.live().iter().rev().take(SCAN_PER_KEY).filter(|(t, _)| (t - at).abs() <= window);
-            hits.extend(recent.take(CANDIDATES_PER_KEY).map(|(_, id)| *id));
-        }
-        hits.sort_unstable();
-        hits.dedup();
-        // A candidate's shared keys are counted from its features, not from the lists it was
-        // found in: those are read only in part.
-        let mut ranked: Vec<(usize, i64, &Entry)> = hits
-            .into_iter()
-            .filter_map(|id| {
-                let entry = self.stories.get(&id).filter(|e| e.feed_id != feed_id)?;
-                Some((features.shared_bands(&entry.features.view()), id, entry))
-            })
-            .filter(|&(shared, _, _)| shared >= MIN_SHARED_BANDS)
-            .collect();
+        let mut ranked = self.candidates(feed_id, features, at, window);
         // Most shared keys first, then the newest story.
         ranked.sort_unstable_by_key(|&(shared, id, _)| std::cmp::Reverse((shared, id)));
         let mut best: Option<(f64, i64)> = None;
@@ -187,6 +169,60 @@ impl SketchIndex {
             }
         }
         best.map(|(_, c)| c)
+    }
+
+    /// The stories from other feeds filed under at least [`MIN_SHARED_BANDS`] of the keys of
+    /// `features` (placed at `at`, within `window`), each with how many it shares. A key's list
+    /// is read only in part (its newest [`CANDIDATES_PER_KEY`] within the window): a list read
+    /// whole counts its stories exactly, and a story found in one (or in two lists cut short)
+    /// is checked against the keys of the lists cut short, so a reprint found only under its
+    /// one rare key (a headline's number in a flood of one template's stories) still counts
+    /// every key it shares. A story found in only one list cut short is not looked at: every
+    /// key it might share is common.
+    fn candidates(&self, feed_id: i64, features: View<'_>, at: i64, window: i64) -> Vec<(usize, i64, &Entry)> {
+        // Stories found in lists read whole (once per list), in lists cut short, and those keys.
+        let (mut whole, mut partial, mut cut) = (Vec::new(), Vec::new(), Vec::new());
+        let mut found = Vec::with_capacity(CANDIDATES_PER_KEY);
+        for band in features.bands() {
+            let Some(list) = self.postings.get(&band) else { continue };
+            let live = list.live();
+            let mut scanned = 0;
+            found.clear();
+            for &(t, id) in live.iter().rev() {
+                if scanned == SCAN_PER_KEY || found.len() == CANDIDATES_PER_KEY {
+                    break;
+                }
+                scanned += 1;
+                if (t - at).abs() <= window {
+                    found.push(id);
+                }
+            }
+            // A story filed again under one key counts once.
+            found.sort_unstable();
+            found.dedup();
+            if scanned == live.len() {
+                whole.extend_from_slice(&found);
+            } else {
+                cut.push(band);
+                partial.extend_from_slice(&found);
+            }
+        }
+        let mut counted = counts(whole);
+        // A story found only in lists cut short is looked at when found in enough of them.
+        let partial = counts(partial)
+            .into_iter()
+            .filter(|&(id, n)| n >= MIN_SHARED_BANDS && counted.binary_search_by_key(&id, |&(c, _)| c).is_err());
+        counted.extend(partial.map(|(id, _)| (id, 0)).collect::<Vec<_>>());
+        counted
+            .into_iter()
+            .filter(|&(_, n)| n + cut.len() >= MIN_SHARED_BANDS)
+            .filter_map(|(id, n)| {
+                let entry = self.stories.get(&id).filter(|e| e.feed_id != feed_id)?;
+                let view = entry.features.view();
+                let shared = n + cut.iter().filter(|&&band| view.has_band(band)).count();
+                (shared >= MIN_SHARED_BANDS).then_some((shared, id, entry))
+            })
+            .collect()
     }
 
     /// A story joins a cluster only if it is the same news as each of its indexed members: the
@@ -229,6 +265,19 @@ impl SketchIndex {
         self.bytes -= cost(&entry.features);
         self.forget_member(entry.cluster, id);
     }
+}
+
+/// `ids` sorted, each with the number of times it occurs, in id order.
+fn counts(mut ids: Vec<i64>) -> Vec<(i64, usize)> {
+    ids.sort_unstable();
+    let mut counted: Vec<(i64, usize)> = Vec::with_capacity(ids.len());
+    for id in ids {
+        match counted.last_mut() {
+            Some((last, n)) if *last == id => *n += 1,
+            _ => counted.push((id, 1)),
+        }
+    }
+    counted
 }
 
 #[cfg(test)]
@@ -275,6 +324,56 @@ mod tests {
         for i in [0, 50, 99] {
             assert_eq!(index.most_similar(20, &news(i), 1_000, 3600), Some(i as i64 + 1), "package {i}");
         }
+    }
+
+    #[test]
+    fn candidates_count_every_shared_key_whether_its_list_is_read_whole_or_cut_short() {
+        // Stories over a small vocabulary, so some keys' lists outgrow what a lookup reads.
+        let mut seed = 7u64;
+        let mut next = move |n: u64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        let mut random = |at: i64| {
+            let key: Vec<u32> = (0..6).map(|_| next(40) as u32).collect();
+            let start = next(60) as u32;
+            let mut f = story(&key, start..start + 8, &[], &[]);
+            f.key.sort_unstable();
+            f.key.dedup();
+            f.published = Some(at);
+            f
+        };
+        let mut index = SketchIndex::default();
+        let mut filed = Vec::new();
+        for id in 1..=600 {
+            let f = random(id * 10);
+            index.insert(id, id % 7, id, id * 10, f.clone().pack());
+            filed.push((id, f));
+        }
+        let mut found = 0;
+        for probe in 0..50 {
+            let query = random(3_000 + probe);
+            let (at, window, feed) = (3_000 + probe, 2_500, 3);
+            let bands = query.bands();
+            let expected: Vec<(usize, i64)> = filed
+                .iter()
+                .filter(|(id, f)| id % 7 != feed && (f.published.unwrap() - at).abs() <= window)
+                .map(|(id, f)| (bands.iter().filter(|&&b| f.view().has_band(b)).count(), *id))
+                .filter(|&(shared, _)| shared >= MIN_SHARED_BANDS)
+                .collect();
+            let mut got: Vec<(usize, i64)> =
+                index.candidates(feed, query.view(), at, window).into_iter().map(|(n, id, _)| (n, id)).collect();
+            got.sort_unstable_by_key(|&(_, id)| id);
+            // Every story found counts exactly what it shares; a story is missed only when every
+            // list holding it was cut short before it.
+            for (n, id) in &got {
+                assert!(expected.contains(&(*n, *id)), "probe {probe}: story {id} counted {n}");
+            }
+            found += got.len();
+        }
+        assert!(found > 50, "the probes find stories ({found})");
+        let long = index.postings.values().filter(|p| p.live().len() > CANDIDATES_PER_KEY).count();
+        assert!(long > 0, "some lists are longer than a lookup reads");
     }
 
     #[test]
