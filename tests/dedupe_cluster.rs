@@ -6,7 +6,10 @@ mod common;
 
 use common::newsroom::{NK_NEWS, TASS, YONHAP};
 use common::{FeedServer, Item, Setup, bin, rss};
+use wirewatch::dedupe::LookupKeys;
 use wirewatch::engine;
+use wirewatch::feed::Story;
+use wirewatch::store::{FetchMeta, NewAlert, Raised, Store};
 
 /// Another launch ten days later, told in many of the same words.
 const LATER_LAUNCH: Item<'static> = Item {
@@ -134,4 +137,113 @@ fn recent_names_the_watches_when_asked_for_an_unknown_one() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no watch named \"nope\"") && err.contains("dprk"), "{err}");
+}
+
+/// One agency's template, told of a new target each time: the stock sentences (the Secretary's
+/// line in the lead, the asset-freeze and secondary-sanctions lines) are the same in every story.
+fn treasury_action(target: &str, day: &str, detail: &str, hour: i64) -> Story {
+    let body = format!(
+        "The U.S. Treasury on {day} sanctioned {target}. Treasury Secretary Scott Bessent said the United \
+         States would keep cutting off the revenue Tehran uses to fund its proxies. {detail} The sanctions freeze any US assets of those designated and bar Americans \
+         from dealing with them. Foreign banks that facilitate significant transactions for them risk secondary \
+         sanctions."
+    );
+    Story {
+        key: format!("{target}-{hour}"),
+        url: None,
+        title: format!("Treasury sanctions {target} in Iran oil network"),
+        body,
+        author: String::new(),
+        categories: Vec::new(),
+        published: chrono::DateTime::from_timestamp(1_800_000_000 + hour * 3600, 0),
+        keys: LookupKeys::with_lang(None),
+    }
+}
+
+/// A database in a temp dir, open for ingest.
+struct Db {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+    store: Store,
+}
+
+fn db() -> Db {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.db");
+    let store = Store::open(&path).unwrap();
+    Db { _dir: dir, path, store }
+}
+
+/// Polls `story` from the feed at `url`, as a story matching one watch; returns its cluster.
+fn poll(db: &mut Db, url: &str, story: &Story) -> i64 {
+    let store = &mut db.store;
+    let id = store.feed_state(url).unwrap().id;
+    let now = story.published.unwrap().timestamp() + 600;
+    let stories = std::slice::from_ref(story);
+    store
+        .ingest(id, &FetchMeta::default(), stories, now, 72 * 3600, |_, _| {
+            let alert = NewAlert {
+                watch: "sanctions".into(),
+                feed: url.into(),
+                matched: "[]".into(),
+                notifiers: vec!["log".into()],
+                payload: "{}".into(),
+            };
+            Raised { alerts: vec![alert], cluster: true, ..Raised::default() }
+        })
+        .unwrap();
+    let sql =
+        "SELECT m.cluster_id FROM matches m JOIN stories s ON s.id = m.story_id WHERE s.feed_id = ?1 AND s.key = ?2";
+    rusqlite::Connection::open(&db.path)
+        .unwrap()
+        .query_row(sql, rusqlite::params![id, story.key], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn a_template_seen_across_feeds_no_longer_merges_two_events_and_a_reprint_still_joins() {
+    let vesta = treasury_action(
+        "Vesta Shipping",
+        "Thursday",
+        "Vesta Shipping operated four tankers that switched off their transponders near Fujairah.",
+        60,
+    );
+    let orion = treasury_action(
+        "Orion Petroleum",
+        "Thursday",
+        "Orion Petroleum ran a storage terminal in Dalian that received the cargoes.",
+        62,
+    );
+    // With nothing seen before, the stock sentences carry the two events into one cluster.
+    let mut fresh = db();
+    let first = poll(&mut fresh, "https://gulf.example/rss", &vesta);
+    assert_eq!(poll(&mut fresh, "https://energy.example/rss", &orion), first, "the guard this test is about");
+
+    // Three earlier events from one template, each from a feed of its own, a day apart: no feed
+    // carries the stock sentences more than once, but three feeds' events do.
+    let mut store = db();
+    let earlier = [
+        ("https://a.example/rss", "Caspian Freight", "Monday", "Caspian Freight chartered two ships to Iraq.", 0),
+        ("https://b.example/rss", "Delta Bunkering", "Tuesday", "Delta Bunkering refuelled the tankers at sea.", 25),
+        ("https://c.example/rss", "Nimbus Trading", "Wednesday", "Nimbus Trading forged the cargo papers.", 50),
+    ];
+    let mut clusters: Vec<i64> = earlier
+        .iter()
+        .map(|&(url, target, day, detail, hour)| poll(&mut store, url, &treasury_action(target, day, detail, hour)))
+        .collect();
+    // A restart in between: what the index knew of sentences is read back from the database.
+    store.store = Store::open(&store.path).unwrap();
+    clusters.push(poll(&mut store, "https://gulf.example/rss", &vesta));
+    let orion_cluster = poll(&mut store, "https://energy.example/rss", &orion);
+    clusters.push(orion_cluster);
+    clusters.sort_unstable();
+    clusters.dedup();
+    assert_eq!(clusters.len(), 5, "five events, five clusters");
+
+    // A reprint of one of them in another feed is still the same news.
+    let mut reprint = orion.clone();
+    reprint.key = "reprint".into();
+    reprint.title = reprint.title.to_uppercase();
+    reprint.published = reprint.published.map(|p| p + chrono::Duration::minutes(40));
+    assert_eq!(poll(&mut store, "https://portal.example/rss", &reprint), orion_cluster);
 }

@@ -1,15 +1,19 @@
 //! What similarity knows of one story: its words as sorted sets of 32-bit hashes (content words,
 //! names and numbers, the headline's own, the names specific to it), small enough to store
 //! beside the story and compare without allocating. Sentences learnt as boilerplate
-//! (`boilerplate.rs`) are left out of every set.
+//! (`boilerplate.rs`) are left out of every set; the keys of all its sentences are kept apart,
+//! for learning which sentences stories across feeds share.
 
-use super::boilerplate::{Boilerplate, sentence_key, sentences};
+use super::boilerplate::{sentence_key, sentences};
 use super::layout::{Packed, View};
 use super::words::{Word, is_common_name, read_words};
 
 /// Sentences of a body, after its headline, that make its lead: where a report names who did
 /// what to whom.
 const LEAD_SENTENCES: usize = 2;
+/// Sentence keys kept of one story at most (the first ones): a bound on what a long article
+/// costs the candidate index.
+const MAX_SENTENCES: usize = 64;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Features {
@@ -28,18 +32,20 @@ pub struct Features {
     /// The names and numbers that tell this event from others of its kind: those of the
     /// headline and the lead, without the common names (`words.rs`) every story of a kind shares.
     pub specific: Vec<u32>,
+    /// The keys of the body's sentences (`boilerplate.rs`), boilerplate included; not compared.
+    pub sentences: Vec<u32>,
     /// Unix seconds, when the story is dated.
     pub published: Option<i64>,
 }
 
 impl Features {
-    /// The features of a story, with nothing known of its feed's boilerplate.
+    /// The features of a story, with nothing known of boilerplate.
     pub fn new(title: &str, body: &str, published: Option<i64>) -> Features {
-        Features::learnt(title, body, published, &Boilerplate::default())
+        Features::learnt(title, body, published, |_| false)
     }
 
-    /// The features of a story whose feed repeats `boilerplate`: those sentences are left out.
-    pub fn learnt(title: &str, body: &str, published: Option<i64>, boilerplate: &Boilerplate) -> Features {
+    /// The features of a story, leaving out the sentences whose keys `boilerplate` accepts.
+    pub fn learnt(title: &str, body: &str, published: Option<i64>, boilerplate: impl Fn(u32) -> bool) -> Features {
         let mut f = Features { published, title_places: super::places::named_in(title), ..Features::default() };
         // Each word is folded and hashed once, for the sentence's boilerplate key and the sets.
         let mut words = Vec::new();
@@ -50,7 +56,11 @@ impl Features {
         let mut kept = 0;
         for sentence in sentences(body) {
             read_words(&sentence, &mut words);
-            if !boilerplate.is_empty() && boilerplate.contains(sentence_key(&words)) {
+            let key = sentence_key(&words);
+            if let Some(key) = key.filter(|_| f.sentences.len() < MAX_SENTENCES) {
+                f.sentences.push(key);
+            }
+            if key.is_some_and(&boilerplate) {
                 continue;
             }
             f.add_words(&words, false);
@@ -65,8 +75,15 @@ impl Features {
             f.title_key.push(h);
         }
         f.specific = f.key[..lead].iter().copied().filter(|&h| !is_common_name(h)).collect();
-        let sets =
-            [&mut f.content, &mut f.key, &mut f.numbers, &mut f.title_content, &mut f.title_key, &mut f.specific];
+        let sets = [
+            &mut f.content,
+            &mut f.key,
+            &mut f.numbers,
+            &mut f.title_content,
+            &mut f.title_key,
+            &mut f.specific,
+            &mut f.sentences,
+        ];
         for set in sets {
             set.sort_unstable();
             set.dedup();
@@ -117,6 +134,7 @@ impl Features {
             &self.title_key,
             &self.title_places,
             &self.specific,
+            &self.sentences,
         ];
         View::from_sets(sets.map(Vec::as_slice), self.published)
     }
@@ -182,12 +200,30 @@ mod tests {
 
     #[test]
     fn packed_features_read_as_the_same_sets() {
-        let f = Features::new("EU widens Syria sanctions", "Brussels adopted its 19th package on Monday.", Some(7));
+        let body = "Brussels adopted its 19th package of measures against the shadow fleet on Monday.";
+        let f = Features::new("EU widens Syria sanctions", body, Some(7));
         let packed = f.pack();
         let (a, b) = (f.view(), packed.view());
         assert_eq!((a.content, a.key, a.numbers), (b.content, b.key, b.numbers));
         assert_eq!((a.title_content, a.title_key, a.title_places), (b.title_content, b.title_key, b.title_places));
+        assert_eq!((a.specific, a.sentences), (b.specific, b.sentences));
         assert_eq!((a.published, a.bands()), (b.published, b.bands()));
-        assert!(!b.title_places.is_empty() && !b.numbers.is_empty());
+        assert!(!b.title_places.is_empty() && !b.numbers.is_empty() && b.sentences.len() == 1);
+        let bytes = packed.to_bytes();
+        assert_eq!(Packed::stored_sentences(&bytes[..crate::dedupe::STORED_HEAD]), 1);
+        assert_eq!(Packed::stored_sentences(&bytes[..8]), 0, "a head cut short");
+    }
+
+    #[test]
+    fn sentences_left_out_are_still_known_by_their_keys() {
+        let stock = "The sanctions freeze any US assets of those designated and bar Americans from dealing with them.";
+        let body = format!("Brussels adopted its 19th package of measures against the shadow fleet. {stock}");
+        let all = Features::new("EU widens Syria sanctions", &body, Some(7));
+        let stock = Features::new("", stock, None).sentences;
+        assert_eq!((all.sentences.len(), stock.len()), (2, 1));
+        let without = Features::learnt("EU widens Syria sanctions", &body, Some(7), |s| s == stock[0]);
+        assert!(!without.content.contains(&super::super::words::token_hash("freeze")));
+        assert!(all.content.contains(&super::super::words::token_hash("freeze")));
+        assert_eq!(without.sentences, all.sentences, "left out of the sets, not of the sentence keys");
     }
 }

@@ -3,7 +3,7 @@
 //! bytes stored in `sketches` (read back in every layout ever written).
 
 /// The number of sets a story's features hold.
-const SETS: usize = 7;
+const SETS: usize = 8;
 
 /// Candidate-index keys taken from each story: this many of its key tokens and this many of its
 /// content words, the ones with the smallest hashes (a bottom-k sketch, so two stories sharing
@@ -26,19 +26,23 @@ pub struct View<'a> {
     pub title_key: &'a [u32],
     pub title_places: &'a [u32],
     pub specific: &'a [u32],
+    /// The keys of the body's sentences (`boilerplate.rs`): not compared, but what the candidate
+    /// index learns which sentences feeds share from.
+    pub sentences: &'a [u32],
     pub published: Option<i64>,
 }
 
 impl<'a> View<'a> {
     /// The sets in [`View::sets`] order.
     pub(super) fn from_sets(sets: [&'a [u32]; SETS], published: Option<i64>) -> View<'a> {
-        let [content, key, numbers, title_content, title_key, title_places, specific] = sets;
-        View { content, key, numbers, title_content, title_key, title_places, specific, published }
+        let [content, key, numbers, title_content, title_key, title_places, specific, sentences] = sets;
+        View { content, key, numbers, title_content, title_key, title_places, specific, sentences, published }
     }
 
     /// The sets, in the order they are packed and stored.
     fn sets(&self) -> [&'a [u32]; SETS] {
-        [self.content, self.key, self.numbers, self.title_content, self.title_key, self.title_places, self.specific]
+        let View { content, key, numbers, title_content, title_key, title_places, specific, sentences, .. } = *self;
+        [content, key, numbers, title_content, title_key, title_places, specific, sentences]
     }
 
     /// See [`super::Features::bands`].
@@ -78,6 +82,10 @@ pub struct Packed {
 const WITH_HEADLINE: u32 = u32::MAX;
 /// First word of stored features that also carry the specific names.
 const WITH_SPECIFIC: u32 = u32::MAX - 1;
+/// First word of stored features that also carry the sentence keys.
+const WITH_SENTENCES: u32 = u32::MAX - 2;
+/// Bytes at the start of stored features that hold the marker and every set's length.
+pub const STORED_HEAD: usize = 4 * (1 + SETS);
 
 impl Packed {
     pub(super) fn of(view: View<'_>) -> Packed {
@@ -108,7 +116,7 @@ impl Packed {
     /// set lengths, then the sets as laid out in memory.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(4 * (1 + self.ends.len() + self.words.len()));
-        out.extend_from_slice(&WITH_SPECIFIC.to_le_bytes());
+        out.extend_from_slice(&WITH_SENTENCES.to_le_bytes());
         let mut start = 0;
         for &end in &self.ends {
             out.extend_from_slice(&(end - start).to_le_bytes());
@@ -120,12 +128,23 @@ impl Packed {
         out
     }
 
-    /// Reads what [`Packed::to_bytes`] wrote, or an earlier layout (without the specific names,
-    /// or without the headline sets either: three lengths, no marker); `None` for bytes none can
-    /// have written. Sets an earlier layout lacks are empty.
+    /// How many sentence keys the stored features starting with `head` (their first
+    /// [`STORED_HEAD`] bytes or fewer) hold: none in a layout written before they were kept.
+    pub fn stored_sentences(head: &[u8]) -> usize {
+        let word = |i: usize| head.get(4 * i..4 * i + 4).map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")));
+        match word(0) {
+            Some(WITH_SENTENCES) => word(SETS).unwrap_or(0) as usize,
+            _ => 0,
+        }
+    }
+
+    /// Reads what [`Packed::to_bytes`] wrote, or an earlier layout (without the sentence keys,
+    /// without the specific names, or without the headline sets either: three lengths, no
+    /// marker); `None` for bytes none can have written. Sets an earlier layout lacks are empty.
     pub fn from_bytes(bytes: &[u8], published: Option<i64>) -> Option<Packed> {
         let word = |i: usize| bytes.get(4 * i..4 * i + 4).map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")));
         let (first, count) = match word(0)? {
+            WITH_SENTENCES => (1, 8),
             WITH_SPECIFIC => (1, 7),
             WITH_HEADLINE => (1, 6),
             _ => (0, 3),

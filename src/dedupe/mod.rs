@@ -10,9 +10,9 @@ mod rule;
 pub mod url;
 mod words;
 
-pub use boilerplate::Boilerplate;
+pub use boilerplate::{Boilerplate, stock_across_feeds};
 pub use features::Features;
-pub use layout::{MAX_BANDS, MIN_SHARED_BANDS, Packed, View};
+pub use layout::{MAX_BANDS, MIN_SHARED_BANDS, Packed, STORED_HEAD, View};
 pub use rule::{Apart, similarity, verdict};
 pub use url::canonical_url;
 

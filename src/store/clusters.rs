@@ -8,15 +8,16 @@
 //! compares itself with those sharing the most keys, and joins the cluster of the most similar
 //! one from another feed, if it is the same news as every indexed member of that cluster.
 //! Features leave out the sentences the story's feed repeats (its boilerplate, learnt here from
-//! the feed's stored stories and its new document). Features older than twice the window are
-//! pruned.
+//! the feed's stored stories and its new document) and those the index finds in stories of
+//! several clusters from several feeds (boilerplate across feeds). Features older than twice
+//! the window are pruned.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::sketch_index::{self, SketchIndex};
 use super::stories::Placed;
 use super::{Store, StoreError};
-use crate::dedupe::{Boilerplate, Features, Packed};
+use crate::dedupe::{Boilerplate, Features, Packed, STORED_HEAD};
 use crate::feed::Story;
 
 /// Stored stories of a feed read to learn its boilerplate: its newest within the window.
@@ -66,8 +67,8 @@ fn boilerplate(tx: &Connection, feed_id: i64, document: &[Story], since: i64) ->
 
 /// A story's place in time for the window: its date, or when it was seen if undated or dated
 /// in the future.
-fn placed_at(features: &Features, now: i64) -> i64 {
-    features.published.map_or(now, |p| p.min(now))
+fn placed_at(published: Option<i64>, now: i64) -> i64 {
+    published.map_or(now, |p| p.min(now))
 }
 
 /// A story filed in `sketches` by an open transaction, for the index once it commits.
@@ -79,7 +80,8 @@ pub(super) struct Filed {
     features: Packed,
 }
 
-/// Files a new matched story into a cluster, by its features without its feed's `boilerplate`:
+/// Files a new matched story into a cluster, by its features without its feed's `boilerplate`
+/// and the sentences boilerplate across feeds:
 /// returns the cluster's id (the id of the first story of a cluster it joins, else its own) and
 /// what the index must learn once the transaction commits.
 pub(super) fn join(
@@ -89,8 +91,10 @@ pub(super) fn join(
     boilerplate: &Boilerplate,
 ) -> Result<(i64, Filed), StoreError> {
     let Placed { story_id, feed_id, story, now, window, .. } = *place;
-    let features = Features::learnt(&story.title, &story.body, story.published.map(|p| p.timestamp()), boilerplate);
-    let at = placed_at(&features, now);
+    let published = story.published.map(|p| p.timestamp());
+    let at = placed_at(published, now);
+    let stock = |s| boilerplate.contains(s) || index.is_stock(s, at, window);
+    let features = Features::learnt(&story.title, &story.body, published, stock);
     let cluster = index.most_similar(feed_id, &features, at, window).unwrap_or(story_id);
     let features = features.pack();
     tx.prepare_cached(
@@ -182,7 +186,7 @@ impl Store {
         now: i64,
         window: i64,
     ) -> Result<Option<i64>, StoreError> {
-        let at = placed_at(features, now);
+        let at = placed_at(features.published, now);
         Ok(self.sketch_index()?.most_similar(feed_id, features, at, window))
     }
 
@@ -274,12 +278,14 @@ impl Store {
 fn load_sketch_index(conn: &Connection, budget: usize) -> Result<SketchIndex, StoreError> {
     let mut index = SketchIndex::with_budget(budget);
     let mut since = i64::MIN;
-    let mut sizes = conn.prepare("SELECT at, length(features) FROM sketches ORDER BY at DESC")?;
-    let mut rows = sizes.query([])?;
+    let mut sizes =
+        conn.prepare("SELECT at, length(features), substr(features, 1, ?1) FROM sketches ORDER BY at DESC")?;
+    let mut rows = sizes.query([STORED_HEAD as i64])?;
     let mut total = 0usize;
     while let Some(row) = rows.next()? {
-        // Bytes stored are about the bytes held, plus the entry's own.
-        total += row.get::<_, i64>(1)? as usize + sketch_index::ENTRY_BYTES;
+        // Bytes stored are about the bytes held, plus the entry's own and its sentences'.
+        let sentences = Packed::stored_sentences(&row.get::<_, Vec<u8>>(2)?);
+        total += row.get::<_, i64>(1)? as usize + sketch_index::entry_bytes(sentences);
         if total > budget {
             since = row.get::<_, i64>(0)? + 1;
             break;

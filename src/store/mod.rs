@@ -17,6 +17,7 @@ mod open;
 mod outbox;
 mod prune;
 mod schema;
+mod sentence_index;
 mod sketch_index;
 mod stamp;
 mod stories;

@@ -7,7 +7,8 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
-use crate::dedupe::{Features, MAX_BANDS, MIN_SHARED_BANDS, Packed, View, similarity};
+use super::sentence_index::{SENTENCE_BYTES, SentenceIndex};
+use crate::dedupe::{Features, MAX_BANDS, MIN_SHARED_BANDS, Packed, View, similarity, stock_across_feeds};
 
 /// Stories read per index key: the newest within the window.
 const CANDIDATES_PER_KEY: usize = 32;
@@ -56,15 +57,18 @@ impl Posting {
 const ENTRY_OVERHEAD: usize = 120;
 const POSTING_BYTES: usize = 16;
 
-/// About what a stored story costs in the index beyond its stored bytes, at most: with a posting
-/// under every key a story can have, so that the loader does not read rows the index would
-/// evict at once.
-pub(super) const ENTRY_BYTES: usize = ENTRY_OVERHEAD + POSTING_BYTES * MAX_BANDS;
+/// About what a stored story with `sentences` sentence keys costs in the index beyond its stored
+/// bytes, at most: with a posting under every key a story can have, so that the loader does not
+/// read rows the index would evict at once.
+pub(super) fn entry_bytes(sentences: usize) -> usize {
+    ENTRY_OVERHEAD + POSTING_BYTES * MAX_BANDS + SENTENCE_BYTES * sentences
+}
 
 /// What keeping `features` in the index costs, in bytes (an estimate within a few percent of
 /// what the allocator hands out).
 pub(super) fn cost(features: &Packed) -> usize {
-    features.footprint() + ENTRY_OVERHEAD + POSTING_BYTES * features.view().band_count()
+    let view = features.view();
+    features.footprint() + ENTRY_OVERHEAD + POSTING_BYTES * view.band_count() + SENTENCE_BYTES * view.sentences.len()
 }
 
 pub struct SketchIndex {
@@ -77,6 +81,8 @@ pub struct SketchIndex {
     /// Cluster id → its indexed members: a story joins a cluster only if it is the same news as
     /// each of them.
     members: HashMap<i64, Vec<i64>, fnv::FnvBuildHasher>,
+    /// Sentence key → the stories carrying it: which sentences are boilerplate across feeds.
+    sentences: SentenceIndex,
     /// Bytes held ([`cost`] of every indexed story), and the most it may hold (`[dedupe] memory`).
     bytes: usize,
     budget: usize,
@@ -98,6 +104,7 @@ impl SketchIndex {
             stories: HashMap::default(),
             by_time: BinaryHeap::new(),
             members: HashMap::default(),
+            sentences: SentenceIndex::default(),
             bytes: 0,
             budget,
             evicted: false,
@@ -111,10 +118,13 @@ impl SketchIndex {
             self.postings.entry(band).or_default().entries.push((at, story_id));
         }
         self.bytes += cost(&features);
-        if let Some(old) = self.stories.insert(story_id, Entry { feed_id, cluster, at, features }) {
+        if let Some(old) = self.stories.remove(&story_id) {
             self.bytes -= cost(&old.features);
             self.forget_member(old.cluster, story_id);
+            self.sentences.forget(story_id, old.features.view().sentences);
         }
+        self.sentences.file(story_id, features.view().sentences);
+        self.stories.insert(story_id, Entry { feed_id, cluster, at, features });
         self.members.entry(cluster).or_default().push(story_id);
         self.by_time.push(Reverse((at, story_id)));
         while self.bytes > self.budget {
@@ -139,6 +149,14 @@ impl SketchIndex {
                 self.members.remove(&cluster);
             }
         }
+    }
+
+    /// Whether the sentence with key `sentence` is boilerplate across feeds for a story placed at
+    /// `at`: carried by indexed stories of enough different clusters and feeds within `window`
+    /// seconds of it.
+    pub fn is_stock(&self, sentence: u32, at: i64, window: i64) -> bool {
+        let holders = self.sentences.holders(sentence).filter_map(|id| self.stories.get(&id));
+        stock_across_feeds(holders.filter(|e| (e.at - at).abs() <= window).map(|e| (e.cluster, e.feed_id)))
     }
 
     /// The cluster of the story from another feed most similar to `features` (placed at `at`),
@@ -264,6 +282,7 @@ impl SketchIndex {
         let entry = self.stories.remove(&id).expect("found above");
         self.bytes -= cost(&entry.features);
         self.forget_member(entry.cluster, id);
+        self.sentences.forget(id, entry.features.view().sentences);
     }
 }
 
@@ -294,6 +313,7 @@ mod tests {
             title_key: title_key.to_vec(),
             title_places: Vec::new(),
             specific: key.to_vec(),
+            sentences: Vec::new(),
             published: Some(1_000),
         }
     }
@@ -388,7 +408,7 @@ mod tests {
         assert_eq!(index.most_similar(99, &news(), 250, 1_000), Some(2));
         index.prune(1_000);
         assert!(index.stories.is_empty() && index.postings.is_empty() && index.by_time.is_empty());
-        assert!(index.members.is_empty());
+        assert!(index.members.is_empty() && index.sentences.is_empty());
         assert_eq!(index.most_similar(99, &news(), 250, 1_000), None);
     }
 }
