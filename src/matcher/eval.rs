@@ -100,6 +100,8 @@ pub(super) struct Scanned<'d> {
     /// Per field, the byte offsets of the spaces of its folded text, for
     /// word distances; computed when a NEAR first needs them.
     spaces: [OnceCell<Vec<u32>>; Field::ALL.len()],
+    /// The hits again, ordered by term; sorted when a leaf's hits are first wanted.
+    by_term: OnceCell<Vec<Hit>>,
     /// For each term, the set (bit mask) of fields it occurs in: a leaf's truth in O(1).
     term_fields: Vec<u8>,
     /// The same for each entity, over all its names and aliases.
@@ -112,14 +114,13 @@ impl Scanned<'_> {
             return Vec::new();
         }
         // An entity's term list runs to hundreds with inflections and parts; a term names one
-        // or two entities, so that side is the one searched.
-        let names = |t: TermId| match &leaf.target {
-            Target::Term(own) => *own == t,
-            Target::Terms(forms) => forms.contains(&t),
-            Target::Entity(e) => m.term_entities(t).contains(e),
+        // or two entities, so for an entity it is the hits that are searched.
+        let mut out: Vec<Hit> = match &leaf.target {
+            Target::Term(t) => self.term_hits(*t).to_vec(),
+            Target::Terms(forms) => forms.iter().flat_map(|&t| self.term_hits(t)).copied().collect(),
+            Target::Entity(e) => self.hits.iter().filter(|h| m.term_entities(h.term).contains(e)).copied().collect(),
         };
-        let mut out: Vec<Hit> =
-            self.hits.iter().filter(|h| leaf.fields & h.field.mask() != 0 && names(h.term)).copied().collect();
+        out.retain(|h| leaf.fields & h.field.mask() != 0);
         // One mention found under several names of the entity ("UN Security Council" and
         // "Security Council") is reported once, as its longest name.
         out.sort_by_key(|h| (h.field, h.start, std::cmp::Reverse(h.end), h.term));
@@ -149,6 +150,18 @@ impl Scanned<'_> {
             text.iter().enumerate().filter(|(_, b)| **b == b' ').map(|(i, _)| i as u32).collect()
         });
         spaces.partition_point(|&s| s < at)
+    }
+
+    /// The hits of term `t`.
+    fn term_hits(&self, t: TermId) -> &[Hit] {
+        let by_term = self.by_term.get_or_init(|| {
+            let mut sorted = self.hits.clone();
+            sorted.sort_by_key(|h| h.term);
+            sorted
+        });
+        let from = by_term.partition_point(|h| h.term < t);
+        let to = from + by_term[from..].partition_point(|h| h.term == t);
+        &by_term[from..to]
     }
 
     fn folded(&self, field: Field) -> &Folded {
@@ -213,8 +226,16 @@ impl Matcher {
                 entity_fields[e as usize] |= h.field.mask();
             }
         }
-        Scanned { doc, folded, hits, spaces: Default::default(), term_fields, entity_fields }
+        Scanned { doc, folded, hits, spaces: Default::default(), by_term: OnceCell::new(), term_fields, entity_fields }
     }
+}
+
+/// A byte offset in a field's source text and the characters before it.
+#[derive(Default)]
+struct CharCursor {
+    field: Option<Field>,
+    byte: usize,
+    chars: usize,
 }
 
 pub(super) struct Ctx<'a> {
@@ -275,7 +296,8 @@ impl Ctx<'_> {
         found.sort_by_key(|(l, h)| (h.field, h.start, *l));
         found.dedup();
         found.truncate(MAX_MATCHED);
-        found.into_iter().map(|(l, h)| self.describe(l, h)).collect()
+        let mut at = CharCursor::default();
+        found.into_iter().map(|(l, h)| self.describe_from(l, h, &mut at)).collect()
     }
 
     fn collect(&self, node: &Node, out: &mut Vec<(u32, Hit)>) {
@@ -292,9 +314,20 @@ impl Ctx<'_> {
     }
 
     pub fn describe(&self, leaf: u32, h: Hit) -> MatchedTerm {
+        self.describe_from(leaf, h, &mut CharCursor::default())
+    }
+
+    /// [`Self::describe`], counting characters on from `at` when the hit lies after it (hits
+    /// described in reading order count each field's text once).
+    fn describe_from(&self, leaf: u32, h: Hit, at: &mut CharCursor) -> MatchedTerm {
         let source = self.s.doc.field(h.field);
         let range = self.s.folded(h.field).source_range(source, h.start as usize, h.end as usize);
-        let start = source[..range.start].chars().count();
+        if at.field != Some(h.field) || at.byte > range.start {
+            *at = CharCursor { field: Some(h.field), byte: 0, chars: 0 };
+        }
+        at.chars += source[at.byte..range.start].chars().count();
+        at.byte = range.start;
+        let start = at.chars;
         let text = source[range].to_string();
         let end = start + text.chars().count();
         MatchedTerm { term: self.leaves[leaf as usize].written.clone(), text, field: h.field, start, end }

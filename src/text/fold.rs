@@ -49,14 +49,27 @@ impl Folder {
         self.out.text.as_bytes().last().is_some_and(|&b| b != b' ')
     }
 
-    /// Pushes a lower-case ASCII letter or digit.
-    fn push_ascii(&mut self, b: u8, origin: usize) {
-        if self.last_unspaced {
-            self.push(' ', origin);
-            self.last_unspaced = false;
+    /// Pushes the ASCII text from `at` up to the next apostrophe or non-ASCII byte, letters and
+    /// digits lower-cased and every other run of characters as one space; returns where it
+    /// stopped. Most text is such runs, so this is the loop folding spends its time in.
+    fn push_ascii_run(&mut self, bytes: &[u8], at: usize) -> usize {
+        if self.last_unspaced && bytes[at].is_ascii_alphanumeric() {
+            self.push(' ', at);
         }
-        self.out.text.push(char::from(b));
-        self.out.origin.push(origin as u32);
+        self.last_unspaced = false;
+        let mut last = self.out.text.as_bytes().last().copied().unwrap_or(b' ');
+        for (i, &b) in bytes.iter().enumerate().skip(at) {
+            let folded = ASCII_FOLD[usize::from(b)];
+            if folded == 0 {
+                return i;
+            }
+            if folded != b' ' || last != b' ' {
+                self.out.text.push(char::from(folded));
+                self.out.origin.push(i as u32);
+            }
+            last = folded;
+        }
+        bytes.len()
     }
 
     /// Pushes a word character; a space goes first where the text passes between a spaced and
@@ -78,6 +91,20 @@ impl Folder {
     }
 }
 
+/// What each byte folds to in an ASCII run: a lower-case letter or digit, or a space; 0 ends
+/// the run (the apostrophe, which may start a possessive, and every byte outside ASCII).
+const ASCII_FOLD: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        table[b] = if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { b' ' };
+        b += 1;
+    }
+    table[b'\'' as usize] = 0;
+    table
+};
+
 /// Folds `source` (plain text, already stripped of HTML).
 pub fn fold(source: &str) -> Folded {
     let out = Folded { text: String::with_capacity(source.len()), origin: Vec::with_capacity(source.len()) };
@@ -85,15 +112,8 @@ pub fn fold(source: &str) -> Folded {
     let bytes = source.as_bytes();
     let mut at = 0;
     while at < bytes.len() {
-        let b = bytes[at];
-        if b.is_ascii_alphanumeric() {
-            f.push_ascii(b.to_ascii_lowercase(), at);
-            at += 1;
-            continue;
-        }
-        if b.is_ascii() && !is_apostrophe(char::from(b)) {
-            f.push_separator(at);
-            at += 1;
+        if ASCII_FOLD[usize::from(bytes[at])] != 0 {
+            at = f.push_ascii_run(bytes, at);
             continue;
         }
         let c = source[at..].chars().next().expect("`at` is a character boundary");
