@@ -17,9 +17,20 @@ const MIN_CONFIDENCE: f64 = 0.2;
 /// Letters Persian writes and Arabic does not (peh, tcheh, jeh, gaf, keheh, Farsi yeh).
 const PERSIAN_LETTERS: &[char] = &['\u{067E}', '\u{0686}', '\u{0698}', '\u{06AF}', '\u{06A9}', '\u{06CC}'];
 
-/// The language of a story with `title` and `body`, or `None` when it cannot be told.
+/// Bytes of the body read after the title: whatlang's cost grows with the text, its answer
+/// hardly does past a few sentences. Reading whole bodies made detection a quarter of a first
+/// poll's CPU time on the feed farm; on the 915 stories of the 200-file corpus with longer
+/// bodies, the answer from this much is the whole text's for 912.
+const BODY_SAMPLE: usize = 600;
+
+/// The language of a story with `title` and `body` (its first [`BODY_SAMPLE`] bytes), or `None`
+/// when it cannot be told.
 pub fn detect(title: &str, body: &str) -> Option<&'static str> {
-    let text = format!("{title}. {body}");
+    let mut end = body.len().min(BODY_SAMPLE);
+    while !body.is_char_boundary(end) {
+        end -= 1;
+    }
+    let text = format!("{title}. {}", &body[..end]);
     let info = whatlang::detect(&text)?;
     if info.script() == Script::Arabic && matches!(info.lang(), Lang::Ara | Lang::Pes | Lang::Urd) {
         // whatlang weighs trigrams; a single Persian letter settles it.
