@@ -28,11 +28,7 @@ const BODY_SAMPLE: usize = 400;
 /// The language of a story with `title` and `body` (its first [`BODY_SAMPLE`] bytes), or `None`
 /// when it cannot be told.
 pub fn detect(title: &str, body: &str) -> Option<&'static str> {
-    let mut end = body.len().min(BODY_SAMPLE);
-    while !body.is_char_boundary(end) {
-        end -= 1;
-    }
-    let text = format!("{title}. {}", &body[..end]);
+    let text = format!("{title}. {}", &body[..super::floor_char_boundary(body, BODY_SAMPLE)]);
     let info = whatlang::detect(&text)?;
     if info.script() == Script::Arabic && matches!(info.lang(), Lang::Ara | Lang::Pes | Lang::Urd) {
         // whatlang weighs trigrams; a single Persian letter settles it.

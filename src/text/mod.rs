@@ -11,3 +11,12 @@ pub mod lang;
 
 pub use fold::{Folded, fold, is_hangul_syllable, is_unspaced, is_word_char};
 pub use html::html_to_text;
+
+/// The largest character boundary of `s` at or before byte `i` (`s.len()` for any `i` past it).
+pub fn floor_char_boundary(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
