@@ -466,10 +466,7 @@ impl Writer {
                     let name = name.get_or_insert_with(|| crate::raise::feed_name(feed, parsed));
                     crate::raise::new_story(config, feed, name, story, now)
                 });
-                for alert in &raised.alerts {
-                    crate::metrics::get().matched(&alert.watch);
-                }
-                raised
+                counted(raised)
             })
         }));
         let stats = stored.map_err(|_| StoreError::MatchCrashed)??;
@@ -504,4 +501,12 @@ fn validators(s: &FeedState) -> Validators {
         content_hash: s.content_hash.clone(),
         moved_to: s.moved_to.as_deref().and_then(|u| url::Url::parse(u).ok()),
     }
+}
+
+/// `raised`, its matches counted in the metrics (per watch) as the writer stores them.
+fn counted(raised: Raised) -> Raised {
+    for alert in &raised.alerts {
+        crate::metrics::get().matched(&alert.watch);
+    }
+    raised
 }

@@ -91,11 +91,7 @@ impl Writer {
         // As on the parse pool: a panic in matching (a bug) fails this outcome, not the writer.
         let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             self.store.apply_article(done.story_id, done.outcome, article, unix_now(), window, |stored| {
-                let raised = crate::raise::with_article(&config, stored, article.unwrap_or_default());
-                for alert in &raised.alerts {
-                    crate::metrics::get().matched(&alert.watch);
-                }
-                raised
+                super::counted(crate::raise::with_article(&config, stored, article.unwrap_or_default()))
             })
         }));
         let Some(stats) = applied.map_err(|_| StoreError::MatchCrashed)?? else { return Ok(0) };
