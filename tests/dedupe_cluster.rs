@@ -9,7 +9,7 @@ use common::{FeedServer, Item, Setup, bin, rss};
 use wirewatch::dedupe::LookupKeys;
 use wirewatch::engine;
 use wirewatch::feed::Story;
-use wirewatch::store::{FetchMeta, NewAlert, Raised, Store};
+use wirewatch::store::{FetchMeta, Store};
 
 /// Another launch ten days later, told in many of the same words.
 const LATER_LAUNCH: Item<'static> = Item {
@@ -182,14 +182,7 @@ fn poll(db: &mut Db, url: &str, story: &Story) -> i64 {
     let stories = std::slice::from_ref(story);
     store
         .ingest(id, &FetchMeta::default(), stories, now, 72 * 3600, |_, _| {
-            let alert = NewAlert {
-                watch: "sanctions".into(),
-                feed: url.into(),
-                matched: "[]".into(),
-                notifiers: vec!["log".into()],
-                payload: "{}".into(),
-            };
-            Raised { alerts: vec![alert], cluster: true, ..Raised::default() }
+            common::labelled::one_alert("sanctions", url)
         })
         .unwrap();
     let sql =

@@ -1,13 +1,17 @@
 //! Near-duplicate detection measured on the labelled pairs in `tests/fixtures/dedupe/`:
 //! precision and recall, with "same story" as the positive class.
 
+#[path = "common/labelled.rs"]
+mod labelled;
+
 use std::collections::HashMap;
 use std::path::Path;
 
+use labelled::{one_alert, story};
 use serde_json::Value;
-use wirewatch::dedupe::{Boilerplate, Features, LookupKeys, MIN_SHARED_BANDS, similarity, verdict};
+use wirewatch::dedupe::{Boilerplate, Features, MIN_SHARED_BANDS, similarity, verdict};
 use wirewatch::feed::Story;
-use wirewatch::store::{FetchMeta, NewAlert, Raised, Store};
+use wirewatch::store::{FetchMeta, Store};
 
 /// The default `[dedupe] window`.
 const WINDOW: i64 = 72 * 3600;
@@ -74,21 +78,6 @@ fn clustering_meets_the_precision_and_recall_targets_on_the_labelled_pairs() {
     assert!(recall >= 0.90, "recall {recall:.3}: {wrong:?}");
 }
 
-/// An item's story: its key is the pair's id and side.
-fn story(pair: &Value, side: &str) -> Story {
-    let item = &pair[side];
-    Story {
-        key: format!("{}-{side}", pair["id"].as_str().unwrap()),
-        url: None,
-        title: item["title"].as_str().unwrap().into(),
-        body: item["body"].as_str().unwrap().into(),
-        author: String::new(),
-        categories: Vec::new(),
-        published: Some(chrono::DateTime::parse_from_rfc3339(item["published"].as_str().unwrap()).unwrap().to_utc()),
-        keys: LookupKeys::with_lang(None),
-    }
-}
-
 /// The cluster of every item when the labelled set is polled as a stream into a real SQLite
 /// file: item by item in order of publication, each polled ten minutes after it was published
 /// from its feed's document of the items published so far, every story matching one watch. An
@@ -121,7 +110,7 @@ fn stream_clusters(pairs: &[Value], copies: usize) -> HashMap<String, i64> {
         }
         let id = store.feed_state(&format!("https://{}.example/", feed.replace(' ', "-"))).unwrap().id;
         let now = item.published.unwrap().timestamp() + 600;
-        store.ingest(id, &FetchMeta::default(), document, now, WINDOW, |_, _| every_story()).unwrap();
+        store.ingest(id, &FetchMeta::default(), document, now, WINDOW, |_, _| one_alert("all", "")).unwrap();
     }
     drop(store);
     let db = rusqlite::Connection::open(dir.path().join("w.db")).unwrap();
@@ -143,17 +132,6 @@ fn stream_clusters(pairs: &[Value], copies: usize) -> HashMap<String, i64> {
             (item.key.clone(), *cluster)
         })
         .collect()
-}
-
-fn every_story() -> Raised {
-    let alert = NewAlert {
-        watch: "all".into(),
-        feed: String::new(),
-        matched: "[]".into(),
-        notifiers: vec!["log".into()],
-        payload: "{}".into(),
-    };
-    Raised { alerts: vec![alert], cluster: true, ..Raised::default() }
 }
 
 /// Precision and recall of the stream's clusters on the labelled pairs, and what was missed or

@@ -3,14 +3,16 @@
 //! ingested feed by feed, in shuffled orders, each into a fresh SQLite file, and every order
 //! must make the same clusters and queue one alert per cluster.
 
+#[path = "common/labelled.rs"]
+mod labelled;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use proptest::prelude::*;
 use serde_json::Value;
-use wirewatch::dedupe::LookupKeys;
 use wirewatch::feed::Story;
-use wirewatch::store::{FetchMeta, NewAlert, Raised, Store};
+use wirewatch::store::{FetchMeta, Store};
 
 /// The default `[dedupe] window`.
 const WINDOW: i64 = 72 * 3600;
@@ -27,19 +29,8 @@ fn documents() -> Vec<(String, Vec<Story>)> {
             continue;
         }
         for side in ["a", "b"] {
-            let item = &pair[side];
-            let published = chrono::DateTime::parse_from_rfc3339(item["published"].as_str().unwrap()).unwrap();
-            let story = Story {
-                key: format!("{}-{side}", pair["id"].as_str().unwrap()),
-                url: None,
-                title: item["title"].as_str().unwrap().into(),
-                body: item["body"].as_str().unwrap().into(),
-                author: String::new(),
-                categories: Vec::new(),
-                published: Some(published.to_utc()),
-                keys: LookupKeys::with_lang(None),
-            };
-            feeds.entry(item["feed"].as_str().unwrap().to_string()).or_default().push(story);
+            let feed = pair[side]["feed"].as_str().unwrap().to_string();
+            feeds.entry(feed).or_default().push(labelled::story(&pair, side));
         }
     }
     feeds.into_iter().collect()
@@ -61,18 +52,7 @@ fn ingest(documents: &[(String, Vec<Story>)], order: &[usize]) -> Outcome {
     for &i in order {
         let (feed, stories) = &documents[i];
         let id = store.feed_state(&format!("https://{i}.example/{feed}")).unwrap().id;
-        store
-            .ingest(id, &FetchMeta::default(), stories, now, WINDOW, |_, _| {
-                let alert = NewAlert {
-                    watch: "all".into(),
-                    feed: feed.clone(),
-                    matched: "[]".into(),
-                    notifiers: vec!["log".into()],
-                    payload: "{}".into(),
-                };
-                Raised { alerts: vec![alert], cluster: true, ..Raised::default() }
-            })
-            .unwrap();
+        store.ingest(id, &FetchMeta::default(), stories, now, WINDOW, |_, _| labelled::one_alert("all", feed)).unwrap();
     }
     drop(store);
     let db = rusqlite::Connection::open(&path).unwrap();

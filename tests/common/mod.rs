@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod daemon;
+pub mod labelled;
 pub mod newsroom;
 pub mod recorder;
 pub mod smtp;
