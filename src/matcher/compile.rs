@@ -3,10 +3,10 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use unicode_normalization::UnicodeNormalization;
 
 use super::eval::{Leaf, Node, Target, leaf_terms};
+use super::find::Finder;
 use super::query::{self, Ast, Field, SyntaxError, TermKind};
 use crate::text::{fold, is_hangul_syllable, is_unspaced};
 
@@ -47,12 +47,12 @@ impl fmt::Display for QueryError {
 
 impl std::error::Error for QueryError {}
 
-/// How one term is matched: the automaton pattern it rides on and the checks on each occurrence.
+/// How one term is matched: the pattern it rides on and the checks on each occurrence.
 ///
 /// Word boundaries are part of the pattern: a term that starts with a letter of a spaced script
 /// is the pattern `" word"`, and an exact term that ends with one also gets a trailing space.
-/// The automaton scans the folded text with a space on each side, so the raw occurrences are
-/// already whole words and no occurrence inside a longer word is ever reported.
+/// Occurrences are found as if the folded text had a space on each side, so the raw occurrences
+/// are already whole words and no occurrence inside a longer word is ever reported.
 #[derive(Debug, Clone)]
 pub(super) struct TermSpec {
     /// The text as first written (a query term, an entity name or an alias).
@@ -104,15 +104,15 @@ impl CompiledWatch {
     }
 }
 
-/// Every watch compiled against one automaton.
+/// Every watch compiled against one set of patterns.
 #[derive(Debug)]
 pub struct Matcher {
-    automaton: AhoCorasick,
-    /// The terms riding on each pattern, flattened: pattern `p`'s terms are
-    /// `pattern_terms[pattern_starts[p]..pattern_starts[p + 1]]`. With `scan_specs` these are
-    /// the only tables touched per raw occurrence, kept small and contiguous for the cache.
+    finder: Finder,
+    /// The terms riding on each pattern with what scanning needs of them, flattened: pattern
+    /// `p`'s are `pattern_terms[pattern_starts[p]..pattern_starts[p + 1]]`. These are the only
+    /// tables touched per raw occurrence, kept small and contiguous for the cache.
     pattern_starts: Vec<u32>,
-    pattern_terms: Vec<TermId>,
+    pattern_terms: Vec<(TermId, ScanSpec)>,
     scan_specs: Vec<ScanSpec>,
     terms: Vec<TermSpec>,
     pub(super) entities: Vec<Entity>,
@@ -154,11 +154,11 @@ impl Matcher {
         self.entities.len()
     }
 
-    pub(super) fn automaton(&self) -> &AhoCorasick {
-        &self.automaton
+    pub(super) fn finder(&self) -> &Finder {
+        &self.finder
     }
 
-    pub(super) fn pattern_terms(&self, pattern: usize) -> &[TermId] {
+    pub(super) fn pattern_terms(&self, pattern: usize) -> &[(TermId, ScanSpec)] {
         &self.pattern_terms[self.pattern_starts[pattern] as usize..self.pattern_starts[pattern + 1] as usize]
     }
 
@@ -166,6 +166,7 @@ impl Matcher {
         self.scan_specs[t as usize]
     }
 
+    #[cfg(test)]
     pub(super) fn term_count(&self) -> usize {
         self.terms.len()
     }
@@ -427,24 +428,12 @@ impl Builder {
 
     fn finish(mut self) -> Matcher {
         self.expand_part_of();
-        // Measured with `cargo bench --bench matcher`: with the English gazetteer the DFA
-        // matched the generated 1,000-watch config 8% faster than the contiguous NFA, for 27 MiB
-        // instead of 5. The multilingual gazetteer's 8,000 terms grew the DFA to 93 MiB, past
-        // the 64 MiB budget for the compiled matcher, so the contiguous NFA it is.
-        // Every spaced-script pattern starts with a space, so a prefilter would stop at every
-        // word: it costs more than it skips.
-        let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::ContiguousNFA))
-            .prefilter(false)
-            .build(&self.patterns)
-            .expect("folded patterns are valid and within automaton limits");
+        let finder = Finder::new(&self.patterns);
         let mut pattern_starts = vec![0];
         for terms in &self.pattern_terms {
             pattern_starts.push(pattern_starts[pattern_starts.len() - 1] + terms.len() as u32);
         }
-        let pattern_terms = self.pattern_terms.concat();
-        let scan_specs = self
+        let scan_specs: Vec<ScanSpec> = self
             .terms
             .iter()
             .map(|t| ScanSpec {
@@ -454,6 +443,7 @@ impl Builder {
                 bare: t.bare,
             })
             .collect();
+        let pattern_terms = self.pattern_terms.iter().flatten().map(|&t| (t, scan_specs[t as usize])).collect();
         let mut term_entities = vec![Vec::new(); self.terms.len()];
         for (e, entity) in self.entities.iter().enumerate() {
             for &t in &entity.terms {
@@ -462,7 +452,7 @@ impl Builder {
         }
         let (term_watches, always) = self.index_watches();
         Matcher {
-            automaton,
+            finder,
             pattern_starts,
             pattern_terms,
             scan_specs,

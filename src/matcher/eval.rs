@@ -102,10 +102,11 @@ pub(super) struct Scanned<'d> {
     spaces: [OnceCell<Vec<u32>>; Field::ALL.len()],
     /// The hits again, ordered by term; sorted when a leaf's hits are first wanted.
     by_term: OnceCell<Vec<Hit>>,
-    /// For each term, the set (bit mask) of fields it occurs in: a leaf's truth in O(1).
-    term_fields: Vec<u8>,
+    /// For each term that occurs, the set (bit mask) of fields it occurs in, sorted by term: a
+    /// leaf's truth by a binary search over a story's few terms.
+    term_fields: Vec<(TermId, u8)>,
     /// The same for each entity, over all its names and aliases.
-    entity_fields: Vec<u8>,
+    entity_fields: Vec<(u32, u8)>,
 }
 
 impl Scanned<'_> {
@@ -137,9 +138,9 @@ impl Scanned<'_> {
     /// Whether the leaf has any hit, without collecting them.
     fn leaf_any(&self, leaf: &Leaf) -> bool {
         let fields = match leaf.target {
-            Target::Term(t) => self.term_fields[t as usize],
-            Target::Terms(ref ts) => ts.iter().fold(0, |acc, &t| acc | self.term_fields[t as usize]),
-            Target::Entity(e) => self.entity_fields[e as usize],
+            Target::Term(t) => fields_of(&self.term_fields, t),
+            Target::Terms(ref ts) => ts.iter().fold(0, |acc, &t| acc | fields_of(&self.term_fields, t)),
+            Target::Entity(e) => fields_of(&self.entity_fields, e),
         };
         fields & leaf.fields != 0
     }
@@ -211,23 +212,36 @@ impl Matcher {
     pub(super) fn scan<'d>(&self, doc: &'d Document) -> Scanned<'d> {
         let mut folded = Vec::with_capacity(Field::ALL.len());
         let mut hits = Vec::with_capacity(64);
-        let mut padded = String::new();
         for field in Field::ALL {
             let source = doc.field(field);
             let f = fold(source);
-            scan::scan(self, field, source, &f, &mut hits, &mut padded);
+            scan::scan(self, field, source, &f, &mut hits);
             folded.push(f);
         }
-        let mut term_fields = vec![0u8; self.term_count()];
-        let mut entity_fields = vec![0u8; self.entities.len()];
-        for h in &hits {
-            term_fields[h.term as usize] |= h.field.mask();
-            for &e in self.term_entities(h.term) {
-                entity_fields[e as usize] |= h.field.mask();
-            }
-        }
+        let term_fields = field_sets(hits.iter().map(|h| (h.term, h.field.mask())));
+        let entity_fields =
+            field_sets(hits.iter().flat_map(|h| self.term_entities(h.term).iter().map(move |&e| (e, h.field.mask()))));
         Scanned { doc, folded, hits, spaces: Default::default(), by_term: OnceCell::new(), term_fields, entity_fields }
     }
+}
+
+/// `(key, field mask)` pairs sorted by key, one per key, each with the union of its masks.
+fn field_sets(pairs: impl Iterator<Item = (u32, u8)>) -> Vec<(u32, u8)> {
+    let mut sets: Vec<(u32, u8)> = pairs.collect();
+    sets.sort_unstable();
+    sets.dedup_by(|later, kept| {
+        let same = later.0 == kept.0;
+        if same {
+            kept.1 |= later.1;
+        }
+        same
+    });
+    sets
+}
+
+/// The fields `key` occurs in, by `field_sets`.
+fn fields_of(sets: &[(u32, u8)], key: u32) -> u8 {
+    sets.binary_search_by_key(&key, |s| s.0).map_or(0, |i| sets[i].1)
 }
 
 /// A byte offset in a field's source text and the characters before it.

@@ -1,7 +1,7 @@
 //! Inflected forms of gazetteer names, generated once when the matcher is compiled.
 //!
 //! Pure string work on folded names (lower case, no diacritics: `й` is `и`, `ї` is `і`). The
-//! automaton then finds the forms as it finds any name, so inflection costs no time per story.
+//! matcher then finds the forms as it finds any name, so inflection costs no time per story.
 //! Generated forms were chosen over stemming story text: stemming would need a second folded
 //! copy of every field and would blur plain query words, while a name's forms are few and known.
 //!

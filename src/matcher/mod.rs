@@ -2,12 +2,14 @@
 //! once, then evaluates a story against all watches in one pass per field.
 //!
 //! Pure: no IO, no clock, no randomness. `compile` turns query text into [`query::Ast`]s and
-//! then into [`compile::Matcher`]; `scan` finds every term occurrence in a story's folded text
-//! with one Aho-Corasick automaton; `eval` walks each candidate watch's boolean tree on those hits.
+//! then into [`compile::Matcher`]; `find` and `scan` find every term occurrence in a story's
+//! folded text, mostly by looking up its words; `eval` walks each candidate watch's boolean
+//! tree on those hits.
 
 mod compile;
 mod eval;
 mod explain;
+mod find;
 pub mod gazetteer;
 mod inflect;
 pub mod query;

@@ -1,8 +1,8 @@
 //! Finding term occurrences in one field's folded text.
 //!
-//! One overlapping Aho-Corasick pass finds every pattern occurrence; patterns carry their word
-//! boundaries, so each occurrence is a whole word (or a word prefix for `word*`) and only the
-//! acronym rule is left to check. Entity
+//! `find` reports every pattern occurrence; patterns carry their word boundaries, so each
+//! occurrence is a whole word (or a word prefix for `word*`) and only the acronym rule is left
+//! to check. Entity
 //! names and aliases then claim their spans leftmost-longest against other entities' names, so
 //! "South Sudan" is not also a mention of Sudan, while names of one entity never hide each other.
 
@@ -20,22 +20,12 @@ struct Candidate {
     term: TermId,
 }
 
-/// Appends to `out` every term hit in one field; `padded` is scratch space.
-pub(super) fn scan(m: &Matcher, field: Field, source: &str, folded: &Folded, out: &mut Vec<Hit>, padded: &mut String) {
+/// Appends to `out` every term hit in one field.
+pub(super) fn scan(m: &Matcher, field: Field, source: &str, folded: &Folded, out: &mut Vec<Hit>) {
     let text = folded.text.as_str();
-    // Patterns carry their word boundaries as spaces (see `TermSpec`), so the text gets a space
-    // on each side; offsets below are converted back to `text`.
-    padded.clear();
-    padded.push(' ');
-    padded.push_str(text);
-    padded.push(' ');
     let mut entity = Vec::new();
-    for mat in m.automaton().find_overlapping_iter(padded.as_str()) {
-        let found = &padded.as_bytes()[mat.start()..mat.end()];
-        let s = mat.start() + usize::from(found.first() == Some(&b' ')) - 1;
-        let e = mat.end() - usize::from(found.last() == Some(&b' ')) - 1;
-        for &t in m.pattern_terms(mat.pattern().as_usize()) {
-            let spec = m.scan_spec(t);
+    m.finder().find(text, |pattern, s, e| {
+        for &(t, spec) in m.pattern_terms(pattern) {
             let end = if spec.prefix { word_end(text, e) } else { e };
             if spec.acronym && !acronym_as_written(m, t, &source[folded.source_range(source, s, e)]) {
                 continue;
@@ -47,7 +37,7 @@ pub(super) fn scan(m: &Matcher, field: Field, source: &str, folded: &Folded, out
                 out.push(Hit { field, start, end, term: t });
             }
         }
-    }
+    });
     let first = out.len();
     resolve_leftmost_longest(m, &mut entity, field, out);
     drop_qualified(m, source, folded, &mut entity, first, out);

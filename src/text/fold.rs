@@ -32,44 +32,53 @@ impl Folded {
 }
 
 /// Builds a [`Folded`], remembering whether the last character pushed is of an unspaced script.
+/// The text is kept as bytes while it is built (only whole characters are pushed).
 struct Folder {
-    out: Folded,
+    text: Vec<u8>,
+    origin: Vec<u32>,
     last_unspaced: bool,
 }
 
 impl Folder {
     fn push(&mut self, c: char, origin: usize) {
-        let before = self.out.text.len();
-        self.out.text.push(c);
-        let n = self.out.text.len() - before;
-        self.out.origin.extend(std::iter::repeat_n(origin as u32, n));
+        let mut utf8 = [0u8; 4];
+        let encoded = c.encode_utf8(&mut utf8).as_bytes();
+        self.text.extend_from_slice(encoded);
+        self.origin.extend(std::iter::repeat_n(origin as u32, encoded.len()));
     }
 
     fn ends_in_word(&self) -> bool {
-        self.out.text.as_bytes().last().is_some_and(|&b| b != b' ')
+        self.text.last().is_some_and(|&b| b != b' ')
     }
 
     /// Pushes the ASCII text from `at` up to the next apostrophe or non-ASCII byte, letters and
     /// digits lower-cased and every other run of characters as one space; returns where it
-    /// stopped. Most text is such runs, so this is the loop folding spends its time in.
+    /// stopped. Most text is such runs, so this is the loop folding spends its time in: every
+    /// byte is written, and the write position moves on unless a space follows a space (no
+    /// branch on the text, which would be mispredicted at every word).
     fn push_ascii_run(&mut self, bytes: &[u8], at: usize) -> usize {
         if self.last_unspaced && bytes[at].is_ascii_alphanumeric() {
             self.push(' ', at);
         }
         self.last_unspaced = false;
-        let mut last = self.out.text.as_bytes().last().copied().unwrap_or(b' ');
-        for (i, &b) in bytes.iter().enumerate().skip(at) {
+        let end = bytes[at..].iter().position(|&b| ASCII_FOLD[usize::from(b)] == 0).map_or(bytes.len(), |n| at + n);
+        let mut last_space = self.text.last().is_none_or(|&b| b == b' ');
+        let base = self.text.len();
+        self.text.resize(base + end - at, 0);
+        self.origin.resize(base + end - at, 0);
+        let (text, origin) = (&mut self.text[base..], &mut self.origin[base..]);
+        let mut n = 0;
+        for (i, &b) in bytes[at..end].iter().enumerate() {
             let folded = ASCII_FOLD[usize::from(b)];
-            if folded == 0 {
-                return i;
-            }
-            if folded != b' ' || last != b' ' {
-                self.out.text.push(char::from(folded));
-                self.out.origin.push(i as u32);
-            }
-            last = folded;
+            let space = folded == b' ';
+            text[n] = folded;
+            origin[n] = (at + i) as u32;
+            n += usize::from(!(space && last_space));
+            last_space = space;
         }
-        bytes.len()
+        self.text.truncate(base + n);
+        self.origin.truncate(base + n);
+        end
     }
 
     /// Pushes a word character; a space goes first where the text passes between a spaced and
@@ -107,8 +116,11 @@ const ASCII_FOLD: [u8; 256] = {
 
 /// Folds `source` (plain text, already stripped of HTML).
 pub fn fold(source: &str) -> Folded {
-    let out = Folded { text: String::with_capacity(source.len()), origin: Vec::with_capacity(source.len()) };
-    let mut f = Folder { out, last_unspaced: false };
+    let mut f = Folder {
+        text: Vec::with_capacity(source.len()),
+        origin: Vec::with_capacity(source.len()),
+        last_unspaced: false,
+    };
     let bytes = source.as_bytes();
     let mut at = 0;
     while at < bytes.len() {
@@ -134,12 +146,11 @@ pub fn fold(source: &str) -> Folded {
         }
         at = next;
     }
-    let mut out = f.out;
-    if out.text.ends_with(' ') {
-        out.text.pop();
-        out.origin.pop();
+    if f.text.last() == Some(&b' ') {
+        f.text.pop();
+        f.origin.pop();
     }
-    out
+    Folded { text: String::from_utf8(f.text).expect("only whole characters are pushed"), origin: f.origin }
 }
 
 fn fold_decomposed(out: &mut Folder, d: char, at: usize) {
