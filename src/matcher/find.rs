@@ -166,8 +166,9 @@ impl Finder {
             }
         };
         let mut start = 0;
-        let ends = memchr::memchr_iter(b' ', bytes).chain(std::iter::once(bytes.len()));
-        for end in ends {
+        // Words are short: a plain loop finds their ends faster than a vectorised search.
+        while start <= bytes.len() {
+            let end = bytes[start..].iter().position(|&b| b == b' ').map_or(bytes.len(), |n| start + n);
             let word = &bytes[start..end];
             for b in self.by_word.get(word_hash(word)) {
                 report(b, start);
