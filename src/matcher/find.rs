@@ -111,7 +111,8 @@ pub(super) struct Finder {
 }
 
 impl Finder {
-    /// Compiles `patterns` (each non-empty and, but for its boundary spaces, folded text).
+    /// Compiles `patterns`: each non-empty and, but for its boundary spaces, folded text; one
+    /// without a leading space starts with a character of an unspaced script.
     pub fn new(patterns: &[String]) -> Finder {
         let (mut by_word, mut by_start, mut short, mut inner, mut rest) = (vec![], vec![], vec![], vec![], vec![]);
         for (i, p) in patterns.iter().enumerate() {
@@ -340,6 +341,37 @@ mod tests {
             "internationalisations internationalis",
         ] {
             assert_eq!(found(&patterns, text), brute(&patterns, text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn finds_what_brute_force_finds_on_random_patterns_and_texts() {
+        // Words over a small alphabet of one-, two- and three-byte characters, so that
+        // patterns share words, prefixes and hash keys, and texts mix spaced and unspaced runs.
+        const WORDS: &[&str] =
+            &["a", "ab", "abc", "abcdefghijklmnopq", "b", "ба", "баб", "북한", "북", "朝鮮", "鮮", "x1"];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for _ in 0..2_000 {
+            let mut patterns = Vec::new();
+            for _ in 0..1 + next(12) {
+                let mut words: Vec<&str> = (0..1 + next(3)).map(|_| WORDS[next(WORDS.len())]).collect();
+                let lead = if next(4) == 0 { "" } else { " " };
+                if lead.is_empty() {
+                    // Only a pattern of an unspaced script starts without a boundary.
+                    words[0] = ["朝鮮", "鮮"][next(2)];
+                }
+                let trail = if next(2) == 0 { "" } else { " " };
+                patterns.push(format!("{lead}{}{trail}", words.join(" ")));
+            }
+            let text = (0..next(15)).map(|_| WORDS[next(WORDS.len())]).collect::<Vec<_>>().join(" ");
+            let patterns: Vec<&str> = patterns.iter().map(String::as_str).collect();
+            assert_eq!(found(&patterns, &text), brute(&patterns, &text), "{patterns:?} in {text:?}");
         }
     }
 }
