@@ -98,8 +98,9 @@ pub(super) struct Finder {
     by_word: Table,
     /// Patterns of one word that may continue, under the hash of their first `KEY` bytes.
     by_start: Table,
-    /// The first two bytes of `by_start`'s patterns: most words skip its lookup.
-    start_pairs: PairSet,
+    /// The hashes of `by_word`'s and `by_start`'s keys: most words skip their lookups.
+    word_keys: HashBits,
+    start_keys: HashBits,
     /// Such patterns shorter than `KEY` bytes, tried at every word.
     short: Vec<Body>,
     /// Patterns that may start inside a word, and the automaton that finds them (`None` when
@@ -142,14 +143,13 @@ impl Finder {
                 .build(texts)
                 .expect("folded patterns are valid and within automaton limits")
         });
-        let mut start_pairs = PairSet(vec![0; (1 << 16) / 64]);
-        for (_, b) in &by_start {
-            start_pairs.insert(&b.head);
-        }
+        let word_keys = HashBits::new(by_word.iter().map(|(hash, _)| *hash));
+        let start_keys = HashBits::new(by_start.iter().map(|(hash, _)| *hash));
         Finder {
             by_word: Table::new(by_word),
             by_start: Table::new(by_start),
-            start_pairs,
+            start_keys,
+            word_keys,
             short,
             inner,
             inner_automaton,
@@ -171,14 +171,18 @@ impl Finder {
         while start <= bytes.len() {
             let end = bytes[start..].iter().position(|&b| b == b' ').map_or(bytes.len(), |n| start + n);
             let word = &bytes[start..end];
-            for b in self.by_word.get(word_hash(word)) {
-                report(b, start);
-            }
-            if let Some(key) = word.get(..KEY)
-                && self.start_pairs.contains(key)
-            {
-                for b in self.by_start.get(word_hash(key)) {
+            let hash = word_hash(word);
+            if self.word_keys.contains(hash) {
+                for b in self.by_word.get(hash) {
                     report(b, start);
+                }
+            }
+            if let Some(key) = word.get(..KEY) {
+                let hash = word_hash(key);
+                if self.start_keys.contains(hash) {
+                    for b in self.by_start.get(hash) {
+                        report(b, start);
+                    }
                 }
             }
             for b in &self.short {
@@ -197,25 +201,35 @@ impl Finder {
     }
 }
 
-/// A set of two-byte beginnings, a bit each (8 KiB).
+/// A set of hashes, a bit each for their top `2^shift` values: a hash that is not in it is in
+/// no table it was built from, and the bits are few enough to stay in the fastest cache.
 #[derive(Debug)]
-struct PairSet(Vec<u64>);
+struct HashBits {
+    bits: Vec<u64>,
+    shift: u32,
+}
 
-impl PairSet {
-    /// The bit of `bytes`' first two bytes (there must be two).
-    fn bit(bytes: &[u8]) -> (usize, u64) {
-        let pair = usize::from(u16::from_le_bytes([bytes[0], bytes[1]]));
-        (pair / 64, 1 << (pair % 64))
+impl HashBits {
+    /// The set of `hashes`, about sixteen bits for each (4,096 to 262,144 bits in all), so
+    /// that a few percent of its bits are set.
+    fn new(hashes: impl ExactSizeIterator<Item = u64>) -> HashBits {
+        let width = (hashes.len() * 16).next_power_of_two().clamp(1 << 12, 1 << 18);
+        let mut set = HashBits { bits: vec![0; width / 64], shift: 64 - width.trailing_zeros() };
+        for hash in hashes {
+            let (word, bit) = set.bit(hash);
+            set.bits[word] |= bit;
+        }
+        set
     }
 
-    fn insert(&mut self, bytes: &[u8]) {
-        let (word, bit) = Self::bit(bytes);
-        self.0[word] |= bit;
+    fn bit(&self, hash: u64) -> (usize, u64) {
+        let at = (hash >> self.shift) as usize;
+        (at / 64, 1 << (at % 64))
     }
 
-    fn contains(&self, bytes: &[u8]) -> bool {
-        let (word, bit) = Self::bit(bytes);
-        self.0[word] & bit != 0
+    fn contains(&self, hash: u64) -> bool {
+        let (word, bit) = self.bit(hash);
+        self.bits[word] & bit != 0
     }
 }
 
