@@ -104,24 +104,45 @@ impl CompiledWatch {
     }
 }
 
+/// Lists of numbers, one after another in one allocation: a lookup per story hit reads one
+/// place, not a list of its own.
+#[derive(Debug, Default)]
+pub(super) struct Lists<T = u32> {
+    starts: Vec<u32>,
+    items: Vec<T>,
+}
+
+impl<T: Clone> Lists<T> {
+    fn new(lists: &[Vec<T>]) -> Lists<T> {
+        let mut starts = Vec::with_capacity(lists.len() + 1);
+        starts.push(0);
+        for list in lists {
+            starts.push(starts[starts.len() - 1] + list.len() as u32);
+        }
+        Lists { starts, items: lists.concat() }
+    }
+
+    pub fn get(&self, i: usize) -> &[T] {
+        &self.items[self.starts[i] as usize..self.starts[i + 1] as usize]
+    }
+}
+
 /// Every watch compiled against one set of patterns.
 #[derive(Debug)]
 pub struct Matcher {
     finder: Finder,
-    /// The terms riding on each pattern with what scanning needs of them, flattened: pattern
-    /// `p`'s are `pattern_terms[pattern_starts[p]..pattern_starts[p + 1]]`. These are the only
-    /// tables touched per raw occurrence, kept small and contiguous for the cache.
-    pattern_starts: Vec<u32>,
-    pattern_terms: Vec<(TermId, ScanSpec)>,
+    /// The terms riding on each pattern with what scanning needs of them: with the finder, the
+    /// only tables touched per raw occurrence.
+    pattern_terms: Lists<(TermId, ScanSpec)>,
     scan_specs: Vec<ScanSpec>,
     terms: Vec<TermSpec>,
     pub(super) entities: Vec<Entity>,
     /// For each term, the entities it names.
-    term_entities: Vec<Vec<u32>>,
+    term_entities: Lists,
     pub(super) watches: Vec<CompiledWatch>,
     /// For each term, the watches to evaluate when it hits: a watch is listed under the terms
     /// of its trigger leaves (see [`Node::triggers`]), one of which hits whenever it matches.
-    pub(super) term_watches: Vec<Vec<u32>>,
+    pub(super) term_watches: Lists,
     /// Watches that can match a story with no positive hit at all (`NOT x` alone).
     pub(super) always: Vec<u32>,
 }
@@ -159,7 +180,7 @@ impl Matcher {
     }
 
     pub(super) fn pattern_terms(&self, pattern: usize) -> &[(TermId, ScanSpec)] {
-        &self.pattern_terms[self.pattern_starts[pattern] as usize..self.pattern_starts[pattern + 1] as usize]
+        self.pattern_terms.get(pattern)
     }
 
     pub(super) fn scan_spec(&self, t: TermId) -> ScanSpec {
@@ -172,7 +193,7 @@ impl Matcher {
     }
 
     pub(super) fn term_entities(&self, t: TermId) -> &[u32] {
-        &self.term_entities[t as usize]
+        self.term_entities.get(t as usize)
     }
 
     pub(super) fn term(&self, t: TermId) -> &TermSpec {
@@ -429,10 +450,6 @@ impl Builder {
     fn finish(mut self) -> Matcher {
         self.expand_part_of();
         let finder = Finder::new(&self.patterns);
-        let mut pattern_starts = vec![0];
-        for terms in &self.pattern_terms {
-            pattern_starts.push(pattern_starts[pattern_starts.len() - 1] + terms.len() as u32);
-        }
         let scan_specs: Vec<ScanSpec> = self
             .terms
             .iter()
@@ -443,7 +460,8 @@ impl Builder {
                 bare: t.bare,
             })
             .collect();
-        let pattern_terms = self.pattern_terms.iter().flatten().map(|&t| (t, scan_specs[t as usize])).collect();
+        let with_specs = |terms: &Vec<TermId>| terms.iter().map(|&t| (t, scan_specs[t as usize])).collect();
+        let pattern_terms = Lists::new(&self.pattern_terms.iter().map(with_specs).collect::<Vec<_>>());
         let mut term_entities = vec![Vec::new(); self.terms.len()];
         for (e, entity) in self.entities.iter().enumerate() {
             for &t in &entity.terms {
@@ -453,14 +471,13 @@ impl Builder {
         let (term_watches, always) = self.index_watches();
         Matcher {
             finder,
-            pattern_starts,
             pattern_terms,
             scan_specs,
             terms: self.terms,
             entities: self.entities,
-            term_entities,
+            term_entities: Lists::new(&term_entities),
             watches: self.watches,
-            term_watches,
+            term_watches: Lists::new(&term_watches),
             always,
         }
     }
@@ -474,7 +491,7 @@ mod tests {
         let watch = WatchDef { name: "w".into(), query: query.into(), ..Default::default() };
         let m = Matcher::compile(&[], &[watch], false).expect("query parses");
         let terms = (0..m.term_count() as TermId)
-            .filter(|&t| !m.term_watches[t as usize].is_empty())
+            .filter(|&t| !m.term_watches.get(t as usize).is_empty())
             .map(|t| m.term(t).text.clone())
             .collect();
         (terms, !m.always.is_empty())

@@ -185,7 +185,7 @@ impl Matcher {
         let scanned = self.scan(doc);
         // The watches to evaluate, as a bit set so that they come out in configuration order.
         let mut candidates = vec![0u64; self.watches.len().div_ceil(64)];
-        for w in self.always.iter().chain(scanned.hits.iter().flat_map(|h| &self.term_watches[h.term as usize])) {
+        for w in self.always.iter().chain(scanned.hits.iter().flat_map(|h| self.term_watches.get(h.term as usize))) {
             candidates[*w as usize / 64] |= 1 << (w % 64);
         }
         let set =
