@@ -118,6 +118,8 @@ impl Finder {
         let (mut by_word, mut by_start, mut short, mut inner, mut rest) = (vec![], vec![], vec![], vec![], vec![]);
         for (i, p) in patterns.iter().enumerate() {
             let at_word = p.starts_with(' ');
+            // `find` runs the automaton only over text with such a character.
+            debug_assert!(at_word || p.as_bytes()[0] >= 0xE0, "{p:?} starts inside a word of a spaced script");
             let body = p.strip_prefix(' ').unwrap_or(p);
             let word_end = body.ends_with(' ');
             let body = body.strip_suffix(' ').unwrap_or(body);
@@ -190,7 +192,8 @@ impl Finder {
             }
             start = end + 1;
         }
-        // Unspaced scripts are all at U+0E00 or above, three bytes or more in UTF-8.
+        // Unspaced scripts are all at U+0E00 or above, so their characters are three bytes or
+        // more in UTF-8 (lead byte 0xE0 or above); text without such a byte has none of them.
         if let Some(automaton) = &self.inner_automaton
             && bytes.iter().fold(false, |any, &b| any | (b >= 0xE0))
         {
@@ -201,8 +204,8 @@ impl Finder {
     }
 }
 
-/// A set of hashes, a bit each for their top `2^shift` values: a hash that is not in it is in
-/// no table it was built from, and the bits are few enough to stay in the fastest cache.
+/// A set of hashes, a bit for each value of a hash's top `64 - shift` bits: a hash that is not
+/// in it is in no table it was built from, and the bits are few enough to stay in a fast cache.
 #[derive(Debug)]
 struct HashBits {
     bits: Vec<u64>,
