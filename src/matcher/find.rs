@@ -68,8 +68,10 @@ impl Body {
 
 /// Pattern bodies filed under a hash of (part of) their first word, each hash's side by side.
 /// A hash shared by two words only adds a candidate that [`Body::at`] then rejects.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Table {
+    /// The hashes filed, a bit each: most words skip the probe of `slots`.
+    keys: HashBits,
     slots: HashMap<u64, (u32, u32), BuildHasherDefault<Prehashed>>,
     bodies: Vec<Body>,
 }
@@ -77,7 +79,8 @@ struct Table {
 impl Table {
     fn new(mut filed: Vec<(u64, Body)>) -> Table {
         filed.sort_by_key(|(hash, b)| (*hash, b.pattern));
-        let mut t = Table::default();
+        let keys = HashBits::new(filed.iter().map(|(hash, _)| *hash));
+        let mut t = Table { keys, slots: HashMap::default(), bodies: Vec::with_capacity(filed.len()) };
         for (hash, body) in filed {
             let next = t.bodies.len() as u32;
             t.slots.entry(hash).or_insert((next, 0)).1 += 1;
@@ -87,6 +90,9 @@ impl Table {
     }
 
     fn get(&self, hash: u64) -> &[Body] {
+        if !self.keys.contains(hash) {
+            return &[];
+        }
         self.slots.get(&hash).map_or(&[], |&(from, n)| &self.bodies[from as usize..(from + n) as usize])
     }
 }
@@ -98,9 +104,6 @@ pub(super) struct Finder {
     by_word: Table,
     /// Patterns of one word that may continue, under the hash of their first `KEY` bytes.
     by_start: Table,
-    /// The hashes of `by_word`'s and `by_start`'s keys: most words skip their lookups.
-    word_keys: HashBits,
-    start_keys: HashBits,
     /// Such patterns shorter than `KEY` bytes, tried at every word.
     short: Vec<Body>,
     /// Patterns that may start inside a word, and the automaton that finds them (`None` when
@@ -145,18 +148,7 @@ impl Finder {
                 .build(texts)
                 .expect("folded patterns are valid and within automaton limits")
         });
-        let word_keys = HashBits::new(by_word.iter().map(|(hash, _)| *hash));
-        let start_keys = HashBits::new(by_start.iter().map(|(hash, _)| *hash));
-        Finder {
-            by_word: Table::new(by_word),
-            by_start: Table::new(by_start),
-            start_keys,
-            word_keys,
-            short,
-            inner,
-            inner_automaton,
-            rest,
-        }
+        Finder { by_word: Table::new(by_word), by_start: Table::new(by_start), short, inner, inner_automaton, rest }
     }
 
     /// Calls `found(pattern, start, end)` for every occurrence in `text`, where `start..end`
@@ -173,19 +165,11 @@ impl Finder {
         while start <= bytes.len() {
             let end = bytes[start..].iter().position(|&b| b == b' ').map_or(bytes.len(), |n| start + n);
             let word = &bytes[start..end];
-            let hash = word_hash(word);
-            if self.word_keys.contains(hash) {
-                for b in self.by_word.get(hash) {
-                    report(b, start);
-                }
+            for b in self.by_word.get(word_hash(word)) {
+                report(b, start);
             }
-            if let Some(key) = word.get(..KEY) {
-                let hash = word_hash(key);
-                if self.start_keys.contains(hash) {
-                    for b in self.by_start.get(hash) {
-                        report(b, start);
-                    }
-                }
+            for b in word.get(..KEY).map_or(&[][..], |key| self.by_start.get(word_hash(key))) {
+                report(b, start);
             }
             for b in &self.short {
                 report(b, start);
