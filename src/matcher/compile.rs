@@ -69,13 +69,12 @@ pub(super) struct TermSpec {
     pub bare: bool,
 }
 
-/// What scanning needs to know of a term, in three bytes.
+/// What scanning needs to know of a term at each occurrence, in three bytes.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct ScanSpec {
     pub prefix: bool,
     pub entity: bool,
     pub acronym: bool,
-    pub bare: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -134,7 +133,6 @@ pub struct Matcher {
     /// The terms riding on each pattern with what scanning needs of them: with the finder, the
     /// only tables touched per raw occurrence.
     pattern_terms: Lists<(TermId, ScanSpec)>,
-    scan_specs: Vec<ScanSpec>,
     terms: Vec<TermSpec>,
     pub(super) entities: Vec<Entity>,
     /// For each term, the entities it names.
@@ -181,10 +179,6 @@ impl Matcher {
 
     pub(super) fn pattern_terms(&self, pattern: usize) -> &[(TermId, ScanSpec)] {
         self.pattern_terms.get(pattern)
-    }
-
-    pub(super) fn scan_spec(&self, t: TermId) -> ScanSpec {
-        self.scan_specs[t as usize]
     }
 
     #[cfg(test)]
@@ -450,17 +444,12 @@ impl Builder {
     fn finish(mut self) -> Matcher {
         self.expand_part_of();
         let finder = Finder::new(&self.patterns);
-        let scan_specs: Vec<ScanSpec> = self
-            .terms
-            .iter()
-            .map(|t| ScanSpec {
-                prefix: t.kind == TermKind::Prefix,
-                entity: t.entity,
-                acronym: t.acronym.is_some(),
-                bare: t.bare,
-            })
-            .collect();
-        let with_specs = |terms: &Vec<TermId>| terms.iter().map(|&t| (t, scan_specs[t as usize])).collect();
+        let spec = |t: &TermSpec| ScanSpec {
+            prefix: t.kind == TermKind::Prefix,
+            entity: t.entity,
+            acronym: t.acronym.is_some(),
+        };
+        let with_specs = |terms: &Vec<TermId>| terms.iter().map(|&t| (t, spec(&self.terms[t as usize]))).collect();
         let pattern_terms = Lists::new(&self.pattern_terms.iter().map(with_specs).collect::<Vec<_>>());
         let mut term_entities = vec![Vec::new(); self.terms.len()];
         for (e, entity) in self.entities.iter().enumerate() {
@@ -472,7 +461,6 @@ impl Builder {
         Matcher {
             finder,
             pattern_terms,
-            scan_specs,
             terms: self.terms,
             entities: self.entities,
             term_entities: Lists::new(&term_entities),

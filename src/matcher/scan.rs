@@ -56,7 +56,7 @@ fn drop_qualified(
     first: usize,
     out: &mut Vec<Hit>,
 ) {
-    if !out[first..].iter().any(|h| m.scan_spec(h.term).bare) {
+    if !out[first..].iter().any(|h| m.term(h.term).bare) {
         return;
     }
     states.clear();
@@ -80,8 +80,8 @@ fn drop_qualified(
     let mut i = first;
     while i < out.len() {
         let h = out[i];
-        let qualified = m.scan_spec(h.term).bare
-            && states.iter().any(|s| joined(s.end, h.start, false) || joined(h.end, s.start, true));
+        let qualified =
+            m.term(h.term).bare && states.iter().any(|s| joined(s.end, h.start, false) || joined(h.end, s.start, true));
         if qualified {
             out.remove(i);
         } else {
