@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::compile::{Entity, Matcher, TermId};
 use super::query::Field;
+use super::tally::{Grouped, Tally};
 use super::{Document, scan};
 use crate::text::{Folded, fold};
 
@@ -100,13 +101,12 @@ pub(super) struct Scanned<'d> {
     /// Per field, the byte offsets of the spaces of its folded text, for
     /// word distances; computed when a NEAR first needs them.
     spaces: [OnceCell<Vec<u32>>; Field::ALL.len()],
-    /// The hits again, ordered by term; sorted when a leaf's hits are first wanted.
-    by_term: OnceCell<Vec<Hit>>,
-    /// For each term that occurs, the set (bit mask) of fields it occurs in, sorted by term: a
-    /// leaf's truth by a binary search over a story's few terms.
-    term_fields: Vec<(TermId, u8)>,
+    /// The hits again, grouped by term; grouped when a leaf's hits are first wanted.
+    by_term: OnceCell<Grouped<Hit>>,
+    /// For each term that occurs, the set (bit mask) of fields it occurs in: a leaf's truth.
+    terms: Tally,
     /// The same for each entity, over all its names and aliases.
-    entity_fields: Vec<(u32, u8)>,
+    entities: Tally,
 }
 
 impl Scanned<'_> {
@@ -138,9 +138,9 @@ impl Scanned<'_> {
     /// Whether the leaf has any hit, without collecting them.
     fn leaf_any(&self, leaf: &Leaf) -> bool {
         let fields = match leaf.target {
-            Target::Term(t) => fields_of(&self.term_fields, t),
-            Target::Terms(ref ts) => ts.iter().fold(0, |acc, &t| acc | fields_of(&self.term_fields, t)),
-            Target::Entity(e) => fields_of(&self.entity_fields, e),
+            Target::Term(t) => self.terms.fields(t),
+            Target::Terms(ref ts) => ts.iter().fold(0, |acc, &t| acc | self.terms.fields(t)),
+            Target::Entity(e) => self.entities.fields(e),
         };
         fields & leaf.fields != 0
     }
@@ -155,14 +155,8 @@ impl Scanned<'_> {
 
     /// The hits of term `t`.
     fn term_hits(&self, t: TermId) -> &[Hit] {
-        let by_term = self.by_term.get_or_init(|| {
-            let mut sorted = self.hits.clone();
-            sorted.sort_by_key(|h| h.term);
-            sorted
-        });
-        let from = by_term.partition_point(|h| h.term < t);
-        let to = from + by_term[from..].partition_point(|h| h.term == t);
-        &by_term[from..to]
+        let by_term = self.by_term.get_or_init(|| self.terms.group(&self.hits, |h| h.term));
+        self.terms.items(by_term, t)
     }
 
     fn folded(&self, field: Field) -> &Folded {
@@ -218,30 +212,14 @@ impl Matcher {
             scan::scan(self, field, source, &f, &mut hits);
             folded.push(f);
         }
-        let term_fields = field_sets(hits.iter().map(|h| (h.term, h.field.mask())));
-        let entity_fields =
-            field_sets(hits.iter().flat_map(|h| self.term_entities(h.term).iter().map(move |&e| (e, h.field.mask()))));
-        Scanned { doc, folded, hits, spaces: Default::default(), by_term: OnceCell::new(), term_fields, entity_fields }
+        let terms = Tally::new(hits.len(), hits.iter().map(|h| (h.term, h.field.mask())));
+        let named = hits.iter().map(|h| self.term_entities(h.term).len()).sum();
+        let entities = Tally::new(
+            named,
+            hits.iter().flat_map(|h| self.term_entities(h.term).iter().map(move |&e| (e, h.field.mask()))),
+        );
+        Scanned { doc, folded, hits, spaces: Default::default(), by_term: OnceCell::new(), terms, entities }
     }
-}
-
-/// `(key, field mask)` pairs sorted by key, one per key, each with the union of its masks.
-fn field_sets(pairs: impl Iterator<Item = (u32, u8)>) -> Vec<(u32, u8)> {
-    let mut sets: Vec<(u32, u8)> = pairs.collect();
-    sets.sort_unstable();
-    sets.dedup_by(|later, kept| {
-        let same = later.0 == kept.0;
-        if same {
-            kept.1 |= later.1;
-        }
-        same
-    });
-    sets
-}
-
-/// The fields `key` occurs in, by `field_sets`.
-fn fields_of(sets: &[(u32, u8)], key: u32) -> u8 {
-    sets.binary_search_by_key(&key, |s| s.0).map_or(0, |i| sets[i].1)
 }
 
 /// A byte offset in a field's source text and the characters before it.

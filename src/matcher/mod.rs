@@ -14,6 +14,7 @@ pub mod gazetteer;
 mod inflect;
 pub mod query;
 mod scan;
+mod tally;
 
 pub use compile::{EntityDef, Matcher, QueryError, WatchDef};
 pub use eval::{MatchedTerm, WatchMatch};
