@@ -15,8 +15,11 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
-/// Bytes of the key under which patterns that end inside a word are filed.
-const KEY: usize = 3;
+/// The lengths of the keys under which patterns that end inside a word are filed: each such
+/// pattern under its longest prefix of one of these lengths. A longer key lets fewer words of
+/// the text reach a pattern's table slot (three bytes are the start of many English words);
+/// each length is a lookup for each word that long.
+const KEYS: [usize; 4] = [3, 4, 6, 8];
 
 /// Bytes of a pattern kept in its [`Body`]; most patterns are shorter, so finding one reads
 /// no other memory.
@@ -102,9 +105,10 @@ impl Table {
 pub(super) struct Finder {
     /// Patterns whose first word is whole, under its hash (`"united nations "` under `united`).
     by_word: Table,
-    /// Patterns of one word that may continue, under the hash of their first `KEY` bytes.
-    by_start: Table,
-    /// Such patterns shorter than `KEY` bytes, tried at every word.
+    /// Patterns of one word that may continue, under the hash of their first bytes, a table
+    /// for each key length of `KEYS` (none for a length no pattern has).
+    by_start: Vec<(usize, Table)>,
+    /// Such patterns shorter than the shortest key, tried at every word.
     short: Vec<Body>,
     /// Patterns that may start inside a word, and the automaton that finds them (`None` when
     /// there are none).
@@ -118,7 +122,8 @@ impl Finder {
     /// Compiles `patterns`: each non-empty and, but for its boundary spaces, folded text; one
     /// without a leading space starts with a character of an unspaced script.
     pub fn new(patterns: &[String]) -> Finder {
-        let (mut by_word, mut by_start, mut short, mut inner, mut rest) = (vec![], vec![], vec![], vec![], vec![]);
+        let (mut by_word, mut short, mut inner, mut rest) = (vec![], vec![], vec![], vec![]);
+        let mut by_start: [Vec<(u64, Body)>; KEYS.len()] = Default::default();
         for (i, p) in patterns.iter().enumerate() {
             let at_word = p.starts_with(' ');
             // `find` runs the automaton only over text with such a character.
@@ -131,8 +136,8 @@ impl Finder {
                 inner.push(b);
             } else if let Some(first) = body.split(' ').next().filter(|w| word_end || w.len() < body.len()) {
                 by_word.push((word_hash(first.as_bytes()), b));
-            } else if let Some(key) = body.as_bytes().get(..KEY) {
-                by_start.push((word_hash(key), b));
+            } else if let Some(k) = KEYS.iter().rposition(|&k| k <= body.len()) {
+                by_start[k].push((word_hash(&body.as_bytes()[..KEYS[k]]), b));
             } else {
                 short.push(b);
             }
@@ -148,7 +153,9 @@ impl Finder {
                 .build(texts)
                 .expect("folded patterns are valid and within automaton limits")
         });
-        Finder { by_word: Table::new(by_word), by_start: Table::new(by_start), short, inner, inner_automaton, rest }
+        let by_start = KEYS.iter().zip(by_start).filter(|(_, filed)| !filed.is_empty());
+        let by_start = by_start.map(|(&k, filed)| (k, Table::new(filed))).collect();
+        Finder { by_word: Table::new(by_word), by_start, short, inner, inner_automaton, rest }
     }
 
     /// Calls `found(pattern, start, end)` for every occurrence in `text`, where `start..end`
@@ -168,8 +175,10 @@ impl Finder {
             for b in self.by_word.get(word_hash(word)) {
                 report(b, start);
             }
-            for b in word.get(..KEY).map_or(&[][..], |key| self.by_start.get(word_hash(key))) {
-                report(b, start);
+            for (k, table) in &self.by_start {
+                for b in word.get(..*k).map_or(&[][..], |key| table.get(word_hash(key))) {
+                    report(b, start);
+                }
             }
             for b in &self.short {
                 report(b, start);
