@@ -103,6 +103,9 @@ pub(super) struct Scanned<'d> {
     spaces: [OnceCell<Vec<u32>>; Field::ALL.len()],
     /// The hits again, grouped by term; grouped when a leaf's hits are first wanted.
     by_term: OnceCell<Grouped<Hit>>,
+    /// The hits again, with each entity they name, grouped by entity; grouped when an
+    /// entity's hits are first wanted.
+    by_entity: OnceCell<Grouped<(u32, Hit)>>,
     /// For each term that occurs, the set (bit mask) of fields it occurs in: a leaf's truth.
     terms: Tally,
     /// The same for each entity, over all its names and aliases.
@@ -114,12 +117,10 @@ impl Scanned<'_> {
         if !self.leaf_any(leaf) {
             return Vec::new();
         }
-        // An entity's term list runs to hundreds with inflections and parts; a term names one
-        // or two entities, so for an entity it is the hits that are searched.
         let mut out: Vec<Hit> = match &leaf.target {
             Target::Term(t) => self.term_hits(*t).to_vec(),
             Target::Terms(forms) => forms.iter().flat_map(|&t| self.term_hits(t)).copied().collect(),
-            Target::Entity(e) => self.hits.iter().filter(|h| m.term_entities(h.term).contains(e)).copied().collect(),
+            Target::Entity(e) => self.entity_hits(m, *e).iter().map(|(_, h)| *h).collect(),
         };
         out.retain(|h| leaf.fields & h.field.mask() != 0);
         // One mention found under several names of the entity ("UN Security Council" and
@@ -157,6 +158,17 @@ impl Scanned<'_> {
     fn term_hits(&self, t: TermId) -> &[Hit] {
         let by_term = self.by_term.get_or_init(|| self.terms.group(&self.hits, |h| h.term));
         self.terms.items(by_term, t)
+    }
+
+    /// The hits of entity `e`'s names, each with `e`. (An entity's names run to hundreds with
+    /// inflections and parts, while a term names one or two entities: the hits are grouped.)
+    fn entity_hits(&self, m: &Matcher, e: u32) -> &[(u32, Hit)] {
+        let by_entity = self.by_entity.get_or_init(|| {
+            let named: Vec<(u32, Hit)> =
+                self.hits.iter().flat_map(|h| m.term_entities(h.term).iter().map(|&e| (e, *h))).collect();
+            self.entities.group(&named, |(e, _)| *e)
+        });
+        self.entities.items(by_entity, e)
     }
 
     fn folded(&self, field: Field) -> &Folded {
@@ -218,7 +230,16 @@ impl Matcher {
             named,
             hits.iter().flat_map(|h| self.term_entities(h.term).iter().map(move |&e| (e, h.field.mask()))),
         );
-        Scanned { doc, folded, hits, spaces: Default::default(), by_term: OnceCell::new(), terms, entities }
+        Scanned {
+            doc,
+            folded,
+            hits,
+            spaces: Default::default(),
+            by_term: OnceCell::new(),
+            by_entity: OnceCell::new(),
+            terms,
+            entities,
+        }
     }
 }
 
