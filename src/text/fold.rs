@@ -61,24 +61,36 @@ impl Folder {
             self.push(' ', at);
         }
         self.last_unspaced = false;
-        let end = bytes[at..].iter().position(|&b| ASCII_FOLD[usize::from(b)] == 0).map_or(bytes.len(), |n| at + n);
         let mut last_space = self.text.last().is_none_or(|&b| b == b' ');
-        let base = self.text.len();
-        self.text.resize(base + end - at, 0);
-        self.origin.resize(base + end - at, 0);
-        let (text, origin) = (&mut self.text[base..], &mut self.origin[base..]);
-        let mut n = 0;
-        for (i, &b) in bytes[at..end].iter().enumerate() {
-            let folded = ASCII_FOLD[usize::from(b)];
-            let space = folded == b' ';
-            text[n] = folded;
-            origin[n] = (at + i) as u32;
-            n += usize::from(!(space && last_space));
-            last_space = space;
+        let mut from = at;
+        loop {
+            // In blocks, so that the run's end is found in the same pass without making room
+            // for the rest of the text each time.
+            let block = &bytes[from..bytes.len().min(from + 64)];
+            let base = self.text.len();
+            self.text.resize(base + block.len(), 0);
+            self.origin.resize(base + block.len(), 0);
+            let (text, origin) = (&mut self.text[base..], &mut self.origin[base..]);
+            let (mut n, mut read) = (0, 0);
+            for &b in block {
+                let folded = ASCII_FOLD[usize::from(b)];
+                if folded == 0 {
+                    break;
+                }
+                let space = folded == b' ';
+                text[n] = folded;
+                origin[n] = (from + read) as u32;
+                n += usize::from(!(space && last_space));
+                last_space = space;
+                read += 1;
+            }
+            self.text.truncate(base + n);
+            self.origin.truncate(base + n);
+            from += read;
+            if read < block.len() || from == bytes.len() {
+                return from;
+            }
         }
-        self.text.truncate(base + n);
-        self.origin.truncate(base + n);
-        end
     }
 
     /// Pushes a word character; a space goes first where the text passes between a spaced and
@@ -266,6 +278,26 @@ mod tests {
         assert_eq!(f("美国和NATO的"), "美国和 nato 的");
         assert_eq!(f("G7峰会"), "g7 峰会");
         assert_eq!(f("Москва北京"), "москва 北京");
+    }
+
+    #[test]
+    fn folds_long_ascii_runs_across_blocks() {
+        // Runs of separators and words of every length, shifted so that each straddles the
+        // blocks the ASCII loop works in.
+        let words: Vec<String> = (1..40).map(|n| "Ab".repeat(n)).collect();
+        for shift in 0..70 {
+            let src = format!("{}{}", "x".repeat(shift), words.join(",  -- "));
+            let folded = fold(&src);
+            let expected: Vec<&str> =
+                src.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+            assert_eq!(folded.text, expected.join(" ").to_lowercase(), "shift {shift}");
+            let mut at = 0;
+            for word in folded.text.split(' ') {
+                let range = folded.source_range(&src, at, at + word.len());
+                assert_eq!(src[range].to_lowercase(), word, "shift {shift}");
+                at += word.len() + 1;
+            }
+        }
     }
 
     #[test]
