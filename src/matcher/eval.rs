@@ -300,7 +300,6 @@ impl Ctx<'_> {
         start_word.saturating_sub(end_word)
     }
 
-    /// The hits of the positive terms that made `node` true.
     /// The hits of the positive terms that made `node` true, in reading order, at most
     /// [`MAX_MATCHED`] of them.
     fn matched(&self, node: &Node) -> Vec<MatchedTerm> {
@@ -316,7 +315,13 @@ impl Ctx<'_> {
     fn collect(&self, node: &Node, out: &mut Vec<(u32, Hit)>) {
         match node {
             Node::Leaf(l) => out.extend(self.hits(*l).into_iter().map(|h| (*l, h))),
-            Node::And(parts) | Node::Or(parts) => {
+            // `node` is true, so every part of an AND is.
+            Node::And(parts) => {
+                for p in parts {
+                    self.collect(p, out);
+                }
+            }
+            Node::Or(parts) => {
                 for p in parts.iter().filter(|p| self.eval(p)) {
                     self.collect(p, out);
                 }
