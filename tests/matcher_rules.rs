@@ -869,6 +869,24 @@ fn matched_terms_locate_the_story_text() {
     assert!(failures.is_empty(), "{} of 5 matched-term checks failed:\n  {}", failures.len(), failures.join("\n  "));
 }
 
+#[test]
+fn matched_terms_are_located_alike_whatever_else_matched() {
+    // Watches whose hits interleave in a field with multi-byte characters: each one's report
+    // must be the one it gets alone.
+    let doc = story(
+        "Élysée: Зеленский and Macron",
+        "À Kyiv, Macron met Зеленский; later, in Paris, Зеленский thanked Macron. Kyiv Élysée",
+    );
+    let queries = ["Macron", "Зеленский", "Paris OR Kyiv", "Kyiv", "Élysée NEAR/3 Macron"];
+    let watches: Vec<WatchDef> = queries.iter().enumerate().map(|(i, q)| watch(&format!("w{i}"), q)).collect();
+    let together = Matcher::compile(&[], &watches, true).expect("queries compile").match_document(&doc);
+    assert_eq!(together.len(), queries.len(), "{together:?}");
+    for (found, query) in together.iter().zip(queries) {
+        let alone = matched_of(query, &doc).expect("the watch matches alone");
+        assert_eq!(found.matched, alone, "{query}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Malformed queries
 // ---------------------------------------------------------------------------------------------

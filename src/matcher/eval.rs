@@ -1,6 +1,6 @@
 //! Evaluating compiled watches on one story's hits, and reporting what matched.
 
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 
 use serde::{Deserialize, Serialize};
 
@@ -110,6 +110,8 @@ pub(super) struct Scanned<'d> {
     terms: Tally,
     /// The same for each entity, over all its names and aliases.
     entities: Tally,
+    /// Where the last report of a matched watch stopped counting characters.
+    cursor: Cell<CharCursor>,
 }
 
 impl Scanned<'_> {
@@ -239,12 +241,13 @@ impl Matcher {
             by_entity: OnceCell::new(),
             terms,
             entities,
+            cursor: Cell::default(),
         }
     }
 }
 
 /// A byte offset in a field's source text and the characters before it.
-#[derive(Default)]
+#[derive(Debug, Clone, Copy, Default)]
 struct CharCursor {
     field: Option<Field>,
     byte: usize,
@@ -308,8 +311,12 @@ impl Ctx<'_> {
         found.sort_by_key(|(l, h)| (h.field, h.start, *l));
         found.dedup();
         found.truncate(MAX_MATCHED);
-        let mut at = CharCursor::default();
-        found.into_iter().map(|(l, h)| self.describe_from(l, h, &mut at)).collect()
+        // Watches are reported one after another, each in reading order: counting on from
+        // where the last one stopped spares most of a long field's recount.
+        let mut at = self.s.cursor.get();
+        let matched = found.into_iter().map(|(l, h)| self.describe_from(l, h, &mut at)).collect();
+        self.s.cursor.set(at);
+        matched
     }
 
     fn collect(&self, node: &Node, out: &mut Vec<(u32, Hit)>) {
