@@ -119,23 +119,17 @@ impl Scanned<'_> {
         if !self.leaf_any(leaf) {
             return Vec::new();
         }
+        let in_fields = |h: &Hit| leaf.fields & h.field.mask() != 0;
         let mut out: Vec<Hit> = match &leaf.target {
-            Target::Term(t) => self.term_hits(*t).to_vec(),
-            Target::Terms(forms) => forms.iter().flat_map(|&t| self.term_hits(t)).copied().collect(),
-            Target::Entity(e) => self.entity_hits(m, *e).iter().map(|(_, h)| *h).collect(),
+            Target::Term(t) => self.term_hits(*t).iter().copied().filter(in_fields).collect(),
+            Target::Terms(forms) => forms.iter().flat_map(|&t| self.term_hits(t)).copied().filter(in_fields).collect(),
+            Target::Entity(e) => self.entity_hits(m, *e).iter().map(|(_, h)| *h).filter(in_fields).collect(),
         };
-        out.retain(|h| leaf.fields & h.field.mask() != 0);
         // One mention found under several names of the entity ("UN Security Council" and
         // "Security Council") is reported once, as its longest name.
         out.sort_by_key(|h| (h.field, h.start, std::cmp::Reverse(h.end), h.term));
-        let mut kept: Vec<Hit> = Vec::with_capacity(out.len());
-        for h in out {
-            let inside = kept.last().is_some_and(|k| k.field == h.field && h.start >= k.start && h.end <= k.end);
-            if !inside {
-                kept.push(h);
-            }
-        }
-        kept
+        out.dedup_by(|h, kept| kept.field == h.field && h.start >= kept.start && h.end <= kept.end);
+        out
     }
 
     /// Whether the leaf has any hit, without collecting them.
@@ -277,7 +271,15 @@ impl Ctx<'_> {
 
     fn near_any(&self, a: u32, b: u32, n: u32) -> bool {
         let any = |l: u32| self.s.leaf_any(&self.leaves[l as usize]);
-        any(a) && any(b) && !self.near_hits(a, b, n).is_empty()
+        any(a) && any(b) && {
+            let (ha, hb) = (self.hits(a), self.hits(b));
+            ha.iter().any(|x| hb.iter().any(|y| self.near(x, y, n)))
+        }
+    }
+
+    /// Whether hits `x` and `y` lie within `n` words of each other in the same field.
+    fn near(&self, x: &Hit, y: &Hit, n: u32) -> bool {
+        x.field == y.field && self.distance(x, y) <= n as usize
     }
 
     /// Hits of `a` and `b` that lie within `n` words of each other in the same field.
@@ -285,11 +287,9 @@ impl Ctx<'_> {
         let (ha, hb) = (self.hits(a), self.hits(b));
         let mut out = Vec::new();
         for x in &ha {
-            for y in hb.iter().filter(|y| y.field == x.field) {
-                if self.distance(x, y) <= n as usize {
-                    out.push((a, *x));
-                    out.push((b, *y));
-                }
+            for y in hb.iter().filter(|y| self.near(x, y, n)) {
+                out.push((a, *x));
+                out.push((b, *y));
             }
         }
         out
