@@ -187,11 +187,16 @@ impl Matcher {
         let scanned = self.scan(doc);
         // The watches to evaluate, as a bit set so that they come out in configuration order.
         let mut candidates = vec![0u64; self.watches.len().div_ceil(64)];
-        for w in self.always.iter().chain(scanned.hits.iter().flat_map(|h| self.term_watches.get(h.term as usize))) {
+        for w in self.always.iter().chain(scanned.terms.keys().flat_map(|t| self.term_watches.get(t as usize))) {
             candidates[*w as usize / 64] |= 1 << (w % 64);
         }
-        let set =
-            |(i, bits): (usize, u64)| (0..64).filter(move |b| bits & (1 << b) != 0).map(move |b| (i * 64 + b) as u32);
+        let set = |(i, mut bits): (usize, u64)| {
+            std::iter::from_fn(move || {
+                let b = (bits != 0).then(|| bits.trailing_zeros())?;
+                bits &= bits - 1;
+                Some((i * 64) as u32 + b)
+            })
+        };
         candidates
             .into_iter()
             .enumerate()

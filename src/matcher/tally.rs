@@ -58,6 +58,11 @@ impl Tally {
         self.slots[self.slot(key)].fields
     }
 
+    /// Every key, once, in no particular order.
+    pub fn keys(&self) -> impl Iterator<Item = u32> + '_ {
+        self.slots.iter().map(|s| s.key).filter(|&k| k != Self::EMPTY)
+    }
+
     /// `items`, whose keys by `key` are the ones this tally counted, grouped by key.
     pub fn group<T: Copy>(&self, items: &[T], key: impl Fn(&T) -> u32) -> Grouped<T> {
         let mut next = Vec::with_capacity(self.slots.len());
@@ -98,6 +103,9 @@ mod tests {
         assert_eq!(tally.fields(0), 8);
         assert_eq!(tally.fields(1_000_000), 1);
         assert_eq!(tally.fields(4), 0);
+        let mut keys: Vec<u32> = tally.keys().collect();
+        keys.sort_unstable();
+        assert_eq!(keys, [0, 3, 7, 1_000_000]);
         let items: Vec<(u32, usize)> = pairs.iter().enumerate().map(|(i, p)| (p.0, i)).collect();
         let grouped = tally.group(&items, |it| it.0);
         assert_eq!(tally.items(&grouped, 7), &[(7, 0), (7, 2)]);
@@ -110,6 +118,7 @@ mod tests {
     fn an_empty_story_has_no_keys() {
         let tally = Tally::new(0, std::iter::empty());
         assert_eq!(tally.fields(0), 0);
+        assert_eq!(tally.keys().count(), 0);
         let grouped = tally.group::<u32>(&[], |&k| k);
         assert!(tally.items(&grouped, 0).is_empty());
     }
