@@ -110,12 +110,14 @@ pub(super) struct Scanned<'d> {
     terms: Tally,
     /// The same for each entity, over all its names and aliases.
     entities: Tally,
+    /// Each hit with each entity it names.
+    named: Vec<(u32, Hit)>,
     /// Where the last report of a matched watch stopped counting characters.
     cursor: Cell<CharCursor>,
 }
 
 impl Scanned<'_> {
-    fn leaf_hits(&self, m: &Matcher, leaf: &Leaf) -> Vec<Hit> {
+    fn leaf_hits(&self, leaf: &Leaf) -> Vec<Hit> {
         if !self.leaf_any(leaf) {
             return Vec::new();
         }
@@ -123,7 +125,7 @@ impl Scanned<'_> {
         let mut out: Vec<Hit> = match &leaf.target {
             Target::Term(t) => self.term_hits(*t).iter().copied().filter(in_fields).collect(),
             Target::Terms(forms) => forms.iter().flat_map(|&t| self.term_hits(t)).copied().filter(in_fields).collect(),
-            Target::Entity(e) => self.entity_hits(m, *e).iter().map(|(_, h)| *h).filter(in_fields).collect(),
+            Target::Entity(e) => self.entity_hits(*e).iter().map(|(_, h)| *h).filter(in_fields).collect(),
         };
         // One mention found under several names of the entity ("UN Security Council" and
         // "Security Council") is reported once, as its longest name.
@@ -158,12 +160,8 @@ impl Scanned<'_> {
 
     /// The hits of entity `e`'s names, each with `e`. (An entity's names run to hundreds with
     /// inflections and parts, while a term names one or two entities: the hits are grouped.)
-    fn entity_hits(&self, m: &Matcher, e: u32) -> &[(u32, Hit)] {
-        let by_entity = self.by_entity.get_or_init(|| {
-            let named: Vec<(u32, Hit)> =
-                self.hits.iter().flat_map(|h| m.term_entities(h.term).iter().map(|&e| (e, *h))).collect();
-            self.entities.group(&named, |(e, _)| *e)
-        });
+    fn entity_hits(&self, e: u32) -> &[(u32, Hit)] {
+        let by_entity = self.by_entity.get_or_init(|| self.entities.group(&self.named, |(e, _)| *e));
         self.entities.items(by_entity, e)
     }
 
@@ -226,11 +224,9 @@ impl Matcher {
             folded.push(f);
         }
         let terms = Tally::new(hits.len(), hits.iter().map(|h| (h.term, h.field.mask())));
-        let named = hits.iter().map(|h| self.term_entities(h.term).len()).sum();
-        let entities = Tally::new(
-            named,
-            hits.iter().flat_map(|h| self.term_entities(h.term).iter().map(move |&e| (e, h.field.mask()))),
-        );
+        let named: Vec<(u32, Hit)> =
+            hits.iter().flat_map(|h| self.term_entities(h.term).iter().map(|&e| (e, *h))).collect();
+        let entities = Tally::new(named.len(), named.iter().map(|(e, h)| (*e, h.field.mask())));
         Scanned {
             doc,
             folded,
@@ -240,6 +236,7 @@ impl Matcher {
             by_entity: OnceCell::new(),
             terms,
             entities,
+            named,
             cursor: Cell::default(),
         }
     }
@@ -271,7 +268,7 @@ impl Ctx<'_> {
     }
 
     pub fn hits(&self, leaf: u32) -> Vec<Hit> {
-        self.s.leaf_hits(self.m, &self.leaves[leaf as usize])
+        self.s.leaf_hits(&self.leaves[leaf as usize])
     }
 
     fn near_any(&self, a: u32, b: u32, n: u32) -> bool {
