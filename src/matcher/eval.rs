@@ -314,7 +314,8 @@ impl Ctx<'_> {
         found.dedup();
         found.truncate(MAX_MATCHED);
         // Watches are reported one after another, each in reading order: counting on from
-        // where the last one stopped spares most of a long field's recount.
+        // where the last one stopped spares a recount from the field's start whenever this
+        // watch's first hit lies further on.
         let mut at = self.s.cursor.get();
         let matched = found.into_iter().map(|(l, h)| self.describe_from(l, h, &mut at)).collect();
         self.s.cursor.set(at);

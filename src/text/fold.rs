@@ -55,7 +55,8 @@ impl Folder {
     /// digits lower-cased and every other run of characters as one space; returns where it
     /// stopped. Most text is such runs, so this is the loop folding spends its time in: every
     /// byte is written, and the write position moves on unless a space follows a space (no
-    /// branch on the text, which would be mispredicted at every word).
+    /// branch at word boundaries, which would be mispredicted at every word; the only branch
+    /// on the text is the run's end).
     fn push_ascii_run(&mut self, bytes: &[u8], at: usize) -> usize {
         if self.last_unspaced && bytes[at].is_ascii_alphanumeric() {
             self.push(' ', at);
