@@ -223,10 +223,10 @@ impl Matcher {
             scan::scan(self, field, source, &f, &mut hits);
             folded.push(f);
         }
-        let terms = Tally::new(hits.len(), hits.iter().map(|h| (h.term, h.field.mask())));
+        let terms = Tally::new(hits.iter().map(|h| (h.term, h.field.mask())));
         let named: Vec<(u32, Hit)> =
             hits.iter().flat_map(|h| self.term_entities(h.term).iter().map(|&e| (e, *h))).collect();
-        let entities = Tally::new(named.len(), named.iter().map(|(e, h)| (*e, h.field.mask())));
+        let entities = Tally::new(named.iter().map(|(e, h)| (*e, h.field.mask())));
         Scanned {
             doc,
             folded,

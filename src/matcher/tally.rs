@@ -31,10 +31,10 @@ impl Tally {
     /// No term or entity has this index.
     const EMPTY: u32 = u32::MAX;
 
-    /// The tally of `n` `(key, field mask)` pairs.
-    pub fn new(n: usize, pairs: impl Iterator<Item = (u32, u8)>) -> Tally {
+    /// The tally of `(key, field mask)` pairs.
+    pub fn new(pairs: impl ExactSizeIterator<Item = (u32, u8)>) -> Tally {
         let empty = Slot { key: Self::EMPTY, fields: 0, count: 0 };
-        let mut tally = Tally { slots: vec![empty; (2 * n).next_power_of_two()] };
+        let mut tally = Tally { slots: vec![empty; (2 * pairs.len()).next_power_of_two()] };
         for (key, mask) in pairs {
             let i = tally.slot(key);
             let slot = &mut tally.slots[i];
@@ -97,7 +97,7 @@ mod tests {
     #[test]
     fn unions_fields_and_groups_in_order() {
         let pairs = [(7u32, 1u8), (3, 2), (7, 4), (1_000_000, 1), (3, 2), (0, 8)];
-        let tally = Tally::new(pairs.len(), pairs.iter().copied());
+        let tally = Tally::new(pairs.iter().copied());
         assert_eq!(tally.fields(7), 5);
         assert_eq!(tally.fields(3), 2);
         assert_eq!(tally.fields(0), 8);
@@ -116,7 +116,7 @@ mod tests {
 
     #[test]
     fn an_empty_story_has_no_keys() {
-        let tally = Tally::new(0, std::iter::empty());
+        let tally = Tally::new(std::iter::empty());
         assert_eq!(tally.fields(0), 0);
         assert_eq!(tally.keys().count(), 0);
         let grouped = tally.group::<u32>(&[], |&k| k);
