@@ -273,28 +273,24 @@ impl Ctx<'_> {
 
     fn near_any(&self, a: u32, b: u32, n: u32) -> bool {
         let any = |l: u32| self.s.leaf_any(&self.leaves[l as usize]);
-        any(a) && any(b) && {
-            let (ha, hb) = (self.hits(a), self.hits(b));
-            ha.iter().any(|x| hb.iter().any(|y| self.near(x, y, n)))
-        }
-    }
-
-    /// Whether hits `x` and `y` lie within `n` words of each other in the same field.
-    fn near(&self, x: &Hit, y: &Hit, n: u32) -> bool {
-        x.field == y.field && self.distance(x, y) <= n as usize
+        any(a) && any(b) && self.near_pairs(a, b, n, |_, _| true)
     }
 
     /// Hits of `a` and `b` that lie within `n` words of each other in the same field.
     pub fn near_hits(&self, a: u32, b: u32, n: u32) -> Vec<(u32, Hit)> {
-        let (ha, hb) = (self.hits(a), self.hits(b));
         let mut out = Vec::new();
-        for x in &ha {
-            for y in hb.iter().filter(|y| self.near(x, y, n)) {
-                out.push((a, *x));
-                out.push((b, *y));
-            }
-        }
+        self.near_pairs(a, b, n, |x, y| {
+            out.extend([(a, x), (b, y)]);
+            false
+        });
         out
+    }
+
+    /// Calls `pair` on each hit of `a` with each hit of `b` within `n` words of it in the
+    /// same field, until it returns true; returns whether it did.
+    fn near_pairs(&self, a: u32, b: u32, n: u32, mut pair: impl FnMut(Hit, Hit) -> bool) -> bool {
+        let (ha, hb) = (self.hits(a), self.hits(b));
+        ha.iter().any(|x| hb.iter().any(|y| x.field == y.field && self.distance(x, y) <= n as usize && pair(*x, *y)))
     }
 
     /// Words from the end of the earlier hit to the start of the later one: 1 when adjacent.
