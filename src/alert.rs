@@ -63,7 +63,7 @@ impl Alert {
         let passage = field.and_then(|f| best_passage(&m.matched, f).map(|(start, end)| (f, start, end)));
         let snippet = passage.map(|(f, start, end)| snippet(doc.field(f), start, end)).unwrap_or_default();
         Alert {
-            watch: m.watch,
+            watch: m.watch.to_string(),
             feed: feed.to_string(),
             id: story.key.clone(),
             url: story.url.clone(),
@@ -109,7 +109,7 @@ impl Alert {
     pub fn why(&self) -> String {
         let mut terms: Vec<(&str, Vec<(Field, usize)>)> = Vec::new();
         for m in &self.matched {
-            let at = match terms.iter().position(|(t, _)| *t == m.term) {
+            let at = match terms.iter().position(|(t, _)| *t == &*m.term) {
                 Some(at) => at,
                 None => {
                     terms.push((&m.term, Vec::new()));
@@ -183,7 +183,7 @@ fn feed_decisive(matched: &[MatchedTerm]) -> Option<&MatchedTerm> {
 /// For a watch the article added, the hit that decided it: the first in the article of a term
 /// the feed's own text lacks, else the first in the article.
 fn article_decisive(matched: &[MatchedTerm]) -> Option<&MatchedTerm> {
-    let in_feed = |term: &str| matched.iter().any(|t| t.field != Field::Article && t.term == term);
+    let in_feed = |term: &str| matched.iter().any(|t| t.field != Field::Article && &*t.term == term);
     let article = || matched.iter().filter(|t| t.field == Field::Article);
     article().find(|t| !in_feed(&t.term)).or_else(|| article().next())
 }
@@ -222,7 +222,7 @@ fn best_passage(matched: &[MatchedTerm], field: Field) -> Option<(usize, usize)>
                 break;
             }
             end = end.max(t.end);
-            if !terms.contains(&t.term.as_str()) {
+            if !terms.contains(&&*t.term) {
                 terms.push(&t.term);
             }
         }

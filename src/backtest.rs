@@ -120,7 +120,7 @@ impl Tested<'_> {
         match self {
             Tested::Configured { matcher, watch } => {
                 let mut found = matcher.match_document(doc);
-                found.retain(|m| m.watch == *watch);
+                found.retain(|m| &*m.watch == *watch);
                 found
             }
             Tested::Compiled(matcher) => matcher.match_document(doc),

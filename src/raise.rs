@@ -64,7 +64,8 @@ pub fn article_alerts(
 ) -> Vec<NewAlert> {
     let mut doc = document(story, name, &feed.tags);
     doc.article = article.to_string();
-    let found = config.matcher.match_document(&doc).into_iter().filter(|m| !matched.contains(&m.watch)).collect();
+    let found =
+        config.matcher.match_document(&doc).into_iter().filter(|m| !matched.iter().any(|w| **w == *m.watch)).collect();
     alerts(config, name, story, &doc, found, Snippet::Article)
 }
 

@@ -58,7 +58,7 @@ fn every_labelled_pair_matches_as_labelled() {
     let mut pairs = 0;
     for s in &stories {
         let doc = Document { title: s.title.clone(), body: s.body.clone(), ..Document::default() };
-        let hit: Vec<String> = matcher.match_document(&doc).into_iter().map(|m| m.watch).collect();
+        let hit: Vec<String> = matcher.match_document(&doc).into_iter().map(|m| m.watch.to_string()).collect();
         let counts = by_lang.entry(&s.lang).or_default();
         for (watch, _) in WATCHES {
             let expect = s.expect[*watch];

@@ -67,7 +67,7 @@ fn watch(name: &str, query: &str) -> WatchDef {
 fn matches(entities: &[EntityDef], builtin: bool, query: &str, doc: &Document) -> Result<bool, String> {
     let m = Matcher::compile(entities, &[watch("w", query)], builtin)
         .map_err(|errs| errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))?;
-    Ok(m.match_document(doc).iter().any(|w| w.watch == "w"))
+    Ok(m.match_document(doc).iter().any(|w| &*w.watch == "w"))
 }
 
 fn describe(query: &str, doc: &Document) -> String {
@@ -101,7 +101,7 @@ fn run_cases(group: &str, entities: &[EntityDef], builtin: bool, cases: &[(&str,
     if let Ok(m) = Matcher::compile(entities, &watches, builtin) {
         for (i, ((query, doc, expect), single)) in cases.iter().zip(&singles).enumerate() {
             let name = format!("w{i}");
-            let got = m.match_document(doc).iter().any(|w| w.watch == name);
+            let got = m.match_document(doc).iter().any(|w| *w.watch == *name);
             // Only report disagreements that the per-case run did not already report.
             if got != *expect && single.as_ref().ok() == Some(expect) {
                 failures.push(format!(
@@ -792,7 +792,7 @@ fn empty_titles_and_bodies() {
         true,
     )
     .expect("valid queries");
-    let got: Vec<String> = m.match_document(&Document::default()).into_iter().map(|w| w.watch).collect();
+    let got: Vec<String> = m.match_document(&Document::default()).into_iter().map(|w| w.watch.to_string()).collect();
     if got != ["b", "d"] {
         failures.push(format!("[empty] all-empty document -> expected watches [\"b\", \"d\"], got {got:?}"));
     }
@@ -811,7 +811,7 @@ fn matched_of(query: &str, doc: &Document) -> Result<Vec<MatchedTerm>, String> {
     let m = Matcher::compile(&[], &[watch("w", query)], true).map_err(|e| format!("{e:?}"))?;
     let hits = m.match_document(doc);
     match hits.as_slice() {
-        [one] if one.watch == "w" => Ok(one.matched.clone()),
+        [one] if &*one.watch == "w" => Ok(one.matched.clone()),
         other => Err(format!("expected exactly watch \"w\" to match, got {other:?}")),
     }
 }

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -88,7 +89,8 @@ pub(super) struct Entity {
 
 #[derive(Debug, Clone)]
 pub(super) struct CompiledWatch {
-    pub name: String,
+    /// Shared with every match reported.
+    pub name: Arc<str>,
     pub root: Node,
     pub leaves: Vec<Leaf>,
     /// ISO 639-1 codes the watch is limited to; empty for every language.
@@ -369,7 +371,7 @@ impl Builder {
         let mut leaves = Vec::new();
         let default_fields = Field::Title.mask() | Field::Body.scope();
         let root = self.node(ast, default_fields, &mut leaves);
-        let (name, languages) = (def.name.clone(), def.languages.clone());
+        let (name, languages) = (def.name.as_str().into(), def.languages.clone());
         self.watches.push(CompiledWatch { name, root, leaves, languages });
     }
 
@@ -412,7 +414,7 @@ impl Builder {
             self.term(&t.text, t.kind, false).map(Target::Term)
         };
         let target = target.expect("the parser rejects terms that fold to nothing");
-        leaves.push(Leaf { written: t.written(), target, fields });
+        leaves.push(Leaf { written: t.written().into(), target, fields });
         (leaves.len() - 1) as u32
     }
 

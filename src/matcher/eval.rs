@@ -1,6 +1,7 @@
 //! Evaluating compiled watches on one story's hits, and reporting what matched.
 
 use std::cell::{Cell, OnceCell};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -35,7 +36,8 @@ pub(super) enum Target {
 /// A term of a query with the fields it searches.
 #[derive(Debug, Clone)]
 pub(super) struct Leaf {
-    pub written: String,
+    /// Shared with every report of it.
+    pub written: Arc<str>,
     pub target: Target,
     pub fields: u8,
 }
@@ -72,8 +74,8 @@ impl Node {
 /// A query term that was satisfied, located in the text a reader sees.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MatchedTerm {
-    /// The term as written in the query.
-    pub term: String,
+    /// The term as written in the query (shared by every report of the term).
+    pub term: Arc<str>,
     /// The text as it stands in the story.
     pub text: String,
     pub field: Field,
@@ -85,7 +87,8 @@ pub struct MatchedTerm {
 /// One watch that matched a story.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WatchMatch {
-    pub watch: String,
+    /// The watch's name (shared with the compiled watch).
+    pub watch: Arc<str>,
     /// The watch's position among the compiled watches (the config's order).
     pub index: usize,
     pub matched: Vec<MatchedTerm>,

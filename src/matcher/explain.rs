@@ -43,7 +43,7 @@ impl Matcher {
                 let excluded = w
                     .excludes(doc.lang.as_deref())
                     .then(|| format!("the story is in {lang}; the watch is limited to {}", w.languages.join(", ")));
-                Explanation { watch: w.name.clone(), matched: tree.ok && excluded.is_none(), excluded, tree }
+                Explanation { watch: w.name.to_string(), matched: tree.ok && excluded.is_none(), excluded, tree }
             })
             .collect()
     }
@@ -79,7 +79,7 @@ fn explain_node(ctx: &Ctx, node: &Node) -> ExplainNode {
 
 fn leaf_label(ctx: &Ctx, leaf: u32) -> String {
     let written = &ctx.leaves[leaf as usize].written;
-    if written.contains(' ') { format!("\"{written}\"") } else { written.clone() }
+    if written.contains(' ') { format!("\"{written}\"") } else { written.to_string() }
 }
 
 fn hit_lines(ctx: &Ctx, leaf: u32, hits: &[Hit]) -> Vec<String> {

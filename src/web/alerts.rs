@@ -40,7 +40,7 @@ pub(super) fn shown(store: &Store, names: &mut FeedNames, rows: Vec<AlertRow>) -
     let shown = rows.into_iter().map(|row| {
         let (name, tags) = names.of(&row.stored);
         let doc = row.stored.document(&name, tags);
-        let m = WatchMatch { watch: row.watch.clone(), index: 0, matched: row.matched.clone() };
+        let m = WatchMatch { watch: row.watch.as_str().into(), index: 0, matched: row.matched.clone() };
         let alert = Alert::new(&row.feed, &row.stored.story, &doc, m);
         let key = (cluster(&row), row.watch.clone());
         let also = reports

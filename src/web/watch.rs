@@ -88,7 +88,7 @@ fn co_occurring(site: &Site, store: &Store, watch: &str, since: i64) -> Result<V
         let (name, tags) = names.of(stored);
         for m in entities.match_document(&stored.document(&name, tags)) {
             if !own.contains(&m.watch.to_lowercase()) {
-                *counts.entry(m.watch).or_default() += 1;
+                *counts.entry(m.watch.to_string()).or_default() += 1;
             }
         }
     }
