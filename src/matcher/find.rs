@@ -64,9 +64,10 @@ impl Body {
             return false;
         };
         let (seen_head, seen_rest) = seen.split_at(len.min(HEAD));
-        // A loop rather than a slice comparison: patterns are short, and a call costs more.
+        // A loop rather than a slice comparison: patterns are short, and a call (to `memcmp`,
+        // which an empty slice's comparison makes too) costs more.
         seen_head.iter().zip(&self.head).all(|(a, b)| a == b)
-            && *seen_rest == rest[self.rest as usize..self.rest as usize + seen_rest.len()]
+            && (seen_rest.is_empty() || *seen_rest == rest[self.rest as usize..self.rest as usize + seen_rest.len()])
             && (!self.word_end || matches!(text.get(start + len), None | Some(b' ')))
     }
 }
