@@ -12,6 +12,8 @@
 //! non-joiner, like any other non-word character, is a word boundary (`بین‌المللی` folds to
 //! `بين المللي`, as writers who type a space have it).
 
+use std::sync::LazyLock;
+
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 
 /// Folded text with, for every byte of it, the byte offset of the source character it came from.
@@ -155,7 +157,7 @@ pub fn fold(source: &str) -> Folded {
         } else if is_hangul_syllable(c) {
             f.push_word(c, at);
         } else {
-            decompose_compatible(c, |d| fold_decomposed(&mut f, d, at));
+            fold_char(&mut f, c, at);
         }
         at = next;
     }
@@ -166,19 +168,94 @@ pub fn fold(source: &str) -> Folded {
     Folded { text: String::from_utf8(f.text).expect("only whole characters are pushed"), origin: f.origin }
 }
 
-fn fold_decomposed(out: &mut Folder, d: char, at: usize) {
-    if is_diacritic(d) || d == TATWEEL {
-        return;
-    }
-    let d = arabic_letter(d);
-    if is_word_char(d) {
-        for l in d.to_lowercase() {
-            // Final sigma folds like sigma, as Unicode case folding has it.
-            out.push_word(if l == 'ς' { 'σ' } else { l }, at);
+/// One step of folding a character: a word character to push, or a word boundary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Word(char),
+    Boundary,
+}
+
+/// Calls `step` for each step of folding `c` (neither ASCII nor a Hangul syllable):
+/// compatibility decomposition, diacritics and tatweel dropped, Arabic letter forms unified,
+/// lower case.
+fn steps(c: char, mut step: impl FnMut(Step)) {
+    decompose_compatible(c, |d| {
+        if is_diacritic(d) || d == TATWEEL {
+            return;
         }
-    } else {
-        out.push_separator(at);
+        let d = arabic_letter(d);
+        if is_word_char(d) {
+            for l in d.to_lowercase() {
+                // Final sigma folds like sigma, as Unicode case folding has it.
+                step(Step::Word(if l == 'ς' { 'σ' } else { l }));
+            }
+        } else {
+            step(Step::Boundary);
+        }
+    });
+}
+
+fn apply(out: &mut Folder, step: Step, at: usize) {
+    match step {
+        Step::Word(l) => out.push_word(l, at),
+        Step::Boundary => out.push_separator(at),
     }
+}
+
+/// Characters from U+0080 up to this one (Latin, Greek, Cyrillic, Hebrew, Arabic, Indic
+/// scripts, the general and CJK punctuation, kana) are folded through [`STEPS`].
+const TABLE_END: u32 = 0x3100;
+
+/// A [`STEPS`] entry: the character folds to nothing (a diacritic alone), to a word boundary,
+/// or in more than one step.
+const NOTHING: u32 = 0;
+const BOUNDARY: u32 = 1;
+const SEVERAL: u32 = 2;
+/// Set in a [`STEPS`] entry that is one word character, in the low bits.
+const WORD: u32 = 1 << 31;
+
+/// How each character from U+0080 to [`TABLE_END`] folds, worked out once by [`steps`]:
+/// decomposing, testing and lower-casing a letter takes several table searches, and most
+/// text outside ASCII is in these scripts. (CJK ideographs have a rule of their own in
+/// [`fold_char`].)
+static STEPS: LazyLock<Vec<u32>> = LazyLock::new(|| {
+    (0x80..TABLE_END)
+        .map(|code| {
+            let mut found = Vec::new();
+            if let Some(c) = char::from_u32(code) {
+                steps(c, |s| found.push(s));
+            }
+            match found[..] {
+                [] => NOTHING,
+                [Step::Boundary] => BOUNDARY,
+                [Step::Word(l)] => WORD | u32::from(l),
+                _ => SEVERAL,
+            }
+        })
+        .collect()
+});
+
+/// Folds `c`, neither ASCII nor a Hangul syllable.
+fn fold_char(out: &mut Folder, c: char, at: usize) {
+    let code = u32::from(c);
+    if code < TABLE_END {
+        match STEPS[(code - 0x80) as usize] {
+            NOTHING => {}
+            BOUNDARY => out.push_separator(at),
+            SEVERAL => fold_char_by_steps(out, c, at),
+            word => out.push_word(char::from_u32(word & !WORD).expect("a character was stored"), at),
+        }
+    } else if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
+        // A CJK unified ideograph has no decomposition and no case: it is a word character
+        // of its own.
+        out.push_word(c, at);
+    } else {
+        fold_char_by_steps(out, c, at);
+    }
+}
+
+fn fold_char_by_steps(out: &mut Folder, c: char, at: usize) {
+    steps(c, |s| apply(out, s, at));
 }
 
 /// The Arabic tatweel stretches a word for looks; it spells nothing.
@@ -298,6 +375,31 @@ mod tests {
                 assert_eq!(src[range].to_lowercase(), word, "shift {shift}");
                 at += word.len() + 1;
             }
+        }
+    }
+
+    /// The folder's state after folding `c` from each of the states a character can meet.
+    fn states_after(c: char, fold_one: fn(&mut Folder, char, usize)) -> Vec<(Vec<u8>, Vec<u32>, bool)> {
+        [("", false), ("a", false), ("a ", false), ("北", true)]
+            .into_iter()
+            .map(|(before, unspaced)| {
+                let mut f =
+                    Folder { text: before.as_bytes().to_vec(), origin: vec![0; before.len()], last_unspaced: unspaced };
+                fold_one(&mut f, c, 7);
+                (f.text, f.origin, f.last_unspaced)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_table_and_the_ideograph_rule_fold_as_the_general_steps_do() {
+        // Every character of the basic multilingual plane, so that a range taken too wide fails.
+        for c in (0x80..=0xFFFF).filter_map(char::from_u32) {
+            assert_eq!(states_after(c, fold_char), states_after(c, fold_char_by_steps), "{c:?} (U+{:04X})", c as u32);
+        }
+        // Each kind of entry occurs.
+        for kind in [NOTHING, BOUNDARY, SEVERAL] {
+            assert!(STEPS.contains(&kind), "{kind}");
         }
     }
 
