@@ -1,7 +1,8 @@
 //! Text as the matcher sees it: HTML turned into plain text, and plain text folded into a
 //! normalised form with a map back to the original.
 //!
-//! Pure functions only: no IO, no allocation beyond the returned values. `lang` tells the
+//! Pure functions only: no IO, no allocation beyond the returned values (and folding's
+//! character table, built once at first use). `lang` tells the
 //! language of a story's text. The same folding is
 //! applied to story text and to query terms, which is what makes matching consistent.
 
