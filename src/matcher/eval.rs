@@ -345,18 +345,23 @@ impl Ctx<'_> {
     }
 
     /// [`Self::describe`], counting characters on from `at` when the hit lies after it (hits
-    /// described in reading order count each field's text once).
+    /// described in reading order count each field's text once); a field all in ASCII needs
+    /// no counting.
     fn describe_from(&self, leaf: u32, h: Hit, at: &mut CharCursor) -> MatchedTerm {
         let source = self.s.doc.field(h.field);
-        let range = self.s.folded(h.field).source_range(source, h.start as usize, h.end as usize);
-        if at.field != Some(h.field) || at.byte > range.start {
-            *at = CharCursor { field: Some(h.field), byte: 0, chars: 0 };
-        }
-        at.chars += source[at.byte..range.start].chars().count();
-        at.byte = range.start;
-        let start = at.chars;
-        let text = source[range].to_string();
-        let end = start + text.chars().count();
+        let folded = self.s.folded(h.field);
+        let range = folded.source_range(source, h.start as usize, h.end as usize);
+        let text = source[range.clone()].to_string();
+        let (start, end) = if folded.ascii {
+            (range.start, range.end)
+        } else {
+            if at.field != Some(h.field) || at.byte > range.start {
+                *at = CharCursor { field: Some(h.field), byte: 0, chars: 0 };
+            }
+            at.chars += source[at.byte..range.start].chars().count();
+            at.byte = range.start;
+            (at.chars, at.chars + text.chars().count())
+        };
         MatchedTerm { term: self.leaves[leaf as usize].written.clone(), text, field: h.field, start, end }
     }
 }

@@ -21,6 +21,8 @@ use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 pub struct Folded {
     pub text: String,
     pub origin: Vec<u32>,
+    /// Whether the source is all ASCII, so that its byte offsets are character offsets.
+    pub ascii: bool,
 }
 
 impl Folded {
@@ -137,7 +139,7 @@ pub fn fold(source: &str) -> Folded {
         last_unspaced: false,
     };
     let bytes = source.as_bytes();
-    let mut at = 0;
+    let (mut at, mut ascii) = (0, true);
     while at < bytes.len() {
         if ASCII_FOLD[usize::from(bytes[at])] != 0 {
             at = f.push_ascii_run(bytes, at);
@@ -145,6 +147,7 @@ pub fn fold(source: &str) -> Folded {
         }
         let c = source[at..].chars().next().expect("`at` is a character boundary");
         let next = at + c.len_utf8();
+        ascii &= c.is_ascii();
         if is_apostrophe(c) && is_possessive_s(source, next) {
             // "Russia's" folds to "russia": the possessive neither hides the word nor counts as
             // a word of its own in NEAR distances.
@@ -165,7 +168,8 @@ pub fn fold(source: &str) -> Folded {
         f.text.pop();
         f.origin.pop();
     }
-    Folded { text: String::from_utf8(f.text).expect("only whole characters are pushed"), origin: f.origin }
+    let text = String::from_utf8(f.text).expect("only whole characters are pushed");
+    Folded { text, origin: f.origin, ascii }
 }
 
 /// One step of folding a character: a word character to push, or a word boundary.
@@ -401,6 +405,14 @@ mod tests {
         for kind in [NOTHING, BOUNDARY, SEVERAL] {
             assert!(STEPS.contains(&kind), "{kind}");
         }
+    }
+
+    #[test]
+    fn tells_whether_the_source_is_ascii() {
+        assert!(fold("Russia's army, 2026").ascii);
+        assert!(fold("").ascii);
+        assert!(!fold("Russia’s army").ascii);
+        assert!(!fold("abc 北").ascii);
     }
 
     #[test]
