@@ -1,10 +1,11 @@
 //! Evaluating compiled watches on one story's hits, and reporting what matched.
 
-use std::cell::{Cell, OnceCell};
+use std::cell::OnceCell;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::chars::CharMarks;
 use super::compile::{Entity, Matcher, TermId};
 use super::query::Field;
 use super::tally::{Grouped, Tally};
@@ -115,8 +116,9 @@ pub(super) struct Scanned<'d> {
     entities: Tally,
     /// Each hit with each entity it names.
     named: Vec<(u32, Hit)>,
-    /// Where the last report of a matched watch stopped counting characters.
-    cursor: Cell<CharCursor>,
+    /// Per field not all in ASCII, its characters counted, made when a report first needs a
+    /// character offset in it.
+    chars: [OnceCell<CharMarks>; Field::ALL.len()],
 }
 
 impl Scanned<'_> {
@@ -166,6 +168,15 @@ impl Scanned<'_> {
     fn entity_hits(&self, e: u32) -> &[(u32, Hit)] {
         let by_entity = self.by_entity.get_or_init(|| self.entities.group(&self.named, |(e, _)| *e));
         self.entities.items(by_entity, e)
+    }
+
+    /// The characters of `field`'s source text before byte `at` (a character boundary).
+    fn char_offset(&self, field: Field, at: usize) -> usize {
+        if self.folded(field).ascii {
+            return at;
+        }
+        let source = self.doc.field(field);
+        self.chars[field as usize].get_or_init(|| CharMarks::new(source)).chars_before(source, at)
     }
 
     fn folded(&self, field: Field) -> &Folded {
@@ -240,17 +251,9 @@ impl Matcher {
             terms,
             entities,
             named,
-            cursor: Cell::default(),
+            chars: Default::default(),
         }
     }
-}
-
-/// A byte offset in a field's source text and the characters before it.
-#[derive(Debug, Clone, Copy, Default)]
-struct CharCursor {
-    field: Option<Field>,
-    byte: usize,
-    chars: usize,
 }
 
 pub(super) struct Ctx<'a> {
@@ -312,13 +315,7 @@ impl Ctx<'_> {
         found.sort_by_key(|(l, h)| (h.field, h.start, *l));
         found.dedup();
         found.truncate(MAX_MATCHED);
-        // Watches are reported one after another, each in reading order: counting on from
-        // where the last one stopped spares a recount from the field's start whenever this
-        // watch's first hit lies further on.
-        let mut at = self.s.cursor.get();
-        let matched = found.into_iter().map(|(l, h)| self.describe_from(l, h, &mut at)).collect();
-        self.s.cursor.set(at);
-        matched
+        found.into_iter().map(|(l, h)| self.describe(l, h)).collect()
     }
 
     fn collect(&self, node: &Node, out: &mut Vec<(u32, Hit)>) {
@@ -341,27 +338,10 @@ impl Ctx<'_> {
     }
 
     pub fn describe(&self, leaf: u32, h: Hit) -> MatchedTerm {
-        self.describe_from(leaf, h, &mut CharCursor::default())
-    }
-
-    /// [`Self::describe`], counting characters on from `at` when the hit lies after it (hits
-    /// described in reading order count each field's text once); a field all in ASCII needs
-    /// no counting.
-    fn describe_from(&self, leaf: u32, h: Hit, at: &mut CharCursor) -> MatchedTerm {
         let source = self.s.doc.field(h.field);
-        let folded = self.s.folded(h.field);
-        let range = folded.source_range(source, h.start as usize, h.end as usize);
-        let text = source[range.clone()].to_string();
-        let (start, end) = if folded.ascii {
-            (range.start, range.end)
-        } else {
-            if at.field != Some(h.field) || at.byte > range.start {
-                *at = CharCursor { field: Some(h.field), byte: 0, chars: 0 };
-            }
-            at.chars += source[at.byte..range.start].chars().count();
-            at.byte = range.start;
-            (at.chars, at.chars + text.chars().count())
-        };
+        let range = self.s.folded(h.field).source_range(source, h.start as usize, h.end as usize);
+        let (start, end) = (self.s.char_offset(h.field, range.start), self.s.char_offset(h.field, range.end));
+        let text = source[range].to_string();
         MatchedTerm { term: self.leaves[leaf as usize].written.clone(), text, field: h.field, start, end }
     }
 }

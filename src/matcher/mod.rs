@@ -6,6 +6,7 @@
 //! folded text, mostly by looking up its words; `eval` walks each candidate watch's boolean
 //! tree on those hits.
 
+mod chars;
 mod compile;
 mod eval;
 mod explain;

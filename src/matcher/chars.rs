@@ -1,0 +1,61 @@
+//! Character offsets of byte offsets in a text, for reports: a matched term is located by
+//! characters (what a reader and a browser count), while matching works on bytes.
+//!
+//! Counting from the field's start for every matched term cost more than the rest of the
+//! report when a long body was not all ASCII (one curly quote is enough): one pass over the
+//! text notes the characters before each block of [`BLOCK`] bytes, and a lookup counts at most
+//! one block.
+
+/// Bytes of text between two marks.
+const BLOCK: usize = 64;
+
+/// For a text, the characters before each multiple of [`BLOCK`] bytes.
+#[derive(Debug)]
+pub(super) struct CharMarks {
+    marks: Vec<u32>,
+}
+
+impl CharMarks {
+    pub fn new(text: &str) -> CharMarks {
+        let mut chars = 0;
+        let after = text.as_bytes().chunks(BLOCK).map(|block| {
+            chars += starts(block);
+            chars
+        });
+        CharMarks { marks: std::iter::once(0).chain(after).collect() }
+    }
+
+    /// The characters of `text` (the text the marks were made of) before byte `at`, a
+    /// character boundary.
+    pub fn chars_before(&self, text: &str, at: usize) -> usize {
+        let block = at / BLOCK;
+        (self.marks[block] + starts(&text.as_bytes()[block * BLOCK..at])) as usize
+    }
+}
+
+/// The characters that start in `bytes`: every byte but UTF-8's continuation bytes
+/// (0x80 to 0xBF) starts one.
+fn starts(bytes: &[u8]) -> u32 {
+    bytes.iter().map(|&b| u32::from((b as i8) >= -0x40)).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_the_characters_before_every_boundary() {
+        let texts = [
+            String::new(),
+            "plain ascii".repeat(20),
+            "À Kyiv, Macron met Зеленский; later, in Paris, 北朝鮮と Зеленский thanked Macron 🇺🇦".repeat(5),
+            "é".repeat(64),
+        ];
+        for text in &texts {
+            let marks = CharMarks::new(text);
+            for at in (0..=text.len()).filter(|&at| text.is_char_boundary(at)) {
+                assert_eq!(marks.chars_before(text, at), text[..at].chars().count(), "{text:?} at {at}");
+            }
+        }
+    }
+}
