@@ -22,8 +22,9 @@ struct Slot {
 
 /// Items grouped by their key, each group in the items' own order.
 pub(super) struct Grouped<T> {
-    /// For each slot of the tally, where its group starts in `items`.
-    starts: Vec<u32>,
+    /// For each slot of the tally, where its group ends in `items` (it starts its count
+    /// before).
+    ends: Vec<u32>,
     items: Vec<T>,
 }
 
@@ -65,28 +66,31 @@ impl Tally {
 
     /// `items`, whose keys by `key` are the ones this tally counted, grouped by key.
     pub fn group<T: Copy>(&self, items: &[T], key: impl Fn(&T) -> u32) -> Grouped<T> {
-        let mut next = Vec::with_capacity(self.slots.len());
         let mut at = 0;
-        for slot in &self.slots {
-            next.push(at);
-            at += slot.count;
-        }
-        let starts = next.clone();
-        // Every place is written once, as the counts are the items' own.
+        let mut next: Vec<u32> = self
+            .slots
+            .iter()
+            .map(|slot| {
+                at += slot.count;
+                at - slot.count
+            })
+            .collect();
+        // Every place is written once, as the counts are the items' own; each slot's next
+        // place ends as its group's end.
         let mut placed = items.to_vec();
         for item in items {
             let i = self.slot(key(item));
             placed[next[i] as usize] = *item;
             next[i] += 1;
         }
-        Grouped { starts, items: placed }
+        Grouped { ends: next, items: placed }
     }
 
     /// The items of `key` in `grouped` (which this tally grouped).
     pub fn items<'g, T>(&self, grouped: &'g Grouped<T>, key: u32) -> &'g [T] {
         let i = self.slot(key);
-        let from = grouped.starts[i] as usize;
-        &grouped.items[from..from + self.slots[i].count as usize]
+        let end = grouped.ends[i] as usize;
+        &grouped.items[end - self.slots[i].count as usize..end]
     }
 }
 
