@@ -160,7 +160,36 @@ fn shares_entity(m: &Matcher, t: TermId, winners: &[TermId]) -> bool {
     winners.iter().any(|&w| m.term_entities(w).iter().any(|e| mine.contains(e)))
 }
 
-/// The end of the word that continues at byte `at`.
+/// The end of the word that continues at byte `at`: the next space, or the next character of
+/// an unspaced script. Those are all three bytes or more in UTF-8, so only a byte of 0xE0 or
+/// above (which starts a character) needs decoding.
 fn word_end(text: &str, at: usize) -> usize {
-    text[at..].char_indices().find(|&(_, c)| c == ' ' || is_unspaced(c)).map_or(text.len(), |(i, _)| at + i)
+    let bytes = text.as_bytes();
+    let mut i = at;
+    while i < bytes.len() {
+        match bytes[i] {
+            b' ' => return i,
+            0xE0.. if text[i..].chars().next().is_some_and(is_unspaced) => return i,
+            _ => i += 1,
+        }
+    }
+    bytes.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_word_ends_at_a_space_or_an_unspaced_character() {
+        let by_chars = |text: &str, at: usize| {
+            text[at..].char_indices().find(|&(_, c)| c == ' ' || is_unspaced(c)).map_or(text.len(), |(i, _)| at + i)
+        };
+        for text in ["sanctions on", "sanctions", "북한과 회담", "москва北京", "g7峰会", "café€ x", "naïve", "a 朝鮮"]
+        {
+            for (at, _) in text.char_indices() {
+                assert_eq!(word_end(text, at), by_chars(text, at), "{text:?} from {at}");
+            }
+        }
+    }
 }
