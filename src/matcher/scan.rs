@@ -185,8 +185,17 @@ mod tests {
         let by_chars = |text: &str, at: usize| {
             text[at..].char_indices().find(|&(_, c)| c == ' ' || is_unspaced(c)).map_or(text.len(), |(i, _)| at + i)
         };
-        for text in ["sanctions on", "sanctions", "북한과 회담", "москва北京", "g7峰会", "café€ x", "naïve", "a 朝鮮"]
-        {
+        for text in [
+            "sanctions on",
+            "sanctions",
+            "북한과 회담",
+            "москва北京",
+            "g7峰会",
+            "café€ x",
+            "naïve",
+            "a 朝鮮",
+            "a𠀀b 😀x",
+        ] {
             for (at, _) in text.char_indices() {
                 assert_eq!(word_end(text, at), by_chars(text, at), "{text:?} from {at}");
             }
