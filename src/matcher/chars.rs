@@ -9,27 +9,27 @@
 /// Bytes of text between two marks.
 const BLOCK: usize = 64;
 
-/// For a text, the characters before each multiple of [`BLOCK`] bytes.
+/// A text with the characters before each multiple of [`BLOCK`] bytes of it.
 #[derive(Debug)]
-pub(super) struct CharMarks {
+pub(super) struct CharMarks<'t> {
+    text: &'t str,
     marks: Vec<u32>,
 }
 
-impl CharMarks {
-    pub fn new(text: &str) -> CharMarks {
+impl<'t> CharMarks<'t> {
+    pub fn new(text: &'t str) -> CharMarks<'t> {
         let mut chars = 0;
         let after = text.as_bytes().chunks(BLOCK).map(|block| {
             chars += starts(block);
             chars
         });
-        CharMarks { marks: std::iter::once(0).chain(after).collect() }
+        CharMarks { text, marks: std::iter::once(0).chain(after).collect() }
     }
 
-    /// The characters of `text` (the text the marks were made of) before byte `at`, a
-    /// character boundary.
-    pub fn chars_before(&self, text: &str, at: usize) -> usize {
+    /// The characters before byte `at`, a character boundary.
+    pub fn chars_before(&self, at: usize) -> usize {
         let block = at / BLOCK;
-        (self.marks[block] + starts(&text.as_bytes()[block * BLOCK..at])) as usize
+        (self.marks[block] + starts(&self.text.as_bytes()[block * BLOCK..at])) as usize
     }
 }
 
@@ -54,7 +54,7 @@ mod tests {
         for text in &texts {
             let marks = CharMarks::new(text);
             for at in (0..=text.len()).filter(|&at| text.is_char_boundary(at)) {
-                assert_eq!(marks.chars_before(text, at), text[..at].chars().count(), "{text:?} at {at}");
+                assert_eq!(marks.chars_before(at), text[..at].chars().count(), "{text:?} at {at}");
             }
         }
     }

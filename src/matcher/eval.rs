@@ -118,7 +118,7 @@ pub(super) struct Scanned<'d> {
     named: Vec<(u32, Hit)>,
     /// Per field not all in ASCII, its characters counted, made when a report first needs a
     /// character offset in it.
-    chars: [OnceCell<CharMarks>; Field::ALL.len()],
+    chars: [OnceCell<CharMarks<'d>>; Field::ALL.len()],
 }
 
 impl Scanned<'_> {
@@ -175,8 +175,7 @@ impl Scanned<'_> {
         if self.folded(field).ascii {
             return at;
         }
-        let source = self.doc.field(field);
-        self.chars[field as usize].get_or_init(|| CharMarks::new(source)).chars_before(source, at)
+        self.chars[field as usize].get_or_init(|| CharMarks::new(self.doc.field(field))).chars_before(at)
     }
 
     fn folded(&self, field: Field) -> &Folded {
