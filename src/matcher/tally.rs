@@ -66,15 +66,12 @@ impl Tally {
 
     /// `items`, whose keys by `key` are the ones this tally counted, grouped by key.
     pub fn group<T: Copy>(&self, items: &[T], key: impl Fn(&T) -> u32) -> Grouped<T> {
+        let mut next = Vec::with_capacity(self.slots.len());
         let mut at = 0;
-        let mut next: Vec<u32> = self
-            .slots
-            .iter()
-            .map(|slot| {
-                at += slot.count;
-                at - slot.count
-            })
-            .collect();
+        for slot in &self.slots {
+            next.push(at);
+            at += slot.count;
+        }
         // Every place is written once, as the counts are the items' own; each slot's next
         // place ends as its group's end.
         let mut placed = items.to_vec();

@@ -199,13 +199,6 @@ fn steps(c: char, mut step: impl FnMut(Step)) {
     });
 }
 
-fn apply(out: &mut Folder, step: Step, at: usize) {
-    match step {
-        Step::Word(l) => out.push_word(l, at),
-        Step::Boundary => out.push_separator(at),
-    }
-}
-
 /// Characters from U+0080 up to this one (Latin, Greek, Cyrillic, Hebrew, Arabic, Indic
 /// scripts, the general and CJK punctuation, kana) are folded through [`STEPS`].
 const TABLE_END: u32 = 0x3100;
@@ -259,7 +252,10 @@ fn fold_char(out: &mut Folder, c: char, at: usize) {
 }
 
 fn fold_char_by_steps(out: &mut Folder, c: char, at: usize) {
-    steps(c, |s| apply(out, s, at));
+    steps(c, |step| match step {
+        Step::Word(l) => out.push_word(l, at),
+        Step::Boundary => out.push_separator(at),
+    });
 }
 
 /// The Arabic tatweel stretches a word for looks; it spells nothing.
