@@ -66,12 +66,17 @@ impl Tally {
 
     /// `items`, whose keys by `key` are the ones this tally counted, grouped by key.
     pub fn group<T: Copy>(&self, items: &[T], key: impl Fn(&T) -> u32) -> Grouped<T> {
-        let mut next = Vec::with_capacity(self.slots.len());
+        // Each slot's first place, made by a map over the slots rather than a loop of pushes:
+        // a list of known length is filled without a capacity check for each slot.
         let mut at = 0;
-        for slot in &self.slots {
-            next.push(at);
-            at += slot.count;
-        }
+        let mut next: Vec<u32> = self
+            .slots
+            .iter()
+            .map(|slot| {
+                at += slot.count;
+                at - slot.count
+            })
+            .collect();
         // Every place is written once, as the counts are the items' own; each slot's next
         // place ends as its group's end.
         let mut placed = items.to_vec();
